@@ -1,0 +1,1 @@
+//! patchwarden-api: the `patchwarden.io/v1alpha1` custom resources.

@@ -1,0 +1,1 @@
+//! patchwarden-apiserver: a small Kubernetes-compatible API server persisted in SQLite.

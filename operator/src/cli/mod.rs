@@ -1,0 +1,52 @@
+//! Command-line definition. Each subcommand lives in its own module with an `Args`
+//! struct and a `run(args) -> anyhow::Result<ExitCode>` function.
+
+use clap::{Parser, Subcommand};
+
+use crate::telemetry::LogFormat;
+
+pub mod apiserver;
+pub mod assess;
+pub mod bench;
+pub mod crds;
+pub mod lab;
+pub mod operator;
+pub mod plan;
+pub mod up;
+pub mod validate;
+pub mod windows;
+
+/// Declarative GitOps reconciler for security patching.
+#[derive(Debug, Parser)]
+#[command(name = "patchwarden", version, about)]
+pub struct Cli {
+    /// Log line format.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write the CustomResourceDefinitions to a directory (default `crds/`).
+    Crds(crds::Args),
+    /// Validate resource YAML files and directories.
+    Validate(validate::Args),
+    /// Assess one inventory against vulnerability feeds.
+    Assess(assess::Args),
+    /// Show the next openings of maintenance windows and when each policy may act.
+    Windows(windows::Args),
+    /// Run the embedded Kubernetes-compatible control plane alone.
+    Apiserver(apiserver::Args),
+    /// Create and inspect the lab fleet of local dpkg roots.
+    Lab(lab::Args),
+    /// Run the controllers against a cluster.
+    Operator(operator::Args),
+    /// Run everything on one machine: control plane, controllers, Git sync, lab fleet.
+    Up(up::Args),
+    /// Explain the impact of a change between two Git revisions.
+    Plan(plan::Args),
+    /// Run the built-in benchmarks.
+    Bench(bench::Args),
+}

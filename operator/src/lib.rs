@@ -1,0 +1,5 @@
+//! patchwarden: the I/O shell around `patchwarden-core` — CLI, controllers, executors,
+//! feeds, GitOps sync and the lab fleet.
+
+pub mod cli;
+pub mod telemetry;
