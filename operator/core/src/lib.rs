@@ -4,6 +4,7 @@
 pub mod duration;
 pub mod quantity;
 pub mod severity;
+pub mod window;
 
 pub use duration::Duration;
 pub use quantity::CountOrPercent;
