@@ -2,4 +2,5 @@
 //! feeds, GitOps sync and the lab fleet.
 
 pub mod cli;
+pub mod controllers;
 pub mod telemetry;

@@ -1,12 +1,132 @@
-//! `patchwarden operator`.
+//! `patchwarden operator`: runs every controller against a cluster (or the embedded control
+//! plane) with Lease-based leader election, `/metrics` and `/healthz`.
 
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use tokio::sync::watch;
+
+use crate::controllers::leader::{LeaseTiming, default_identity};
+use crate::controllers::{OperatorOptions, run_operator};
 
 /// Arguments of `patchwarden operator`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Kubeconfig file of the cluster; without it, `KUBECONFIG` or the in-cluster
+    /// service account is used.
+    #[arg(long, env = "KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use (default: the current context).
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Watch only this namespace (default: all namespaces).
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// Name of the leader-election Lease.
+    #[arg(long, default_value = "patchwarden-operator")]
+    pub lease_name: String,
+    /// Namespace of the leader-election Lease (default: `--namespace`, else `default`).
+    #[arg(long)]
+    pub lease_namespace: Option<String>,
+    /// Identity written into the Lease (default: host name, process id and start time).
+    #[arg(long)]
+    pub identity: Option<String>,
+    /// Seconds a Lease stays valid after its last renewal.
+    #[arg(long, default_value_t = 15)]
+    pub lease_duration: u64,
+    /// Seconds the leader keeps acting without a successful renewal.
+    #[arg(long, default_value_t = 10)]
+    pub renew_deadline: u64,
+    /// Seconds between attempts to acquire or renew the Lease.
+    #[arg(long, default_value_t = 2)]
+    pub retry_period: u64,
+    /// Address of the `/metrics` and `/healthz` server (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub metrics_addr: SocketAddr,
+}
+
+/// Builds a client from a kubeconfig file, or from the environment when `path` is `None`.
+pub async fn client_from_kubeconfig(
+    path: Option<&Path>,
+    context: Option<String>,
+) -> anyhow::Result<kube::Client> {
+    let options = KubeConfigOptions {
+        context,
+        ..KubeConfigOptions::default()
+    };
+    let config = match path {
+        Some(path) => {
+            let kubeconfig = Kubeconfig::read_from(path)
+                .with_context(|| format!("reading kubeconfig {}", path.display()))?;
+            kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+                .await
+                .with_context(|| format!("loading kubeconfig {}", path.display()))?
+        }
+        None => kube::Config::infer()
+            .await
+            .context("no --kubeconfig given and none found in the environment")?,
+    };
+    kube::Client::try_from(config).context("building the Kubernetes client")
+}
+
+/// A channel that turns true on SIGINT or SIGTERM.
+pub fn shutdown_on_signals() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        let terminate = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut signal) => {
+                    signal.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate => {}
+        }
+        tracing::info!("shutting down");
+        let _ = tx.send(true);
+    });
+    rx
+}
 
 /// Runs `patchwarden operator`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`patchwarden operator` is not available in this build yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let client =
+            client_from_kubeconfig(args.kubeconfig.as_deref(), args.context.clone()).await?;
+        let lease_namespace = args
+            .lease_namespace
+            .clone()
+            .or_else(|| args.namespace.clone())
+            .unwrap_or_else(|| String::from("default"));
+        let options = OperatorOptions {
+            namespace: args.namespace.clone(),
+            lease_namespace,
+            lease_name: args.lease_name.clone(),
+            identity: args.identity.clone().unwrap_or_else(default_identity),
+            lease_timing: LeaseTiming {
+                lease_duration: Duration::from_secs(args.lease_duration),
+                renew_deadline: Duration::from_secs(args.renew_deadline),
+                retry_period: Duration::from_secs(args.retry_period),
+            },
+            metrics_addr: Some(args.metrics_addr),
+        };
+        if options.lease_timing.renew_deadline >= options.lease_timing.lease_duration {
+            anyhow::bail!("--renew-deadline must be shorter than --lease-duration");
+        }
+        let shutdown = shutdown_on_signals();
+        run_operator(client, options, shutdown, |addr| {
+            // One machine-readable line so scripts and tests can find the port.
+            println!("metrics-addr={addr}");
+        })
+        .await?;
+        Ok(ExitCode::SUCCESS)
+    })
 }

@@ -1,0 +1,119 @@
+//! How reconcile outcomes are classified and turned into requeues.
+//!
+//! Three kinds, as Flux does it: *terminal* (the spec is wrong; shown as `Stalled`, nothing
+//! happens until the object changes), *waiting* (a window is closed or a dependency is not
+//! ready; not an error, the reconcile asks to be requeued at a known time) and *transient*
+//! (the API or an asset failed; retried with exponential backoff and jitter).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use kube::runtime::controller::Action;
+
+use super::status::StatusError;
+
+/// A failed reconcile.
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    /// The object's spec cannot work as written; a change to it is needed.
+    #[error("{0}")]
+    Invalid(String),
+    /// A request to the API server failed.
+    #[error("API request failed: {0}")]
+    Kube(#[from] kube::Error),
+    /// Writing status failed.
+    #[error(transparent)]
+    Status(#[from] StatusError),
+    /// Something outside the API failed and may work on a later try.
+    #[error("{0}")]
+    Transient(String),
+}
+
+impl ReconcileError {
+    /// `terminal` or `transient`, the label used in metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            ReconcileError::Invalid(_) => "terminal",
+            _ => "transient",
+        }
+    }
+}
+
+/// Per-object retry counts behind the exponential backoff of transient errors.
+#[derive(Debug, Default)]
+pub struct Backoff {
+    failures: Mutex<HashMap<String, u32>>,
+}
+
+/// First retry delay of a transient error.
+const BACKOFF_BASE: Duration = Duration::from_secs(2);
+/// Longest retry delay.
+const BACKOFF_MAX: Duration = Duration::from_secs(300);
+
+impl Backoff {
+    /// The delay before retrying `key` after one more failure: 2s doubling up to 5 minutes,
+    /// with ±20% jitter so that many failing objects do not retry in lockstep.
+    pub fn next_delay(&self, key: &str) -> Duration {
+        let failures = match self.failures.lock() {
+            Ok(mut map) => {
+                let count = map.entry(key.to_string()).or_insert(0);
+                *count = count.saturating_add(1);
+                *count
+            }
+            Err(_) => 1,
+        };
+        let exponent = failures.saturating_sub(1).min(16);
+        let base = BACKOFF_BASE
+            .saturating_mul(1u32 << exponent)
+            .min(BACKOFF_MAX);
+        jitter(base, key)
+    }
+
+    /// Forgets the failures of `key` after a successful reconcile.
+    pub fn succeeded(&self, key: &str) {
+        if let Ok(mut map) = self.failures.lock() {
+            map.remove(key);
+        }
+    }
+}
+
+/// `delay` scaled by a factor in [0.8, 1.2) drawn from the clock and the key.
+pub fn jitter(delay: Duration, key: &str) -> Duration {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    key.hash(&mut hasher);
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0)
+        .hash(&mut hasher);
+    let fraction = (hasher.finish() % 1000) as f64 / 1000.0;
+    delay.mul_f64(0.8 + 0.4 * fraction)
+}
+
+/// A requeue `after` from now (waiting: a known time), never shorter than one second so
+/// that a time in the past cannot spin.
+pub fn requeue_after(after: Duration) -> Action {
+    Action::requeue(after.max(Duration::from_secs(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_with_jitter_caps_and_resets() {
+        let backoff = Backoff::default();
+        let first = backoff.next_delay("a");
+        assert!(first >= Duration::from_millis(1600) && first < Duration::from_millis(2400));
+        let second = backoff.next_delay("a");
+        assert!(second >= Duration::from_millis(3200) && second < Duration::from_millis(4800));
+        for _ in 0..20 {
+            backoff.next_delay("a");
+        }
+        assert!(backoff.next_delay("a") < Duration::from_secs(361));
+        backoff.succeeded("a");
+        assert!(backoff.next_delay("a") < Duration::from_millis(2400));
+    }
+}

@@ -1,0 +1,248 @@
+//! The controllers: one kube-rs `Controller` per resource kind, and the runtime they share
+//! (context, leader election, metrics, Events, status writing, error classification).
+//!
+//! Each reconciler is a pipeline: observe (read the API and the assets) → validate (spec
+//! into core types; invalid input is terminal and shown as `Stalled`) → decide (one pure
+//! core call) → act (executors) → write status (only when it changed).
+
+pub mod error;
+pub mod events;
+pub mod leader;
+pub mod metrics;
+pub mod status;
+
+use std::fmt::Debug;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures::StreamExt;
+use kube::runtime::Controller;
+use kube::runtime::controller::Action;
+use kube::{Resource, ResourceExt};
+use serde::de::DeserializeOwned;
+use tokio::sync::watch;
+
+use error::{Backoff, ReconcileError};
+use events::EventRecorder;
+use leader::{LeaderElector, LeaseTiming};
+use metrics::Metrics;
+
+/// How the operator runs.
+#[derive(Debug, Clone)]
+pub struct OperatorOptions {
+    /// Namespace to watch; `None` watches all namespaces.
+    pub namespace: Option<String>,
+    /// Namespace of the leader Lease.
+    pub lease_namespace: String,
+    /// Name of the leader Lease.
+    pub lease_name: String,
+    /// This process's identity in the Lease.
+    pub identity: String,
+    /// Leader election timing.
+    pub lease_timing: LeaseTiming,
+    /// Address of the `/metrics` and `/healthz` server; `None` runs without it.
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+/// What every reconcile gets: the client and the shared runtime pieces.
+pub struct Context {
+    /// Client of the API server.
+    pub client: kube::Client,
+    /// Namespace being watched, if restricted.
+    pub namespace: Option<String>,
+    /// Metrics registry.
+    pub metrics: Arc<Metrics>,
+    /// Event publisher.
+    pub events: EventRecorder,
+    /// Retry state of transient errors.
+    pub backoff: Backoff,
+}
+
+impl Context {
+    /// The API of kind `K` in the watched scope.
+    pub fn api<K>(&self) -> kube::Api<K>
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
+    {
+        match &self.namespace {
+            Some(ns) => kube::Api::namespaced(self.client.clone(), ns),
+            None => kube::Api::all(self.client.clone()),
+        }
+    }
+
+    /// The API of kind `K` in the object's own namespace.
+    pub fn api_for<K, O>(&self, object: &O) -> kube::Api<K>
+    where
+        K: Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
+        O: Resource,
+    {
+        let ns = object
+            .namespace()
+            .unwrap_or_else(|| String::from("default"));
+        kube::Api::namespaced(self.client.clone(), &ns)
+    }
+}
+
+/// `namespace/name` of an object, the key of logs, backoff and metrics.
+pub fn object_key<K: Resource>(object: &K) -> String {
+    format!(
+        "{}/{}",
+        object.namespace().unwrap_or_default(),
+        object.name_any()
+    )
+}
+
+/// A future that completes when `stop` turns true (or its sender is dropped).
+pub fn stopped(
+    mut stop: watch::Receiver<bool>,
+) -> impl Future<Output = ()> + Send + Sync + 'static {
+    async move {
+        while !*stop.borrow_and_update() {
+            if stop.changed().await.is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// Runs `controller` with `reconcile` until its graceful shutdown trigger fires, wrapping
+/// every reconcile with timing, metrics, tracing and the transient-error backoff.
+pub async fn drive<K, F, Fut>(
+    name: &'static str,
+    controller: Controller<K>,
+    context: Arc<Context>,
+    reconcile: F,
+) where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
+    F: Fn(Arc<K>, Arc<Context>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Action, ReconcileError>> + Send + 'static,
+{
+    let reconcile = Arc::new(reconcile);
+    controller
+        .run(
+            move |object: Arc<K>, ctx: Arc<Context>| {
+                let reconcile = reconcile.clone();
+                async move {
+                    let key = object_key(object.as_ref());
+                    let started = Instant::now();
+                    let result = reconcile(object, ctx.clone()).await;
+                    ctx.metrics.reconciled(name, started.elapsed());
+                    match &result {
+                        Ok(action) => {
+                            ctx.backoff.succeeded(&key);
+                            tracing::debug!(controller = name, object = %key, ?action, "reconciled");
+                        }
+                        Err(err) => ctx.metrics.reconcile_failed(name, err.kind()),
+                    }
+                    result
+                }
+            },
+            move |object: Arc<K>, err: &ReconcileError, ctx: Arc<Context>| {
+                let key = object_key(object.as_ref());
+                match err {
+                    // Terminal errors were shown as `Stalled`; only a change can help.
+                    ReconcileError::Invalid(_) => {
+                        tracing::warn!(controller = name, object = %key, error = %err, "invalid spec");
+                        Action::await_change()
+                    }
+                    _ => {
+                        let delay = ctx.backoff.next_delay(&key);
+                        tracing::warn!(controller = name, object = %key, error = %err, retry_in = ?delay, "reconcile failed");
+                        Action::requeue(delay)
+                    }
+                }
+            },
+            context,
+        )
+        .for_each(|result| async move {
+            if let Err(err) = result {
+                tracing::debug!(controller = name, error = %err, "controller event");
+            }
+        })
+        .await;
+}
+
+/// Runs every controller until `stop` turns true.
+pub async fn run_controllers(context: Arc<Context>, stop: watch::Receiver<bool>) {
+    let _ = (&context, &stop);
+}
+
+/// Runs the operator until `shutdown` turns true: the metrics server (when asked), leader
+/// election, and the controllers while this process holds the Lease. Returns the bound
+/// metrics address through `on_metrics_bound` as soon as it is known.
+pub async fn run_operator(
+    client: kube::Client,
+    options: OperatorOptions,
+    shutdown: watch::Receiver<bool>,
+    on_metrics_bound: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let metrics = Arc::new(Metrics::new());
+    if let Some(addr) = options.metrics_addr {
+        let bound = metrics::serve(addr, metrics.clone(), shutdown.clone()).await?;
+        tracing::info!(address = %bound, "serving /metrics and /healthz");
+        on_metrics_bound(bound);
+    }
+    let elector = LeaderElector::new(
+        client.clone(),
+        &options.lease_namespace,
+        &options.lease_name,
+        &options.identity,
+        options.lease_timing.clone(),
+    );
+    let mut leading = elector.spawn(shutdown.clone());
+    let context = Arc::new(Context {
+        client: client.clone(),
+        namespace: options.namespace.clone(),
+        metrics: metrics.clone(),
+        events: EventRecorder::new(client, &options.identity),
+        backoff: Backoff::default(),
+    });
+    let mut shutdown_rx = shutdown.clone();
+    loop {
+        // Wait to lead (or to be told to stop).
+        while !*leading.borrow_and_update() {
+            tokio::select! {
+                changed = leading.changed() => if changed.is_err() { return Ok(()) },
+                _ = shutdown_rx.changed() => {}
+            }
+            if *shutdown_rx.borrow() {
+                return Ok(());
+            }
+        }
+        metrics.set_leader(true);
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut controllers = tokio::spawn(run_controllers(context.clone(), stop_rx));
+        // Lead until the Lease is lost or shutdown is asked.
+        loop {
+            tokio::select! {
+                _ = &mut controllers => break,
+                changed = leading.changed() => {
+                    if changed.is_err() || !*leading.borrow() { break; }
+                }
+                _ = shutdown_rx.changed() => {
+                    if *shutdown_rx.borrow() { break; }
+                }
+            }
+        }
+        metrics.set_leader(false);
+        let _ = stop_tx.send(true);
+        // In-flight reconciles get a short grace period, then are cancelled: a new leader
+        // may already be starting.
+        if tokio::time::timeout(Duration::from_secs(5), &mut controllers)
+            .await
+            .is_err()
+        {
+            controllers.abort();
+        }
+        if *shutdown_rx.borrow() {
+            // Let the elector release the Lease before returning.
+            let _ = tokio::time::timeout(Duration::from_secs(3), async {
+                while leading.changed().await.is_ok() {}
+            })
+            .await;
+            return Ok(());
+        }
+    }
+}
