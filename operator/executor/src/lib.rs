@@ -1,1 +1,59 @@
-//! patchwarden-executor: How actions reach an asset: the executor trait and its lab, SSH and other implementations.
+//! patchwarden-executor: how actions reach an asset. One trait, [`Executor`], with the lab
+//! executor (local dpkg roots) and the SSH executor (system OpenSSH client).
+//!
+//! The trait's methods return boxed `Send` futures so controllers can hold executors as
+//! `Arc<dyn Executor>` and await them on tokio without blocking a worker thread while apt
+//! runs; implementations start processes with `tokio::process` (argv only, never a shell).
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub mod apt;
+pub mod command;
+pub mod error;
+pub mod lab;
+pub mod model;
+
+pub use error::{ExecError, ExecErrorKind};
+pub use lab::LabExecutor;
+pub use model::{
+    AssetRef, ChangeKind, ChangeReport, HealthCheck, HealthReport, InstalledPackage, Inventory,
+    OutcomeResult, PackageOutcome, PackageTarget, VersionChange,
+};
+
+/// The future every executor operation returns.
+pub type ExecFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ExecError>> + Send + 'a>>;
+
+/// How actions reach an asset.
+pub trait Executor: Send + Sync + std::fmt::Debug {
+    /// Short name of the executor (`lab`, `ssh`).
+    fn kind(&self) -> &'static str;
+
+    /// Succeeds when the asset answers; [`ExecError::Unreachable`] otherwise.
+    fn check_reachable<'a>(&'a self, asset: &'a AssetRef) -> ExecFuture<'a, ()>;
+
+    /// The dpkg database, `/etc/os-release` and reboot-required state of the asset.
+    fn collect_inventory<'a>(&'a self, asset: &'a AssetRef) -> ExecFuture<'a, Inventory>;
+
+    /// Upgrades each package to its target version (`apt-get install --only-upgrade pkg=ver`).
+    /// A package failing is an outcome in the report, not an error.
+    fn upgrade<'a>(
+        &'a self,
+        asset: &'a AssetRef,
+        targets: &'a [PackageTarget],
+    ) -> ExecFuture<'a, ChangeReport>;
+
+    /// Returns each package to a recorded version (`--allow-downgrades --no-remove`).
+    fn roll_back<'a>(
+        &'a self,
+        asset: &'a AssetRef,
+        targets: &'a [PackageTarget],
+    ) -> ExecFuture<'a, ChangeReport>;
+
+    /// Runs a health check; an unhealthy asset is a report, not an error.
+    fn health_check<'a>(
+        &'a self,
+        asset: &'a AssetRef,
+        check: &'a HealthCheck,
+    ) -> ExecFuture<'a, HealthReport>;
+}

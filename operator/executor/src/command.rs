@@ -1,0 +1,154 @@
+//! Running one command as argv (never through a shell), asynchronously, with its output
+//! captured and an optional time limit.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use crate::error::ExecError;
+
+/// A command as argv plus environment and working directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommandSpec {
+    pub program: String,
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    pub cwd: Option<PathBuf>,
+}
+
+impl CommandSpec {
+    pub fn new(program: impl Into<String>) -> CommandSpec {
+        CommandSpec {
+            program: program.into(),
+            args: Vec::new(),
+            env: Vec::new(),
+            cwd: None,
+        }
+    }
+    pub fn arg(mut self, arg: impl Into<String>) -> CommandSpec {
+        self.args.push(arg.into());
+        self
+    }
+    pub fn args<I, S>(mut self, args: I) -> CommandSpec
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> CommandSpec {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+    /// The command line for messages (display only; never executed).
+    pub fn display(&self) -> String {
+        std::iter::once(self.program.as_str())
+            .chain(self.args.iter().map(String::as_str))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// What a finished command produced.
+#[derive(Debug, Clone)]
+pub struct CommandOutput {
+    /// `None` when the process was killed by a signal.
+    pub exit_code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+    pub duration: Duration,
+}
+
+impl CommandOutput {
+    pub fn success(&self) -> bool {
+        self.exit_code == Some(0)
+    }
+    pub fn status_text(&self) -> String {
+        match self.exit_code {
+            Some(code) => format!("exit {code}"),
+            None => "killed by a signal".to_string(),
+        }
+    }
+}
+
+/// Runs `spec` to completion. With a `limit`, the process is killed when it runs longer.
+/// Without one, the process is left to finish even if the returned future is dropped: an
+/// interrupted apt run would leave the dpkg database half-configured.
+pub async fn run(
+    asset: &str,
+    spec: &CommandSpec,
+    limit: Option<Duration>,
+) -> Result<CommandOutput, ExecError> {
+    let started = Instant::now();
+    let mut cmd = tokio::process::Command::new(&spec.program);
+    cmd.args(&spec.args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .env("LC_ALL", "C.UTF-8")
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .kill_on_drop(limit.is_some());
+    for (k, v) in &spec.env {
+        cmd.env(k, v);
+    }
+    if let Some(dir) = &spec.cwd {
+        cmd.current_dir(dir);
+    }
+    let child = cmd.spawn().map_err(|e| ExecError::Spawn {
+        asset: asset.to_string(),
+        program: spec.program.clone(),
+        source: e,
+    })?;
+    let waited = child.wait_with_output();
+    let output = match limit {
+        Some(limit) => match tokio::time::timeout(limit, waited).await {
+            Ok(result) => result,
+            // Dropping the future kills the child (kill_on_drop).
+            Err(_) => {
+                return Err(ExecError::Timeout {
+                    asset: asset.to_string(),
+                    command: spec.display(),
+                    after: limit,
+                });
+            }
+        },
+        None => waited.await,
+    }
+    .map_err(|e| ExecError::Spawn {
+        asset: asset.to_string(),
+        program: spec.program.clone(),
+        source: e,
+    })?;
+    Ok(CommandOutput {
+        exit_code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        duration: started.elapsed(),
+    })
+}
+
+/// Like [`run`], but a non-zero exit is an error carrying stderr.
+pub async fn run_checked(
+    asset: &str,
+    spec: &CommandSpec,
+    limit: Option<Duration>,
+) -> Result<CommandOutput, ExecError> {
+    let out = run(asset, spec, limit).await?;
+    if out.success() {
+        Ok(out)
+    } else {
+        Err(ExecError::Command {
+            asset: asset.to_string(),
+            command: spec.display(),
+            status: out.status_text(),
+            stderr: tail(&out.stderr, 8),
+        })
+    }
+}
+
+/// The last `n` non-empty lines of some output, joined with ` | `.
+pub fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join(" | ")
+}

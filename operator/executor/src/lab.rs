@@ -1,0 +1,282 @@
+//! The lab executor: acts on a lab host's root with the real apt-get and dpkg, confined by the
+//! host's isolated apt configuration (checked before every apt run), and reads inventory with
+//! `dpkg-query --admindir` and files inside the root.
+//!
+//! Operations on one host are serialised (dpkg holds a lock per database); different hosts run
+//! in parallel.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use patchwarden_lab::dpkg_state::{DPKG_QUERY_FORMAT, parse_dpkg_query};
+use patchwarden_lab::fleet::unreachable_marker;
+use patchwarden_lab::{InstalledPackage, Lab, LabHost};
+use sha2::{Digest, Sha256};
+
+use crate::apt::{AptRun, apt_get_args, judge, validate_targets};
+use crate::command::{CommandSpec, run, tail};
+use crate::error::ExecError;
+use crate::model::{
+    AssetRef, ChangeKind, ChangeReport, HealthCheck, HealthReport, Inventory, PackageTarget,
+};
+use crate::{ExecFuture, Executor};
+
+/// Executor for the hosts of one lab directory.
+#[derive(Debug)]
+pub struct LabExecutor {
+    lab: Lab,
+    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl LabExecutor {
+    /// An executor for the lab created in `dir`.
+    pub fn open(dir: &Path) -> Result<LabExecutor, patchwarden_lab::LabError> {
+        Ok(LabExecutor::new(Lab::open(dir)?))
+    }
+
+    pub fn new(lab: Lab) -> LabExecutor {
+        LabExecutor {
+            lab,
+            locks: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn lab(&self) -> &Lab {
+        &self.lab
+    }
+
+    /// The host behind `asset`, if it exists and is reachable.
+    fn reach(&self, asset: &AssetRef) -> Result<LabHost, ExecError> {
+        let host = self
+            .lab
+            .host(&asset.name)
+            .map_err(|_| ExecError::UnknownAsset {
+                asset: asset.name.clone(),
+                executor: "lab",
+            })?;
+        if unreachable_marker(self.lab.dir(), &host.name).exists() {
+            return Err(ExecError::Unreachable {
+                asset: host.name.clone(),
+                reason: "lab host is marked unreachable (no route to host)".into(),
+            });
+        }
+        if !host.admindir().join("status").is_file() {
+            return Err(ExecError::Unreachable {
+                asset: host.name.clone(),
+                reason: format!("lab host root {} has no dpkg database", host.root.display()),
+            });
+        }
+        Ok(host)
+    }
+
+    fn host_lock(&self, host: &str) -> Arc<tokio::sync::Mutex<()>> {
+        // A poisoned map only means another thread panicked while inserting; the map is intact.
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        locks.entry(host.to_string()).or_default().clone()
+    }
+
+    async fn installed(&self, host: &LabHost) -> Result<Vec<InstalledPackage>, ExecError> {
+        let spec = CommandSpec::new("dpkg-query")
+            .arg(format!("--admindir={}", host.admindir().display()))
+            .arg("-W")
+            .arg(format!("-f={DPKG_QUERY_FORMAT}"));
+        let out = run(&host.name, &spec, Some(QUERY_TIMEOUT)).await?;
+        // dpkg-query exits 1 on an empty database; that is an empty inventory.
+        if !out.success() && !out.stdout.is_empty() {
+            return Err(ExecError::Command {
+                asset: host.name.clone(),
+                command: spec.display(),
+                status: out.status_text(),
+                stderr: tail(&out.stderr, 4),
+            });
+        }
+        Ok(parse_dpkg_query(&out.stdout))
+    }
+
+    async fn change(
+        &self,
+        asset: &AssetRef,
+        kind: ChangeKind,
+        targets: &[PackageTarget],
+    ) -> Result<ChangeReport, ExecError> {
+        validate_targets(&asset.name, targets)?;
+        let host = self.reach(asset)?;
+        let lock = self.host_lock(&host.name);
+        let _guard = lock.lock().await;
+        host.verify_isolation().map_err(|e| ExecError::Isolation {
+            asset: host.name.clone(),
+            reason: e.to_string(),
+        })?;
+        let before = self.installed(&host).await?;
+        let mut spec = CommandSpec::new("apt-get").args(apt_get_args(kind, targets));
+        for (k, v) in host.apt_env() {
+            spec = spec.env(k, v.display().to_string());
+        }
+        let started = Instant::now();
+        // No time limit: killing apt midway would leave the database half-configured.
+        let out = run(&host.name, &spec, None).await?;
+        let duration = started.elapsed();
+        let after = self.installed(&host).await?;
+        Ok(judge(&AptRun {
+            asset: &host.name,
+            kind,
+            targets,
+            before: &before,
+            after: &after,
+            exit_code: out.exit_code,
+            stdout: &out.stdout,
+            stderr: &out.stderr,
+            duration,
+        }))
+    }
+}
+
+/// Reading a dpkg database takes milliseconds; a minute means something is stuck.
+const QUERY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl Executor for LabExecutor {
+    fn kind(&self) -> &'static str {
+        "lab"
+    }
+
+    fn check_reachable<'a>(&'a self, asset: &'a AssetRef) -> ExecFuture<'a, ()> {
+        Box::pin(async move { self.reach(asset).map(|_| ()) })
+    }
+
+    fn collect_inventory<'a>(&'a self, asset: &'a AssetRef) -> ExecFuture<'a, Inventory> {
+        Box::pin(async move {
+            let host = self.reach(asset)?;
+            let lock = self.host_lock(&host.name);
+            let _guard = lock.lock().await;
+            let spec = CommandSpec::new("dpkg-query")
+                .arg(format!("--admindir={}", host.admindir().display()))
+                .arg("--status");
+            let out = run(&host.name, &spec, Some(QUERY_TIMEOUT)).await?;
+            if !out.success() && !out.stdout.is_empty() {
+                return Err(ExecError::Command {
+                    asset: host.name.clone(),
+                    command: spec.display(),
+                    status: out.status_text(),
+                    stderr: tail(&out.stderr, 4),
+                });
+            }
+            let os_release = read_text(&host.name, &host.os_release()).await?;
+            let reboot_required = tokio::fs::try_exists(host.reboot_required())
+                .await
+                .unwrap_or(false);
+            let reboot_required_packages =
+                match tokio::fs::read_to_string(host.reboot_required_pkgs()).await {
+                    Ok(text) => {
+                        let mut pkgs: Vec<String> = text
+                            .lines()
+                            .map(str::trim)
+                            .filter(|l| !l.is_empty())
+                            .map(String::from)
+                            .collect();
+                        pkgs.sort();
+                        pkgs.dedup();
+                        pkgs
+                    }
+                    Err(_) => Vec::new(),
+                };
+            Ok(Inventory {
+                asset: host.name.clone(),
+                os_release,
+                dpkg_status_sha256: hex::encode(Sha256::digest(out.stdout.as_bytes())),
+                dpkg_status: out.stdout,
+                reboot_required,
+                reboot_required_packages,
+            })
+        })
+    }
+
+    fn upgrade<'a>(
+        &'a self,
+        asset: &'a AssetRef,
+        targets: &'a [PackageTarget],
+    ) -> ExecFuture<'a, ChangeReport> {
+        Box::pin(self.change(asset, ChangeKind::Upgrade, targets))
+    }
+
+    fn roll_back<'a>(
+        &'a self,
+        asset: &'a AssetRef,
+        targets: &'a [PackageTarget],
+    ) -> ExecFuture<'a, ChangeReport> {
+        Box::pin(self.change(asset, ChangeKind::RollBack, targets))
+    }
+
+    fn health_check<'a>(
+        &'a self,
+        asset: &'a AssetRef,
+        check: &'a HealthCheck,
+    ) -> ExecFuture<'a, HealthReport> {
+        Box::pin(async move {
+            let host = self.reach(asset)?;
+            let lock = self.host_lock(&host.name);
+            let _guard = lock.lock().await;
+            let argv = lab_health_argv(&host, check);
+            let Some((program, args)) = argv.split_first() else {
+                return Err(ExecError::InvalidRequest {
+                    asset: host.name.clone(),
+                    field: "health check command".into(),
+                    reason: "empty".into(),
+                });
+            };
+            let mut spec = CommandSpec::new(program.clone()).args(args.iter().cloned());
+            for (k, v) in host.apt_env() {
+                spec = spec.env(k, v.display().to_string());
+            }
+            spec.cwd = Some(host.root.clone());
+            let started = Instant::now();
+            match run(&host.name, &spec, Some(check.timeout)).await {
+                Ok(out) => Ok(HealthReport {
+                    asset: host.name.clone(),
+                    healthy: out.success(),
+                    exit_code: out.exit_code,
+                    output: tail(&format!("{}\n{}", out.stdout, out.stderr), 12),
+                    duration: out.duration,
+                }),
+                Err(ExecError::Timeout { after, .. }) => Ok(HealthReport {
+                    asset: host.name.clone(),
+                    healthy: false,
+                    exit_code: None,
+                    output: format!("health check did not finish within {after:?}"),
+                    duration: started.elapsed(),
+                }),
+                Err(e) => Err(e),
+            }
+        })
+    }
+}
+
+/// The argv of a health check on a lab host: the host's own check by default; an absolute
+/// program that exists inside the root is taken from the root (hosts are chrootless).
+fn lab_health_argv(host: &LabHost, check: &HealthCheck) -> Vec<String> {
+    if check.command.is_empty() {
+        return vec![host.health_check_program().display().to_string()];
+    }
+    let mut argv = check.command.clone();
+    if let Some(first) = argv.first_mut()
+        && let Some(relative) = first.strip_prefix('/')
+    {
+        let inside: PathBuf = host.root.join(relative);
+        if inside.is_file() {
+            *first = inside.display().to_string();
+        }
+    }
+    argv
+}
+
+async fn read_text(asset: &str, path: &Path) -> Result<String, ExecError> {
+    tokio::fs::read_to_string(path)
+        .await
+        .map_err(|e| ExecError::Io {
+            asset: asset.to_string(),
+            action: "read",
+            path: path.to_path_buf(),
+            source: e,
+        })
+}
