@@ -1,0 +1,935 @@
+//! The impact of a change between two revisions, per policy: a pure function of the two
+//! resource sets, the live state and `now`.
+//!
+//! For every policy whose spec, asset groups or windows changed it explains: assets entering
+//! or leaving scope, findings newly approved or held back, the next start opportunity before
+//! and after, SLA forecasts whose verdict changes, and emergency behaviour changes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use patchwarden_api::asset::RiskEntry;
+use patchwarden_api::maintenance_window::MaintenanceWindowSpec;
+use patchwarden_api::patch_policy::{Approval, EmergencyTrigger, PolicyMode};
+use patchwarden_api::{Asset, AssetGroupSpec, PatchPolicySpec, labels};
+use patchwarden_core::window::{self, BlackoutBound, WindowDefinition};
+use patchwarden_core::{Duration, Severity};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::diff::{FieldChange, ResourceDiff};
+use crate::resources::{ResourceKey, ResourceSet};
+use crate::revision::RevisionProblem;
+use crate::snapshot::Snapshot;
+use crate::source::Revision;
+
+/// How far ahead SLA forecasts look at the window openings.
+pub const SLA_HORIZON: Duration = Duration::from_days(56);
+
+/// Everything `plan` computes from its inputs.
+#[derive(Debug, Clone)]
+pub struct PlanInput<'a> {
+    pub base: &'a Revision,
+    pub head: &'a Revision,
+    pub base_resources: &'a ResourceSet,
+    /// The head's resources as far as they parse (empty when they do not).
+    pub head_resources: &'a ResourceSet,
+    /// Why the head revision is invalid; empty when it is valid.
+    pub head_problems: &'a [RevisionProblem],
+    /// The live Assets and policies, when known.
+    pub live: Option<&'a Snapshot>,
+    /// Namespace of resources that do not name one.
+    pub default_namespace: &'a str,
+    pub now: DateTime<Utc>,
+}
+
+/// The plan: validity, resource changes and per-policy impact.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanReport {
+    pub base: Revision,
+    pub head: Revision,
+    pub evaluated_at: DateTime<Utc>,
+    pub valid: bool,
+    pub problems: Vec<RevisionProblem>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub live_state: Option<LiveState>,
+    pub changes: ResourceDiff,
+    pub policies: Vec<PolicyImpact>,
+}
+
+/// Which live state the impact was computed against.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LiveState {
+    pub taken_at: DateTime<Utc>,
+    pub assets: usize,
+}
+
+/// How a policy is touched by the change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum PolicyChange {
+    Added,
+    Removed,
+    Modified,
+    /// Its own spec is unchanged, but an asset group or window it uses changed.
+    Indirect,
+}
+
+/// The impact of the change on one policy.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyImpact {
+    pub namespace: String,
+    pub name: String,
+    pub change: PolicyChange,
+    /// Changed resources the policy uses, as `Kind name`.
+    pub causes: Vec<String>,
+    /// Field changes of the policy's own spec.
+    pub spec_changes: Vec<FieldChange>,
+    pub scope: ScopeImpact,
+    pub approvals: ApprovalImpact,
+    pub next_window: NextWindowImpact,
+    pub sla: Vec<SlaImpact>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub emergency: Option<EmergencyImpact>,
+    /// Mode and suspension changes, in words.
+    pub notes: Vec<String>,
+}
+
+/// Assets in scope before and after.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ScopeImpact {
+    pub before: usize,
+    pub after: usize,
+    pub entering: Vec<String>,
+    pub leaving: Vec<String>,
+}
+
+/// Findings whose approval changes.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalImpact {
+    pub newly_approved: Vec<FindingImpact>,
+    pub held_back: Vec<FindingImpact>,
+}
+
+/// One finding on one asset, and why its approval changed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FindingImpact {
+    pub asset: String,
+    pub id: String,
+    pub package: String,
+    pub installed_version: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fixed_version: Option<String>,
+    pub severity: Severity,
+    pub known_exploited: bool,
+    pub reason: String,
+}
+
+/// The next moment work may start, before and after.
+#[derive(Debug, Clone, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NextWindowImpact {
+    pub before: Option<DateTime<Utc>>,
+    pub after: Option<DateTime<Utc>>,
+    pub changed: bool,
+}
+
+/// An SLA class whose forecast changes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SlaImpact {
+    /// `critical`, `high`, `medium`, `low` or `knownExploited`.
+    pub class: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline_before: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline_after: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub met_before: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub met_after: Option<bool>,
+    /// True when the forecast got worse (a deadline that can no longer be met).
+    pub regression: bool,
+    pub message: String,
+}
+
+/// Out-of-window behaviour before and after.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmergencyImpact {
+    pub before: Vec<EmergencyTrigger>,
+    pub after: Vec<EmergencyTrigger>,
+    pub messages: Vec<String>,
+}
+
+/// Computes the plan. Pure: everything comes from `input`.
+pub fn compute_plan(input: &PlanInput<'_>) -> PlanReport {
+    let changes = ResourceDiff::between(input.base_resources, input.head_resources);
+    let base = RevisionView::new(input.base_resources, input.default_namespace);
+    let head = RevisionView::new(input.head_resources, input.default_namespace);
+    let changed_keys = summarise_changes(&changes, input.default_namespace);
+    let assets: &[Asset] = input.live.map(|s| s.assets.as_slice()).unwrap_or(&[]);
+
+    let mut names: BTreeSet<NamedKey> = base.policies.keys().cloned().collect();
+    names.extend(head.policies.keys().cloned());
+    let mut policies = Vec::new();
+    for key in names {
+        let before = base.policies.get(&key);
+        let after = head.policies.get(&key);
+        let own = changed_keys.get(&("PatchPolicy".to_string(), key.0.clone(), key.1.clone()));
+        let causes = dependency_causes(&key.0, before, after, &changed_keys);
+        let change = match (before, after) {
+            (None, Some(_)) => PolicyChange::Added,
+            (Some(_), None) => PolicyChange::Removed,
+            _ if own.is_some() => PolicyChange::Modified,
+            _ if !causes.is_empty() => PolicyChange::Indirect,
+            _ => continue,
+        };
+        let spec_changes = own
+            .map(|summary| {
+                summary
+                    .fields
+                    .iter()
+                    .filter(|c| c.path.starts_with("spec"))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let side_before = before.map(|spec| PolicySide::new(&key.0, spec, &base, assets));
+        let side_after = after.map(|spec| PolicySide::new(&key.0, spec, &head, assets));
+        policies.push(PolicyImpact {
+            namespace: key.0.clone(),
+            name: key.1.clone(),
+            change,
+            causes,
+            spec_changes,
+            scope: scope_impact(side_before.as_ref(), side_after.as_ref()),
+            approvals: approval_impact(side_before.as_ref(), side_after.as_ref(), change),
+            next_window: next_window_impact(side_before.as_ref(), side_after.as_ref(), input.now),
+            sla: sla_impact(side_before.as_ref(), side_after.as_ref(), input.now),
+            emergency: emergency_impact(side_before.as_ref(), side_after.as_ref()),
+            notes: notes(before, after, side_after.as_ref()),
+        });
+    }
+    PlanReport {
+        base: input.base.clone(),
+        head: input.head.clone(),
+        evaluated_at: input.now,
+        valid: input.head_problems.is_empty(),
+        problems: input.head_problems.to_vec(),
+        live_state: input.live.map(|s| LiveState {
+            taken_at: s.taken_at,
+            assets: s.assets.len(),
+        }),
+        changes,
+        policies,
+    }
+}
+
+/// (namespace, name)
+type NamedKey = (String, String);
+
+/// The typed patchwarden objects of one revision, by namespace and name.
+struct RevisionView {
+    policies: BTreeMap<NamedKey, PatchPolicySpec>,
+    groups: BTreeMap<NamedKey, AssetGroupSpec>,
+    windows: BTreeMap<NamedKey, MaintenanceWindowSpec>,
+}
+
+impl RevisionView {
+    fn new(resources: &ResourceSet, default_namespace: &str) -> Self {
+        Self {
+            policies: typed_specs(resources, "PatchPolicy", default_namespace),
+            groups: typed_specs(resources, "AssetGroup", default_namespace),
+            windows: typed_specs(resources, "MaintenanceWindow", default_namespace),
+        }
+    }
+}
+
+/// Specs of one patchwarden kind. Objects whose spec does not deserialise are left out: the
+/// head's validation problems already report them.
+fn typed_specs<T: serde::de::DeserializeOwned>(
+    resources: &ResourceSet,
+    kind: &str,
+    default_namespace: &str,
+) -> BTreeMap<NamedKey, T> {
+    resources
+        .of_kind(kind)
+        .filter(|r| r.key.group() == patchwarden_api::GROUP)
+        .filter_map(|r| {
+            let spec = r.object.get("spec").cloned().unwrap_or(Value::Null);
+            let spec: T = serde_json::from_value(spec).ok()?;
+            Some((named_key(&r.key, default_namespace), spec))
+        })
+        .collect()
+}
+
+fn named_key(key: &ResourceKey, default_namespace: &str) -> NamedKey {
+    (
+        key.namespace
+            .clone()
+            .unwrap_or_else(|| default_namespace.to_string()),
+        key.name.clone(),
+    )
+}
+
+/// What changed about one resource: (kind, namespace, name) → summary.
+struct ChangeSummary {
+    words: String,
+    fields: Vec<FieldChange>,
+}
+
+fn summarise_changes(
+    diff: &ResourceDiff,
+    default_namespace: &str,
+) -> BTreeMap<(String, String, String), ChangeSummary> {
+    let mut out = BTreeMap::new();
+    let mut put = |key: &ResourceKey, words: String, fields: Vec<FieldChange>| {
+        let (namespace, name) = named_key(key, default_namespace);
+        out.insert(
+            (key.kind.clone(), namespace, name),
+            ChangeSummary { words, fields },
+        );
+    };
+    for key in &diff.added {
+        put(key, format!("{} {} added", key.kind, key.name), Vec::new());
+    }
+    for key in &diff.removed {
+        put(
+            key,
+            format!("{} {} removed", key.kind, key.name),
+            Vec::new(),
+        );
+    }
+    for changed in &diff.changed {
+        let paths: Vec<&str> = changed.changes.iter().map(|c| c.path.as_str()).collect();
+        put(
+            &changed.key,
+            format!(
+                "{} {} changed ({})",
+                changed.key.kind,
+                changed.key.name,
+                paths.join(", ")
+            ),
+            changed.changes.clone(),
+        );
+    }
+    out
+}
+
+/// Changes to the groups and windows a policy names, before or after.
+fn dependency_causes(
+    namespace: &str,
+    before: Option<&PatchPolicySpec>,
+    after: Option<&PatchPolicySpec>,
+    changed: &BTreeMap<(String, String, String), ChangeSummary>,
+) -> Vec<String> {
+    let mut wanted = BTreeSet::new();
+    for spec in before.into_iter().chain(after) {
+        for group in &spec.asset_groups {
+            wanted.insert((
+                "AssetGroup".to_string(),
+                namespace.to_string(),
+                group.clone(),
+            ));
+        }
+        for window in &spec.maintenance_windows {
+            wanted.insert((
+                "MaintenanceWindow".to_string(),
+                namespace.to_string(),
+                window.clone(),
+            ));
+        }
+    }
+    wanted
+        .iter()
+        .filter_map(|key| changed.get(key).map(|summary| summary.words.clone()))
+        .collect()
+}
+
+/// One policy as it stands in one revision, evaluated against the live assets.
+struct PolicySide<'a> {
+    spec: &'a PatchPolicySpec,
+    /// Assets in scope, by name.
+    members: BTreeMap<String, &'a Asset>,
+    windows: Vec<WindowDefinition>,
+    /// Window names the policy lists that this revision does not define (or cannot read).
+    missing_windows: Vec<String>,
+}
+
+impl<'a> PolicySide<'a> {
+    fn new(
+        namespace: &str,
+        spec: &'a PatchPolicySpec,
+        view: &RevisionView,
+        assets: &'a [Asset],
+    ) -> Self {
+        let groups: Vec<(&String, &AssetGroupSpec)> = spec
+            .asset_groups
+            .iter()
+            .filter_map(|name| {
+                view.groups
+                    .get(&(namespace.to_string(), name.clone()))
+                    .map(|group| (name, group))
+            })
+            .collect();
+        let members = assets
+            .iter()
+            .filter(|asset| asset.metadata.namespace.as_deref().unwrap_or("default") == namespace)
+            .filter(|asset| {
+                groups
+                    .iter()
+                    .any(|(name, group)| group_contains(name, group, asset))
+            })
+            .map(|asset| (asset.metadata.name.clone().unwrap_or_default(), asset))
+            .collect();
+        let mut windows = Vec::new();
+        let mut missing_windows = Vec::new();
+        for name in &spec.maintenance_windows {
+            match view
+                .windows
+                .get(&(namespace.to_string(), name.clone()))
+                .and_then(window_definition)
+            {
+                Some(definition) => windows.push(definition),
+                None => missing_windows.push(name.clone()),
+            }
+        }
+        Self {
+            spec,
+            members,
+            windows,
+            missing_windows,
+        }
+    }
+
+    fn emergency(&self) -> BTreeSet<EmergencyTrigger> {
+        self.spec.emergency.out_of_window.iter().copied().collect()
+    }
+
+    /// Approved (asset, finding id, package) triples with their finding.
+    fn approved(&self) -> BTreeMap<(String, String, String), (&'a Asset, &'a RiskEntry)> {
+        let mut out = BTreeMap::new();
+        for (name, asset) in &self.members {
+            for finding in findings(asset) {
+                if approval_verdict(&self.spec.approval, finding).is_ok() {
+                    out.insert(
+                        (name.clone(), finding.id.clone(), finding.package.clone()),
+                        (*asset, finding),
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+fn findings(asset: &Asset) -> &[RiskEntry] {
+    asset
+        .status
+        .as_ref()
+        .and_then(|status| status.findings.as_ref())
+        .map(|summary| summary.top_risks.as_slice())
+        .unwrap_or(&[])
+}
+
+/// Whether an asset is a member of a group: declared by it (the asset-group label) or
+/// selected by its label selector.
+fn group_contains(name: &str, group: &AssetGroupSpec, asset: &Asset) -> bool {
+    let empty = BTreeMap::new();
+    let asset_labels = asset.metadata.labels.as_ref().unwrap_or(&empty);
+    if asset_labels.get(labels::ASSET_GROUP).map(String::as_str) == Some(name) {
+        return true;
+    }
+    group
+        .selector
+        .as_ref()
+        .is_some_and(|selector| selector_matches(selector, asset_labels))
+}
+
+/// Kubernetes label selector semantics: every matchLabels pair and every expression holds.
+fn selector_matches(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
+    let pairs_hold = selector
+        .match_labels
+        .iter()
+        .flatten()
+        .all(|(key, value)| labels.get(key) == Some(value));
+    let expressions_hold = selector.match_expressions.iter().flatten().all(|req| {
+        let values = req.values.as_deref().unwrap_or(&[]);
+        let found = labels.get(&req.key);
+        match req.operator.as_str() {
+            "In" => found.is_some_and(|v| values.contains(v)),
+            "NotIn" => found.is_none_or(|v| !values.contains(v)),
+            "Exists" => found.is_some(),
+            "DoesNotExist" => found.is_none(),
+            _ => false,
+        }
+    });
+    // An empty selector selects nothing here: a group must say what it wants.
+    let empty = selector
+        .match_labels
+        .as_ref()
+        .is_none_or(BTreeMap::is_empty)
+        && selector
+            .match_expressions
+            .as_ref()
+            .is_none_or(Vec::is_empty);
+    !empty && pairs_hold && expressions_hold
+}
+
+/// The core's window definition for a MaintenanceWindow spec; `None` when it is invalid.
+fn window_definition(spec: &MaintenanceWindowSpec) -> Option<WindowDefinition> {
+    let time_zone = spec.time_zone.parse().ok()?;
+    let mut definition = WindowDefinition::new(
+        window::CronSchedule::parse(&spec.schedule.0).ok()?,
+        time_zone,
+        spec.duration.parse().ok()?,
+    );
+    if let Some(cutoff) = &spec.cutoff {
+        definition.cutoff = cutoff.parse().ok()?;
+    }
+    definition.offset_days = spec.offset_days;
+    definition.suspend = spec.suspend;
+    for blackout in &spec.blackouts {
+        definition.blackouts.push(window::Blackout {
+            start: window::parse_blackout_bound(&blackout.start, time_zone, BlackoutBound::Start)
+                .ok()?,
+            end: window::parse_blackout_bound(&blackout.end, time_zone, BlackoutBound::End).ok()?,
+            reason: blackout.reason.clone(),
+        });
+    }
+    definition.validate().ok()?;
+    Some(definition)
+}
+
+/// Whether a policy's approval rules approve the update that fixes a finding; the error
+/// says why not.
+fn approval_verdict(approval: &Approval, finding: &RiskEntry) -> Result<(), String> {
+    if finding.fixed_version.is_none() {
+        return Err("no fixed version is available".into());
+    }
+    if let Some(pattern) = approval
+        .exclude
+        .iter()
+        .find(|pattern| glob_matches(pattern, &finding.package))
+    {
+        return Err(format!("package excluded by `{pattern}`"));
+    }
+    if !approval.include.is_empty()
+        && !approval
+            .include
+            .iter()
+            .any(|pattern| glob_matches(pattern, &finding.package))
+    {
+        return Err("package not in `include`".into());
+    }
+    if let Some(pin) = approval
+        .pins
+        .iter()
+        .find(|pin| pin.package == finding.package)
+    {
+        return Err(format!("package pinned at {}", pin.version));
+    }
+    if let Some(rejected) = approval.rejected.iter().find(|rejected| {
+        rejected.package == finding.package
+            && finding.fixed_version.as_deref() == Some(rejected.version.as_str())
+    }) {
+        return Err(format!("version {} is rejected", rejected.version));
+    }
+    if finding.severity < approval.min_severity && !finding.known_exploited {
+        return Err(format!(
+            "{} is below minSeverity {}",
+            finding.severity.as_str(),
+            approval.min_severity.as_str()
+        ));
+    }
+    Ok(())
+}
+
+fn glob_matches(pattern: &str, text: &str) -> bool {
+    globset::Glob::new(pattern)
+        .map(|glob| glob.compile_matcher().is_match(text))
+        .unwrap_or(false)
+}
+
+fn scope_impact(before: Option<&PolicySide<'_>>, after: Option<&PolicySide<'_>>) -> ScopeImpact {
+    let names = |side: Option<&PolicySide<'_>>| -> BTreeSet<String> {
+        side.map(|s| s.members.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let (before, after) = (names(before), names(after));
+    ScopeImpact {
+        before: before.len(),
+        after: after.len(),
+        entering: after.difference(&before).cloned().collect(),
+        leaving: before.difference(&after).cloned().collect(),
+    }
+}
+
+fn approval_impact(
+    before: Option<&PolicySide<'_>>,
+    after: Option<&PolicySide<'_>>,
+    change: PolicyChange,
+) -> ApprovalImpact {
+    let approved_before = before.map(PolicySide::approved).unwrap_or_default();
+    let approved_after = after.map(PolicySide::approved).unwrap_or_default();
+    let impact =
+        |(asset_name, _, _): &(String, String, String), finding: &RiskEntry, reason: String| {
+            FindingImpact {
+                asset: asset_name.clone(),
+                id: finding.id.clone(),
+                package: finding.package.clone(),
+                installed_version: finding.installed_version.clone(),
+                fixed_version: finding.fixed_version.clone(),
+                severity: finding.severity,
+                known_exploited: finding.known_exploited,
+                reason,
+            }
+        };
+    let newly_approved = approved_after
+        .iter()
+        .filter(|(key, _)| !approved_before.contains_key(*key))
+        .map(|(key, (_, finding))| {
+            let reason = if change == PolicyChange::Added {
+                "new policy".to_string()
+            } else if before.is_some_and(|side| !side.members.contains_key(&key.0)) {
+                "asset entered scope".to_string()
+            } else {
+                "now approved".to_string()
+            };
+            impact(key, finding, reason)
+        })
+        .collect();
+    let held_back = approved_before
+        .iter()
+        .filter(|(key, _)| !approved_after.contains_key(*key))
+        .map(|(key, (_, finding))| {
+            let reason = match after {
+                None => "policy removed".to_string(),
+                Some(side) if !side.members.contains_key(&key.0) => "asset left scope".to_string(),
+                Some(side) => approval_verdict(&side.spec.approval, finding)
+                    .err()
+                    .unwrap_or_default(),
+            };
+            impact(key, finding, reason)
+        })
+        .collect();
+    ApprovalImpact {
+        newly_approved,
+        held_back,
+    }
+}
+
+fn next_window_impact(
+    before: Option<&PolicySide<'_>>,
+    after: Option<&PolicySide<'_>>,
+    now: DateTime<Utc>,
+) -> NextWindowImpact {
+    let next = |side: Option<&PolicySide<'_>>| {
+        side.and_then(|side| window::next_start_opportunity(&side.windows, now))
+    };
+    let (before, after) = (next(before), next(after));
+    NextWindowImpact {
+        before,
+        after,
+        changed: before != after,
+    }
+}
+
+/// The SLA classes a policy may set, with the severity each concerns.
+const SLA_CLASSES: [(&str, Option<Severity>); 5] = [
+    ("critical", Some(Severity::Critical)),
+    ("high", Some(Severity::High)),
+    ("medium", Some(Severity::Medium)),
+    ("low", Some(Severity::Low)),
+    ("knownExploited", None),
+];
+
+/// Whether one SLA class can be met, and why.
+#[derive(Debug, Clone, PartialEq)]
+struct SlaForecast {
+    deadline: String,
+    met: bool,
+    why: String,
+}
+
+fn sla_forecast(side: &PolicySide<'_>, class: &str, now: DateTime<Utc>) -> Option<SlaForecast> {
+    let sla = &side.spec.sla;
+    let written = match SLA_CLASSES.iter().find(|(name, _)| *name == class)? {
+        (_, Some(severity)) => sla.for_severity(*severity)?,
+        (_, None) => sla.known_exploited.as_ref()?,
+    };
+    let deadline = written.parse().ok()?;
+    let emergency = side.emergency();
+    let deadline_text = written.to_string();
+    if emergency.contains(&EmergencyTrigger::SlaBreach)
+        || (class == "knownExploited" && emergency.contains(&EmergencyTrigger::KnownExploited))
+    {
+        return Some(SlaForecast {
+            deadline: deadline_text,
+            met: true,
+            why: "out-of-window emergency rollouts are allowed".into(),
+        });
+    }
+    if side.windows.is_empty() {
+        return Some(SlaForecast {
+            deadline: deadline_text,
+            met: false,
+            why: "the policy has no usable maintenance window".into(),
+        });
+    }
+    let gap = largest_gap(&side.windows, now, SLA_HORIZON);
+    let met = gap <= deadline;
+    let why = if gap >= SLA_HORIZON {
+        format!(
+            "no window opens in the next {}",
+            human_duration(SLA_HORIZON)
+        )
+    } else if met {
+        format!("windows are at most {} apart", human_duration(gap))
+    } else {
+        format!("windows are now {} apart", human_duration(gap))
+    };
+    Some(SlaForecast {
+        deadline: deadline_text,
+        met,
+        why,
+    })
+}
+
+/// The longest time in `[now, now + horizon)` during which none of `windows` lets work start.
+fn largest_gap(windows: &[WindowDefinition], now: DateTime<Utc>, horizon: Duration) -> Duration {
+    let until = now + horizon.to_chrono();
+    let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = windows
+        .iter()
+        .flat_map(|definition| {
+            window::openings(definition, now, until)
+                .filter(window::Opening::is_usable)
+                .map(|opening| (opening.opens_at, opening.cutoff_at))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    spans.sort();
+    let mut largest = chrono::TimeDelta::zero();
+    let mut gap_start = now;
+    for (opens, cutoff) in spans {
+        if opens > gap_start {
+            largest = largest.max(opens - gap_start);
+        }
+        gap_start = gap_start.max(cutoff);
+    }
+    if until > gap_start {
+        largest = largest.max(until - gap_start);
+    }
+    Duration::from_secs(u64::try_from(largest.num_seconds()).unwrap_or(0))
+}
+
+fn sla_impact(
+    before: Option<&PolicySide<'_>>,
+    after: Option<&PolicySide<'_>>,
+    now: DateTime<Utc>,
+) -> Vec<SlaImpact> {
+    let mut out = Vec::new();
+    for (class, _) in SLA_CLASSES {
+        let old = before.and_then(|side| sla_forecast(side, class, now));
+        let new = after.and_then(|side| sla_forecast(side, class, now));
+        if old == new {
+            continue;
+        }
+        let label = if class == "knownExploited" {
+            "KEV".to_string()
+        } else {
+            class.to_string()
+        };
+        let (message, regression) = match (&old, &new) {
+            (_, None) => match &old {
+                Some(old) => (format!("{label} SLA {} removed", old.deadline), false),
+                None => continue,
+            },
+            (None, Some(new)) if new.met => (
+                format!("{label} SLA {} can be met: {}", new.deadline, new.why),
+                false,
+            ),
+            (None, Some(new)) => (
+                format!("{label} SLA {} cannot be met: {}", new.deadline, new.why),
+                true,
+            ),
+            (Some(old), Some(new)) => match (old.met, new.met) {
+                (true, false) => (
+                    format!(
+                        "{label} SLA {} can no longer be met: {}",
+                        new.deadline, new.why
+                    ),
+                    true,
+                ),
+                (false, true) => (
+                    format!("{label} SLA {} can now be met: {}", new.deadline, new.why),
+                    false,
+                ),
+                (_, met) => {
+                    let state = if met { "still met" } else { "still not met" };
+                    let deadline = if old.deadline == new.deadline {
+                        format!("{label} SLA {}", new.deadline)
+                    } else {
+                        format!(
+                            "{label} SLA changed from {} to {}",
+                            old.deadline, new.deadline
+                        )
+                    };
+                    (format!("{deadline}: {state}, {}", new.why), false)
+                }
+            },
+        };
+        out.push(SlaImpact {
+            class: class.to_string(),
+            deadline_before: old.as_ref().map(|f| f.deadline.clone()),
+            deadline_after: new.as_ref().map(|f| f.deadline.clone()),
+            met_before: old.as_ref().map(|f| f.met),
+            met_after: new.as_ref().map(|f| f.met),
+            regression,
+            message,
+        });
+    }
+    out
+}
+
+fn emergency_impact(
+    before: Option<&PolicySide<'_>>,
+    after: Option<&PolicySide<'_>>,
+) -> Option<EmergencyImpact> {
+    let (Some(before), Some(after)) = (before, after) else {
+        return None;
+    };
+    let (old, new) = (before.emergency(), after.emergency());
+    if old == new {
+        return None;
+    }
+    let open_kev: usize = after
+        .members
+        .values()
+        .map(|asset| findings(asset).iter().filter(|f| f.known_exploited).count())
+        .sum();
+    let mut messages = Vec::new();
+    for trigger in new.difference(&old) {
+        messages.push(match trigger {
+            EmergencyTrigger::KnownExploited => format!(
+                "KEV-listed findings will now be patched outside maintenance windows ({open_kev} open in scope)"
+            ),
+            EmergencyTrigger::SlaBreach => {
+                "findings whose SLA deadline would pass before the next window will now be patched outside maintenance windows".to_string()
+            }
+        });
+    }
+    for trigger in old.difference(&new) {
+        messages.push(match trigger {
+            EmergencyTrigger::KnownExploited => format!(
+                "KEV-listed findings will no longer be patched outside maintenance windows ({open_kev} open in scope wait for the next window)"
+            ),
+            EmergencyTrigger::SlaBreach => {
+                "SLA breaches will no longer trigger out-of-window rollouts".to_string()
+            }
+        });
+    }
+    Some(EmergencyImpact {
+        before: old.into_iter().collect(),
+        after: new.into_iter().collect(),
+        messages,
+    })
+}
+
+fn notes(
+    before: Option<&PatchPolicySpec>,
+    after: Option<&PatchPolicySpec>,
+    side_after: Option<&PolicySide<'_>>,
+) -> Vec<String> {
+    let mut out: Vec<String> = side_after
+        .map(|side| {
+            side.missing_windows
+                .iter()
+                .map(|name| {
+                    format!(
+                        "maintenance window `{name}` is not defined or not valid: it never opens"
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let (Some(before), Some(after)) = (before, after) else {
+        return out;
+    };
+    if before.mode != after.mode {
+        out.push(match after.mode {
+            PolicyMode::Plan => {
+                "mode changes to Plan: findings are reported, nothing is patched".into()
+            }
+            PolicyMode::Enforce => {
+                "mode changes to Enforce: approved patches will be rolled out".into()
+            }
+        });
+    }
+    if before.suspend != after.suspend {
+        out.push(if after.suspend {
+            "the policy is suspended: no new rollouts start".into()
+        } else {
+            "the policy is resumed: rollouts start again".into()
+        });
+    }
+    out
+}
+
+/// "14 days", "6.5 days", "12 hours", "45 minutes".
+pub fn human_duration(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    const DAY: u64 = 86_400;
+    if seconds >= DAY {
+        if seconds % DAY == 0 {
+            let days = seconds / DAY;
+            format!("{days} day{}", if days == 1 { "" } else { "s" })
+        } else {
+            format!("{:.1} days", seconds as f64 / DAY as f64)
+        }
+    } else if seconds >= 3_600 {
+        format!("{:.1} hours", seconds as f64 / 3_600.0).replace(".0 hours", " hours")
+    } else {
+        format!("{} minutes", seconds / 60)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_durations_read_naturally() {
+        assert_eq!(human_duration(Duration::from_days(14)), "14 days");
+        assert_eq!(human_duration(Duration::from_days(1)), "1 day");
+        assert_eq!(human_duration(Duration::from_hours(36)), "1.5 days");
+        assert_eq!(human_duration(Duration::from_hours(12)), "12 hours");
+        assert_eq!(human_duration(Duration::from_mins(45)), "45 minutes");
+    }
+
+    #[test]
+    fn label_selectors_follow_kubernetes_semantics() {
+        let labels: BTreeMap<String, String> = [("tier".to_string(), "web".to_string())]
+            .into_iter()
+            .collect();
+        let selector: LabelSelector = serde_json::from_value(serde_json::json!({
+            "matchLabels": {"tier": "web"},
+            "matchExpressions": [{"key": "env", "operator": "DoesNotExist"}]
+        }))
+        .expect("selector");
+        assert!(selector_matches(&selector, &labels));
+        let other: LabelSelector = serde_json::from_value(serde_json::json!({
+            "matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["web"]}]
+        }))
+        .expect("selector");
+        assert!(!selector_matches(&other, &labels));
+        assert!(!selector_matches(&LabelSelector::default(), &labels));
+    }
+}

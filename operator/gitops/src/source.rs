@@ -1,0 +1,323 @@
+//! Reading a Git source with git2, without a working-tree checkout: open a local repository
+//! or keep a bare mirror of a URL in a cache directory, resolve a branch, tag or commit to a
+//! revision, and list the YAML files of that revision's tree (optionally under a sub-path).
+
+use std::path::{Path, PathBuf};
+
+use git2::{AutotagOption, FetchOptions, FetchPrune, ObjectType, Oid, Repository, TreeWalkMode};
+use serde::{Deserialize, Serialize};
+
+/// Which revision of a repository a source follows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum GitReference {
+    /// The tip of a branch (follows new commits).
+    Branch(String),
+    /// A tag (annotated or lightweight).
+    Tag(String),
+    /// One fixed commit, by full or abbreviated hash.
+    Commit(String),
+}
+
+impl GitReference {
+    /// The name shown in revisions: `main`, `v1.2`, or the commit as given.
+    pub fn label(&self) -> &str {
+        match self {
+            Self::Branch(name) | Self::Tag(name) | Self::Commit(name) => name,
+        }
+    }
+}
+
+/// One resolved revision: the commit and how it was reached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revision {
+    /// The branch, tag or commit spec that was resolved.
+    pub reference: String,
+    /// Full hex commit id.
+    pub commit: String,
+}
+
+impl std::fmt::Display for Revision {
+    /// Flux's revision format: `<reference>@sha1:<commit>`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}@sha1:{}", self.reference, self.commit)
+    }
+}
+
+/// One YAML file of a revision's tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// Path relative to the repository root, with `/` separators.
+    pub path: String,
+    /// The file's text.
+    pub content: String,
+}
+
+/// Failures while reading Git.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot open the Git repository at {path}: {source}")]
+    Open { path: PathBuf, source: git2::Error },
+    #[error("cannot prepare the mirror of {url} in {path}: {source}")]
+    Mirror {
+        url: String,
+        path: PathBuf,
+        source: git2::Error,
+    },
+    #[error("cannot fetch {url}: {source}")]
+    Fetch { url: String, source: git2::Error },
+    #[error("cannot resolve {kind} `{name}`: {source}")]
+    Resolve {
+        kind: &'static str,
+        name: String,
+        source: git2::Error,
+    },
+    #[error("cannot read the tree of commit {commit}: {source}")]
+    Tree { commit: String, source: git2::Error },
+    #[error("path `{path}` does not exist in commit {commit}")]
+    MissingPath { path: String, commit: String },
+    #[error("path `{path}` in commit {commit} is not a directory")]
+    NotADirectory { path: String, commit: String },
+    #[error("file `{path}` in commit {commit} is not UTF-8 text")]
+    NotText { path: String, commit: String },
+}
+
+/// A repository opened for reading revisions.
+pub struct GitRepository {
+    repo: Repository,
+    /// The URL this repository mirrors, when it is a cache of a remote.
+    remote_url: Option<String>,
+}
+
+impl std::fmt::Debug for GitRepository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitRepository")
+            .field("path", &self.repo.path())
+            .field("remote_url", &self.remote_url)
+            .finish()
+    }
+}
+
+/// Refs fetched into a mirror: every branch under `refs/remotes/origin/` and every tag.
+const MIRROR_REFSPECS: [&str; 2] = [
+    "+refs/heads/*:refs/remotes/origin/*",
+    "+refs/tags/*:refs/tags/*",
+];
+
+impl GitRepository {
+    /// Opens a repository on disk (bare or with a working tree) and reads its own refs.
+    pub fn open(path: &Path) -> Result<Self, SourceError> {
+        let repo = Repository::open(path).map_err(|source| SourceError::Open {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Ok(Self {
+            repo,
+            remote_url: None,
+        })
+    }
+
+    /// Opens `location` as a local repository when it is a path that exists, otherwise
+    /// mirrors it as a URL under `cache_dir` and fetches it.
+    pub fn open_or_mirror(location: &str, cache_dir: &Path) -> Result<Self, SourceError> {
+        let local = Path::new(location);
+        if !location.contains("://") && local.exists() {
+            return Self::open(local);
+        }
+        let mirror = Self::mirror(location, cache_dir)?;
+        mirror.fetch()?;
+        Ok(mirror)
+    }
+
+    /// Prepares (or reopens) a bare mirror of `url` in `cache_dir`; call [`Self::fetch`] to
+    /// bring it up to date.
+    pub fn mirror(url: &str, cache_dir: &Path) -> Result<Self, SourceError> {
+        let path = cache_dir.join(mirror_dir_name(url));
+        let mirror_error = |source| SourceError::Mirror {
+            url: url.to_string(),
+            path: path.clone(),
+            source,
+        };
+        let repo = if path.join("HEAD").exists() {
+            Repository::open_bare(&path).map_err(mirror_error)?
+        } else {
+            std::fs::create_dir_all(&path)
+                .map_err(|err| mirror_error(git2::Error::from_str(&err.to_string())))?;
+            Repository::init_bare(&path).map_err(mirror_error)?
+        };
+        Ok(Self {
+            repo,
+            remote_url: Some(url.to_string()),
+        })
+    }
+
+    /// Fetches every branch and tag of the mirrored URL, pruning deleted branches. A local
+    /// repository has nothing to fetch.
+    pub fn fetch(&self) -> Result<(), SourceError> {
+        let Some(url) = &self.remote_url else {
+            return Ok(());
+        };
+        let fetch_error = |source| SourceError::Fetch {
+            url: url.clone(),
+            source,
+        };
+        let mut remote = self.repo.remote_anonymous(url).map_err(fetch_error)?;
+        let mut options = FetchOptions::new();
+        options
+            .prune(FetchPrune::On)
+            .download_tags(AutotagOption::All);
+        remote
+            .fetch(&MIRROR_REFSPECS, Some(&mut options), None)
+            .map_err(fetch_error)?;
+        Ok(())
+    }
+
+    /// Resolves a branch, tag or commit to a revision.
+    pub fn resolve(&self, reference: &GitReference) -> Result<Revision, SourceError> {
+        let (kind, candidates): (&'static str, Vec<String>) = match reference {
+            GitReference::Branch(name) => (
+                "branch",
+                if self.remote_url.is_some() {
+                    vec![format!("refs/remotes/origin/{name}")]
+                } else {
+                    vec![format!("refs/heads/{name}")]
+                },
+            ),
+            GitReference::Tag(name) => ("tag", vec![format!("refs/tags/{name}")]),
+            GitReference::Commit(hash) => ("commit", vec![hash.clone()]),
+        };
+        let mut last_error = git2::Error::from_str("no candidate");
+        for spec in &candidates {
+            match self.peel_commit(spec) {
+                Ok(oid) => {
+                    return Ok(Revision {
+                        reference: reference.label().to_string(),
+                        commit: oid.to_string(),
+                    });
+                }
+                Err(err) => last_error = err,
+            }
+        }
+        Err(SourceError::Resolve {
+            kind,
+            name: reference.label().to_string(),
+            source: last_error,
+        })
+    }
+
+    /// Resolves any revision expression git understands (`main`, `HEAD~1`, a tag, a hash),
+    /// as `plan --base/--head` take them.
+    pub fn resolve_spec(&self, spec: &str) -> Result<Revision, SourceError> {
+        let oid = self
+            .peel_commit(spec)
+            .or_else(|first| {
+                // A mirror keeps branches under refs/remotes/origin/.
+                if self.remote_url.is_some() {
+                    self.peel_commit(&format!("refs/remotes/origin/{spec}"))
+                } else {
+                    Err(first)
+                }
+            })
+            .map_err(|source| SourceError::Resolve {
+                kind: "revision",
+                name: spec.to_string(),
+                source,
+            })?;
+        Ok(Revision {
+            reference: spec.to_string(),
+            commit: oid.to_string(),
+        })
+    }
+
+    fn peel_commit(&self, spec: &str) -> Result<Oid, git2::Error> {
+        let object = self.repo.revparse_single(spec)?;
+        Ok(object.peel_to_commit()?.id())
+    }
+
+    /// Lists the `.yaml`/`.yml` files of a revision's tree under `sub_path` (the whole tree
+    /// when `None`), sorted by path, with their contents.
+    pub fn yaml_files(
+        &self,
+        revision: &Revision,
+        sub_path: Option<&str>,
+    ) -> Result<Vec<SourceFile>, SourceError> {
+        let tree_error = |source| SourceError::Tree {
+            commit: revision.commit.clone(),
+            source,
+        };
+        let oid = Oid::from_str(&revision.commit).map_err(tree_error)?;
+        let commit = self.repo.find_commit(oid).map_err(tree_error)?;
+        let root = commit.tree().map_err(tree_error)?;
+        let prefix = sub_path
+            .map(|path| path.trim_matches('/'))
+            .filter(|path| !path.is_empty() && *path != ".");
+        let tree = match prefix {
+            None => root,
+            Some(path) => {
+                let entry =
+                    root.get_path(Path::new(path))
+                        .map_err(|_| SourceError::MissingPath {
+                            path: path.to_string(),
+                            commit: revision.commit.clone(),
+                        })?;
+                if entry.kind() != Some(ObjectType::Tree) {
+                    return Err(SourceError::NotADirectory {
+                        path: path.to_string(),
+                        commit: revision.commit.clone(),
+                    });
+                }
+                self.repo.find_tree(entry.id()).map_err(tree_error)?
+            }
+        };
+        let mut blobs = Vec::new();
+        tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
+            let name = entry.name().unwrap_or_default();
+            if entry.kind() == Some(ObjectType::Blob) && is_yaml_name(name) {
+                blobs.push((format!("{dir}{name}"), entry.id()));
+            }
+            git2::TreeWalkResult::Ok
+        })
+        .map_err(tree_error)?;
+        let mut files = Vec::with_capacity(blobs.len());
+        for (relative, id) in blobs {
+            let path = match prefix {
+                Some(prefix) => format!("{prefix}/{relative}"),
+                None => relative,
+            };
+            let blob = self.repo.find_blob(id).map_err(tree_error)?;
+            let content =
+                String::from_utf8(blob.content().to_vec()).map_err(|_| SourceError::NotText {
+                    path: path.clone(),
+                    commit: revision.commit.clone(),
+                })?;
+            files.push(SourceFile { path, content });
+        }
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(files)
+    }
+}
+
+fn is_yaml_name(name: &str) -> bool {
+    name.ends_with(".yaml") || name.ends_with(".yml")
+}
+
+/// A readable, collision-resistant directory name for a URL's mirror.
+fn mirror_dir_name(url: &str) -> String {
+    let readable: String = url
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    // FNV-1a keeps two URLs that sanitise alike (`a/b` and `a_b`) apart.
+    let hash = url.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let tail: String = readable
+        .chars()
+        .rev()
+        .take(80)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("{tail}-{hash:016x}")
+}
