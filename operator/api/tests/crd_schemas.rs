@@ -1,0 +1,108 @@
+//! Checks on the generated CRD schemas: every field documented (it is `kubectl explain` text),
+//! condition lists keyed by type, enums as enums, durations with a pattern.
+
+use patchwarden_api::crds;
+use serde_json::Value;
+
+/// Collects the JSON paths of schema properties that have no description.
+fn undocumented(schema: &Value, path: &str, missing: &mut Vec<String>) {
+    if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
+        for (name, property) in properties {
+            let child = format!("{path}.{name}");
+            let documented = property
+                .get("description")
+                .and_then(Value::as_str)
+                .is_some_and(|d| !d.trim().is_empty());
+            // apiVersion, kind and metadata are described by Kubernetes itself.
+            let standard =
+                path.is_empty() && matches!(name.as_str(), "apiVersion" | "kind" | "metadata");
+            if !documented && !standard {
+                missing.push(child.clone());
+            }
+            undocumented(property, &child, missing);
+        }
+    }
+    if let Some(items) = schema.get("items") {
+        undocumented(items, &format!("{path}[]"), missing);
+    }
+    if let Some(additional) = schema.get("additionalProperties").filter(|a| a.is_object()) {
+        undocumented(additional, &format!("{path}{{}}"), missing);
+    }
+}
+
+fn find<'a>(schema: &'a Value, path: &[&str]) -> &'a Value {
+    let mut node = schema;
+    for segment in path {
+        node = if *segment == "[]" {
+            &node["items"]
+        } else {
+            &node["properties"][segment]
+        };
+    }
+    node
+}
+
+#[test]
+fn every_field_of_every_crd_has_a_description() {
+    let mut missing = Vec::new();
+    for kind in crds::KINDS {
+        let schema = crds::schema_of(kind).expect("schema");
+        let mut here = Vec::new();
+        undocumented(&schema, "", &mut here);
+        missing.extend(here.into_iter().map(|p| format!("{kind}{p}")));
+    }
+    assert!(
+        missing.is_empty(),
+        "fields without a description:\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn condition_lists_are_maps_keyed_by_type() {
+    for kind in crds::KINDS {
+        let schema = crds::schema_of(kind).expect("schema");
+        let conditions = find(&schema, &["status", "conditions"]);
+        assert_eq!(conditions["x-kubernetes-list-type"], "map", "{kind}");
+        assert_eq!(
+            conditions["x-kubernetes-list-map-keys"][0], "type",
+            "{kind}"
+        );
+        assert_eq!(
+            find(conditions, &["[]", "status"])["type"],
+            "string",
+            "{kind}"
+        );
+    }
+}
+
+#[test]
+fn enums_durations_and_counts_have_precise_schemas() {
+    let policy = crds::schema_of("PatchPolicy").expect("schema");
+    let reboot = find(&policy, &["spec", "reboot"]);
+    assert_eq!(
+        reboot["enum"],
+        serde_json::json!(["IfRequired", "Never", "Always"])
+    );
+    let severity = find(&policy, &["spec", "approval", "minSeverity"]);
+    assert!(
+        severity["enum"].as_array().is_some_and(|e| e.len() == 6),
+        "{severity}"
+    );
+    let pause = find(&policy, &["spec", "rollout", "pauseBetweenWaves"]);
+    assert_eq!(pause["pattern"], patchwarden_api::values::DURATION_PATTERN);
+    let canary = find(&policy, &["spec", "rollout", "canary"]);
+    assert_eq!(canary["x-kubernetes-int-or-string"], true);
+    let run = crds::schema_of("PatchRun").expect("schema");
+    let phase = find(&run, &["status", "phase"]);
+    assert!(
+        phase["enum"].as_array().is_some_and(|e| e.len() == 7),
+        "{phase}"
+    );
+    let asset = crds::schema_of("Asset").expect("schema");
+    let connection = find(&asset, &["spec", "connection"]);
+    assert_eq!(
+        connection["enum"],
+        serde_json::json!(["agent", "ssh", "node", "lab"])
+    );
+}
