@@ -1,1 +1,354 @@
-//! patchwarden-apiserver: a small Kubernetes-compatible API server persisted in SQLite.
+//! patchwarden-apiserver: a small Kubernetes-API-compatible control plane persisted in SQLite.
+//!
+//! It serves built-in kinds (Namespace, Event in both API groups, Lease,
+//! CustomResourceDefinition, Node, Secret, ConfigMap, Job) and every established CRD, with
+//! discovery, OpenAPI v3, tables, watches and the write semantics kubectl and kube-rs rely on.
+//!
+//! Start it in-process with [`ApiServer::start`]; the returned [`RunningServer`] knows its URL,
+//! token and kubeconfig, and stops with [`RunningServer::shutdown`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use serde_json::Value;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+
+mod auth;
+mod cluster;
+mod discovery;
+pub mod error;
+mod events;
+mod http;
+mod objects;
+mod openapi;
+mod patch;
+mod registry;
+mod schema;
+mod selector;
+mod store;
+mod table;
+mod tls;
+mod watch;
+
+pub use auth::READ_ONLY_GROUP;
+pub use error::ServerError;
+use error::{io_err, write_private};
+pub use store::SyncMode;
+
+/// Default request body limit (the real server's default is 3 MiB).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 3 * 1024 * 1024;
+
+/// How to run the server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Holds `state.db` (SQLite), `token`, `kubeconfig` and `tls/`.
+    pub data_dir: PathBuf,
+    /// Address to bind; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// Serve HTTPS with a self-signed CA (kept in `data_dir/tls`). Bearer tokens are required
+    /// over TLS. Plain HTTP is only allowed on loopback, where requests without credentials
+    /// are admitted (kubectl never sends tokens over plain HTTP) and sent tokens are checked.
+    pub tls: bool,
+    /// kube-apiserver style token file (`token,user,uid[,"groups"]`). Without it an admin
+    /// token is generated once and kept in `data_dir/token`.
+    pub tokens_file: Option<PathBuf>,
+    /// Commit durability; see [`SyncMode`].
+    pub sync: SyncMode,
+    /// Requests with larger bodies get 413 RequestEntityTooLarge.
+    pub max_body_bytes: usize,
+    /// Events retained for watch resume; older resourceVersions get 410 Expired.
+    pub history_limit: usize,
+}
+
+impl Config {
+    /// Loopback on a free port, plain HTTP, durable commits.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            data_dir: data_dir.into(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tls: false,
+            tokens_file: None,
+            sync: SyncMode::Full,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            history_limit: cluster::DEFAULT_HISTORY,
+        }
+    }
+}
+
+/// Namespace for [`ApiServer::start`].
+pub struct ApiServer;
+
+impl ApiServer {
+    /// Opens (or creates) the store, binds the listener, writes the kubeconfig and starts
+    /// serving on the current tokio runtime.
+    pub async fn start(config: Config) -> Result<RunningServer, ServerError> {
+        start(config).await
+    }
+}
+
+/// A server that is running; dropping it stops accepting connections.
+pub struct RunningServer {
+    /// The bound address (the real port when 0 was asked for).
+    pub addr: SocketAddr,
+    /// `http://127.0.0.1:PORT` or `https://…`.
+    pub base_url: String,
+    /// An admin bearer token.
+    pub token: String,
+    /// PEM of the CA to trust when TLS is on.
+    pub ca_pem: Option<String>,
+    /// Where the kubeconfig was written (`data_dir/kubeconfig`).
+    pub kubeconfig_path: PathBuf,
+    shutdown_tx: tokio::sync::watch::Sender<bool>,
+    accept_task: Option<tokio::task::JoinHandle<()>>,
+    shared: Arc<cluster::Shared>,
+    writer: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// The kubeconfig text (also written to `kubeconfig_path`).
+    pub fn kubeconfig_yaml(&self) -> String {
+        kubeconfig(&self.base_url, &self.token, self.ca_pem.as_deref())
+    }
+
+    /// Stops accepting, ends open watches and connections, finishes queued writes and closes
+    /// the database.
+    pub async fn shutdown(mut self) {
+        self.stop().await;
+    }
+
+    async fn stop(&mut self) {
+        let _ = self.shutdown_tx.send(true);
+        if let Some(task) = self.accept_task.take() {
+            let _ = task.await;
+        }
+        self.shared.close();
+        if let Some(writer) = self.writer.take() {
+            let _ = tokio::task::spawn_blocking(move || writer.join()).await;
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        let _ = self.shutdown_tx.send(true);
+        if self.writer.is_some() {
+            self.shared.close();
+        }
+    }
+}
+
+fn base64_std(data: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
+/// A kubeconfig for the server with one admin user.
+pub fn kubeconfig(base_url: &str, token: &str, ca_pem: Option<&str>) -> String {
+    let ca = match ca_pem {
+        Some(pem) => format!(
+            "\n    certificate-authority-data: {}",
+            base64_std(pem.as_bytes())
+        ),
+        None => String::new(),
+    };
+    format!(
+        "apiVersion: v1
+kind: Config
+clusters:
+- name: patchwarden
+  cluster:
+    server: {base_url}{ca}
+users:
+- name: patchwarden-admin
+  user:
+    token: {token}
+contexts:
+- name: patchwarden
+  context:
+    cluster: patchwarden
+    user: patchwarden-admin
+    namespace: default
+current-context: patchwarden
+"
+    )
+}
+
+fn load_auth(config: &Config) -> Result<auth::Auth, ServerError> {
+    if let Some(file) = &config.tokens_file {
+        return auth::Auth::from_file(file);
+    }
+    let token_path = config.data_dir.join("token");
+    let token = match std::fs::read_to_string(&token_path) {
+        Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
+        _ => {
+            let t = auth::generate_token()?;
+            write_private(&token_path, &t)?;
+            t
+        }
+    };
+    Ok(auth::Auth::single(&token))
+}
+
+async fn start(config: Config) -> Result<RunningServer, ServerError> {
+    std::fs::create_dir_all(&config.data_dir).map_err(io_err("creating", &config.data_dir))?;
+    if !config.tls && !config.listen.ip().is_loopback() {
+        return Err(ServerError::Insecure {
+            addr: config.listen.to_string(),
+        });
+    }
+    let mut auth = load_auth(&config)?;
+    if !config.tls {
+        auth = auth.allow_anonymous_admin();
+    }
+    let token = auth
+        .admin_token()
+        .ok_or_else(|| ServerError::Tokens {
+            path: config
+                .tokens_file
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+            line: 0,
+            reason: "no admin token (every token is read-only)".to_string(),
+        })?
+        .to_string();
+    let db_path = config.data_dir.join("state.db");
+    let (shared, writer) = cluster::Shared::open(&db_path, config.sync, config.history_limit)?;
+    shared
+        .write(|txn| {
+            objects::bootstrap_namespaces(txn);
+            Ok(cluster::Reply::ok(Value::Null))
+        })
+        .await
+        .map_err(|_| ServerError::WriterStopped)?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .map_err(|source| ServerError::Bind {
+            addr: config.listen.to_string(),
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Bind {
+        addr: config.listen.to_string(),
+        source,
+    })?;
+    let tls = if config.tls {
+        Some(tls::setup(&config.data_dir.join("tls"), addr.ip())?)
+    } else {
+        None
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let base_url = format!("{scheme}://{addr}");
+    let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
+    let kubeconfig_path = config.data_dir.join("kubeconfig");
+    write_private(
+        &kubeconfig_path,
+        &kubeconfig(&base_url, &token, ca_pem.as_deref()),
+    )?;
+    let (shutdown_tx, shutdown_rx) = tokio::sync::watch::channel(false);
+    let server = Arc::new(http::Server {
+        shared: shared.clone(),
+        auth,
+        max_body: config.max_body_bytes,
+        address: addr.to_string(),
+        shutdown: shutdown_rx.clone(),
+    });
+    let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.server_config));
+    let accept_task = tokio::spawn(accept_loop(listener, server, acceptor, shutdown_rx));
+    tracing::info!(%base_url, kubeconfig = %kubeconfig_path.display(), "API server listening");
+    Ok(RunningServer {
+        addr,
+        base_url,
+        token,
+        ca_pem,
+        kubeconfig_path,
+        shutdown_tx,
+        accept_task: Some(accept_task),
+        shared,
+        writer: Some(writer),
+    })
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    server: Arc<http::Server>,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut connections = JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(s) => s,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accepting a connection failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let server = server.clone();
+                let acceptor = acceptor.clone();
+                connections.spawn(async move {
+                    let service = service_fn(move |req| http::handle(server.clone(), req));
+                    let builder = http1::Builder::new();
+                    let result = match acceptor {
+                        Some(acceptor) => match acceptor.accept(stream).await {
+                            Ok(tls_stream) => builder.serve_connection(TokioIo::new(tls_stream), service).await,
+                            Err(e) => {
+                                tracing::debug!(error = %e, "TLS handshake failed");
+                                return;
+                            }
+                        },
+                        None => builder.serve_connection(TokioIo::new(stream), service).await,
+                    };
+                    if let Err(e) = result {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            Some(_) = connections.join_next(), if !connections.is_empty() => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+    connections.abort_all();
+    while connections.join_next().await.is_some() {}
+}
+
+/// Runs the server until SIGINT or SIGTERM: the body of `patchwarden apiserver`. Prints the
+/// URL and kubeconfig path on stdout once it is serving.
+pub async fn run_until_signal(config: Config) -> Result<(), ServerError> {
+    let running = ApiServer::start(config).await?;
+    println!("serving {}", running.base_url);
+    println!("kubeconfig {}", running.kubeconfig_path.display());
+    wait_for_signal().await;
+    running.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

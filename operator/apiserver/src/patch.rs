@@ -1,0 +1,434 @@
+//! Patch formats: JSON Patch (RFC 6902, with the Kubernetes `test`-against-null quirk), JSON
+//! Merge Patch (RFC 7386) and server-side apply with per-manager field sets.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+
+/// Why a JSON patch could not be applied (answered as 422 by the caller).
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum PatchError {
+    #[error("the patch is not a list of operations: {0}")]
+    Malformed(String),
+    #[error("operation {index} ({op}): {reason}")]
+    Failed {
+        index: usize,
+        op: String,
+        reason: String,
+    },
+}
+
+fn unescape(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
+fn split_pointer(path: &str) -> Result<Vec<String>, String> {
+    if path.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rest = path
+        .strip_prefix('/')
+        .ok_or_else(|| format!("path {path:?} does not start with '/'"))?;
+    Ok(rest.split('/').map(unescape).collect())
+}
+
+fn parent_and_last<'a>(
+    doc: &'a mut Value,
+    tokens: &[String],
+) -> Result<(&'a mut Value, String), String> {
+    let Some((last, parents)) = tokens.split_last() else {
+        return Err("the whole document cannot be the target".to_string());
+    };
+    let mut cur = doc;
+    for t in parents {
+        cur = match cur {
+            Value::Object(map) => map
+                .get_mut(t)
+                .ok_or_else(|| format!("missing path element {t:?}"))?,
+            Value::Array(arr) => {
+                let i: usize = t.parse().map_err(|_| format!("bad array index {t:?}"))?;
+                arr.get_mut(i)
+                    .ok_or_else(|| format!("array index {i} out of range"))?
+            }
+            _ => return Err(format!("path element {t:?} is inside a scalar")),
+        };
+    }
+    Ok((cur, last.clone()))
+}
+
+fn get<'a>(doc: &'a Value, tokens: &[String]) -> Option<&'a Value> {
+    let mut cur = doc;
+    for t in tokens {
+        cur = match cur {
+            Value::Object(map) => map.get(t)?,
+            Value::Array(arr) => arr.get(t.parse::<usize>().ok()?)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+fn add(doc: &mut Value, tokens: &[String], value: Value) -> Result<(), String> {
+    if tokens.is_empty() {
+        *doc = value;
+        return Ok(());
+    }
+    let (parent, last) = parent_and_last(doc, tokens)?;
+    match parent {
+        Value::Object(map) => {
+            map.insert(last, value);
+            Ok(())
+        }
+        Value::Array(arr) => {
+            if last == "-" {
+                arr.push(value);
+                return Ok(());
+            }
+            let i: usize = last
+                .parse()
+                .map_err(|_| format!("bad array index {last:?}"))?;
+            if i > arr.len() {
+                return Err(format!("array index {i} out of range"));
+            }
+            arr.insert(i, value);
+            Ok(())
+        }
+        _ => Err("the parent of the target is a scalar".to_string()),
+    }
+}
+
+fn remove(doc: &mut Value, tokens: &[String]) -> Result<Value, String> {
+    let (parent, last) = parent_and_last(doc, tokens)?;
+    match parent {
+        Value::Object(map) => map
+            .remove(&last)
+            .ok_or_else(|| format!("the path {last:?} does not exist")),
+        Value::Array(arr) => {
+            let i: usize = last
+                .parse()
+                .map_err(|_| format!("bad array index {last:?}"))?;
+            if i >= arr.len() {
+                return Err(format!("array index {i} out of range"));
+            }
+            Ok(arr.remove(i))
+        }
+        _ => Err("the parent of the target is a scalar".to_string()),
+    }
+}
+
+/// Applies an RFC 6902 patch. As in Kubernetes, `test` with a `null` value succeeds when the
+/// path is missing (kube-rs's finalizer helper relies on it).
+pub fn json_patch(doc: &Value, patch: &Value) -> Result<Value, PatchError> {
+    let ops = patch
+        .as_array()
+        .ok_or_else(|| PatchError::Malformed("expected a JSON array".to_string()))?;
+    let mut doc = doc.clone();
+    for (index, op) in ops.iter().enumerate() {
+        let name = op.get("op").and_then(Value::as_str).unwrap_or("");
+        let fail = |reason: String| PatchError::Failed {
+            index,
+            op: name.to_string(),
+            reason,
+        };
+        let path = op
+            .get("path")
+            .and_then(Value::as_str)
+            .ok_or_else(|| fail("missing \"path\"".to_string()))?;
+        let tokens = split_pointer(path).map_err(fail)?;
+        let value = || {
+            op.get("value")
+                .cloned()
+                .ok_or_else(|| fail("missing \"value\"".to_string()))
+        };
+        let from = || -> Result<Vec<String>, PatchError> {
+            let f = op
+                .get("from")
+                .and_then(Value::as_str)
+                .ok_or_else(|| fail("missing \"from\"".to_string()))?;
+            split_pointer(f).map_err(fail)
+        };
+        match name {
+            "add" => add(&mut doc, &tokens, value()?).map_err(fail)?,
+            "remove" => {
+                remove(&mut doc, &tokens).map_err(fail)?;
+            }
+            "replace" => {
+                let v = value()?;
+                if tokens.is_empty() {
+                    doc = v;
+                } else {
+                    remove(&mut doc, &tokens).map_err(fail)?;
+                    add(&mut doc, &tokens, v).map_err(fail)?;
+                }
+            }
+            "move" => {
+                let from = from()?;
+                let v = remove(&mut doc, &from).map_err(fail)?;
+                add(&mut doc, &tokens, v).map_err(fail)?;
+            }
+            "copy" => {
+                let from = from()?;
+                let v = get(&doc, &from)
+                    .cloned()
+                    .ok_or_else(|| fail(format!("the \"from\" path {:?} does not exist", from)))?;
+                add(&mut doc, &tokens, v).map_err(fail)?;
+            }
+            "test" => {
+                let expected = value()?;
+                match get(&doc, &tokens) {
+                    Some(actual) if *actual == expected => {}
+                    None if expected.is_null() => {}
+                    _ => return Err(fail(format!("testing value {path} failed"))),
+                }
+            }
+            other => return Err(fail(format!("unknown operation {other:?}"))),
+        }
+    }
+    Ok(doc)
+}
+
+/// RFC 7386 JSON Merge Patch: `null` deletes, objects merge, everything else replaces.
+pub fn merge_patch(target: &Value, patch: &Value) -> Value {
+    match patch {
+        Value::Object(p) => {
+            let mut out = match target {
+                Value::Object(t) => t.clone(),
+                _ => Map::new(),
+            };
+            for (k, v) in p {
+                if v.is_null() {
+                    out.remove(k);
+                } else {
+                    let merged = merge_patch(out.get(k).unwrap_or(&Value::Null), v);
+                    out.insert(k.clone(), merged);
+                }
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    }
+}
+
+/// A set of field paths (e.g. `spec.rollout.maxUnavailable`) as owned by one manager.
+pub type FieldSet = BTreeSet<Vec<String>>;
+
+/// Metadata fields the server owns; they are never part of a manager's field set.
+fn server_owned(path: &[String]) -> bool {
+    matches!(
+        path.first().map(String::as_str),
+        Some("apiVersion" | "kind")
+    ) || (path.first().map(String::as_str) == Some("metadata")
+        && matches!(
+            path.get(1).map(String::as_str),
+            Some(
+                "name"
+                    | "namespace"
+                    | "uid"
+                    | "resourceVersion"
+                    | "generation"
+                    | "creationTimestamp"
+                    | "deletionTimestamp"
+                    | "deletionGracePeriodSeconds"
+                    | "managedFields"
+                    | "selfLink"
+            )
+        ))
+}
+
+/// The leaf paths of an object: every non-object value (lists are atomic) and empty objects.
+pub fn field_set(value: &Value) -> FieldSet {
+    fn walk(v: &Value, path: &mut Vec<String>, out: &mut FieldSet) {
+        match v {
+            Value::Object(map) if !map.is_empty() => {
+                for (k, child) in map {
+                    path.push(k.clone());
+                    walk(child, path, out);
+                    path.pop();
+                }
+            }
+            _ => {
+                if !path.is_empty() && !server_owned(path) {
+                    out.insert(path.clone());
+                }
+            }
+        }
+    }
+    let mut out = FieldSet::new();
+    walk(value, &mut Vec::new(), &mut out);
+    out
+}
+
+/// `fieldsV1` encoding: `{"f:spec":{"f:size":{}}}`.
+pub fn fields_v1(set: &FieldSet) -> Value {
+    let mut root = Map::new();
+    for path in set {
+        let mut cur = &mut root;
+        for seg in path {
+            let entry = cur
+                .entry(format!("f:{seg}"))
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !entry.is_object() {
+                *entry = Value::Object(Map::new());
+            }
+            match entry {
+                Value::Object(m) => cur = m,
+                _ => break,
+            }
+        }
+    }
+    Value::Object(root)
+}
+
+/// Decodes `fieldsV1` back into leaf paths.
+pub fn parse_fields_v1(value: &Value) -> FieldSet {
+    fn walk(v: &Value, path: &mut Vec<String>, out: &mut FieldSet) {
+        let Some(map) = v.as_object() else { return };
+        let children: Vec<(&String, &Value)> =
+            map.iter().filter(|(k, _)| k.starts_with("f:")).collect();
+        if children.is_empty() {
+            if !path.is_empty() {
+                out.insert(path.clone());
+            }
+            return;
+        }
+        for (k, child) in children {
+            path.push(k[2..].to_string());
+            walk(child, path, out);
+            path.pop();
+        }
+    }
+    let mut out = FieldSet::new();
+    walk(value, &mut Vec::new(), &mut out);
+    out
+}
+
+/// Removes a leaf and the parents the removal left empty, as apply does for emptied structs.
+fn remove_path(value: &mut Value, path: &[String]) {
+    let Some((first, rest)) = path.split_first() else {
+        return;
+    };
+    let Some(map) = value.as_object_mut() else {
+        return;
+    };
+    if rest.is_empty() {
+        map.remove(first);
+        return;
+    }
+    if let Some(child) = map.get_mut(first) {
+        remove_path(child, rest);
+        if child.as_object().is_some_and(Map::is_empty) {
+            map.remove(first);
+        }
+    }
+}
+
+/// Server-side apply of `applied` by a manager onto `live` (None when creating): objects merge
+/// recursively, lists are atomic, and fields this manager applied before but omits now are
+/// removed unless another manager also owns them.
+pub fn apply(
+    live: Option<&Value>,
+    applied: &Value,
+    previously_applied: &FieldSet,
+    owned_by_others: &FieldSet,
+) -> Value {
+    fn merge(live: &Value, applied: &Value) -> Value {
+        match (live, applied) {
+            (Value::Object(l), Value::Object(a)) => {
+                let mut out = l.clone();
+                for (k, v) in a {
+                    let merged = match l.get(k) {
+                        Some(lv) => merge(lv, v),
+                        None => v.clone(),
+                    };
+                    out.insert(k.clone(), merged);
+                }
+                Value::Object(out)
+            }
+            (_, a) => a.clone(),
+        }
+    }
+    let mut result = match live {
+        Some(l) => merge(l, applied),
+        None => applied.clone(),
+    };
+    let now_applied = field_set(applied);
+    for path in previously_applied.difference(&now_applied) {
+        if !owned_by_others.contains(path) {
+            remove_path(&mut result, path);
+        }
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn test_null_on_missing_path_succeeds_like_kubernetes() {
+        let doc = json!({"metadata":{"name":"a"}});
+        let patch = json!([{"op":"test","path":"/metadata/finalizers","value":null},
+                           {"op":"add","path":"/metadata/finalizers","value":["x"]}]);
+        let out = json_patch(&doc, &patch).unwrap();
+        assert_eq!(out["metadata"]["finalizers"], json!(["x"]));
+    }
+
+    #[test]
+    fn failed_test_reports_the_operation() {
+        let doc = json!({"metadata":{"finalizers":["a"]}});
+        let patch = json!([{"op":"test","path":"/metadata/finalizers/0","value":"b"}]);
+        assert!(matches!(
+            json_patch(&doc, &patch),
+            Err(PatchError::Failed { index: 0, .. })
+        ));
+    }
+
+    #[test]
+    fn remove_and_append() {
+        let doc = json!({"a":[1,2,3]});
+        let out = json_patch(
+            &doc,
+            &json!([{"op":"remove","path":"/a/1"},{"op":"add","path":"/a/-","value":9}]),
+        )
+        .unwrap();
+        assert_eq!(out, json!({"a":[1,3,9]}));
+        assert!(json_patch(&doc, &json!([{"op":"remove","path":"/b"}])).is_err());
+    }
+
+    #[test]
+    fn merge_patch_deletes_with_null() {
+        let out = merge_patch(
+            &json!({"a":{"b":1,"c":2},"l":[1]}),
+            &json!({"a":{"b":null},"l":[2]}),
+        );
+        assert_eq!(out, json!({"a":{"c":2},"l":[2]}));
+    }
+
+    #[test]
+    fn apply_removes_fields_no_longer_applied() {
+        let first = json!({"spec":{"a":1,"b":{"c":2}}});
+        let live = apply(None, &first, &FieldSet::new(), &FieldSet::new());
+        let owned = field_set(&first);
+        let second = json!({"spec":{"a":5}});
+        let out = apply(Some(&live), &second, &owned, &FieldSet::new());
+        assert_eq!(out, json!({"spec":{"a":5}}));
+        // A field another manager also owns survives.
+        let mut others = FieldSet::new();
+        others.insert(vec!["spec".into(), "b".into(), "c".into()]);
+        let out = apply(Some(&live), &second, &owned, &others);
+        assert_eq!(out, json!({"spec":{"a":5,"b":{"c":2}}}));
+    }
+
+    #[test]
+    fn fields_v1_round_trip() {
+        let set =
+            field_set(&json!({"metadata":{"name":"x","labels":{"a":"b"}},"spec":{"l":[1],"m":{}}}));
+        let encoded = fields_v1(&set);
+        assert_eq!(
+            encoded,
+            json!({"f:metadata":{"f:labels":{"f:a":{}}},"f:spec":{"f:l":{},"f:m":{}}})
+        );
+        assert_eq!(parse_fields_v1(&encoded), set);
+    }
+}
