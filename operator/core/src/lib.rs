@@ -1,11 +1,16 @@
 //! patchwarden-core: the pure domain. No I/O, no clock, no Kubernetes, no network:
 //! every function takes plain data (and `now` as a parameter) and returns plain data.
 
+pub mod advisory;
 pub mod approval;
+pub mod cvss;
 pub mod duration;
+pub mod ecosystem;
+pub mod inventory;
 pub mod quantity;
 pub mod severity;
 pub mod sla;
+pub mod version;
 pub mod window;
 
 pub use duration::Duration;

@@ -1,0 +1,116 @@
+//! dpkg's status database (`/var/lib/dpkg/status`): deb822 paragraphs, of which only the
+//! packages in state `install ok installed` count. `Source:` may carry its own version
+//! (`Source: util-linux (2.38.1-5+deb12u3)`) when the binary version differs.
+
+use std::sync::Arc;
+
+use super::{InstalledPackage, Inventory, InventoryError, checked_version};
+use crate::version::VersionScheme;
+
+/// Reads a dpkg status file. Multiarch duplicates (same name, other architecture) are kept:
+/// each is a real installed package.
+pub fn parse_status(text: &str) -> Result<Inventory, InventoryError> {
+    let mut packages = Vec::new();
+    for (index, paragraph) in paragraphs(text).enumerate() {
+        let record = index + 1;
+        if let Some(package) = parse_paragraph(record, paragraph)? {
+            packages.push(Arc::new(package));
+        }
+    }
+    Ok(Inventory { packages })
+}
+
+/// Splits deb822 text into paragraphs (separated by blank lines).
+pub(crate) fn paragraphs(text: &str) -> impl Iterator<Item = &str> {
+    text.split("\n\n")
+        .flat_map(|chunk| chunk.split("\r\n\r\n"))
+        .map(|p| p.trim_matches(|c| c == '\n' || c == '\r'))
+        .filter(|p| !p.trim().is_empty())
+}
+
+/// The single-line value of a field in one paragraph (continuation lines are not needed for
+/// the fields read here).
+pub(crate) fn field<'a>(paragraph: &'a str, name: &str) -> Option<&'a str> {
+    paragraph.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        (!line.starts_with([' ', '\t']) && key.eq_ignore_ascii_case(name)).then(|| value.trim())
+    })
+}
+
+fn parse_paragraph(record: usize, paragraph: &str) -> Result<Option<InstalledPackage>, InventoryError> {
+    for line in paragraph.lines() {
+        if !line.starts_with([' ', '\t']) && !line.contains(':') {
+            return Err(InventoryError::new(
+                record,
+                field(paragraph, "Package"),
+                "line",
+                format!("not a `Field: value` line: {line:?}"),
+            ));
+        }
+    }
+    let name = field(paragraph, "Package")
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| InventoryError::new(record, None, "Package", "missing"))?;
+    let status = field(paragraph, "Status")
+        .ok_or_else(|| InventoryError::new(record, Some(name), "Status", "missing"))?;
+    let words: Vec<&str> = status.split_whitespace().collect();
+    if words.len() != 3 {
+        return Err(InventoryError::new(
+            record,
+            Some(name),
+            "Status",
+            format!("expected `want flag state`, found {status:?}"),
+        ));
+    }
+    if words[2] != "installed" {
+        return Ok(None);
+    }
+    let version = field(paragraph, "Version")
+        .ok_or_else(|| InventoryError::new(record, Some(name), "Version", "missing"))?;
+    let version = checked_version(VersionScheme::Dpkg, record, name, "Version", version)?;
+    let (source, source_version) = match field(paragraph, "Source") {
+        None | Some("") => (None, None),
+        Some(value) => match value.split_once('(') {
+            Some((source, rest)) => {
+                let inner = rest.strip_suffix(')').ok_or_else(|| {
+                    InventoryError::new(record, Some(name), "Source", format!("unclosed '(' in {value:?}"))
+                })?;
+                let source_version =
+                    checked_version(VersionScheme::Dpkg, record, name, "Source", inner.trim())?;
+                (Some(source.trim()), Some(source_version))
+            }
+            None => (Some(value), None),
+        },
+    };
+    Ok(Some(InstalledPackage {
+        name: Arc::from(name),
+        version,
+        source: source.filter(|s| *s != name).map(Arc::from),
+        source_version,
+        arch: field(paragraph, "Architecture").map(Arc::from),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_installed_packages_and_source_versions() {
+        let text = "Package: postgresql-client\nStatus: install ok installed\nSource: postgresql-common (200+deb10u5)\nVersion: 11+200+deb10u5\nDescription: x\n more\n .\n\nPackage: gone\nStatus: deinstall ok config-files\nVersion: 1.0\n";
+        let inventory = parse_status(text).expect("parses");
+        assert_eq!(inventory.len(), 1);
+        let p = &inventory.packages[0];
+        assert_eq!(p.source_name(), "postgresql-common");
+        assert_eq!(p.source_version(), "200+deb10u5");
+        assert_eq!(&*p.version, "11+200+deb10u5");
+    }
+
+    #[test]
+    fn names_record_and_field_of_a_bad_version() {
+        let text = "Package: a\nStatus: install ok installed\nVersion: 1.0\n\nPackage: b\nStatus: install ok installed\nVersion: x:1\n";
+        let error = parse_status(text).expect_err("bad version");
+        assert_eq!((error.record, error.field), (2, "Version"));
+        assert_eq!(error.package.as_deref(), Some("b"));
+    }
+}
