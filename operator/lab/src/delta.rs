@@ -77,6 +77,45 @@ pub struct ChangelogEntry {
     pub cves: Vec<String>,
 }
 
+impl ChangelogEntry {
+    /// The entry's lines grouped by bullet (`*`, `-` or `+` item with its continuation lines).
+    pub fn bullet_lines(&self) -> Vec<Vec<String>> {
+        let mut bullets: Vec<Vec<String>> = Vec::new();
+        for line in &self.lines {
+            let trimmed = line.trim_start();
+            let starts_item = trimmed.starts_with("* ")
+                || trimmed.starts_with("- ")
+                || trimmed.starts_with("+ ")
+                || trimmed.starts_with('[');
+            match bullets.last_mut() {
+                Some(current) if !starts_item && !trimmed.is_empty() => {
+                    current.push(line.clone());
+                }
+                _ if trimmed.is_empty() => {}
+                _ => bullets.push(vec![line.clone()]),
+            }
+        }
+        bullets
+    }
+
+    /// Each bullet as one line of text, without the bullet mark.
+    pub fn bullets(&self) -> Vec<String> {
+        self.bullet_lines()
+            .iter()
+            .map(|lines| {
+                let text: Vec<&str> = lines.iter().map(|l| l.trim()).collect();
+                let joined = text.join(" ");
+                joined
+                    .strip_prefix("* ")
+                    .or_else(|| joined.strip_prefix("- "))
+                    .or_else(|| joined.strip_prefix("+ "))
+                    .unwrap_or(&joined)
+                    .to_string()
+            })
+            .collect()
+    }
+}
+
 /// The full host delta as published under `data/debian/`.
 #[derive(Debug, Deserialize)]
 struct FullDeltaRecord {
@@ -228,7 +267,12 @@ impl LabDelta {
         let mut reduced = self.clone();
         for source in &mut reduced.sources {
             for entry in &mut source.changelog_entries {
-                entry.lines.retain(|l| l.contains("CVE-"));
+                entry.lines = entry
+                    .bullet_lines()
+                    .into_iter()
+                    .filter(|bullet| bullet.iter().any(|l| l.contains("CVE-")))
+                    .flatten()
+                    .collect();
             }
         }
         reduced

@@ -56,7 +56,8 @@ impl LabSpec {
     }
 }
 
-/// A deliberate fault: `kind` happens when `package` is upgraded on `host`.
+/// A deliberate fault: `kind` happens when `package` is upgraded on `host`. `package` is a
+/// binary package, or a source package meaning each of its binaries.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Fault {
     pub kind: FaultKind,
@@ -237,7 +238,11 @@ impl Lab {
                 .faults
                 .iter()
                 .filter(|f| &f.host == name)
-                .map(|f| (f.kind, f.package.clone()))
+                .flat_map(|f| {
+                    fault_binaries(&f.package, &packages)
+                        .into_iter()
+                        .map(|b| (f.kind, b.to_string()))
+                })
                 .collect();
             host.set_faults(&faults)?;
         }
@@ -472,6 +477,18 @@ pub fn host_name(index: usize) -> String {
     format!("lab-{index:02}")
 }
 
+/// The binaries a fault's package names: that binary, or every binary of that source.
+fn fault_binaries<'a>(name: &str, packages: &'a [LabPackage]) -> Vec<&'a str> {
+    if let Some(p) = packages.iter().find(|p| p.package == name) {
+        return vec![p.package.as_str()];
+    }
+    packages
+        .iter()
+        .filter(|p| p.source == name)
+        .map(|p| p.package.as_str())
+        .collect()
+}
+
 fn validate_faults(
     spec: &LabSpec,
     hosts: &[String],
@@ -486,7 +503,7 @@ fn validate_faults(
         if !host_set.contains(f.host.as_str()) {
             return Err(unknown_host(&f.host));
         }
-        if !packages.iter().any(|p| p.package == f.package) {
+        if fault_binaries(&f.package, packages).is_empty() {
             return Err(LabError::UnknownPackage {
                 package: f.package.clone(),
                 available: packages.iter().map(|p| p.package.clone()).collect(),

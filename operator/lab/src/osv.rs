@@ -47,10 +47,9 @@ fn record(cve: &str, fixes: &[(&DeltaSource, Vec<usize>)]) -> Value {
                 dates.push(date.with_timezone(&chrono::Utc));
             }
             let mentioning: Vec<String> = entry
-                .lines
-                .iter()
-                .filter(|l| l.contains(cve))
-                .map(|l| l.trim().trim_start_matches("* ").to_string())
+                .bullets()
+                .into_iter()
+                .filter(|b| b.contains(cve))
                 .collect();
             if summary.is_none() {
                 summary = mentioning.first().cloned();

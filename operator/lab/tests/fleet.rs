@@ -96,7 +96,8 @@ fn a_three_host_lab_mirrors_real_versions_and_leaves_the_machine_alone() {
         .path();
     let deb_before = std::fs::metadata(&deb).unwrap().modified().unwrap();
     let mut again = LabSpec::new(3);
-    again.faults = Fault::parse_list(FaultKind::HealthBreak, "jq@lab-01").unwrap();
+    // A source name stands for each of its binaries.
+    again.faults = Fault::parse_list(FaultKind::HealthBreak, "jq@lab-01,krb5@lab-02").unwrap();
     let started = Instant::now();
     let (lab, timings) = Lab::create(&dir, &delta, &again).unwrap();
     eprintln!("lab create again (reuse): {:?}", started.elapsed());
@@ -119,8 +120,24 @@ fn a_three_host_lab_mirrors_real_versions_and_leaves_the_machine_alone() {
             .join("jq")
             .exists()
     );
+    let lab02 = lab.host("lab-02").unwrap();
+    for binary in [
+        "krb5-locales",
+        "libgssapi-krb5-2",
+        "libk5crypto3",
+        "libkrb5-3",
+        "libkrb5support0",
+    ] {
+        assert!(
+            lab02
+                .fault_dir(FaultKind::HealthBreak)
+                .join(binary)
+                .exists(),
+            "{binary}"
+        );
+    }
     assert!(!lab.unreachable_marker("lab-03").exists());
-    assert_eq!(Lab::open(&dir).unwrap().faults().len(), 1);
+    assert_eq!(Lab::open(&dir).unwrap().faults().len(), 2);
 
     // A different package set is refused rather than mixed into the existing hosts.
     let mut other = LabSpec::new(3);
