@@ -47,6 +47,10 @@ pub struct Args {
     /// Address of the `/metrics` and `/healthz` server (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub metrics_addr: SocketAddr,
+    /// Directory for the lab fleets of AssetGroups that declare `spec.lab` (one lab per
+    /// group, under `<dir>/<namespace>/<group>`); without it, lab assets are not served.
+    #[arg(long)]
+    pub lab_root: Option<PathBuf>,
 }
 
 /// Builds a client from a kubeconfig file, or from the environment when `path` is `None`.
@@ -117,6 +121,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 retry_period: Duration::from_secs(args.retry_period),
             },
             metrics_addr: Some(args.metrics_addr),
+            lab_root: args.lab_root.clone(),
         };
         if options.lease_timing.renew_deadline >= options.lease_timing.lease_duration {
             anyhow::bail!("--renew-deadline must be shorter than --lease-duration");

@@ -5,9 +5,14 @@
 //! into core types; invalid input is terminal and shown as `Stalled`) → decide (one pure
 //! core call) → act (executors) → write status (only when it changed).
 
+pub mod assessment;
+pub mod asset;
+pub mod asset_group;
 pub mod error;
 pub mod events;
+pub mod lab_fleets;
 pub mod leader;
+pub mod maintenance_window;
 pub mod metrics;
 pub mod status;
 
@@ -44,6 +49,8 @@ pub struct OperatorOptions {
     pub lease_timing: LeaseTiming,
     /// Address of the `/metrics` and `/healthz` server; `None` runs without it.
     pub metrics_addr: Option<SocketAddr>,
+    /// Directory holding the lab fleets of AssetGroups that declare one.
+    pub lab_root: Option<std::path::PathBuf>,
 }
 
 /// What every reconcile gets: the client and the shared runtime pieces.
@@ -58,6 +65,10 @@ pub struct Context {
     pub events: EventRecorder,
     /// Retry state of transient errors.
     pub backoff: Backoff,
+    /// Lab fleets and their executors.
+    pub labs: lab_fleets::LabFleets,
+    /// Loaded feeds and per-asset assessments.
+    pub assessment: assessment::Assessments,
 }
 
 impl Context {
@@ -92,6 +103,94 @@ pub fn object_key<K: Resource>(object: &K) -> String {
         object.namespace().unwrap_or_default(),
         object.name_any()
     )
+}
+
+/// The current instant as the core sees it (the only clock read in a reconcile).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now()
+}
+
+/// The value of the `reconcile.fluxcd.io/requestedAt` annotation, if set.
+pub fn reconcile_requested_at<K: Resource>(object: &K) -> Option<String> {
+    object
+        .annotations()
+        .get(patchwarden_api::labels::RECONCILE_REQUESTED_AT)
+        .cloned()
+}
+
+/// Marks `conditions` as stalled on an invalid spec: `Stalled=True` and `Ready=False`, both
+/// with `reason` and `message`; `Reconciling` is dropped (kstatus: Failed).
+pub fn mark_stalled(
+    conditions: &mut Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    use patchwarden_api::conditions::{self as c, new_condition, set_condition};
+    let at = patchwarden_api::time::to_k8s(now);
+    set_condition(
+        conditions,
+        new_condition(c::STALLED, c::TRUE, reason, message, generation, at.clone()),
+        at.clone(),
+    );
+    set_condition(
+        conditions,
+        new_condition(c::READY, c::FALSE, reason, message, generation, at.clone()),
+        at,
+    );
+    c::remove_condition(conditions, c::RECONCILING);
+}
+
+/// Sets `Ready` to `status` with `reason`/`message` and drops `Stalled`.
+pub fn mark_ready(
+    conditions: &mut Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
+    status: &str,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    use patchwarden_api::conditions::{self as c, new_condition, set_condition};
+    let at = patchwarden_api::time::to_k8s(now);
+    set_condition(
+        conditions,
+        new_condition(c::READY, status, reason, message, generation, at.clone()),
+        at,
+    );
+    c::remove_condition(conditions, c::STALLED);
+}
+
+/// Sets (when `Some`) or removes (when `None`) an abnormal-true condition such as `Degraded`
+/// or `Reconciling`, which is only present while true.
+pub fn mark_abnormal(
+    conditions: &mut Vec<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition>,
+    type_: &str,
+    reason_message: Option<(&str, &str)>,
+    generation: Option<i64>,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    use patchwarden_api::conditions::{self as c, new_condition, set_condition};
+    match reason_message {
+        Some((reason, message)) => {
+            let at = patchwarden_api::time::to_k8s(now);
+            set_condition(
+                conditions,
+                new_condition(type_, c::TRUE, reason, message, generation, at.clone()),
+                at,
+            );
+        }
+        None => {
+            c::remove_condition(conditions, type_);
+        }
+    }
+}
+
+/// A requeue at `at` (a known time: a window change, the end of a pause), at least one
+/// second from `now`.
+pub fn requeue_at(at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chrono::Utc>) -> Action {
+    let after = (at - now).to_std().unwrap_or(Duration::ZERO);
+    error::requeue_after(after + Duration::from_millis(200))
 }
 
 /// A future that completes when `stop` turns true (or its sender is dropped).
@@ -166,7 +265,11 @@ pub async fn drive<K, F, Fut>(
 
 /// Runs every controller until `stop` turns true.
 pub async fn run_controllers(context: Arc<Context>, stop: watch::Receiver<bool>) {
-    let _ = (&context, &stop);
+    futures::join!(
+        maintenance_window::run(context.clone(), stop.clone()),
+        asset_group::run(context.clone(), stop.clone()),
+        asset::run(context.clone(), stop.clone()),
+    );
 }
 
 /// Runs the operator until `shutdown` turns true: the metrics server (when asked), leader
@@ -198,6 +301,8 @@ pub async fn run_operator(
         metrics: metrics.clone(),
         events: EventRecorder::new(client, &options.identity),
         backoff: Backoff::default(),
+        labs: lab_fleets::LabFleets::new(options.lab_root.clone()),
+        assessment: assessment::Assessments::new(),
     });
     let mut shutdown_rx = shutdown.clone();
     loop {
