@@ -8,6 +8,7 @@ pub mod duration;
 pub mod ecosystem;
 pub mod inventory;
 pub mod quantity;
+pub mod rollout;
 pub mod severity;
 pub mod sla;
 pub mod version;

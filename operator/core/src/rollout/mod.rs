@@ -1,0 +1,14 @@
+//! Rollouts: planning the order and waves of a patch run ([`plan`]), and driving a frozen plan
+//! one decision at a time ([`machine`]).
+
+pub mod machine;
+pub mod plan;
+
+pub use machine::{
+    Action, AssetProgress, AssetState, Decision, HaltReason, Observations, OperationState,
+    PauseReason, RunPhase, RunStatus, StartGate, Step, decide, operation_id,
+};
+pub use plan::{
+    PlanAsset, RolloutPlan, RolloutSettings, Wave, WindowAssignment, WindowFit, WindowSchedule,
+    plan_rollout, stable_hash,
+};
