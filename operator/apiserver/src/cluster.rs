@@ -157,10 +157,16 @@ impl Txn<'_> {
 
     /// Removes an object; returns its last state stamped with the deletion revision.
     pub fn remove(&mut self, store: &str, key: &str) -> Option<Arc<Obj>> {
+        self.remove_as(store, key, None)
+    }
+
+    /// Removes an object whose final state is `last` (an update that dropped the last
+    /// finalizer), so watchers see the object as it was when it went.
+    pub fn remove_as(&mut self, store: &str, key: &str, last: Option<Value>) -> Option<Arc<Obj>> {
         let prev = self.cluster.stores.get_mut(store)?.remove(key)?;
         let rev = self.cluster.rev + 1;
         self.cluster.rev = rev;
-        let obj = Arc::new(Obj::new(rev, prev.value.clone()));
+        let obj = Arc::new(Obj::new(rev, last.unwrap_or_else(|| prev.value.clone())));
         self.changes.push(Arc::new(Event {
             rev,
             store: store.to_string(),

@@ -795,7 +795,7 @@ pub fn update(
                 warnings,
             });
         }
-        let removed = txn.remove(&def.store, &k);
+        let removed = txn.remove_as(&def.store, &k, Some(new.clone()));
         let body = removed
             .map(|o| to_view(def, &o.value))
             .unwrap_or_else(|| to_view(def, &new));

@@ -288,7 +288,7 @@ fn builtins() -> Vec<ResourceDef> {
     core_events.printer_columns = vec![
         column(
             "Last Seen",
-            "string",
+            "date",
             ".lastTimestamp",
             "Time of the last occurrence.",
         ),
