@@ -31,6 +31,8 @@ pub enum ExecError {
         field: String,
         reason: String,
     },
+    #[error("{asset}: ssh: {reason}")]
+    Ssh { asset: String, reason: String },
     #[error("{asset}: refusing to run apt: {reason}")]
     Isolation { asset: String, reason: String },
     #[error("{asset}: cannot start `{program}`: {source}")]
@@ -69,6 +71,7 @@ impl ExecError {
             ExecError::Unreachable { .. } => ExecErrorKind::Unreachable,
             ExecError::UnknownAsset { .. }
             | ExecError::InvalidRequest { .. }
+            | ExecError::Ssh { .. }
             | ExecError::Isolation { .. } => ExecErrorKind::Invalid,
             ExecError::Spawn { .. }
             | ExecError::Command { .. }

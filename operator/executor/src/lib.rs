@@ -13,6 +13,8 @@ pub mod command;
 pub mod error;
 pub mod lab;
 pub mod model;
+pub mod quote;
+pub mod ssh;
 
 pub use error::{ExecError, ExecErrorKind};
 pub use lab::LabExecutor;
@@ -20,6 +22,7 @@ pub use model::{
     AssetRef, ChangeKind, ChangeReport, HealthCheck, HealthReport, InstalledPackage, Inventory,
     OutcomeResult, PackageOutcome, PackageTarget, VersionChange,
 };
+pub use ssh::{SshConfig, SshExecutor};
 
 /// The future every executor operation returns.
 pub type ExecFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ExecError>> + Send + 'a>>;

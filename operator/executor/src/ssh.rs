@@ -1,0 +1,515 @@
+//! The SSH executor: reaches Debian assets through the system OpenSSH client (`ssh` with
+//! `BatchMode=yes`, `StrictHostKeyChecking=yes` and a given known_hosts file, no user
+//! configuration). Every remote command is an argv turned into one line by [`crate::quote`];
+//! the only shell text is fixed scripts below, which take data as positional parameters.
+//!
+//! Remote paths honour `DPKG_ROOT` when the asset's login environment sets it (a dpkg root other
+//! than `/`, as on lab hosts behind sshd); on an ordinary host it is unset and paths are `/…`.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use patchwarden_lab::dpkg_state::parse_dpkg_query;
+use sha2::{Digest, Sha256};
+
+use crate::apt::{AptRun, apt_get_args, judge, validate_targets};
+use crate::command::{CommandOutput, CommandSpec, run, tail};
+use crate::error::ExecError;
+use crate::model::{
+    AssetRef, ChangeKind, ChangeReport, HealthCheck, HealthReport, Inventory, PackageTarget,
+};
+use crate::quote::command_line;
+use crate::{ExecFuture, Executor};
+
+/// Separates the sections of a remote script's output.
+const MARK: &str = "@@patchwarden@@";
+
+/// Inventory in one login: os-release, the dpkg database, reboot-required state.
+const INVENTORY_SCRIPT: &str = r#"root="${DPKG_ROOT:-}"
+cat "$root/etc/os-release" || exit 3
+echo "@@patchwarden@@ dpkg-status"
+dpkg-query --admindir="$root/var/lib/dpkg" --status || exit 4
+echo "@@patchwarden@@ reboot-required"
+if [ -e "$root/run/reboot-required" ]; then echo yes; else echo no; fi
+echo "@@patchwarden@@ reboot-required-pkgs"
+cat "$root/run/reboot-required.pkgs" 2>/dev/null
+exit 0
+"#;
+
+/// One package per line: name, version, `db:Status-Abbrev`, tab-separated.
+const STATE_SCRIPT: &str = r#"dpkg-query --admindir="${DPKG_ROOT:-}/var/lib/dpkg" -W -f='${Package}\t${Version}\t${db:Status-Abbrev}\n'
+"#;
+
+/// An upgrade or roll back in one login. `$1` is `refresh` or `no-refresh`; the remaining
+/// parameters are apt-get's arguments. Prints the state before, apt's exit code, the state after.
+const CHANGE_SCRIPT: &str = r#"state() { dpkg-query --admindir="${DPKG_ROOT:-}/var/lib/dpkg" -W -f='${Package}\t${Version}\t${db:Status-Abbrev}\n'; }
+refresh="$1"; shift
+state
+echo "@@patchwarden@@ apt"
+if [ "$refresh" = refresh ]; then apt-get update -q >&2; fi
+apt-get "$@"
+echo "@@patchwarden@@ apt-exit $?"
+state
+exit 0
+"#;
+
+/// How to reach assets over SSH.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshConfig {
+    /// The OpenSSH client.
+    pub program: PathBuf,
+    /// Private key used for every asset (`-i`, `IdentitiesOnly=yes`).
+    pub identity_file: PathBuf,
+    /// The only host keys trusted (`UserKnownHostsFile`; the global file is ignored).
+    pub known_hosts: PathBuf,
+    /// Login user when the asset names none.
+    pub default_user: String,
+    /// Port when the asset names none.
+    pub default_port: u16,
+    pub connect_timeout: Duration,
+    /// Run remote commands through `sudo -n` (for a non-root login user).
+    pub sudo: bool,
+    /// Run `apt-get update` before each upgrade or roll back.
+    pub refresh_package_lists: bool,
+}
+
+impl SshConfig {
+    pub fn new(identity_file: PathBuf, known_hosts: PathBuf) -> SshConfig {
+        SshConfig {
+            program: PathBuf::from("ssh"),
+            identity_file,
+            known_hosts,
+            default_user: "root".into(),
+            default_port: 22,
+            connect_timeout: Duration::from_secs(10),
+            sudo: false,
+            refresh_package_lists: true,
+        }
+    }
+}
+
+/// Executor for assets reached with the system OpenSSH client.
+#[derive(Debug)]
+pub struct SshExecutor {
+    config: SshConfig,
+}
+
+impl SshExecutor {
+    pub fn new(config: SshConfig) -> SshExecutor {
+        SshExecutor { config }
+    }
+
+    /// The local `ssh` argv running `remote` (an argv) on `asset`.
+    pub fn ssh_command(
+        &self,
+        asset: &AssetRef,
+        remote: &[String],
+    ) -> Result<CommandSpec, ExecError> {
+        let invalid = |field: &str, reason: String| ExecError::InvalidRequest {
+            asset: asset.name.clone(),
+            field: field.to_string(),
+            reason,
+        };
+        let address = asset.address.as_deref().unwrap_or(&asset.name);
+        validate_address(address).map_err(|r| invalid("address", r))?;
+        let user = asset.user.as_deref().unwrap_or(&self.config.default_user);
+        validate_user(user).map_err(|r| invalid("user", r))?;
+        let port = asset.port.unwrap_or(self.config.default_port);
+        let mut argv: Vec<String> = Vec::new();
+        if self.config.sudo {
+            argv.extend(["sudo".to_string(), "-n".to_string()]);
+        }
+        argv.extend(remote.iter().cloned());
+        let line = command_line(&argv).map_err(|e| invalid("command", e.to_string()))?;
+        let option = |o: String| ["-o".to_string(), o];
+        let spec = CommandSpec::new(self.config.program.display().to_string())
+            // No user or system ssh_config: only what is set here applies.
+            .args(["-F".to_string(), "/dev/null".to_string()])
+            .args(option("BatchMode=yes".into()))
+            .args(option("StrictHostKeyChecking=yes".into()))
+            .args(option(format!(
+                "UserKnownHostsFile={}",
+                self.config.known_hosts.display()
+            )))
+            .args(option("GlobalKnownHostsFile=/dev/null".into()))
+            .args(option("IdentitiesOnly=yes".into()))
+            .args(option(format!(
+                "ConnectTimeout={}",
+                self.config.connect_timeout.as_secs().max(1)
+            )))
+            .args(option("LogLevel=ERROR".into()))
+            .arg("-i")
+            .arg(self.config.identity_file.display().to_string())
+            .arg("-p")
+            .arg(port.to_string())
+            .arg("-l")
+            .arg(user.to_string())
+            .arg("--")
+            .arg(address.to_string())
+            .arg(line);
+        Ok(spec)
+    }
+
+    /// Runs `remote` on the asset; connection and authentication failures become errors.
+    async fn remote(
+        &self,
+        asset: &AssetRef,
+        remote: &[String],
+        limit: Option<Duration>,
+    ) -> Result<CommandOutput, ExecError> {
+        let spec = self.ssh_command(asset, remote)?;
+        let out = run(&asset.name, &spec, limit).await?;
+        if out.exit_code == Some(255) {
+            return Err(connection_error(&asset.name, &out.stderr));
+        }
+        Ok(out)
+    }
+
+    async fn change(
+        &self,
+        asset: &AssetRef,
+        kind: ChangeKind,
+        targets: &[PackageTarget],
+    ) -> Result<ChangeReport, ExecError> {
+        validate_targets(&asset.name, targets)?;
+        let mut remote = vec![
+            "env".to_string(),
+            "DEBIAN_FRONTEND=noninteractive".to_string(),
+            "LC_ALL=C.UTF-8".to_string(),
+            "sh".to_string(),
+            "-c".to_string(),
+            CHANGE_SCRIPT.to_string(),
+            "patchwarden-change".to_string(),
+            if self.config.refresh_package_lists {
+                "refresh".to_string()
+            } else {
+                "no-refresh".to_string()
+            },
+            // Keep the local version of changed configuration files, never prompt.
+            "-o".to_string(),
+            "Dpkg::Options::=--force-confdef".to_string(),
+            "-o".to_string(),
+            "Dpkg::Options::=--force-confold".to_string(),
+        ];
+        remote.extend(apt_get_args(kind, targets));
+        let started = Instant::now();
+        let out = self.remote(asset, &remote, None).await?;
+        let duration = started.elapsed();
+        let sections = split_sections(&out.stdout);
+        let before = sections.first().map(|(_, body)| *body).unwrap_or("");
+        let (apt_stdout, exit_code, after) = match (sections.get(1), sections.get(2)) {
+            (Some((_, apt)), Some((header, after))) => {
+                let code = header
+                    .strip_prefix("apt-exit ")
+                    .and_then(|c| c.trim().parse::<i32>().ok());
+                (*apt, code, *after)
+            }
+            _ => {
+                return Err(ExecError::Command {
+                    asset: asset.name.clone(),
+                    command: format!("{} over ssh", kind.as_str()),
+                    status: out.status_text(),
+                    stderr: tail(&format!("{}\n{}", out.stdout, out.stderr), 8),
+                });
+            }
+        };
+        Ok(judge(&AptRun {
+            asset: &asset.name,
+            kind,
+            targets,
+            before: &parse_dpkg_query(before),
+            after: &parse_dpkg_query(after),
+            exit_code,
+            stdout: apt_stdout,
+            stderr: &out.stderr,
+            duration,
+        }))
+    }
+}
+
+/// Output split at `@@patchwarden@@ <header>` lines: the text before the first mark (header
+/// ""), then each header with the text after it.
+fn split_sections(text: &str) -> Vec<(&str, &str)> {
+    let mut sections = Vec::new();
+    let mut header = "";
+    let mut start = 0;
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix(MARK) {
+            sections.push((header, &text[start..offset]));
+            header = rest.trim();
+            start = offset + line.len();
+        }
+        offset += line.len();
+    }
+    sections.push((header, &text[start..]));
+    sections
+}
+
+/// ssh exits 255 for its own failures: a host key or authentication problem is a
+/// configuration error; anything else means the asset could not be reached.
+fn connection_error(asset: &str, stderr: &str) -> ExecError {
+    let reason = tail(stderr, 4);
+    let configuration = [
+        "Host key verification failed",
+        "REMOTE HOST IDENTIFICATION HAS CHANGED",
+        "Permission denied",
+        "No such file or directory",
+    ];
+    if configuration.iter().any(|c| stderr.contains(c)) {
+        ExecError::Ssh {
+            asset: asset.to_string(),
+            reason,
+        }
+    } else {
+        ExecError::Unreachable {
+            asset: asset.to_string(),
+            reason: if reason.is_empty() {
+                "ssh exited 255".to_string()
+            } else {
+                reason
+            },
+        }
+    }
+}
+
+/// Host names, IPv4 and IPv6 literals; never something ssh would read as an option.
+fn validate_address(address: &str) -> Result<(), String> {
+    let ok = !address.is_empty()
+        && !address.starts_with('-')
+        && address
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_' | '%'));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("`{address}` is not a host name or IP address"))
+    }
+}
+
+/// POSIX user names (`[a-z_][a-z0-9_-]*`, optionally ending in `$`).
+fn validate_user(user: &str) -> Result<(), String> {
+    let mut chars = user.chars();
+    let first = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_lowercase() || c == '_');
+    let body = user.trim_end_matches('$');
+    let rest = body
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-'));
+    if first && rest && user.len() <= 32 {
+        Ok(())
+    } else {
+        Err(format!("`{user}` is not a user name"))
+    }
+}
+
+impl Executor for SshExecutor {
+    fn kind(&self) -> &'static str {
+        "ssh"
+    }
+
+    fn check_reachable<'a>(&'a self, asset: &'a AssetRef) -> ExecFuture<'a, ()> {
+        Box::pin(async move {
+            let out = self
+                .remote(
+                    asset,
+                    &["true".to_string()],
+                    Some(self.config.connect_timeout * 2),
+                )
+                .await;
+            match out {
+                Ok(o) if o.success() => Ok(()),
+                Ok(o) => Err(ExecError::Command {
+                    asset: asset.name.clone(),
+                    command: "true".into(),
+                    status: o.status_text(),
+                    stderr: tail(&o.stderr, 4),
+                }),
+                Err(ExecError::Timeout { after, .. }) => Err(ExecError::Unreachable {
+                    asset: asset.name.clone(),
+                    reason: format!("no answer within {after:?}"),
+                }),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    fn collect_inventory<'a>(&'a self, asset: &'a AssetRef) -> ExecFuture<'a, Inventory> {
+        Box::pin(async move {
+            let remote = [
+                "sh".to_string(),
+                "-c".to_string(),
+                INVENTORY_SCRIPT.to_string(),
+            ];
+            let out = self.remote(asset, &remote, None).await?;
+            let sections = split_sections(&out.stdout);
+            if !out.success() || sections.len() != 4 {
+                return Err(ExecError::Command {
+                    asset: asset.name.clone(),
+                    command: "inventory over ssh".into(),
+                    status: out.status_text(),
+                    stderr: tail(&out.stderr, 6),
+                });
+            }
+            let dpkg_status = sections[1].1.to_string();
+            let mut reboot_required_packages: Vec<String> = sections[3]
+                .1
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from)
+                .collect();
+            reboot_required_packages.sort();
+            reboot_required_packages.dedup();
+            Ok(Inventory {
+                asset: asset.name.clone(),
+                os_release: sections[0].1.to_string(),
+                dpkg_status_sha256: hex::encode(Sha256::digest(dpkg_status.as_bytes())),
+                dpkg_status,
+                reboot_required: sections[2].1.trim() == "yes",
+                reboot_required_packages,
+            })
+        })
+    }
+
+    fn upgrade<'a>(
+        &'a self,
+        asset: &'a AssetRef,
+        targets: &'a [PackageTarget],
+    ) -> ExecFuture<'a, ChangeReport> {
+        Box::pin(self.change(asset, ChangeKind::Upgrade, targets))
+    }
+
+    fn roll_back<'a>(
+        &'a self,
+        asset: &'a AssetRef,
+        targets: &'a [PackageTarget],
+    ) -> ExecFuture<'a, ChangeReport> {
+        Box::pin(self.change(asset, ChangeKind::RollBack, targets))
+    }
+
+    fn health_check<'a>(
+        &'a self,
+        asset: &'a AssetRef,
+        check: &'a HealthCheck,
+    ) -> ExecFuture<'a, HealthReport> {
+        Box::pin(async move {
+            let builtin = check.command.is_empty();
+            let remote = if builtin {
+                vec!["sh".to_string(), "-c".to_string(), STATE_SCRIPT.to_string()]
+            } else {
+                check.command.clone()
+            };
+            let started = Instant::now();
+            let out = match self.remote(asset, &remote, Some(check.timeout)).await {
+                Ok(out) => out,
+                Err(ExecError::Timeout { after, .. }) => {
+                    return Ok(HealthReport {
+                        asset: asset.name.clone(),
+                        healthy: false,
+                        exit_code: None,
+                        output: format!("health check did not finish within {after:?}"),
+                        duration: started.elapsed(),
+                    });
+                }
+                Err(e) => return Err(e),
+            };
+            let (healthy, output) = if builtin {
+                let broken: Vec<String> = parse_dpkg_query(&out.stdout)
+                    .into_iter()
+                    .filter(|p| !matches!(p.status.as_str(), "ii" | "rc" | "un" | "pn"))
+                    .map(|p| format!("{} {} {}", p.package, p.version, p.status))
+                    .collect();
+                if out.success() && broken.is_empty() {
+                    (true, "all packages fully installed".to_string())
+                } else if broken.is_empty() {
+                    (false, tail(&out.stderr, 6))
+                } else {
+                    (
+                        false,
+                        format!("packages not fully installed: {}", broken.join(", ")),
+                    )
+                }
+            } else {
+                (
+                    out.success(),
+                    tail(&format!("{}\n{}", out.stdout, out.stderr), 12),
+                )
+            };
+            Ok(HealthReport {
+                asset: asset.name.clone(),
+                healthy,
+                exit_code: out.exit_code,
+                output,
+                duration: out.duration,
+            })
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn executor() -> SshExecutor {
+        SshExecutor::new(SshConfig::new("/k/id".into(), "/k/known_hosts".into()))
+    }
+
+    #[test]
+    fn the_ssh_argv_pins_host_keys_and_quotes_the_remote_command() {
+        let mut asset = AssetRef::named("web-1");
+        asset.address = Some("10.0.0.5".into());
+        asset.port = Some(2222);
+        let spec = executor()
+            .ssh_command(
+                &asset,
+                &["apt-get".into(), "install".into(), "x=1'; rm -rf /".into()],
+            )
+            .unwrap();
+        let argv = spec.args.join(" ");
+        assert!(argv.contains("-o BatchMode=yes"));
+        assert!(argv.contains("-o StrictHostKeyChecking=yes"));
+        assert!(argv.contains("-o UserKnownHostsFile=/k/known_hosts"));
+        assert!(argv.contains("-p 2222 -l root -- 10.0.0.5"));
+        assert_eq!(
+            spec.args.last().unwrap(),
+            r"'apt-get' 'install' 'x=1'\''; rm -rf /'"
+        );
+    }
+
+    #[test]
+    fn option_like_addresses_and_users_are_refused() {
+        let mut asset = AssetRef::named("-oProxyCommand=id");
+        assert!(executor().ssh_command(&asset, &["true".into()]).is_err());
+        asset = AssetRef::named("ok");
+        asset.user = Some("-lroot".into());
+        assert!(executor().ssh_command(&asset, &["true".into()]).is_err());
+    }
+
+    #[test]
+    fn sections_split_at_marks() {
+        let s =
+            split_sections("a\nb\n@@patchwarden@@ apt\nout\n@@patchwarden@@ apt-exit 100\nafter\n");
+        assert_eq!(
+            s,
+            [
+                ("", "a\nb\n"),
+                ("apt", "out\n"),
+                ("apt-exit 100", "after\n")
+            ]
+        );
+    }
+
+    #[test]
+    fn connection_failures_are_classified() {
+        assert!(
+            connection_error(
+                "h",
+                "ssh: connect to host 10.0.0.5 port 22: Connection refused"
+            )
+            .is_unreachable()
+        );
+        assert!(!connection_error("h", "Host key verification failed.").is_unreachable());
+    }
+}
