@@ -99,13 +99,19 @@ impl VersionRange {
     /// `[introduced "0", fixed]`: everything before `fixed`.
     pub fn fixed_in(fixed: impl Into<String>) -> Self {
         VersionRange {
-            events: vec![RangeEvent::Introduced("0".into()), RangeEvent::Fixed(fixed.into())],
+            events: vec![
+                RangeEvent::Introduced("0".into()),
+                RangeEvent::Fixed(fixed.into()),
+            ],
         }
     }
 }
 
 /// Keeps CVE ids (`CVE-YYYY-NNNN…`) and puts other ids aside, without duplicates.
-pub(crate) fn sort_ids(ids: impl IntoIterator<Item = String>, own_id: &str) -> (Vec<String>, Vec<String>) {
+pub(crate) fn sort_ids(
+    ids: impl IntoIterator<Item = String>,
+    own_id: &str,
+) -> (Vec<String>, Vec<String>) {
     let mut cves = Vec::new();
     let mut others = Vec::new();
     for id in ids {
@@ -131,9 +137,15 @@ pub fn extract_cve(text: &str) -> Option<String> {
     while let Some(at) = text[from..].find("CVE-").map(|a| a + from) {
         let mut end = at + 4;
         let year_end = end + 4;
-        if bytes.len() >= year_end && bytes[end..year_end].iter().all(u8::is_ascii_digit) && bytes.get(year_end) == Some(&b'-') {
+        if bytes.len() >= year_end
+            && bytes[end..year_end].iter().all(u8::is_ascii_digit)
+            && bytes.get(year_end) == Some(&b'-')
+        {
             end = year_end + 1;
-            let digits = bytes[end..].iter().take_while(|b| b.is_ascii_digit()).count();
+            let digits = bytes[end..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count();
             if digits >= 4 {
                 return Some(text[at..end + digits].to_string());
             }
@@ -149,11 +161,27 @@ mod tests {
 
     #[test]
     fn extracts_cve_ids_from_composite_ids() {
-        assert_eq!(extract_cve("UBUNTU-CVE-2023-4911").as_deref(), Some("CVE-2023-4911"));
-        assert_eq!(extract_cve("CVE-2019-15890 XSA-300").as_deref(), Some("CVE-2019-15890"));
+        assert_eq!(
+            extract_cve("UBUNTU-CVE-2023-4911").as_deref(),
+            Some("CVE-2023-4911")
+        );
+        assert_eq!(
+            extract_cve("CVE-2019-15890 XSA-300").as_deref(),
+            Some("CVE-2019-15890")
+        );
         assert_eq!(extract_cve("CVE-????-?????  XSA-1"), None);
         assert_eq!(extract_cve("XSA-300"), None);
-        let (cves, others) = sort_ids(["CVE-1999-0001".into(), "USN-1".into(), "CVE-1999-0001".into()], "X");
-        assert_eq!((cves, others), (vec!["CVE-1999-0001".to_string()], vec!["USN-1".to_string()]));
+        let (cves, others) = sort_ids(
+            [
+                "CVE-1999-0001".into(),
+                "USN-1".into(),
+                "CVE-1999-0001".into(),
+            ],
+            "X",
+        );
+        assert_eq!(
+            (cves, others),
+            (vec!["CVE-1999-0001".to_string()], vec!["USN-1".to_string()])
+        );
     }
 }

@@ -54,7 +54,8 @@ mod tests {
         let max = score_vector("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H").expect("v3.1");
         assert_eq!(max.score, 10.0);
         // A CVSS v4.0 specification example (base, no threat metrics): 9.3.
-        let v4 = score_vector("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N").expect("v4");
+        let v4 = score_vector("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N")
+            .expect("v4");
         assert_eq!(v4.score, 9.3);
         assert!(score_vector("CVSS:3.1/AV:X").is_err());
         assert!(score_vector("AV:N/AC:L/Au:N/C:P/I:P/A:P").is_err());

@@ -40,9 +40,7 @@ pub fn scheme_of_family(family: &str) -> Option<VersionScheme> {
     match family {
         "Debian" | "Ubuntu" => Some(VersionScheme::Dpkg),
         "AlmaLinux" | "Rocky Linux" | "Red Hat" | "CentOS" | "Fedora" | "Oracle Linux"
-        | "openEuler" | "Mageia" | "openSUSE" | "SUSE" | "Amazon Linux" => {
-            Some(VersionScheme::Rpm)
-        }
+        | "openEuler" | "Mageia" | "openSUSE" | "SUSE" | "Amazon Linux" => Some(VersionScheme::Rpm),
         "Alpine" | "Chainguard" | "Wolfi" => Some(VersionScheme::Apk),
         _ => None,
     }

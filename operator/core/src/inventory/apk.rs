@@ -15,7 +15,12 @@ pub fn parse_installed(text: &str) -> Result<Inventory, InventoryError> {
         for line in block.lines() {
             let line = line.trim_end_matches('\r');
             let Some((key, value)) = line.split_once(':').filter(|(k, _)| k.len() == 1) else {
-                return Err(InventoryError::new(record, name, "line", format!("not an `X:value` line: {line:?}")));
+                return Err(InventoryError::new(
+                    record,
+                    name,
+                    "line",
+                    format!("not an `X:value` line: {line:?}"),
+                ));
             };
             match key {
                 "P" => name = Some(value),
@@ -28,7 +33,8 @@ pub fn parse_installed(text: &str) -> Result<Inventory, InventoryError> {
         let name = name
             .filter(|n| !n.is_empty())
             .ok_or_else(|| InventoryError::new(record, None, "P", "missing package name"))?;
-        let version = version.ok_or_else(|| InventoryError::new(record, Some(name), "V", "missing"))?;
+        let version =
+            version.ok_or_else(|| InventoryError::new(record, Some(name), "V", "missing"))?;
         let version = checked_version(VersionScheme::Apk, record, name, "V", version)?;
         packages.push(Arc::new(InstalledPackage {
             name: Arc::from(name),

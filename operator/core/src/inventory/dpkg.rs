@@ -37,7 +37,10 @@ pub(crate) fn field<'a>(paragraph: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
-fn parse_paragraph(record: usize, paragraph: &str) -> Result<Option<InstalledPackage>, InventoryError> {
+fn parse_paragraph(
+    record: usize,
+    paragraph: &str,
+) -> Result<Option<InstalledPackage>, InventoryError> {
     for line in paragraph.lines() {
         if !line.starts_with([' ', '\t']) && !line.contains(':') {
             return Err(InventoryError::new(
@@ -73,7 +76,12 @@ fn parse_paragraph(record: usize, paragraph: &str) -> Result<Option<InstalledPac
         Some(value) => match value.split_once('(') {
             Some((source, rest)) => {
                 let inner = rest.strip_suffix(')').ok_or_else(|| {
-                    InventoryError::new(record, Some(name), "Source", format!("unclosed '(' in {value:?}"))
+                    InventoryError::new(
+                        record,
+                        Some(name),
+                        "Source",
+                        format!("unclosed '(' in {value:?}"),
+                    )
                 })?;
                 let source_version =
                     checked_version(VersionScheme::Dpkg, record, name, "Source", inner.trim())?;

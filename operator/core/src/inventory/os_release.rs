@@ -93,13 +93,19 @@ mod tests {
     fn maps_distributions_to_osv_ecosystems() {
         let cases = [
             ("ID=debian\nVERSION_ID=\"12\"\n", "Debian:12"),
-            ("ID=ubuntu\nVERSION_ID=\"22.04\"\nVERSION=\"22.04.3 LTS (Jammy Jellyfish)\"\n", "Ubuntu:22.04:LTS"),
+            (
+                "ID=ubuntu\nVERSION_ID=\"22.04\"\nVERSION=\"22.04.3 LTS (Jammy Jellyfish)\"\n",
+                "Ubuntu:22.04:LTS",
+            ),
             ("ID=\"almalinux\"\nVERSION_ID=\"9.3\"\n", "AlmaLinux:9"),
             ("ID=\"rocky\"\nVERSION_ID=\"9.2\"\n", "Rocky Linux:9"),
             ("ID=alpine\nVERSION_ID=3.18.4\n", "Alpine:v3.18"),
         ];
         for (text, expected) in cases {
-            assert_eq!(ecosystem_from_os_release(text).expect(expected).as_str(), expected);
+            assert_eq!(
+                ecosystem_from_os_release(text).expect(expected).as_str(),
+                expected
+            );
         }
         assert!(ecosystem_from_os_release("ID=plan9\nVERSION_ID=4\n").is_err());
         assert!(ecosystem_from_os_release("garbage line\n").is_err());

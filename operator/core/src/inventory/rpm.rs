@@ -31,7 +31,12 @@ pub fn parse_query_output(text: &str) -> Result<Inventory, InventoryError> {
             let name = fields[0];
             let evr = fields[1].strip_prefix("(none):").unwrap_or(fields[1]);
             if !evr.contains('-') {
-                return Err(InventoryError::new(record, Some(name), "EVR", format!("expected version-release, found {evr:?}")));
+                return Err(InventoryError::new(
+                    record,
+                    Some(name),
+                    "EVR",
+                    format!("expected version-release, found {evr:?}"),
+                ));
             }
             let version = checked_version(VersionScheme::Rpm, record, name, "EVR", evr)?;
             let source = match fields.get(3) {
@@ -53,8 +58,11 @@ pub fn parse_query_output(text: &str) -> Result<Inventory, InventoryError> {
 
 /// `name-version-release.arch`: name and version may contain `-`, release and arch may not.
 fn parse_nevra(record: usize, nevra: &str) -> Result<InstalledPackage, InventoryError> {
-    let bad = |reason: &str| InventoryError::new(record, None, "NEVRA", format!("{reason}: {nevra:?}"));
-    let (nvr, arch) = nevra.rsplit_once('.').ok_or_else(|| bad("no architecture"))?;
+    let bad =
+        |reason: &str| InventoryError::new(record, None, "NEVRA", format!("{reason}: {nevra:?}"));
+    let (nvr, arch) = nevra
+        .rsplit_once('.')
+        .ok_or_else(|| bad("no architecture"))?;
     let (nv, release) = nvr.rsplit_once('-').ok_or_else(|| bad("no release"))?;
     let (name, version) = nv.rsplit_once('-').ok_or_else(|| bad("no version"))?;
     if name.is_empty() {
@@ -73,12 +81,22 @@ fn parse_nevra(record: usize, nevra: &str) -> Result<InstalledPackage, Inventory
 /// `gcc-11.2.1-9.4.el9.src.rpm` → `gcc`.
 fn source_name_of_srpm(record: usize, name: &str, srpm: &str) -> Result<String, InventoryError> {
     let stem = srpm.strip_suffix(".rpm").unwrap_or(srpm);
-    let stem = stem.strip_suffix(".src").or_else(|| stem.strip_suffix(".nosrc")).unwrap_or(stem);
+    let stem = stem
+        .strip_suffix(".src")
+        .or_else(|| stem.strip_suffix(".nosrc"))
+        .unwrap_or(stem);
     stem.rsplitn(3, '-')
         .nth(2)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
-        .ok_or_else(|| InventoryError::new(record, Some(name), "SOURCERPM", format!("not a source rpm file name: {srpm:?}")))
+        .ok_or_else(|| {
+            InventoryError::new(
+                record,
+                Some(name),
+                "SOURCERPM",
+                format!("not a source rpm file name: {srpm:?}"),
+            )
+        })
 }
 
 #[derive(Deserialize)]
@@ -103,12 +121,21 @@ struct ManifestRpm {
 /// The binary epoch is not recorded there; it is taken from `srpm_nevra`
 /// (`tar-2:1.34-3.el9.src`), which carries the source epoch, the same in practice.
 pub fn parse_manifest(text: &str) -> Result<Inventory, InventoryError> {
-    let manifest: Manifest = serde_json::from_str(text)
-        .map_err(|e| InventoryError::new(0, None, "rpms", format!("not an rpm-manifest document: {e}")))?;
+    let manifest: Manifest = serde_json::from_str(text).map_err(|e| {
+        InventoryError::new(
+            0,
+            None,
+            "rpms",
+            format!("not an rpm-manifest document: {e}"),
+        )
+    })?;
     let mut packages = Vec::with_capacity(manifest.rpms.len());
     for (index, value) in manifest.rpms.into_iter().enumerate() {
         let record = index + 1;
-        let name_hint = value.get("name").and_then(|n| n.as_str()).map(str::to_string);
+        let name_hint = value
+            .get("name")
+            .and_then(|n| n.as_str())
+            .map(str::to_string);
         let rpm: ManifestRpm = serde_json::from_value(value).map_err(|e| {
             InventoryError::new(record, name_hint.as_deref(), "rpms[]", e.to_string())
         })?;
@@ -124,7 +151,12 @@ pub fn parse_manifest(text: &str) -> Result<Inventory, InventoryError> {
             None => format!("{}-{}", rpm.version, rpm.release),
         };
         if rpm.version.is_empty() || rpm.release.is_empty() {
-            return Err(InventoryError::new(record, Some(&rpm.name), "version", "empty version or release"));
+            return Err(InventoryError::new(
+                record,
+                Some(&rpm.name),
+                "version",
+                "empty version or release",
+            ));
         }
         let version = checked_version(VersionScheme::Rpm, record, &rpm.name, "version", &evr)?;
         packages.push(Arc::new(InstalledPackage {
@@ -153,7 +185,11 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            [("tar", "2:1.34-3.el9", "tar"), ("openssl-libs", "3.0.1-20.el9_0", "openssl"), ("bash", "5.1.8-4.el9", "bash")]
+            [
+                ("tar", "2:1.34-3.el9", "tar"),
+                ("openssl-libs", "3.0.1-20.el9_0", "openssl"),
+                ("bash", "5.1.8-4.el9", "bash")
+            ]
         );
     }
 

@@ -133,17 +133,28 @@ pub fn compare(a: &str, b: &str) -> Ordering {
         decided => return decided,
     }
     // A clean end beats leftover text.
-    y.remainder.is_empty().cmp(&x.remainder.is_empty()).reverse()
+    y.remainder
+        .is_empty()
+        .cmp(&x.remainder.is_empty())
+        .reverse()
 }
 
 /// Checks that a version is fully structured (`1.36.0-r9`, `2.4_rc1-r0`).
 pub fn validate(text: &str) -> Result<(), VersionError> {
     let v = parse(text);
     if v.components.is_empty() {
-        return Err(VersionError::new("apk", text, "does not start with a number"));
+        return Err(VersionError::new(
+            "apk",
+            text,
+            "does not start with a number",
+        ));
     }
     if !v.remainder.is_empty() {
-        return Err(VersionError::new("apk", text, "unexpected text after the version"));
+        return Err(VersionError::new(
+            "apk",
+            text,
+            "unexpected text after the version",
+        ));
     }
     Ok(())
 }

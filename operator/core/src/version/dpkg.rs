@@ -197,6 +197,9 @@ mod tests {
         assert!(DpkgVersion::parse("1.0 2").is_err());
         assert!(DpkgVersion::parse("x1.0").is_err());
         let v = DpkgVersion::parse("1:2.38.1-5+deb12u3").expect("valid");
-        assert_eq!((v.epoch, v.upstream, v.revision), (1, "2.38.1", "5+deb12u3"));
+        assert_eq!(
+            (v.epoch, v.upstream, v.revision),
+            (1, "2.38.1", "5+deb12u3")
+        );
     }
 }

@@ -1,0 +1,286 @@
+//! OSV records (<https://ossf.github.io/osv-schema/>) into the advisory model. Withdrawn
+//! records are skipped; CVE ids come from `aliases`, `related`, `upstream` and the id;
+//! `ECOSYSTEM` ranges and explicit `versions` are kept; Ubuntu's
+//! `ecosystem_specific.binaries` and priorities are read; CVSS v3/v4 vectors are scored.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::FeedError;
+use crate::advisory::{
+    Advisory, AdvisorySeverity, AffectedPackage, PackageNameKind, RangeEvent, VersionRange,
+    sort_ids,
+};
+use crate::cvss::score_vector;
+use crate::ecosystem::Ecosystem;
+use crate::severity::Severity;
+use crate::version::VersionScheme;
+
+#[derive(Deserialize)]
+struct OsvRecord {
+    id: String,
+    #[serde(default)]
+    aliases: Option<Vec<String>>,
+    #[serde(default)]
+    related: Option<Vec<String>>,
+    #[serde(default)]
+    upstream: Option<Vec<String>>,
+    #[serde(default)]
+    summary: Option<String>,
+    #[serde(default)]
+    published: Option<String>,
+    #[serde(default)]
+    withdrawn: Option<String>,
+    #[serde(default)]
+    severity: Option<Vec<OsvSeverity>>,
+    #[serde(default)]
+    affected: Option<Vec<OsvAffected>>,
+}
+
+#[derive(Deserialize)]
+struct OsvSeverity {
+    #[serde(rename = "type")]
+    kind: String,
+    score: String,
+}
+
+#[derive(Deserialize)]
+struct OsvAffected {
+    #[serde(default)]
+    package: Option<OsvPackage>,
+    #[serde(default)]
+    ranges: Option<Vec<OsvRange>>,
+    #[serde(default)]
+    versions: Option<Vec<String>>,
+    #[serde(default)]
+    severity: Option<Vec<OsvSeverity>>,
+    #[serde(default)]
+    ecosystem_specific: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct OsvPackage {
+    ecosystem: String,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct OsvRange {
+    #[serde(rename = "type")]
+    kind: String,
+    events: Vec<serde_json::Map<String, Value>>,
+}
+
+/// Parses one OSV record. `Ok(None)` for a withdrawn record. `record` numbers the record in
+/// its file for error messages.
+pub fn parse_record(text: &str, record: usize) -> Result<Option<Advisory>, FeedError> {
+    let raw: OsvRecord = serde_json::from_str(text).map_err(|e| {
+        let id = serde_json::from_str::<Value>(text)
+            .ok()
+            .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_string));
+        FeedError::new(record, id.as_deref(), json_field(&e), e.to_string())
+    })?;
+    convert(raw, record)
+}
+
+/// Parses a document holding one record, an array of records, or JSON Lines.
+pub fn parse_document(text: &str) -> Result<Vec<Advisory>, FeedError> {
+    let trimmed = text.trim_start();
+    let mut advisories = Vec::new();
+    if trimmed.starts_with('[') {
+        let values: Vec<Value> = serde_json::from_str(trimmed)
+            .map_err(|e| FeedError::new(0, None, json_field(&e), e.to_string()))?;
+        for (index, value) in values.into_iter().enumerate() {
+            let id = value.get("id").and_then(Value::as_str).map(str::to_string);
+            let raw: OsvRecord = serde_json::from_value(value)
+                .map_err(|e| FeedError::new(index + 1, id.as_deref(), "record", e.to_string()))?;
+            advisories.extend(convert(raw, index + 1)?);
+        }
+        return Ok(advisories);
+    }
+    // One pretty-printed object, or one compact object per line.
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let one_per_line = lines
+        .iter()
+        .all(|l| l.trim_start().starts_with('{') && l.trim_end().ends_with('}'));
+    if one_per_line {
+        for (index, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            advisories.extend(parse_record(line, index + 1)?);
+        }
+    } else {
+        advisories.extend(parse_record(text, 1)?);
+    }
+    Ok(advisories)
+}
+
+/// The JSON position of a serde error, as a field description.
+fn json_field(error: &serde_json::Error) -> String {
+    format!("json (line {}, column {})", error.line(), error.column())
+}
+
+fn convert(raw: OsvRecord, record: usize) -> Result<Option<Advisory>, FeedError> {
+    if raw.withdrawn.is_some() {
+        return Ok(None);
+    }
+    let id = raw.id.trim().to_string();
+    if id.is_empty() {
+        return Err(FeedError::new(record, None, "id", "empty"));
+    }
+    let err = |field: &str, reason: String| FeedError::new(record, Some(&id), field, reason);
+    let ids = raw
+        .aliases
+        .unwrap_or_default()
+        .into_iter()
+        .chain(raw.related.unwrap_or_default())
+        .chain(raw.upstream.unwrap_or_default())
+        .chain(std::iter::once(id.clone()));
+    let (cve_ids, other_ids) = sort_ids(ids, "");
+    let other_ids = other_ids.into_iter().filter(|o| *o != id).collect();
+
+    let mut severity = AdvisorySeverity::default();
+    apply_severities(
+        &mut severity,
+        raw.severity.as_deref().unwrap_or_default(),
+        &|f, r| err(f, r),
+    )?;
+
+    let mut affected = Vec::new();
+    for (index, entry) in raw.affected.unwrap_or_default().into_iter().enumerate() {
+        let Some(package) = entry.package else {
+            continue;
+        };
+        let ecosystem = Ecosystem::new(package.ecosystem);
+        let scheme = ecosystem.scheme();
+        let field = |name: &str| format!("affected[{index}].{name}");
+        apply_severities(
+            &mut severity,
+            entry.severity.as_deref().unwrap_or_default(),
+            &|f, r| err(&format!("affected[{index}].{f}"), r),
+        )?;
+        let mut ranges = Vec::new();
+        for (r, range) in entry.ranges.unwrap_or_default().into_iter().enumerate() {
+            if range.kind != "ECOSYSTEM" {
+                continue;
+            }
+            let mut events = Vec::new();
+            for event in range.events {
+                for (kind, value) in event {
+                    let place = field(&format!("ranges[{r}].events.{kind}"));
+                    let version = value
+                        .as_str()
+                        .ok_or_else(|| err(&place, format!("expected a string, found {value}")))?
+                        .to_string();
+                    let is_origin = kind == "introduced" && version == "0";
+                    if let Some(scheme) = scheme
+                        && !is_origin
+                    {
+                        scheme
+                            .validate(&version)
+                            .map_err(|e| err(&place, e.to_string()))?;
+                    }
+                    events.push(match kind.as_str() {
+                        "introduced" => RangeEvent::Introduced(version),
+                        "fixed" => RangeEvent::Fixed(version),
+                        "last_affected" => RangeEvent::LastAffected(version),
+                        // `limit` only bounds git ranges; nothing else is defined.
+                        _ => continue,
+                    });
+                }
+            }
+            ranges.push(VersionRange { events });
+        }
+        let ecosystem_specific = entry.ecosystem_specific.unwrap_or(Value::Null);
+        let binaries = ecosystem_specific
+            .get("binaries")
+            .and_then(Value::as_array)
+            .map(|list| {
+                list.iter()
+                    .filter_map(|b| {
+                        b.get("binary_name")
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let package_severity = ["ubuntu_priority", "urgency", "severity"]
+            .iter()
+            .find_map(|key| ecosystem_specific.get(*key).and_then(Value::as_str))
+            .and_then(|word| word.parse::<Severity>().ok());
+        if let Some(level) = package_severity
+            && severity.cvss.is_none()
+            && level > severity.level
+        {
+            severity.level = level;
+            severity.source = Some("distribution priority".into());
+        }
+        affected.push(AffectedPackage {
+            name_kind: match scheme {
+                Some(VersionScheme::Rpm) => PackageNameKind::Binary,
+                _ => PackageNameKind::Source,
+            },
+            ecosystem,
+            package: package.name,
+            binaries,
+            ranges,
+            versions: entry.versions.unwrap_or_default(),
+            severity: package_severity,
+        });
+    }
+    // Red Hat family advisories carry their rating only as the summary's prefix.
+    if severity.level == Severity::Unknown
+        && let Some((word, _)) = raw.summary.as_deref().and_then(|s| s.split_once(':'))
+        && let Ok(level) = word.parse::<Severity>()
+    {
+        severity.level = level;
+        severity.source = Some("summary".into());
+    }
+    Ok(Some(Advisory {
+        id,
+        cve_ids,
+        other_ids,
+        summary: raw.summary,
+        published: raw.published,
+        severity,
+        affected,
+    }))
+}
+
+/// Folds OSV `severity` entries into the advisory severity: the highest CVSS base score wins;
+/// other types give a qualitative level.
+fn apply_severities(
+    severity: &mut AdvisorySeverity,
+    entries: &[OsvSeverity],
+    err: &dyn Fn(&str, String) -> FeedError,
+) -> Result<(), FeedError> {
+    for (index, entry) in entries.iter().enumerate() {
+        match entry.kind.as_str() {
+            "CVSS_V3" | "CVSS_V4" => {
+                let scored = score_vector(&entry.score)
+                    .map_err(|e| err(&format!("severity[{index}].score"), e.to_string()))?;
+                if severity
+                    .cvss
+                    .as_ref()
+                    .is_none_or(|c| scored.score > c.score)
+                {
+                    severity.level = Severity::from_cvss_score(scored.score);
+                    severity.source = Some(entry.kind.clone());
+                    severity.cvss = Some(scored);
+                }
+            }
+            _ => {
+                if severity.cvss.is_none()
+                    && let Ok(level) = entry.score.parse::<Severity>()
+                    && level > severity.level
+                {
+                    severity.level = level;
+                    severity.source = Some(entry.kind.clone());
+                }
+            }
+        }
+    }
+    Ok(())
+}
