@@ -5,9 +5,7 @@
 //! Operations on one host are serialised (dpkg holds a lock per database); different hosts run
 //! in parallel.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use patchwarden_lab::dpkg_state::{DPKG_QUERY_FORMAT, parse_dpkg_query};
@@ -18,6 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::apt::{AptRun, apt_get_args, judge, validate_targets};
 use crate::command::{CommandSpec, run, tail};
 use crate::error::ExecError;
+use crate::locks::AssetLocks;
 use crate::model::{
     AssetRef, ChangeKind, ChangeReport, HealthCheck, HealthReport, Inventory, PackageTarget,
 };
@@ -27,7 +26,7 @@ use crate::{ExecFuture, Executor};
 #[derive(Debug)]
 pub struct LabExecutor {
     lab: Lab,
-    locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    locks: AssetLocks,
 }
 
 impl LabExecutor {
@@ -39,7 +38,7 @@ impl LabExecutor {
     pub fn new(lab: Lab) -> LabExecutor {
         LabExecutor {
             lab,
-            locks: Mutex::new(HashMap::new()),
+            locks: AssetLocks::default(),
         }
     }
 
@@ -71,12 +70,6 @@ impl LabExecutor {
         Ok(host)
     }
 
-    fn host_lock(&self, host: &str) -> Arc<tokio::sync::Mutex<()>> {
-        // A poisoned map only means another thread panicked while inserting; the map is intact.
-        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
-        locks.entry(host.to_string()).or_default().clone()
-    }
-
     async fn installed(&self, host: &LabHost) -> Result<Vec<InstalledPackage>, ExecError> {
         let spec = CommandSpec::new("dpkg-query")
             .arg(format!("--admindir={}", host.admindir().display()))
@@ -103,8 +96,7 @@ impl LabExecutor {
     ) -> Result<ChangeReport, ExecError> {
         validate_targets(&asset.name, targets)?;
         let host = self.reach(asset)?;
-        let lock = self.host_lock(&host.name);
-        let _guard = lock.lock().await;
+        let _guard = self.locks.acquire(&host.name).await;
         host.verify_isolation().map_err(|e| ExecError::Isolation {
             asset: host.name.clone(),
             reason: e.to_string(),
@@ -148,8 +140,7 @@ impl Executor for LabExecutor {
     fn collect_inventory<'a>(&'a self, asset: &'a AssetRef) -> ExecFuture<'a, Inventory> {
         Box::pin(async move {
             let host = self.reach(asset)?;
-            let lock = self.host_lock(&host.name);
-            let _guard = lock.lock().await;
+            let _guard = self.locks.acquire(&host.name).await;
             let spec = CommandSpec::new("dpkg-query")
                 .arg(format!("--admindir={}", host.admindir().display()))
                 .arg("--status");
@@ -215,8 +206,7 @@ impl Executor for LabExecutor {
     ) -> ExecFuture<'a, HealthReport> {
         Box::pin(async move {
             let host = self.reach(asset)?;
-            let lock = self.host_lock(&host.name);
-            let _guard = lock.lock().await;
+            let _guard = self.locks.acquire(&host.name).await;
             let argv = lab_health_argv(&host, check);
             let Some((program, args)) = argv.split_first() else {
                 return Err(ExecError::InvalidRequest {

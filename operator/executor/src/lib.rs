@@ -12,6 +12,7 @@ pub mod apt;
 pub mod command;
 pub mod error;
 pub mod lab;
+pub mod locks;
 pub mod model;
 pub mod quote;
 pub mod ssh;
@@ -22,7 +23,7 @@ pub use model::{
     AssetRef, ChangeKind, ChangeReport, HealthCheck, HealthReport, InstalledPackage, Inventory,
     OutcomeResult, PackageOutcome, PackageTarget, VersionChange,
 };
-pub use ssh::{SshConfig, SshExecutor};
+pub use ssh::{SshConfig, SshExecutor, SudoMode};
 
 /// The future every executor operation returns.
 pub type ExecFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ExecError>> + Send + 'a>>;

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::apt::{AptRun, apt_get_args, judge, validate_targets};
 use crate::command::{CommandOutput, CommandSpec, run, tail};
 use crate::error::ExecError;
+use crate::locks::AssetLocks;
 use crate::model::{
     AssetRef, ChangeKind, ChangeReport, HealthCheck, HealthReport, Inventory, PackageTarget,
 };
@@ -67,8 +68,8 @@ pub struct SshConfig {
     /// Port when the asset names none.
     pub default_port: u16,
     pub connect_timeout: Duration,
-    /// Run remote commands through `sudo -n` (for a non-root login user).
-    pub sudo: bool,
+    /// When remote commands run through `sudo -n`.
+    pub sudo: SudoMode,
     /// Run `apt-get update` before each upgrade or roll back.
     pub refresh_package_lists: bool,
 }
@@ -82,21 +83,34 @@ impl SshConfig {
             default_user: "root".into(),
             default_port: 22,
             connect_timeout: Duration::from_secs(10),
-            sudo: false,
+            sudo: SudoMode::WhenNotRoot,
             refresh_package_lists: true,
         }
     }
+}
+
+/// When the SSH executor prefixes remote commands with `sudo -n` (never prompting).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SudoMode {
+    Never,
+    Always,
+    /// For every login user except `root`.
+    WhenNotRoot,
 }
 
 /// Executor for assets reached with the system OpenSSH client.
 #[derive(Debug)]
 pub struct SshExecutor {
     config: SshConfig,
+    locks: AssetLocks,
 }
 
 impl SshExecutor {
     pub fn new(config: SshConfig) -> SshExecutor {
-        SshExecutor { config }
+        SshExecutor {
+            config,
+            locks: AssetLocks::default(),
+        }
     }
 
     /// The local `ssh` argv running `remote` (an argv) on `asset`.
@@ -116,7 +130,12 @@ impl SshExecutor {
         validate_user(user).map_err(|r| invalid("user", r))?;
         let port = asset.port.unwrap_or(self.config.default_port);
         let mut argv: Vec<String> = Vec::new();
-        if self.config.sudo {
+        let sudo = match self.config.sudo {
+            SudoMode::Never => false,
+            SudoMode::Always => true,
+            SudoMode::WhenNotRoot => user != "root",
+        };
+        if sudo {
             argv.extend(["sudo".to_string(), "-n".to_string()]);
         }
         argv.extend(remote.iter().cloned());
@@ -185,6 +204,9 @@ impl SshExecutor {
             } else {
                 "no-refresh".to_string()
             },
+            // Wait for another package manager run (e.g. unattended-upgrades) instead of failing.
+            "-o".to_string(),
+            "DPkg::Lock::Timeout=300".to_string(),
             // Keep the local version of changed configuration files, never prompt.
             "-o".to_string(),
             "Dpkg::Options::=--force-confdef".to_string(),
@@ -192,6 +214,7 @@ impl SshExecutor {
             "Dpkg::Options::=--force-confold".to_string(),
         ];
         remote.extend(apt_get_args(kind, targets));
+        let _guard = self.locks.acquire(&asset.name).await;
         let started = Instant::now();
         let out = self.remote(asset, &remote, None).await?;
         let duration = started.elapsed();
@@ -476,6 +499,18 @@ mod tests {
             spec.args.last().unwrap(),
             r"'apt-get' 'install' 'x=1'\''; rm -rf /'"
         );
+    }
+
+    #[test]
+    fn a_non_root_login_runs_commands_through_sudo() {
+        let mut asset = AssetRef::named("web-1");
+        asset.user = Some("deploy".into());
+        let spec = executor().ssh_command(&asset, &["true".into()]).unwrap();
+        assert_eq!(spec.args.last().unwrap(), "'sudo' '-n' 'true'");
+        let root = executor()
+            .ssh_command(&AssetRef::named("web-1"), &["true".into()])
+            .unwrap();
+        assert_eq!(root.args.last().unwrap(), "'true'");
     }
 
     #[test]

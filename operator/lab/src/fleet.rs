@@ -200,16 +200,26 @@ impl Lab {
             name: "image".into(),
             root: dir.join("image"),
         };
-        image.write_skeleton(&repo)?;
         match image.ready_digest() {
-            Some(d) if d == digest => {}
+            Some(d) if d == digest => image.write_skeleton(&repo)?,
             Some(other) => {
                 return Err(LabError::Mismatch {
                     dir: image.root.clone(),
                     reason: format!("image was populated from package set {}", short(&other)),
                 });
             }
-            None => image.populate(&baseline, &digest)?,
+            None => {
+                // An interrupted populate may have left dpkg mid-way: start the image afresh.
+                if image.root.exists() {
+                    fs::remove_dir_all(&image.root).map_err(|e| LabError::Io {
+                        path: image.root.clone(),
+                        action: "remove",
+                        source: e,
+                    })?;
+                }
+                image.write_skeleton(&repo)?;
+                image.populate(&baseline, &digest)?;
+            }
         }
         create_dir(&dir.join("hosts"))?;
         for name in &hosts {

@@ -163,6 +163,33 @@ fn a_three_host_lab_mirrors_real_versions_and_leaves_the_machine_alone() {
 }
 
 #[test]
+fn an_interrupted_creation_is_completed_by_the_next_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("lab");
+    let delta = LabDelta::embedded().unwrap();
+    Lab::create(&dir, &delta, &LabSpec::new(2)).unwrap();
+    // As if killed: image not marked ready, a half-copied host, a half-built package,
+    // no manifest and no repository index.
+    std::fs::remove_file(dir.join("image/var/lib/patchwarden-lab/ready")).unwrap();
+    std::fs::rename(dir.join("hosts/lab-02"), dir.join("hosts/lab-02.partial")).unwrap();
+    let pool = dir.join("repo/pool");
+    let deb = pool.join("jq_1.6-2.1+deb12u3_amd64.deb");
+    std::fs::rename(&deb, pool.join("jq_1.6-2.1+deb12u3_amd64.deb.partial")).unwrap();
+    std::fs::remove_file(dir.join("repo/Release")).unwrap();
+    std::fs::remove_file(dir.join("lab.json")).unwrap();
+
+    let (lab, timings) = Lab::create(&dir, &delta, &LabSpec::new(2)).unwrap();
+    assert_eq!(timings.hosts_populated, 1);
+    assert!(deb.exists());
+    assert!(dir.join("repo/Release").exists());
+    for host in lab.host_names() {
+        let installed = lab.installed(host).unwrap();
+        assert_eq!(installed.len(), 17, "{host}");
+        assert!(installed.iter().all(|p| p.is_installed()), "{host}");
+    }
+}
+
+#[test]
 fn unknown_fault_targets_are_rejected_by_name() {
     let tmp = tempfile::tempdir().unwrap();
     let delta = LabDelta::embedded().unwrap();
