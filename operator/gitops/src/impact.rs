@@ -11,8 +11,12 @@ use chrono::{DateTime, Utc};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use patchwarden_api::asset::RiskEntry;
 use patchwarden_api::maintenance_window::MaintenanceWindowSpec;
-use patchwarden_api::patch_policy::{Approval, EmergencyTrigger, PolicyMode};
+use patchwarden_api::patch_policy::{Approval, PolicyMode};
 use patchwarden_api::{Asset, AssetGroupSpec, PatchPolicySpec, labels};
+use patchwarden_core::approval::{
+    ApprovalPolicy, ApprovalRules, Pin, RejectedVersion, UpgradeCandidate,
+};
+use patchwarden_core::sla::EmergencyRule;
 use patchwarden_core::window::{self, BlackoutBound, WindowDefinition};
 use patchwarden_core::{Duration, Severity};
 use serde::Serialize;
@@ -144,7 +148,7 @@ pub struct NextWindowImpact {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SlaImpact {
-    /// `critical`, `high`, `medium`, `low` or `knownExploited`.
+    /// `critical`, `high`, `medium` or `low`.
     pub class: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub deadline_before: Option<String>,
@@ -163,8 +167,8 @@ pub struct SlaImpact {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EmergencyImpact {
-    pub before: Vec<EmergencyTrigger>,
-    pub after: Vec<EmergencyTrigger>,
+    pub before: Vec<EmergencyRule>,
+    pub after: Vec<EmergencyRule>,
     pub messages: Vec<String>,
 }
 
@@ -201,8 +205,9 @@ pub fn compute_plan(input: &PlanInput<'_>) -> PlanReport {
                     .collect()
             })
             .unwrap_or_default();
-        let side_before = before.map(|spec| PolicySide::new(&key.0, spec, &base, assets));
-        let side_after = after.map(|spec| PolicySide::new(&key.0, spec, &head, assets));
+        let side_before =
+            before.map(|spec| PolicySide::new(&key.0, spec, &base, assets, input.now));
+        let side_after = after.map(|spec| PolicySide::new(&key.0, spec, &head, assets, input.now));
         policies.push(PolicyImpact {
             namespace: key.0.clone(),
             name: key.1.clone(),
@@ -359,6 +364,9 @@ struct PolicySide<'a> {
     /// Assets in scope, by name.
     members: BTreeMap<String, &'a Asset>,
     windows: Vec<WindowDefinition>,
+    /// The compiled approval rules; `None` when they are invalid.
+    approval: Option<ApprovalPolicy>,
+    now: DateTime<Utc>,
     /// Window names the policy lists that this revision does not define (or cannot read).
     missing_windows: Vec<String>,
 }
@@ -369,6 +377,7 @@ impl<'a> PolicySide<'a> {
         spec: &'a PatchPolicySpec,
         view: &RevisionView,
         assets: &'a [Asset],
+        now: DateTime<Utc>,
     ) -> Self {
         let groups: Vec<(&String, &AssetGroupSpec)> = spec
             .asset_groups
@@ -401,16 +410,24 @@ impl<'a> PolicySide<'a> {
                 None => missing_windows.push(name.clone()),
             }
         }
+        let approval =
+            approval_rules(&spec.approval).and_then(|rules| ApprovalPolicy::compile(rules).ok());
         Self {
             spec,
             members,
             windows,
+            approval,
+            now,
             missing_windows,
         }
     }
 
-    fn emergency(&self) -> BTreeSet<EmergencyTrigger> {
-        self.spec.emergency.out_of_window.iter().copied().collect()
+    /// The emergency rules in force: none when `Never` is listed, as it overrides the others.
+    fn emergency(&self) -> BTreeSet<EmergencyRule> {
+        if self.spec.emergency.contains(&EmergencyRule::Never) {
+            return BTreeSet::new();
+        }
+        self.spec.emergency.iter().copied().collect()
     }
 
     /// Approved (asset, finding id, package) triples with their finding.
@@ -418,7 +435,7 @@ impl<'a> PolicySide<'a> {
         let mut out = BTreeMap::new();
         for (name, asset) in &self.members {
             for finding in findings(asset) {
-                if approval_verdict(&self.spec.approval, finding).is_ok() {
+                if hold_reason(self.approval.as_ref(), finding, self.now).is_none() {
                     out.insert(
                         (name.clone(), finding.id.clone(), finding.package.clone()),
                         (*asset, finding),
@@ -508,54 +525,70 @@ fn window_definition(spec: &MaintenanceWindowSpec) -> Option<WindowDefinition> {
     Some(definition)
 }
 
-/// Whether a policy's approval rules approve the update that fixes a finding; the error
-/// says why not.
-fn approval_verdict(approval: &Approval, finding: &RiskEntry) -> Result<(), String> {
-    if finding.fixed_version.is_none() {
-        return Err("no fixed version is available".into());
-    }
-    if let Some(pattern) = approval
-        .exclude
-        .iter()
-        .find(|pattern| glob_matches(pattern, &finding.package))
-    {
-        return Err(format!("package excluded by `{pattern}`"));
-    }
-    if !approval.include.is_empty()
-        && !approval
-            .include
+/// The core's approval rules for a policy's `approval` section.
+fn approval_rules(approval: &Approval) -> Option<ApprovalRules> {
+    Some(ApprovalRules {
+        min_severity: approval.min_severity,
+        approve_after: match &approval.approve_after {
+            Some(value) => value.parse().ok()?,
+            None => Duration::ZERO,
+        },
+        known_exploited_skips_delay: !approval.delay_known_exploited,
+        security_only: approval.security_only,
+        include: approval.include.clone(),
+        exclude: approval.exclude.clone(),
+        pins: approval
+            .pins
             .iter()
-            .any(|pattern| glob_matches(pattern, &finding.package))
-    {
-        return Err("package not in `include`".into());
-    }
-    if let Some(pin) = approval
-        .pins
-        .iter()
-        .find(|pin| pin.package == finding.package)
-    {
-        return Err(format!("package pinned at {}", pin.version));
-    }
-    if let Some(rejected) = approval.rejected.iter().find(|rejected| {
-        rejected.package == finding.package
-            && finding.fixed_version.as_deref() == Some(rejected.version.as_str())
-    }) {
-        return Err(format!("version {} is rejected", rejected.version));
-    }
-    if finding.severity < approval.min_severity && !finding.known_exploited {
-        return Err(format!(
-            "{} is below minSeverity {}",
-            finding.severity.as_str(),
-            approval.min_severity.as_str()
-        ));
-    }
-    Ok(())
+            .map(|pin| Pin {
+                package: pin.package.clone(),
+                version: pin.version.clone(),
+            })
+            .collect(),
+        rejected: approval
+            .rejected
+            .iter()
+            .map(|rejected| RejectedVersion {
+                package: rejected.package.clone(),
+                version: rejected.version.clone(),
+                reason: (!rejected.reason.is_empty()).then(|| rejected.reason.clone()),
+            })
+            .collect(),
+        quarantined: Vec::new(),
+    })
 }
 
-fn glob_matches(pattern: &str, text: &str) -> bool {
-    globset::Glob::new(pattern)
-        .map(|glob| glob.compile_matcher().is_match(text))
-        .unwrap_or(false)
+/// The upgrade that fixes a finding, as the approval core sees it; `None` without a fix.
+fn upgrade_candidate(finding: &RiskEntry) -> Option<UpgradeCandidate> {
+    Some(UpgradeCandidate {
+        package: finding.package.clone(),
+        source_package: None,
+        installed_version: finding.installed_version.clone(),
+        candidate_version: finding.fixed_version.clone()?,
+        severity: finding.severity,
+        // The live summary carries no publication time, so approveAfter cannot hold it back.
+        published: None,
+        known_exploited: finding.known_exploited,
+        cve_ids: vec![finding.id.clone()],
+        security: true,
+    })
+}
+
+/// Why a policy holds back the fix of a finding, or `None` when it approves it.
+fn hold_reason(
+    approval: Option<&ApprovalPolicy>,
+    finding: &RiskEntry,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let Some(candidate) = upgrade_candidate(finding) else {
+        return Some("no fixed version is available".into());
+    };
+    let Some(approval) = approval else {
+        return Some("the approval rules are invalid".into());
+    };
+    approval
+        .hold_reason(&candidate, now)
+        .map(|reason| reason.to_string())
 }
 
 fn scope_impact(before: Option<&PolicySide<'_>>, after: Option<&PolicySide<'_>>) -> ScopeImpact {
@@ -613,9 +646,9 @@ fn approval_impact(
             let reason = match after {
                 None => "policy removed".to_string(),
                 Some(side) if !side.members.contains_key(&key.0) => "asset left scope".to_string(),
-                Some(side) => approval_verdict(&side.spec.approval, finding)
-                    .err()
-                    .unwrap_or_default(),
+                Some(side) => {
+                    hold_reason(side.approval.as_ref(), finding, side.now).unwrap_or_default()
+                }
             };
             impact(key, finding, reason)
         })
@@ -643,12 +676,11 @@ fn next_window_impact(
 }
 
 /// The SLA classes a policy may set, with the severity each concerns.
-const SLA_CLASSES: [(&str, Option<Severity>); 5] = [
-    ("critical", Some(Severity::Critical)),
-    ("high", Some(Severity::High)),
-    ("medium", Some(Severity::Medium)),
-    ("low", Some(Severity::Low)),
-    ("knownExploited", None),
+const SLA_CLASSES: [(&str, Severity); 4] = [
+    ("critical", Severity::Critical),
+    ("high", Severity::High),
+    ("medium", Severity::Medium),
+    ("low", Severity::Low),
 ];
 
 /// Whether one SLA class can be met, and why.
@@ -661,16 +693,12 @@ struct SlaForecast {
 
 fn sla_forecast(side: &PolicySide<'_>, class: &str, now: DateTime<Utc>) -> Option<SlaForecast> {
     let sla = &side.spec.sla;
-    let written = match SLA_CLASSES.iter().find(|(name, _)| *name == class)? {
-        (_, Some(severity)) => sla.for_severity(*severity)?,
-        (_, None) => sla.known_exploited.as_ref()?,
-    };
+    let (_, severity) = SLA_CLASSES.iter().find(|(name, _)| *name == class)?;
+    let written = sla.for_severity(*severity)?;
     let deadline = written.parse().ok()?;
     let emergency = side.emergency();
     let deadline_text = written.to_string();
-    if emergency.contains(&EmergencyTrigger::SlaBreach)
-        || (class == "knownExploited" && emergency.contains(&EmergencyTrigger::KnownExploited))
-    {
+    if emergency.contains(&EmergencyRule::SlaBreach) {
         return Some(SlaForecast {
             deadline: deadline_text,
             met: true,
@@ -742,11 +770,7 @@ fn sla_impact(
         if old == new {
             continue;
         }
-        let label = if class == "knownExploited" {
-            "KEV".to_string()
-        } else {
-            class.to_string()
-        };
+        let label = class;
         let (message, regression) = match (&old, &new) {
             (_, None) => match &old {
                 Some(old) => (format!("{label} SLA {} removed", old.deadline), false),
@@ -817,24 +841,30 @@ fn emergency_impact(
         .sum();
     let mut messages = Vec::new();
     for trigger in new.difference(&old) {
-        messages.push(match trigger {
-            EmergencyTrigger::KnownExploited => format!(
-                "KEV-listed findings will now be patched outside maintenance windows ({open_kev} open in scope)"
+        let message = match trigger {
+            EmergencyRule::KnownExploited => format!(
+                "KEV-listed findings will now be patched outside maintenance windows ({open_kev} open KEV finding{} in scope)",
+                if open_kev == 1 { "" } else { "s" }
             ),
-            EmergencyTrigger::SlaBreach => {
+            EmergencyRule::SlaBreach => {
                 "findings whose SLA deadline would pass before the next window will now be patched outside maintenance windows".to_string()
             }
-        });
+            EmergencyRule::Never => continue,
+        };
+        messages.push(message);
     }
     for trigger in old.difference(&new) {
-        messages.push(match trigger {
-            EmergencyTrigger::KnownExploited => format!(
-                "KEV-listed findings will no longer be patched outside maintenance windows ({open_kev} open in scope wait for the next window)"
+        let message = match trigger {
+            EmergencyRule::KnownExploited => format!(
+                "KEV-listed findings will no longer be patched outside maintenance windows: {open_kev} open KEV finding{} in scope will wait for the next window",
+                if open_kev == 1 { "" } else { "s" }
             ),
-            EmergencyTrigger::SlaBreach => {
+            EmergencyRule::SlaBreach => {
                 "SLA breaches will no longer trigger out-of-window rollouts".to_string()
             }
-        });
+            EmergencyRule::Never => continue,
+        };
+        messages.push(message);
     }
     Some(EmergencyImpact {
         before: old.into_iter().collect(),
@@ -888,7 +918,7 @@ pub fn human_duration(duration: Duration) -> String {
     let seconds = duration.as_secs();
     const DAY: u64 = 86_400;
     if seconds >= DAY {
-        if seconds % DAY == 0 {
+        if seconds.is_multiple_of(DAY) {
             let days = seconds / DAY;
             format!("{days} day{}", if days == 1 { "" } else { "s" })
         } else {

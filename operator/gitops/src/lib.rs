@@ -4,6 +4,8 @@
 
 pub mod diff;
 pub mod impact;
+pub mod markdown;
+pub mod plan;
 pub mod resources;
 pub mod revision;
 pub mod snapshot;

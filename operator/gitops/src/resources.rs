@@ -81,7 +81,7 @@ pub enum ResourceError {
     Duplicate {
         file: String,
         document: usize,
-        key: ResourceKey,
+        key: Box<ResourceKey>,
         first_file: String,
     },
 }
@@ -120,7 +120,7 @@ impl ResourceSet {
                             errors.push(ResourceError::Duplicate {
                                 file: file.path.clone(),
                                 document: document_number,
-                                key: resource.key.clone(),
+                                key: Box::new(resource.key.clone()),
                                 first_file: first.file.clone(),
                             });
                         } else {

@@ -169,22 +169,22 @@ pub enum SyncError {
         api_version: String,
         kind: String,
         #[source]
-        error: kube::Error,
+        error: Box<kube::Error>,
     },
     #[error("source `{source_name}`: cannot apply {key} from {file}: {error}")]
     Apply {
         source_name: String,
-        key: ResourceKey,
+        key: Box<ResourceKey>,
         file: String,
         #[source]
-        error: kube::Error,
+        error: Box<kube::Error>,
     },
     #[error("source `{source_name}`: cannot prune {key}: {error}")]
     Prune {
         source_name: String,
-        key: ResourceKey,
+        key: Box<ResourceKey>,
         #[source]
-        error: kube::Error,
+        error: Box<kube::Error>,
     },
     #[error(
         "source `{source_name}`: cannot {action} the status ConfigMap {namespace}/{configmap}: {error}"
@@ -195,7 +195,7 @@ pub enum SyncError {
         namespace: String,
         configmap: String,
         #[source]
-        error: kube::Error,
+        error: Box<kube::Error>,
     },
     #[error("source `{source_name}`: the Git worker stopped: {reason}")]
     Worker { source_name: String, reason: String },
@@ -429,9 +429,9 @@ impl GitSync {
         .await
         .map_err(|error| SyncError::Apply {
             source_name: self.spec.name.clone(),
-            key: key.clone(),
+            key: Box::new(key.clone()),
             file: resource.file.clone(),
-            error,
+            error: Box::new(error),
         })?;
         Ok(key)
     }
@@ -476,8 +476,8 @@ impl GitSync {
                 .await
                 .map_err(|error| SyncError::Prune {
                     source_name: self.spec.name.clone(),
-                    key: probe.clone(),
-                    error,
+                    key: Box::new(probe.clone()),
+                    error: Box::new(error),
                 })?;
             for object in listed.items {
                 let key = ResourceKey {
@@ -504,8 +504,8 @@ impl GitSync {
             let api = dynamic_api(&self.client, &api_resource, key.namespace.as_deref());
             let prune_error = |error| SyncError::Prune {
                 source_name: self.spec.name.clone(),
-                key: key.clone(),
-                error,
+                key: Box::new(key.clone()),
+                error: Box::new(error),
             };
             let Some(live) = api.get_opt(&key.name).await.map_err(prune_error)? else {
                 continue;
@@ -542,7 +542,7 @@ impl GitSync {
                 action: "read",
                 namespace: self.settings.status_namespace.clone(),
                 configmap: name.clone(),
-                error,
+                error: Box::new(error),
             })?;
         Ok(found
             .and_then(|configmap| configmap.data)
@@ -583,7 +583,7 @@ impl GitSync {
             action: "write",
             namespace: self.settings.status_namespace.clone(),
             configmap: name,
-            error,
+            error: Box::new(error),
         })?;
         Ok(())
     }
@@ -695,7 +695,7 @@ impl DiscoveryCache {
                 source_name: source_name.to_string(),
                 api_version: key.api_version.clone(),
                 kind: key.kind.clone(),
-                error,
+                error: Box::new(error),
             })?;
         self.known.insert(cache_key, found.clone());
         Ok(found)
