@@ -1,6 +1,9 @@
 //! `Asset`: one host or Kubernetes node, how to reach it, and what is known about it: OS,
 //! inventory, findings and patch state.
 
+// Printer columns repeat `type_`/`priority` values, which the lint mistakes for duplicates.
+#![allow(clippy::duplicated_attributes)]
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::CustomResource;
 use patchwarden_core::Severity;

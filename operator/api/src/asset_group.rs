@@ -1,6 +1,9 @@
 //! `AssetGroup`: which assets a policy targets and how much they matter. Members come from a
 //! label selector over Assets, Kubernetes Nodes, inline SSH hosts and lab hosts.
 
+// Printer columns repeat `type_`/`priority` values, which the lint mistakes for duplicates.
+#![allow(clippy::duplicated_attributes)]
+
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, LabelSelector};

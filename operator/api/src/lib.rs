@@ -5,6 +5,7 @@ pub mod asset;
 pub mod asset_group;
 pub mod common;
 pub mod conditions;
+pub mod convert;
 pub mod crds;
 pub mod labels;
 pub mod maintenance_window;
@@ -17,10 +18,11 @@ pub mod vulnerability_feed;
 pub use asset::{Asset, AssetSpec, AssetStatus, PatchState};
 pub use asset_group::{AssetGroup, AssetGroupSpec, AssetGroupStatus};
 pub use common::{CommonStatus, ConnectionKind, Criticality, Exposure};
+pub use convert::{CheckSpec, RolloutSettings, SpecError};
 pub use maintenance_window::{MaintenanceWindow, MaintenanceWindowSpec, MaintenanceWindowStatus};
 pub use patch_policy::{PatchPolicy, PatchPolicySpec, PatchPolicyStatus};
 pub use patch_run::{PatchRun, PatchRunSpec, PatchRunStatus, RunPhase};
-pub use values::{CountOrPercentValue, CronSchedule, DurationValue, TimeZoneName};
+pub use values::{CountOrPercentValue, CronScheduleValue, DurationValue, TimeZoneName};
 pub use vulnerability_feed::{VulnerabilityFeed, VulnerabilityFeedSpec, VulnerabilityFeedStatus};
 
 /// The API group of every patchwarden kind.

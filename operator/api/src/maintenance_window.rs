@@ -1,13 +1,16 @@
 //! `MaintenanceWindow`: when patching may happen — a cron schedule in an IANA time zone, a
 //! duration, a cutoff, an offset in days and dated blackouts.
 
+// Printer columns repeat `type_`/`priority` values, which the lint mistakes for duplicates.
+#![allow(clippy::duplicated_attributes)]
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::common::impl_common_status;
-use crate::values::{CronSchedule, DurationValue, TimeZoneName};
+use crate::values::{CronScheduleValue, DurationValue, TimeZoneName};
 
 /// When patching may happen.
 #[derive(CustomResource, Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
@@ -62,7 +65,7 @@ pub struct MaintenanceWindowSpec {
     /// When the window opens: a cron expression of 5 fields (minute hour day-of-month month
     /// day-of-week) or 6 (seconds first), evaluated in `timeZone`. Supports ranges, steps, `L`
     /// (last day) and `#` (nth weekday: `0 22 * * TUE#2` is 22:00 on the second Tuesday).
-    pub schedule: CronSchedule,
+    pub schedule: CronScheduleValue,
     /// IANA time zone the schedule and blackouts are read in, e.g. `Europe/Berlin`.
     #[serde(default)]
     pub time_zone: TimeZoneName,

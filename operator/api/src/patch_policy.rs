@@ -1,9 +1,13 @@
 //! `PatchPolicy`: what to patch (approval), by when (SLA), when (windows, emergencies) and how
 //! (rollout, reboot, drain, hooks) for a set of asset groups.
 
+// Printer columns repeat `type_`/`priority` values, which the lint mistakes for duplicates.
+#![allow(clippy::duplicated_attributes)]
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::CustomResource;
 use patchwarden_core::Severity;
+use patchwarden_core::sla::EmergencyRule;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -101,9 +105,13 @@ pub struct PatchPolicySpec {
     /// Deadlines for fixing findings, per severity, counted from the advisory's publication.
     #[serde(default)]
     pub sla: Sla,
-    /// When a rollout may start outside the maintenance windows.
-    #[serde(default)]
-    pub emergency: Emergency,
+    /// When a rollout may start outside the maintenance windows: `KnownExploited` (an approved
+    /// fix for a CISA KEV-listed vulnerability starts at once), `SlaBreach` (an asset whose SLA
+    /// would pass before the next window starts at once), or `Never` (the default; overrides the
+    /// others).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "emergency_rules_schema")]
+    pub emergency: Vec<EmergencyRule>,
     /// How a rollout proceeds across the assets.
     #[serde(default)]
     pub rollout: Rollout,
@@ -148,7 +156,7 @@ pub struct Approval {
     /// Package name globs that are never patched (e.g. `linux-image-*`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exclude: Vec<String>,
-    /// Packages held at a version: never upgraded past it.
+    /// Packages held within versions: never upgraded to a version the glob does not match.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pins: Vec<PackagePin>,
     /// Package versions that must never be installed (known bad updates).
@@ -183,10 +191,10 @@ fn default_true() -> bool {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PackagePin {
-    /// Package name (exact; not a glob).
+    /// Package name, or a glob over package names (`libssl*`).
     #[schemars(length(min = 1))]
     pub package: String,
-    /// Version in the package manager's own syntax.
+    /// Version in the package manager's own syntax, or a glob over versions (`3.0.*`).
     #[schemars(length(min = 1))]
     pub version: String,
     /// Why, shown to people.
@@ -211,9 +219,6 @@ pub struct Sla {
     /// Deadline for Low findings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub low: Option<DurationValue>,
-    /// Deadline for KEV-listed findings, counted from their addition to the catalog.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub known_exploited: Option<DurationValue>,
     /// Also honour the due date CISA publishes for each KEV entry.
     #[serde(default = "default_true")]
     pub kev_due_date: bool,
@@ -226,7 +231,6 @@ impl Default for Sla {
             high: None,
             medium: None,
             low: None,
-            known_exploited: None,
             kev_due_date: true,
         }
     }
@@ -245,25 +249,12 @@ impl Sla {
     }
 }
 
-/// When a rollout may start outside the maintenance windows.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Emergency {
-    /// Triggers that allow an out-of-window rollout of the findings they concern. Empty (the
-    /// default) means never.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub out_of_window: Vec<EmergencyTrigger>,
-}
-
-/// A reason to patch outside the maintenance windows.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
-)]
-pub enum EmergencyTrigger {
-    /// The finding is listed in CISA KEV (exploited in the wild).
-    KnownExploited,
-    /// The finding's SLA deadline would pass before the next window opens.
-    SlaBreach,
+/// Schema of the `emergency` list: names of `patchwarden_core::sla::EmergencyRule`.
+fn emergency_rules_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "array",
+        "items": {"type": "string", "enum": ["KnownExploited", "SlaBreach", "Never"]},
+    })
 }
 
 /// How a rollout proceeds across the assets.

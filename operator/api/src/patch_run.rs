@@ -1,6 +1,9 @@
 //! `PatchRun`: one rollout. The spec is the frozen plan (assets, packages and versions, waves,
 //! limits); the status is the audit trail (phase, current wave, per-asset results).
 
+// Printer columns repeat `type_`/`priority` values, which the lint mistakes for duplicates.
+#![allow(clippy::duplicated_attributes)]
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::CustomResource;
 use schemars::JsonSchema;

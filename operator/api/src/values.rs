@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use patchwarden_core::window::{CronSchedule, ScheduleError, TimeZoneError, parse_time_zone};
 use patchwarden_core::{CountOrPercent, Duration, Severity};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
@@ -139,9 +140,9 @@ impl JsonSchema for CountOrPercentValue {
 /// first), with ranges, steps, `L` (last) and `#` (nth weekday: `TUE#2` is the second Tuesday).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(transparent)]
-pub struct CronSchedule(pub String);
+pub struct CronScheduleValue(pub String);
 
-impl CronSchedule {
+impl CronScheduleValue {
     /// A schedule from its text.
     pub fn new(text: impl Into<String>) -> Self {
         Self(text.into())
@@ -151,15 +152,20 @@ impl CronSchedule {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The schedule it means.
+    pub fn parse(&self) -> Result<CronSchedule, ScheduleError> {
+        CronSchedule::parse(&self.0)
+    }
 }
 
-impl fmt::Display for CronSchedule {
+impl fmt::Display for CronScheduleValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
 }
 
-impl JsonSchema for CronSchedule {
+impl JsonSchema for CronScheduleValue {
     fn inline_schema() -> bool {
         true
     }
@@ -188,11 +194,6 @@ impl Default for TimeZoneName {
     }
 }
 
-/// A time zone name that is not in the IANA database.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown time zone {0:?} (expected an IANA name such as \"Europe/Berlin\" or \"UTC\")")]
-pub struct UnknownTimeZone(pub String);
-
 impl TimeZoneName {
     /// A time zone from its name.
     pub fn new(name: impl Into<String>) -> Self {
@@ -205,10 +206,8 @@ impl TimeZoneName {
     }
 
     /// The time zone it names.
-    pub fn parse(&self) -> Result<chrono_tz::Tz, UnknownTimeZone> {
-        self.0
-            .parse::<chrono_tz::Tz>()
-            .map_err(|_| UnknownTimeZone(self.0.clone()))
+    pub fn parse(&self) -> Result<chrono_tz::Tz, TimeZoneError> {
+        parse_time_zone(&self.0)
     }
 }
 
@@ -291,9 +290,17 @@ mod tests {
     fn time_zone_names_resolve_against_iana() {
         assert!(TimeZoneName::new("Europe/Berlin").parse().is_ok());
         assert!(TimeZoneName::new("UTC").parse().is_ok());
-        assert_eq!(
-            TimeZoneName::new("Mars/Olympus").parse(),
-            Err(UnknownTimeZone("Mars/Olympus".to_string()))
-        );
+        assert!(TimeZoneName::new("Mars/Olympus").parse().is_err());
+        let lower = TimeZoneName::new("europe/berlin")
+            .parse()
+            .expect_err("case matters");
+        assert_eq!(lower.suggestion, Some("Europe/Berlin"));
+    }
+
+    #[test]
+    fn cron_schedules_parse_through_the_core() {
+        assert!(CronScheduleValue::new("0 22 * * TUE#2").parse().is_ok());
+        assert!(CronScheduleValue::new("0 0 2 L * *").parse().is_ok());
+        assert!(CronScheduleValue::new("0 2 * *").parse().is_err());
     }
 }

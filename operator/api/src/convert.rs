@@ -1,0 +1,693 @@
+//! From resource specs to the core's types, with every problem named by its field.
+//!
+//! The controllers' validate step and `patchwarden validate` both call these, so a spec that
+//! validates is exactly a spec the controllers can run. Conversions return the first problem;
+//! [`CheckSpec::spec_errors`] lists them all.
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
+use patchwarden_core::approval::{ApprovalPolicy, ApprovalRules, Pin, RejectedVersion};
+use patchwarden_core::sla::{EmergencyRule, SlaRules};
+use patchwarden_core::window::{Blackout, BlackoutBound, WindowDefinition, parse_blackout_bound};
+use patchwarden_core::{CountOrPercent, Duration, Severity};
+
+use crate::asset::Asset;
+use crate::asset_group::{AssetGroup, LabFaultKind};
+use crate::common::ConnectionKind;
+use crate::maintenance_window::{MaintenanceWindow, MaintenanceWindowSpec};
+use crate::patch_policy::{HealthCheck, Hook, PatchPolicy, PatchPolicySpec};
+use crate::patch_run::PatchRun;
+use crate::values::{CountOrPercentValue, DurationValue};
+use crate::vulnerability_feed::{FeedFormat, VulnerabilityFeed};
+
+/// A problem with one field of a spec.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct SpecError {
+    /// The field, as a path from the object's root: `spec.blackouts[1].end`.
+    pub field: String,
+    /// What is wrong with it, for people.
+    pub message: String,
+}
+
+impl SpecError {
+    /// A problem with `field`.
+    pub fn new(field: impl Into<String>, message: impl ToString) -> SpecError {
+        SpecError {
+            field: field.into(),
+            message: message.to_string(),
+        }
+    }
+}
+
+/// Every problem of a resource's spec that can be found without looking at other resources.
+pub trait CheckSpec {
+    /// The problems, in field order; empty when the spec is valid.
+    fn spec_errors(&self) -> Vec<SpecError>;
+}
+
+/// Parses an optional duration, naming `field` on error.
+fn duration(field: &str, value: Option<&DurationValue>) -> Result<Option<Duration>, SpecError> {
+    value
+        .map(|v| v.parse().map_err(|e| SpecError::new(field, e)))
+        .transpose()
+}
+
+/// Parses a count-or-percent, naming `field` on error.
+fn count_or_percent(field: &str, value: &CountOrPercentValue) -> Result<CountOrPercent, SpecError> {
+    value.parse().map_err(|e| SpecError::new(field, e))
+}
+
+/// Collects the error of a result into `errors`, returning the value when there is one.
+fn keep<T>(errors: &mut Vec<SpecError>, result: Result<T, SpecError>) -> Option<T> {
+    match result {
+        Ok(value) => Some(value),
+        Err(error) => {
+            errors.push(error);
+            None
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// MaintenanceWindow
+
+impl MaintenanceWindowSpec {
+    /// The window as the core evaluates it.
+    pub fn to_definition(&self) -> Result<WindowDefinition, SpecError> {
+        let (definition, mut errors) = self.definition_and_errors();
+        match definition {
+            Some(definition) if errors.is_empty() => Ok(definition),
+            _ => Err(errors.remove(0)),
+        }
+    }
+
+    fn definition_and_errors(&self) -> (Option<WindowDefinition>, Vec<SpecError>) {
+        let mut errors = Vec::new();
+        let schedule = keep(
+            &mut errors,
+            self.schedule
+                .parse()
+                .map_err(|e| SpecError::new("spec.schedule", e)),
+        );
+        let time_zone = keep(
+            &mut errors,
+            self.time_zone
+                .parse()
+                .map_err(|e| SpecError::new("spec.timeZone", e)),
+        );
+        let length = keep(
+            &mut errors,
+            duration("spec.duration", Some(&self.duration)).map(Option::unwrap_or_default),
+        );
+        let cutoff = keep(
+            &mut errors,
+            duration("spec.cutoff", self.cutoff.as_ref()).map(Option::unwrap_or_default),
+        );
+        let mut blackouts = Vec::new();
+        if let Some(tz) = time_zone {
+            for (i, blackout) in self.blackouts.iter().enumerate() {
+                let start = keep(
+                    &mut errors,
+                    parse_blackout_bound(&blackout.start, tz, BlackoutBound::Start)
+                        .map_err(|e| SpecError::new(format!("spec.blackouts[{i}].start"), e)),
+                );
+                let end = keep(
+                    &mut errors,
+                    parse_blackout_bound(&blackout.end, tz, BlackoutBound::End)
+                        .map_err(|e| SpecError::new(format!("spec.blackouts[{i}].end"), e)),
+                );
+                if let (Some(start), Some(end)) = (start, end) {
+                    if end <= start {
+                        errors.push(SpecError::new(
+                            format!("spec.blackouts[{i}].end"),
+                            format!(
+                                "blackout {:?} ends ({end}) before it starts ({start})",
+                                blackout.reason
+                            ),
+                        ));
+                    } else {
+                        blackouts.push(Blackout {
+                            start,
+                            end,
+                            reason: blackout.reason.clone(),
+                        });
+                    }
+                }
+            }
+        }
+        let (Some(schedule), Some(time_zone), Some(length), Some(cutoff)) =
+            (schedule, time_zone, length, cutoff)
+        else {
+            return (None, errors);
+        };
+        let definition = WindowDefinition {
+            schedule,
+            time_zone,
+            duration: length,
+            cutoff,
+            offset_days: self.offset_days,
+            blackouts,
+            suspend: self.suspend,
+        };
+        if let Err(error) = definition.validate() {
+            errors.push(SpecError::new(error.field(), error));
+        }
+        (Some(definition), errors)
+    }
+}
+
+impl CheckSpec for MaintenanceWindow {
+    fn spec_errors(&self) -> Vec<SpecError> {
+        self.spec.definition_and_errors().1
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// PatchPolicy
+
+/// A policy's rollout settings, parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RolloutSettings {
+    /// Assets patched first, alone.
+    pub canary: CountOrPercent,
+    /// Most assets patched at the same time.
+    pub max_unavailable: CountOrPercent,
+    /// The run halts once more assets than this have failed.
+    pub max_failures: CountOrPercent,
+    /// Wait between waves.
+    pub pause_between_waves: Duration,
+    /// Restore recorded versions on a failed asset.
+    pub rollback_on_failure: bool,
+}
+
+const MAX_UNAVAILABLE_ZERO: &str =
+    "must allow at least one asset at a time (a count of 1 or more, or a percentage above 0%)";
+
+impl PatchPolicySpec {
+    /// The approval rules as the core reads them (globs not yet compiled).
+    pub fn approval_rules(&self) -> Result<ApprovalRules, SpecError> {
+        let approval = &self.approval;
+        Ok(ApprovalRules {
+            min_severity: approval.min_severity,
+            approve_after: duration(
+                "spec.approval.approveAfter",
+                approval.approve_after.as_ref(),
+            )?
+            .unwrap_or_default(),
+            known_exploited_skips_delay: !approval.delay_known_exploited,
+            security_only: approval.security_only,
+            include: approval.include.clone(),
+            exclude: approval.exclude.clone(),
+            pins: approval
+                .pins
+                .iter()
+                .map(|p| Pin {
+                    package: p.package.clone(),
+                    version: p.version.clone(),
+                })
+                .collect(),
+            rejected: approval
+                .rejected
+                .iter()
+                .map(|r| RejectedVersion {
+                    package: r.package.clone(),
+                    version: r.version.clone(),
+                    reason: (!r.reason.is_empty()).then(|| r.reason.clone()),
+                })
+                .collect(),
+            quarantined: Vec::new(),
+        })
+    }
+
+    /// The approval rules with their globs compiled.
+    pub fn compile_approval(&self) -> Result<ApprovalPolicy, SpecError> {
+        ApprovalPolicy::compile(self.approval_rules()?)
+            .map_err(|e| SpecError::new(format!("spec.{}", e.field), e))
+    }
+
+    /// The SLA rules as the core reads them.
+    pub fn sla_rules(&self) -> Result<SlaRules, SpecError> {
+        let mut deadlines = std::collections::BTreeMap::new();
+        for (severity, name) in [
+            (Severity::Critical, "critical"),
+            (Severity::High, "high"),
+            (Severity::Medium, "medium"),
+            (Severity::Low, "low"),
+        ] {
+            if let Some(deadline) =
+                duration(&format!("spec.sla.{name}"), self.sla.for_severity(severity))?
+            {
+                deadlines.insert(severity, deadline);
+            }
+        }
+        Ok(SlaRules {
+            deadlines,
+            kev_due_date: self.sla.kev_due_date,
+        })
+    }
+
+    /// The emergency rules; empty means never out of window.
+    pub fn emergency_rules(&self) -> &[EmergencyRule] {
+        &self.emergency
+    }
+
+    /// The rollout settings, parsed.
+    pub fn rollout_settings(&self) -> Result<RolloutSettings, SpecError> {
+        let rollout = &self.rollout;
+        let max_unavailable = count_or_percent(
+            "spec.rollout.maxUnavailable",
+            &rollout.max_unavailable_or_default(),
+        )?;
+        if matches!(
+            max_unavailable,
+            CountOrPercent::Count(0) | CountOrPercent::Percent(0)
+        ) {
+            return Err(SpecError::new(
+                "spec.rollout.maxUnavailable",
+                MAX_UNAVAILABLE_ZERO,
+            ));
+        }
+        Ok(RolloutSettings {
+            canary: count_or_percent("spec.rollout.canary", &rollout.canary_or_default())?,
+            max_unavailable,
+            max_failures: count_or_percent(
+                "spec.rollout.maxFailures",
+                &rollout.max_failures_or_default(),
+            )?,
+            pause_between_waves: duration(
+                "spec.rollout.pauseBetweenWaves",
+                rollout.pause_between_waves.as_ref(),
+            )?
+            .unwrap_or_default(),
+            rollback_on_failure: rollout.rollback_on_failure,
+        })
+    }
+}
+
+/// Problems of health checks under `prefix`.
+fn health_check_errors(prefix: &str, checks: &[HealthCheck], errors: &mut Vec<SpecError>) {
+    let mut names = BTreeSet::new();
+    for (i, check) in checks.iter().enumerate() {
+        let field = format!("{prefix}[{i}]");
+        if !names.insert(check.name.as_str()) {
+            errors.push(SpecError::new(
+                format!("{field}.name"),
+                format!("health check name {:?} is used twice", check.name),
+            ));
+        }
+        match (&check.command, &check.http) {
+            (Some(_), Some(_)) | (None, None) => errors.push(SpecError::new(
+                field.clone(),
+                "exactly one of command and http must be set",
+            )),
+            (Some(command), None) if command.first().is_none_or(|c| c.trim().is_empty()) => errors
+                .push(SpecError::new(
+                    format!("{field}.command"),
+                    "the command needs a program as its first element",
+                )),
+            _ => {}
+        }
+        keep(
+            errors,
+            duration(&format!("{field}.timeout"), check.timeout.as_ref()),
+        );
+    }
+}
+
+/// Problems of hook commands under `prefix`.
+fn hook_errors(prefix: &str, hooks: &[Hook], errors: &mut Vec<SpecError>) {
+    for (i, hook) in hooks.iter().enumerate() {
+        let field = format!("{prefix}[{i}]");
+        if hook.command.first().is_none_or(|c| c.trim().is_empty()) {
+            errors.push(SpecError::new(
+                format!("{field}.command"),
+                "the command needs a program as its first element",
+            ));
+        }
+        keep(
+            errors,
+            duration(&format!("{field}.timeout"), hook.timeout.as_ref()),
+        );
+    }
+}
+
+impl CheckSpec for PatchPolicy {
+    fn spec_errors(&self) -> Vec<SpecError> {
+        let spec = &self.spec;
+        let mut errors = Vec::new();
+        if spec.asset_groups.is_empty() {
+            errors.push(SpecError::new(
+                "spec.assetGroups",
+                "name at least one AssetGroup",
+            ));
+        }
+        for (list, field) in [
+            (&spec.asset_groups, "spec.assetGroups"),
+            (&spec.maintenance_windows, "spec.maintenanceWindows"),
+        ] {
+            let mut seen = BTreeSet::new();
+            for (i, name) in list.iter().enumerate() {
+                if !seen.insert(name) {
+                    errors.push(SpecError::new(
+                        format!("{field}[{i}]"),
+                        format!("{name:?} is listed twice"),
+                    ));
+                }
+            }
+        }
+        keep(&mut errors, spec.approval_rules());
+        // Glob errors are reported one by one, so each names its own field.
+        for (list, name) in [
+            (&spec.approval.include, "include"),
+            (&spec.approval.exclude, "exclude"),
+        ] {
+            for (i, pattern) in list.iter().enumerate() {
+                if let Err(e) = globset::Glob::new(pattern) {
+                    errors.push(SpecError::new(
+                        format!("spec.approval.{name}[{i}]"),
+                        format!("invalid glob {pattern:?}: {}", e.kind()),
+                    ));
+                }
+            }
+        }
+        for (list, name) in [
+            (&spec.approval.pins, "pins"),
+            (&spec.approval.rejected, "rejected"),
+        ] {
+            for (i, pin) in list.iter().enumerate() {
+                for (value, part) in [(&pin.package, "package"), (&pin.version, "version")] {
+                    if let Err(e) = globset::Glob::new(value) {
+                        errors.push(SpecError::new(
+                            format!("spec.approval.{name}[{i}].{part}"),
+                            format!("invalid glob {value:?}: {}", e.kind()),
+                        ));
+                    }
+                }
+            }
+        }
+        keep(&mut errors, spec.sla_rules());
+        // Each rollout field separately, so one bad value does not hide another.
+        let rollout = &spec.rollout;
+        for (field, value) in [
+            ("spec.rollout.canary", rollout.canary.as_ref()),
+            ("spec.rollout.maxFailures", rollout.max_failures.as_ref()),
+        ] {
+            if let Some(value) = value {
+                keep(&mut errors, count_or_percent(field, value));
+            }
+        }
+        if let Some(value) = &rollout.max_unavailable
+            && let Some(parsed) = keep(
+                &mut errors,
+                count_or_percent("spec.rollout.maxUnavailable", value),
+            )
+            && matches!(
+                parsed,
+                CountOrPercent::Count(0) | CountOrPercent::Percent(0)
+            )
+        {
+            errors.push(SpecError::new(
+                "spec.rollout.maxUnavailable",
+                MAX_UNAVAILABLE_ZERO,
+            ));
+        }
+        keep(
+            &mut errors,
+            duration(
+                "spec.rollout.pauseBetweenWaves",
+                rollout.pause_between_waves.as_ref(),
+            ),
+        );
+        health_check_errors(
+            "spec.rollout.healthChecks",
+            &rollout.health_checks,
+            &mut errors,
+        );
+        if let Some(drain) = &spec.drain {
+            keep(
+                &mut errors,
+                duration("spec.drain.timeout", drain.timeout.as_ref()),
+            );
+        }
+        if let Some(hooks) = &spec.hooks {
+            hook_errors("spec.hooks.prePatch", &hooks.pre_patch, &mut errors);
+            hook_errors("spec.hooks.postPatch", &hooks.post_patch, &mut errors);
+        }
+        if spec.emergency.contains(&EmergencyRule::Never) && spec.emergency.len() > 1 {
+            errors.push(SpecError::new(
+                "spec.emergency",
+                "Never overrides the other rules; list either Never or the triggers",
+            ));
+        }
+        errors
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// AssetGroup and Asset
+
+/// Problems of a label selector under `field`.
+fn selector_errors(field: &str, selector: &LabelSelector, errors: &mut Vec<SpecError>) {
+    for (i, requirement) in selector.match_expressions.iter().flatten().enumerate() {
+        let here = format!("{field}.matchExpressions[{i}]");
+        let values = requirement.values.as_deref().unwrap_or_default();
+        match requirement.operator.as_str() {
+            "In" | "NotIn" if values.is_empty() => errors.push(SpecError::new(
+                format!("{here}.values"),
+                format!("operator {} needs at least one value", requirement.operator),
+            )),
+            "Exists" | "DoesNotExist" if !values.is_empty() => errors.push(SpecError::new(
+                format!("{here}.values"),
+                format!("operator {} takes no values", requirement.operator),
+            )),
+            "In" | "NotIn" | "Exists" | "DoesNotExist" => {}
+            other => errors.push(SpecError::new(
+                format!("{here}.operator"),
+                format!("unknown operator {other:?} (expected In, NotIn, Exists or DoesNotExist)"),
+            )),
+        }
+    }
+}
+
+impl CheckSpec for AssetGroup {
+    fn spec_errors(&self) -> Vec<SpecError> {
+        let spec = &self.spec;
+        let mut errors = Vec::new();
+        if spec.selector.is_none()
+            && spec.node_selector.is_none()
+            && spec.hosts.is_empty()
+            && spec.lab.is_none()
+        {
+            errors.push(SpecError::new(
+                "spec",
+                "the group selects nothing: set selector, nodeSelector, hosts or lab",
+            ));
+        }
+        if let Some(selector) = &spec.selector {
+            selector_errors("spec.selector", selector, &mut errors);
+        }
+        if let Some(selector) = &spec.node_selector {
+            selector_errors("spec.nodeSelector", selector, &mut errors);
+        }
+        let mut names = BTreeSet::new();
+        for (i, host) in spec.hosts.iter().enumerate() {
+            if !names.insert(host.name.as_str()) {
+                errors.push(SpecError::new(
+                    format!("spec.hosts[{i}].name"),
+                    format!("host name {:?} is used twice", host.name),
+                ));
+            }
+        }
+        if let Some(lab) = &spec.lab {
+            let group = self.metadata.name.as_deref().unwrap_or_default();
+            let hosts: BTreeSet<String> = lab.host_names(group).into_iter().collect();
+            for (i, fault) in lab.faults.iter().enumerate() {
+                if fault.kind != LabFaultKind::Unreachable && fault.package.is_none() {
+                    errors.push(SpecError::new(
+                        format!("spec.lab.faults[{i}].package"),
+                        format!(
+                            "a {:?} fault needs the package that triggers it",
+                            fault.kind
+                        ),
+                    ));
+                }
+                for (j, host) in fault.hosts.iter().enumerate() {
+                    if !hosts.contains(host) {
+                        errors.push(SpecError::new(
+                            format!("spec.lab.faults[{i}].hosts[{j}]"),
+                            format!(
+                                "no lab host {host:?} in this group (its hosts are {})",
+                                describe_names(&hosts)
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        errors
+    }
+}
+
+/// "a-0 … a-5" for a long list, every name for a short one.
+fn describe_names(names: &BTreeSet<String>) -> String {
+    let list: Vec<&String> = names.iter().collect();
+    match list.as_slice() {
+        [] => "none".to_string(),
+        [first, .., last] if list.len() > 4 => format!("{first} … {last}"),
+        _ => list
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+    }
+}
+
+impl CheckSpec for Asset {
+    fn spec_errors(&self) -> Vec<SpecError> {
+        let spec = &self.spec;
+        let mut errors = Vec::new();
+        if matches!(spec.connection, ConnectionKind::Ssh | ConnectionKind::Node)
+            && spec.address.as_deref().is_none_or(|a| a.trim().is_empty())
+        {
+            errors.push(SpecError::new(
+                "spec.address",
+                format!("a {} asset needs an address", spec.connection.as_str()),
+            ));
+        }
+        errors
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// VulnerabilityFeed and PatchRun
+
+impl CheckSpec for VulnerabilityFeed {
+    fn spec_errors(&self) -> Vec<SpecError> {
+        let spec = &self.spec;
+        let mut errors = Vec::new();
+        let source = &spec.source;
+        let set = [
+            source.url.is_some(),
+            source.git.is_some(),
+            source.config_map_ref.is_some(),
+        ]
+        .iter()
+        .filter(|s| **s)
+        .count();
+        if set != 1 {
+            errors.push(SpecError::new(
+                "spec.source",
+                format!("exactly one of url, git and configMapRef must be set ({set} are)"),
+            ));
+        }
+        if let Some(url) = &source.url
+            && let Some((scheme, _)) = url.split_once("://")
+            && !matches!(scheme, "http" | "https" | "file")
+        {
+            errors.push(SpecError::new(
+                "spec.source.url",
+                format!("unsupported URL scheme {scheme:?} (use https, http or file)"),
+            ));
+        }
+        match spec.refresh_interval.parse() {
+            Ok(interval) if interval == Duration::ZERO => errors.push(SpecError::new(
+                "spec.refreshInterval",
+                "must be longer than zero",
+            )),
+            Ok(_) => {}
+            Err(e) => errors.push(SpecError::new("spec.refreshInterval", e)),
+        }
+        if let Some(digest) = &spec.digest {
+            let valid = digest.strip_prefix("sha256:").is_some_and(|hex| {
+                hex.len() == 64
+                    && hex
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+            });
+            if !valid {
+                errors.push(SpecError::new(
+                    "spec.digest",
+                    format!("{digest:?} is not `sha256:` followed by 64 lowercase hex digits"),
+                ));
+            }
+        }
+        if spec.format != FeedFormat::Osv && !spec.ecosystems.is_empty() {
+            errors.push(SpecError::new(
+                "spec.ecosystems",
+                "ecosystems only apply to Osv feeds",
+            ));
+        }
+        errors
+    }
+}
+
+impl CheckSpec for PatchRun {
+    fn spec_errors(&self) -> Vec<SpecError> {
+        let spec = &self.spec;
+        let mut errors = Vec::new();
+        let mut planned = BTreeSet::new();
+        for (i, asset) in spec.assets.iter().enumerate() {
+            if !planned.insert(asset.name.as_str()) {
+                errors.push(SpecError::new(
+                    format!("spec.assets[{i}].name"),
+                    format!("asset {:?} is planned twice", asset.name),
+                ));
+            }
+        }
+        let mut placed = BTreeSet::new();
+        for (w, wave) in spec.waves.iter().enumerate() {
+            if wave.canary && w != 0 {
+                errors.push(SpecError::new(
+                    format!("spec.waves[{w}].canary"),
+                    "only the first wave can be the canary",
+                ));
+            }
+            for (i, name) in wave.assets.iter().enumerate() {
+                if !planned.contains(name.as_str()) {
+                    errors.push(SpecError::new(
+                        format!("spec.waves[{w}].assets[{i}]"),
+                        format!("asset {name:?} is not in spec.assets"),
+                    ));
+                } else if !placed.insert(name.as_str()) {
+                    errors.push(SpecError::new(
+                        format!("spec.waves[{w}].assets[{i}]"),
+                        format!("asset {name:?} is in more than one wave"),
+                    ));
+                }
+            }
+        }
+        if !spec.waves.is_empty() {
+            for (i, asset) in spec.assets.iter().enumerate() {
+                if !placed.contains(asset.name.as_str()) {
+                    errors.push(SpecError::new(
+                        format!("spec.assets[{i}]"),
+                        format!("asset {:?} is in no wave", asset.name),
+                    ));
+                }
+            }
+        }
+        keep(
+            &mut errors,
+            duration(
+                "spec.limits.pauseBetweenWaves",
+                spec.limits.pause_between_waves.as_ref(),
+            ),
+        );
+        health_check_errors(
+            "spec.limits.healthChecks",
+            &spec.limits.health_checks,
+            &mut errors,
+        );
+        if let Some(hooks) = &spec.limits.hooks {
+            hook_errors("spec.limits.hooks.prePatch", &hooks.pre_patch, &mut errors);
+            hook_errors(
+                "spec.limits.hooks.postPatch",
+                &hooks.post_patch,
+                &mut errors,
+            );
+        }
+        errors
+    }
+}
