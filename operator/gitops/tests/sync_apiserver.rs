@@ -1,0 +1,432 @@
+//! The Git source sync against the embedded control plane: a real Git repository made with
+//! git2 goes through several commits (add a policy, change a window, a broken revision,
+//! delete a group) and each sync pass is checked in the API: applied revisions, labels and
+//! annotations, the status ConfigMap, pruning, and a broken revision rejected as a whole
+//! with the last good one kept.
+
+mod common;
+
+use std::time::Duration;
+
+use common::TestRepo;
+use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
+use kube::Client;
+use kube::api::{Api, DynamicObject, PostParams};
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use kube::core::{ApiResource, GroupVersionKind};
+use patchwarden_api::labels;
+use patchwarden_apiserver::{ApiServer, Config, RunningServer};
+use patchwarden_gitops::source::GitReference;
+use patchwarden_gitops::sync::{GitSourceSpec, GitSync, SyncOutcome, SyncSettings};
+use serde_json::json;
+
+const NAMESPACE: &str = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ops\n";
+
+const GROUPS: &str = r#"apiVersion: patchwarden.io/v1alpha1
+kind: AssetGroup
+metadata:
+  name: web
+  namespace: ops
+spec:
+  selector:
+    matchLabels:
+      tier: web
+---
+apiVersion: patchwarden.io/v1alpha1
+kind: AssetGroup
+metadata:
+  name: db
+  namespace: ops
+spec:
+  selector:
+    matchLabels:
+      tier: db
+"#;
+
+const WINDOW: &str = r#"apiVersion: patchwarden.io/v1alpha1
+kind: MaintenanceWindow
+metadata:
+  name: weekly
+  namespace: ops
+spec:
+  schedule: "0 2 * * SAT"
+  timeZone: UTC
+  duration: 4h
+"#;
+
+const POLICY: &str = r#"apiVersion: patchwarden.io/v1alpha1
+kind: PatchPolicy
+metadata:
+  name: standard
+  namespace: ops
+spec:
+  assetGroups: [web, db]
+  maintenanceWindows: [weekly]
+"#;
+
+/// The embedded control plane with the patchwarden CRDs installed; stopped on drop.
+struct ControlPlane {
+    _dir: tempfile::TempDir,
+    server: Option<RunningServer>,
+    client: Client,
+}
+
+impl ControlPlane {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let server = ApiServer::start(Config::new(dir.path().join("data")))
+            .await
+            .expect("server starts");
+        let kubeconfig = Kubeconfig::read_from(&server.kubeconfig_path).expect("kubeconfig");
+        let config =
+            kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+                .await
+                .expect("config");
+        let client = Client::try_from(config).expect("client");
+        let crds: Api<CustomResourceDefinition> = Api::all(client.clone());
+        for crd in patchwarden_api::crds::all() {
+            crds.create(&PostParams::default(), &crd)
+                .await
+                .expect("install CRD");
+        }
+        Self {
+            _dir: dir,
+            server: Some(server),
+            client,
+        }
+    }
+
+    fn api(&self, kind: &str, plural: &str) -> Api<DynamicObject> {
+        let resource = ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("patchwarden.io", "v1alpha1", kind),
+            plural,
+        );
+        Api::namespaced_with(self.client.clone(), "ops", &resource)
+    }
+
+    async fn names(&self, kind: &str, plural: &str) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .api(kind, plural)
+            .list(&Default::default())
+            .await
+            .expect("list")
+            .items
+            .into_iter()
+            .filter_map(|object| object.metadata.name)
+            .collect();
+        names.sort();
+        names
+    }
+
+    async fn status(&self) -> std::collections::BTreeMap<String, String> {
+        let api: Api<ConfigMap> = Api::namespaced(self.client.clone(), "default");
+        api.get("patchwarden-gitsource-fleet")
+            .await
+            .expect("status ConfigMap")
+            .data
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for ControlPlane {
+    fn drop(&mut self) {
+        if let Some(server) = self.server.take() {
+            // Stop the server on a runtime of its own: drop cannot await.
+            std::thread::spawn(move || {
+                if let Ok(runtime) = tokio::runtime::Runtime::new() {
+                    runtime.block_on(server.shutdown());
+                }
+            })
+            .join()
+            .ok();
+        }
+    }
+}
+
+fn sync_for(plane: &ControlPlane, repo: &TestRepo, cache: &std::path::Path) -> GitSync {
+    GitSync::new(
+        plane.client.clone(),
+        GitSourceSpec {
+            name: "fleet".into(),
+            url: repo.url(),
+            reference: GitReference::Branch("main".into()),
+            path: Some("fleet".into()),
+        },
+        SyncSettings {
+            default_namespace: "default".into(),
+            status_namespace: "default".into(),
+            cache_dir: cache.to_path_buf(),
+            prune: true,
+        },
+    )
+    .expect("sync")
+}
+
+fn applied(outcome: SyncOutcome) -> (String, Vec<String>, Vec<String>) {
+    match outcome {
+        SyncOutcome::Applied {
+            revision,
+            applied,
+            pruned,
+            ..
+        } => (
+            revision.commit,
+            applied.iter().map(ToString::to_string).collect(),
+            pruned.iter().map(ToString::to_string).collect(),
+        ),
+        other => panic!("expected an applied revision, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_applies_revisions_prunes_and_keeps_the_last_good_revision() {
+    let plane = ControlPlane::start().await;
+    let repo = TestRepo::new();
+    let cache = tempfile::tempdir().expect("cache");
+    let sync = sync_for(&plane, &repo, cache.path());
+
+    // 1. A policy with its groups and window.
+    let first = repo.commit(
+        "add the standard policy",
+        &[
+            ("fleet/namespace.yaml", NAMESPACE),
+            ("fleet/groups.yaml", GROUPS),
+            ("fleet/window.yaml", WINDOW),
+            ("fleet/policy.yaml", POLICY),
+            (
+                "docs/not-synced.yaml",
+                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n",
+            ),
+        ],
+    );
+    let (revision, applied_keys, pruned) = applied(sync.sync_once().await.expect("sync 1"));
+    assert_eq!(revision, first);
+    assert_eq!(applied_keys.len(), 5, "{applied_keys:?}");
+    assert!(pruned.is_empty());
+    assert_eq!(
+        plane.names("AssetGroup", "assetgroups").await,
+        ["db", "web"]
+    );
+    let policy = plane
+        .api("PatchPolicy", "patchpolicies")
+        .get("standard")
+        .await
+        .expect("policy applied");
+    assert_eq!(
+        policy.metadata.labels.as_ref().expect("labels")[labels::SOURCE],
+        "fleet"
+    );
+    let annotations = policy.metadata.annotations.as_ref().expect("annotations");
+    assert_eq!(
+        annotations[labels::SOURCE_REVISION],
+        format!("main@sha1:{first}")
+    );
+    assert_eq!(annotations[labels::SOURCE_PATH], "fleet/policy.yaml");
+    let managers: Vec<String> = policy
+        .metadata
+        .managed_fields
+        .iter()
+        .flatten()
+        .filter_map(|entry| entry.manager.clone())
+        .collect();
+    assert!(
+        managers.contains(&"patchwarden-gitops".to_string()),
+        "{managers:?}"
+    );
+    let status = plane.status().await;
+    assert_eq!(status["lastAppliedRevision"], format!("main@sha1:{first}"));
+    assert_eq!(status["ready"], "True");
+
+    // An object someone else made, in a kind we manage, is never pruned.
+    plane
+        .api("MaintenanceWindow", "maintenancewindows")
+        .create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "apiVersion": "patchwarden.io/v1alpha1",
+                "kind": "MaintenanceWindow",
+                "metadata": {"name": "hand-made", "namespace": "ops"},
+                "spec": {"schedule": "0 3 * * SUN", "duration": "1h"},
+            }))
+            .expect("object"),
+        )
+        .await
+        .expect("create hand-made window");
+
+    // 2. Change the window: the same object is updated and re-annotated.
+    let second = repo.commit(
+        "move the window to Sunday",
+        &[
+            ("fleet/namespace.yaml", NAMESPACE),
+            ("fleet/groups.yaml", GROUPS),
+            (
+                "fleet/window.yaml",
+                &WINDOW.replace("0 2 * * SAT", "0 2 * * SUN"),
+            ),
+            ("fleet/policy.yaml", POLICY),
+        ],
+    );
+    let (revision, _, pruned) = applied(sync.sync_once().await.expect("sync 2"));
+    assert_eq!(revision, second);
+    assert!(pruned.is_empty(), "{pruned:?}");
+    let window = plane
+        .api("MaintenanceWindow", "maintenancewindows")
+        .get("weekly")
+        .await
+        .expect("window");
+    assert_eq!(window.data["spec"]["schedule"], "0 2 * * SUN");
+    assert_eq!(
+        window.metadata.annotations.as_ref().expect("annotations")[labels::SOURCE_REVISION],
+        format!("main@sha1:{second}")
+    );
+
+    // 3. A broken revision: one unreadable file next to a valid change. Nothing is applied.
+    let broken = repo.commit(
+        "broken",
+        &[
+            ("fleet/namespace.yaml", NAMESPACE),
+            ("fleet/groups.yaml", GROUPS),
+            (
+                "fleet/window.yaml",
+                &WINDOW.replace("duration: 4h", "duration: 6h"),
+            ),
+            (
+                "fleet/policy.yaml",
+                "apiVersion: patchwarden.io/v1alpha1\nkind: PatchPolicy\nmetadata: [standard\n",
+            ),
+        ],
+    );
+    match sync.sync_once().await.expect("sync 3") {
+        SyncOutcome::Rejected {
+            revision,
+            problems,
+            last_applied_revision,
+        } => {
+            assert_eq!(revision.commit, broken);
+            assert_eq!(last_applied_revision, format!("main@sha1:{second}"));
+            assert_eq!(problems.len(), 1, "{problems:?}");
+            assert_eq!(problems[0].file, "fleet/policy.yaml");
+        }
+        other => panic!("expected a rejected revision, got {other:?}"),
+    }
+    let window = plane
+        .api("MaintenanceWindow", "maintenancewindows")
+        .get("weekly")
+        .await
+        .expect("window");
+    assert_eq!(
+        window.data["spec"]["duration"], "4h",
+        "the valid part was not applied"
+    );
+    let status = plane.status().await;
+    assert_eq!(status["lastAppliedRevision"], format!("main@sha1:{second}"));
+    assert_eq!(
+        status["lastAttemptedRevision"],
+        format!("main@sha1:{broken}")
+    );
+    assert_eq!(status["ready"], "False");
+    assert_eq!(status["reason"], "ValidationFailed");
+    assert!(
+        status["message"].contains("fleet/policy.yaml"),
+        "{}",
+        status["message"]
+    );
+
+    // 4. Delete the db group (and its reference): the group is pruned, the rest stays.
+    let fourth = repo.commit(
+        "delete the db group",
+        &[
+            ("fleet/namespace.yaml", NAMESPACE),
+            (
+                "fleet/groups.yaml",
+                GROUPS.split("---\n").next().expect("web group"),
+            ),
+            (
+                "fleet/window.yaml",
+                &WINDOW.replace("0 2 * * SAT", "0 2 * * SUN"),
+            ),
+            ("fleet/policy.yaml", &POLICY.replace("[web, db]", "[web]")),
+        ],
+    );
+    let (revision, applied_keys, pruned) = applied(sync.sync_once().await.expect("sync 4"));
+    assert_eq!(revision, fourth);
+    assert_eq!(pruned, ["AssetGroup ops/db"]);
+    assert_eq!(applied_keys.len(), 4);
+    assert_eq!(plane.names("AssetGroup", "assetgroups").await, ["web"]);
+    assert_eq!(
+        plane.names("MaintenanceWindow", "maintenancewindows").await,
+        ["hand-made", "weekly"]
+    );
+    let status = plane.status().await;
+    assert_eq!(status["lastAppliedRevision"], format!("main@sha1:{fourth}"));
+    assert_eq!(
+        status["lastAttemptedRevision"],
+        format!("main@sha1:{fourth}")
+    );
+    assert_eq!(status["ready"], "True");
+    let inventory: Vec<serde_json::Value> =
+        serde_json::from_str(&status["inventory"]).expect("inventory");
+    assert_eq!(inventory.len(), 4);
+
+    // 5. The same revision again changes nothing and prunes nothing.
+    match sync.sync_once().await.expect("sync 5") {
+        SyncOutcome::Applied {
+            new_revision,
+            pruned,
+            ..
+        } => {
+            assert!(!new_revision);
+            assert!(pruned.is_empty());
+        }
+        other => panic!("expected an applied revision, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polling_picks_up_new_commits_on_a_trigger() {
+    let plane = ControlPlane::start().await;
+    let repo = TestRepo::new();
+    let cache = tempfile::tempdir().expect("cache");
+    repo.commit(
+        "first",
+        &[
+            ("fleet/namespace.yaml", NAMESPACE),
+            ("fleet/window.yaml", WINDOW),
+        ],
+    );
+    let sync = std::sync::Arc::new(sync_for(&plane, &repo, cache.path()));
+    let trigger = std::sync::Arc::new(tokio::sync::Notify::new());
+    let runner = {
+        let sync = std::sync::Arc::clone(&sync);
+        let trigger = std::sync::Arc::clone(&trigger);
+        // A long interval: only the trigger can explain a second pass within the test.
+        tokio::spawn(async move { sync.run(Duration::from_secs(3600), trigger).await })
+    };
+    let second = repo.commit(
+        "second",
+        &[
+            ("fleet/namespace.yaml", NAMESPACE),
+            ("fleet/window.yaml", WINDOW),
+            ("fleet/groups.yaml", GROUPS),
+        ],
+    );
+    let wanted = format!("main@sha1:{second}");
+    let mut seen = String::new();
+    for _ in 0..100 {
+        trigger.notify_one();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Ok(status) = sync.read_status().await {
+            seen = status.last_applied_revision;
+            if seen == wanted {
+                break;
+            }
+        }
+    }
+    runner.abort();
+    assert_eq!(seen, wanted);
+    assert_eq!(
+        plane.names("AssetGroup", "assetgroups").await,
+        ["db", "web"]
+    );
+}
