@@ -18,6 +18,7 @@ fn main() -> ExitCode {
         Command::Operator(args) => patchwarden::cli::operator::run(args),
         Command::Up(args) => patchwarden::cli::up::run(args),
         Command::Plan(args) => patchwarden::cli::plan::run(args),
+        Command::Snapshot(args) => patchwarden::cli::snapshot::run(args),
         Command::Bench(args) => patchwarden::cli::bench::run(args),
     };
     match result {

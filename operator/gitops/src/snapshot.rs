@@ -1,5 +1,5 @@
 //! The live state `plan` reasons about: Assets (labels, status, findings) and PatchPolicies,
-//! read from the API or from a file written by `patchwarden snapshot`.
+//! read from the API ([`read_live`]) or from a file written by `patchwarden snapshot`.
 
 use chrono::{DateTime, Utc};
 use patchwarden_api::{Asset, PatchPolicy};
@@ -31,6 +31,39 @@ pub enum SnapshotError {
     Parse { file: String, reason: String },
     #[error("{file}: field `format` is `{found}`, expected `{SNAPSHOT_FORMAT}`")]
     Format { file: String, found: String },
+    #[error("cannot list {kind} objects: {error}")]
+    List {
+        kind: &'static str,
+        #[source]
+        error: Box<kube::Error>,
+    },
+}
+
+/// Reads every Asset and PatchPolicy (all namespaces) from the API.
+pub async fn read_live(
+    client: &kube::Client,
+    now: DateTime<Utc>,
+) -> Result<Snapshot, SnapshotError> {
+    let assets: kube::Api<Asset> = kube::Api::all(client.clone());
+    let policies: kube::Api<PatchPolicy> = kube::Api::all(client.clone());
+    let list = kube::api::ListParams::default();
+    let assets = assets
+        .list(&list)
+        .await
+        .map_err(|error| SnapshotError::List {
+            kind: "Asset",
+            error: Box::new(error),
+        })?
+        .items;
+    let policies = policies
+        .list(&list)
+        .await
+        .map_err(|error| SnapshotError::List {
+            kind: "PatchPolicy",
+            error: Box::new(error),
+        })?
+        .items;
+    Ok(Snapshot::new(now, assets, policies))
 }
 
 impl Snapshot {

@@ -12,6 +12,7 @@ pub mod crds;
 pub mod lab;
 pub mod operator;
 pub mod plan;
+pub mod snapshot;
 pub mod up;
 pub mod validate;
 pub mod windows;
@@ -47,6 +48,8 @@ pub enum Command {
     Up(up::Args),
     /// Explain the impact of a change between two Git revisions.
     Plan(plan::Args),
+    /// Save the live Assets and policies as JSON for `plan --state`.
+    Snapshot(snapshot::Args),
     /// Run the built-in benchmarks.
     Bench(bench::Args),
 }
