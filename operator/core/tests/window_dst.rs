@@ -191,7 +191,7 @@ fn a_blackout_over_every_occurrence_means_the_window_never_opens() {
 
 #[test]
 fn suspend_keeps_the_window_closed() {
-    let mut w = window("* * * * *", "UTC", "1h");
+    let mut w = window("0 12 * * *", "UTC", "1h");
     let t = utc("2026-06-01T12:00:00Z");
     assert!(window::is_open(&w, t));
     w.suspend = true;
@@ -202,12 +202,28 @@ fn suspend_keeps_the_window_closed() {
 
 #[test]
 fn overlapping_occurrences_merge_into_one_opening() {
-    // Every hour, open for 90 minutes: one continuous opening, reported from its true start.
-    let w = window("0 * * * *", "UTC", "90m");
+    // Every hour, open for 90 minutes, would never close: validation says so; evaluated anyway,
+    // it is one long opening without a cutoff at the seams of its reported pieces.
+    let err = WindowDefinition::parse("0 * * * *", "UTC", Duration::from_mins(90))
+        .expect_err("never closes");
+    assert_eq!(
+        err.to_string(),
+        "duration 1h30m is at least as long as the time between occurrences of \"0 * * * *\": the window would never close"
+    );
+    assert_eq!(err.field(), "spec.duration");
+    let mut always = window("0 2 * * *", "UTC", "1h");
+    always.schedule = "0 * * * *".parse().expect("hourly");
+    always.duration = Duration::from_mins(90);
+    always.cutoff = Duration::from_mins(30);
     let t = utc("2026-06-01T12:10:00Z");
-    let current = window::current_opening(&w, t).expect("open");
+    let current = window::current_opening(&always, t).expect("open");
     assert!(current.opens_at < utc("2026-06-01T00:00:00Z"));
     assert!(current.closes_at > utc("2026-06-02T00:00:00Z"));
+    assert!(window::may_start_work(
+        &always,
+        current.closes_at - chrono::TimeDelta::seconds(1)
+    ));
+    assert!(window::may_start_work(&always, current.closes_at));
 
     // Twice a night with overlap: 01:00 for 2h and 02:00 for 2h merge to 01:00-04:00.
     let w = window("0 1,2 * * *", "UTC", "2h");

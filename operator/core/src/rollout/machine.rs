@@ -434,12 +434,19 @@ impl Decider<'_> {
 
     /// Moves in-flight assets along according to their operations.
     fn observe(&mut self) {
+        // Rollout order, so that actions read riskiest first.
         let names: Vec<String> = self
-            .status
-            .assets
+            .plan
+            .waves
             .iter()
-            .filter(|(_, p)| p.state.is_in_flight())
-            .map(|(n, _)| n.clone())
+            .flat_map(|w| &w.assets)
+            .filter(|a| {
+                self.status
+                    .assets
+                    .get(*a)
+                    .is_some_and(|p| p.state.is_in_flight())
+            })
+            .cloned()
             .collect();
         for name in names {
             let Some(state) = self.status.assets.get(&name).map(|p| p.state) else {

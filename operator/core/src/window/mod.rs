@@ -84,6 +84,13 @@ pub enum WindowError {
         end: DateTime<Utc>,
     },
     #[error(
+        "duration {duration} is at least as long as the time between occurrences of {schedule:?}: the window would never close"
+    )]
+    NeverCloses {
+        schedule: String,
+        duration: Duration,
+    },
+    #[error(
         "blackout time {text:?} is neither a date (2026-12-24) nor an RFC 3339 time (2026-12-24T18:00:00Z)"
     )]
     BlackoutTime { text: String },
@@ -95,7 +102,7 @@ impl WindowError {
         match self {
             WindowError::Schedule(_) => "spec.schedule",
             WindowError::TimeZone(_) => "spec.timeZone",
-            WindowError::ZeroDuration => "spec.duration",
+            WindowError::ZeroDuration | WindowError::NeverCloses { .. } => "spec.duration",
             WindowError::CutoffNotShorterThanDuration { .. } => "spec.cutoff",
             WindowError::OffsetDaysOutOfRange { .. } => "spec.offsetDays",
             WindowError::BlackoutEndsBeforeStart { .. } | WindowError::BlackoutTime { .. } => {
@@ -144,6 +151,21 @@ impl WindowDefinition {
         if self.offset_days.abs() > MAX_OFFSET_DAYS {
             return Err(WindowError::OffsetDaysOutOfRange {
                 offset_days: self.offset_days,
+            });
+        }
+        // Occurrences that overlap without end make a window that is always open; a fixed
+        // reference instant suffices because schedules repeat.
+        let reference = DateTime::<Utc>::from_timestamp(1_767_225_600, 0).unwrap_or_default();
+        let unsuspended = WindowDefinition {
+            suspend: false,
+            blackouts: Vec::new(),
+            ..self.clone()
+        };
+        let mut probe = openings(&unsuspended, reference, horizon_end(reference));
+        if probe.next_merged().is_some_and(|m| m.continues) {
+            return Err(WindowError::NeverCloses {
+                schedule: self.schedule.expression().to_string(),
+                duration: self.duration,
             });
         }
         for blackout in &self.blackouts {
@@ -313,7 +335,14 @@ fn first_cursor(
     definition: &WindowDefinition,
     from: DateTime<Utc>,
 ) -> Option<(NaiveDateTime, bool)> {
-    let lookback = definition.duration.to_chrono() + TimeDelta::days(1);
+    // Slack for clock changes, and a day more when the offset shifts dates (a local day is not
+    // always 24 hours long).
+    let slack = if definition.offset_days == 0 {
+        TimeDelta::hours(3)
+    } else {
+        TimeDelta::hours(27)
+    };
+    let lookback = definition.duration.to_chrono() + slack;
     let local_from = from
         .checked_sub_signed(lookback)?
         .with_timezone(&definition.time_zone)
@@ -321,8 +350,9 @@ fn first_cursor(
     let shifted_back = shift_days(local_from, -definition.offset_days)?;
     let mut first = definition.schedule.next_local_after(shifted_back, true)?;
     let mut interval = nominal_interval(definition, first)?;
-    // Extend backwards over earlier occurrences that overlap this one.
-    for _ in 0..MAX_MERGED_OCCURRENCES {
+    // Extend backwards over earlier occurrences that overlap this one, by at most half the merge
+    // limit so that the merged opening still reaches past `from`.
+    for _ in 0..MAX_MERGED_OCCURRENCES / 2 {
         let Some(previous) = definition.schedule.previous_local_before(first) else {
             break;
         };
@@ -372,25 +402,44 @@ impl Openings<'_> {
     }
 
     /// The next run of overlapping occurrences, merged.
-    fn next_merged(&mut self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    fn next_merged(&mut self) -> Option<Merged> {
         let (start, mut end) = self.next_nominal()?;
         for _ in 1..MAX_MERGED_OCCURRENCES {
             let Some(next) = self.next_nominal() else {
-                break;
+                return Some(Merged::ending(start, end));
             };
             if next.0 <= end {
                 end = end.max(next.1);
             } else {
                 self.peeked = Some(next);
-                break;
+                return Some(Merged::ending(start, end));
             }
         }
-        Some((start, end))
+        // The merge limit was reached: end this stretch where the next occurrence begins, and
+        // mark it as continuing so that no cutoff falls at the artificial seam.
+        let continues = match self.next_nominal() {
+            Some(next) if next.0 <= end => {
+                end = next.0.max(start);
+                self.peeked = Some(next);
+                true
+            }
+            Some(next) => {
+                self.peeked = Some(next);
+                false
+            }
+            None => false,
+        };
+        Some(Merged {
+            start,
+            end,
+            continues,
+        })
     }
 
     /// Splits a merged occurrence around blackouts.
-    fn pieces(&self, start: DateTime<Utc>, end: DateTime<Utc>) -> Vec<Opening> {
+    fn pieces(&self, merged: &Merged) -> Vec<Opening> {
         let cutoff = self.definition.cutoff.to_chrono();
+        let (start, end) = (merged.start, merged.end);
         let mut pieces = Vec::new();
         let mut cursor = start;
         for blackout in &self.blackouts {
@@ -406,9 +455,32 @@ impl Openings<'_> {
             }
         }
         if cursor < end {
-            pieces.push(make_opening(cursor, end, cutoff));
+            let seam = if merged.continues {
+                TimeDelta::zero()
+            } else {
+                cutoff
+            };
+            pieces.push(make_opening(cursor, end, seam));
         }
         pieces
+    }
+}
+
+/// Overlapping occurrences merged into one stretch.
+struct Merged {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    /// The stretch goes on past `end` (only when the merge limit cut it).
+    continues: bool,
+}
+
+impl Merged {
+    fn ending(start: DateTime<Utc>, end: DateTime<Utc>) -> Merged {
+        Merged {
+            start,
+            end,
+            continues: false,
+        }
     }
 }
 
@@ -432,8 +504,8 @@ impl Iterator for Openings<'_> {
             if let Some(opening) = self.ready.pop_front() {
                 return Some(opening);
             }
-            let (start, end) = self.next_merged()?;
-            if start >= self.until {
+            let merged = self.next_merged()?;
+            if merged.start >= self.until {
                 self.cursor = None;
                 self.peeked = None;
                 return None;
@@ -441,7 +513,7 @@ impl Iterator for Openings<'_> {
             let from = self.from;
             let until = self.until;
             self.ready.extend(
-                self.pieces(start, end)
+                self.pieces(&merged)
                     .into_iter()
                     .filter(|o| o.closes_at > from && o.opens_at < until),
             );
@@ -484,47 +556,49 @@ pub fn next_openings(
 
 /// The next instant after `t` at which the phase changes, within [`SEARCH_HORIZON`].
 pub fn next_change(definition: &WindowDefinition, t: DateTime<Utc>) -> Option<Change> {
-    let mut upcoming = openings(definition, t, horizon_end(t)).skip_while(|o| o.closes_at <= t);
-    let first = upcoming.next()?;
-    if first.opens_at > t {
-        let to = if first.is_usable() {
-            Phase::Open
-        } else {
-            Phase::PastCutoff
-        };
-        return Some(Change {
-            at: first.opens_at,
-            to,
-        });
+    let now = phase_at(definition, t);
+    // Walk the phase timeline the openings describe: closed between them, open until the
+    // cutoff, past the cutoff until the close. Openings that touch form one stretch.
+    let mut previous_close: Option<DateTime<Utc>> = None;
+    for opening in openings(definition, t, horizon_end(t)).skip_while(|o| o.closes_at <= t) {
+        let mut segments = Vec::with_capacity(3);
+        if let Some(close) = previous_close
+            && close < opening.opens_at
+        {
+            segments.push((close, Phase::Closed));
+        }
+        if opening.is_usable() {
+            segments.push((opening.opens_at, Phase::Open));
+        }
+        if opening.cutoff_at < opening.closes_at {
+            segments.push((opening.cutoff_at, Phase::PastCutoff));
+        }
+        if let Some(&(at, to)) = segments.iter().find(|(at, to)| *at > t && *to != now) {
+            return Some(Change { at, to });
+        }
+        previous_close = Some(opening.closes_at);
     }
-    if t < first.cutoff_at {
-        return Some(Change {
-            at: first.cutoff_at,
-            to: Phase::PastCutoff,
-        });
-    }
-    // An opening that ends exactly where the next begins (a blackout or merge boundary) is one
-    // continuous stretch for whoever watches the phase.
-    match upcoming.next() {
-        Some(next) if next.opens_at == first.closes_at && next.is_usable() => Some(Change {
-            at: next.opens_at,
-            to: Phase::Open,
-        }),
-        _ => Some(Change {
-            at: first.closes_at,
+    previous_close
+        .filter(|close| *close > t && now != Phase::Closed)
+        .map(|at| Change {
+            at,
             to: Phase::Closed,
-        }),
+        })
+}
+
+/// The phase at `t`.
+pub fn phase_at(definition: &WindowDefinition, t: DateTime<Utc>) -> Phase {
+    match current_opening(definition, t) {
+        Some(o) if o.may_start_at(t) => Phase::Open,
+        Some(_) => Phase::PastCutoff,
+        None => Phase::Closed,
     }
 }
 
 /// The phase at `t` and what comes next: what a MaintenanceWindow's status shows.
 pub fn status_at(definition: &WindowDefinition, t: DateTime<Utc>) -> WindowStatus {
     let current = current_opening(definition, t);
-    let phase = match current {
-        Some(o) if o.may_start_at(t) => Phase::Open,
-        Some(_) => Phase::PastCutoff,
-        None => Phase::Closed,
-    };
+    let phase = phase_at(definition, t);
     WindowStatus {
         phase,
         suspended: definition.suspend,
@@ -550,9 +624,10 @@ pub fn scheduled_occurrences(
     let mut source = openings(definition, t, until);
     let mut occurrences = Vec::new();
     while occurrences.len() < count {
-        let Some((start, end)) = source.next_merged() else {
+        let Some(merged) = source.next_merged() else {
             break;
         };
+        let (start, end) = (merged.start, merged.end);
         if start >= until {
             break;
         }
@@ -568,7 +643,7 @@ pub fn scheduled_occurrences(
         occurrences.push(Occurrence {
             scheduled_open: start,
             scheduled_close: end,
-            openings: source.pieces(start, end),
+            openings: source.pieces(&merged),
             blacked_out_by,
         });
     }
