@@ -22,7 +22,8 @@ use crate::model::{
 };
 use crate::{ExecFuture, Executor};
 
-/// Executor for the hosts of one lab directory.
+/// Executor for the hosts of one lab directory. An asset names its lab host in `address`
+/// (or, without one, in `name`); reports and errors name the asset.
 #[derive(Debug)]
 pub struct LabExecutor {
     lab: Lab,
@@ -48,38 +49,43 @@ impl LabExecutor {
 
     /// The host behind `asset`, if it exists and is reachable.
     fn reach(&self, asset: &AssetRef) -> Result<LabHost, ExecError> {
+        let lab_host = asset.address.as_deref().unwrap_or(&asset.name);
         let host = self
             .lab
-            .host(&asset.name)
+            .host(lab_host)
             .map_err(|_| ExecError::UnknownAsset {
                 asset: asset.name.clone(),
                 executor: "lab",
             })?;
         if unreachable_marker(self.lab.dir(), &host.name).exists() {
             return Err(ExecError::Unreachable {
-                asset: host.name.clone(),
+                asset: asset.name.clone(),
                 reason: "lab host is marked unreachable (no route to host)".into(),
             });
         }
         if !host.admindir().join("status").is_file() {
             return Err(ExecError::Unreachable {
-                asset: host.name.clone(),
+                asset: asset.name.clone(),
                 reason: format!("lab host root {} has no dpkg database", host.root.display()),
             });
         }
         Ok(host)
     }
 
-    async fn installed(&self, host: &LabHost) -> Result<Vec<InstalledPackage>, ExecError> {
+    async fn installed(
+        &self,
+        asset: &str,
+        host: &LabHost,
+    ) -> Result<Vec<InstalledPackage>, ExecError> {
         let spec = CommandSpec::new("dpkg-query")
             .arg(format!("--admindir={}", host.admindir().display()))
             .arg("-W")
             .arg(format!("-f={DPKG_QUERY_FORMAT}"));
-        let out = run(&host.name, &spec, Some(QUERY_TIMEOUT)).await?;
+        let out = run(asset, &spec, Some(QUERY_TIMEOUT)).await?;
         // dpkg-query exits 1 on an empty database; that is an empty inventory.
         if !out.success() && !out.stdout.is_empty() {
             return Err(ExecError::Command {
-                asset: host.name.clone(),
+                asset: asset.to_string(),
                 command: spec.display(),
                 status: out.status_text(),
                 stderr: tail(&out.stderr, 4),
@@ -98,21 +104,21 @@ impl LabExecutor {
         let host = self.reach(asset)?;
         let _guard = self.locks.acquire(&host.name).await;
         host.verify_isolation().map_err(|e| ExecError::Isolation {
-            asset: host.name.clone(),
+            asset: asset.name.clone(),
             reason: e.to_string(),
         })?;
-        let before = self.installed(&host).await?;
+        let before = self.installed(&asset.name, &host).await?;
         let mut spec = CommandSpec::new("apt-get").args(apt_get_args(kind, targets));
         for (k, v) in host.apt_env() {
             spec = spec.env(k, v.display().to_string());
         }
         let started = Instant::now();
         // No time limit: killing apt midway would leave the database half-configured.
-        let out = run(&host.name, &spec, None).await?;
+        let out = run(&asset.name, &spec, None).await?;
         let duration = started.elapsed();
-        let after = self.installed(&host).await?;
+        let after = self.installed(&asset.name, &host).await?;
         Ok(judge(&AptRun {
-            asset: &host.name,
+            asset: &asset.name,
             kind,
             targets,
             before: &before,
@@ -144,16 +150,16 @@ impl Executor for LabExecutor {
             let spec = CommandSpec::new("dpkg-query")
                 .arg(format!("--admindir={}", host.admindir().display()))
                 .arg("--status");
-            let out = run(&host.name, &spec, Some(QUERY_TIMEOUT)).await?;
+            let out = run(&asset.name, &spec, Some(QUERY_TIMEOUT)).await?;
             if !out.success() && !out.stdout.is_empty() {
                 return Err(ExecError::Command {
-                    asset: host.name.clone(),
+                    asset: asset.name.clone(),
                     command: spec.display(),
                     status: out.status_text(),
                     stderr: tail(&out.stderr, 4),
                 });
             }
-            let os_release = read_text(&host.name, &host.os_release()).await?;
+            let os_release = read_text(&asset.name, &host.os_release()).await?;
             let reboot_required = tokio::fs::try_exists(host.reboot_required())
                 .await
                 .unwrap_or(false);
@@ -173,7 +179,7 @@ impl Executor for LabExecutor {
                     Err(_) => Vec::new(),
                 };
             Ok(Inventory {
-                asset: host.name.clone(),
+                asset: asset.name.clone(),
                 os_release,
                 dpkg_status_sha256: hex::encode(Sha256::digest(out.stdout.as_bytes())),
                 dpkg_status: out.stdout,
@@ -210,7 +216,7 @@ impl Executor for LabExecutor {
             let argv = lab_health_argv(&host, check);
             let Some((program, args)) = argv.split_first() else {
                 return Err(ExecError::InvalidRequest {
-                    asset: host.name.clone(),
+                    asset: asset.name.clone(),
                     field: "health check command".into(),
                     reason: "empty".into(),
                 });
@@ -221,16 +227,16 @@ impl Executor for LabExecutor {
             }
             spec.cwd = Some(host.root.clone());
             let started = Instant::now();
-            match run(&host.name, &spec, Some(check.timeout)).await {
+            match run(&asset.name, &spec, Some(check.timeout)).await {
                 Ok(out) => Ok(HealthReport {
-                    asset: host.name.clone(),
+                    asset: asset.name.clone(),
                     healthy: out.success(),
                     exit_code: out.exit_code,
                     output: tail(&format!("{}\n{}", out.stdout, out.stderr), 12),
                     duration: out.duration,
                 }),
                 Err(ExecError::Timeout { after, .. }) => Ok(HealthReport {
-                    asset: host.name.clone(),
+                    asset: asset.name.clone(),
                     healthy: false,
                     exit_code: None,
                     output: format!("health check did not finish within {after:?}"),

@@ -185,7 +185,9 @@ async fn a_failing_postinst_is_reported_and_rolled_back() {
         &[],
     );
     let exec = executor(&lab);
-    let asset = AssetRef::named("lab-02");
+    // The Asset is called web-1; its lab host is lab-02. Reports name the Asset.
+    let mut asset = AssetRef::named("web-1");
+    asset.address = Some("lab-02".into());
     let fixed = targets(&lab, "openssl", true);
 
     let report = exec.upgrade(&asset, &fixed).await.unwrap();
@@ -197,7 +199,7 @@ async fn a_failing_postinst_is_reported_and_rolled_back() {
     assert_eq!(failed[0].package, "openssl");
     let message = report.failure_message().unwrap();
     assert!(
-        message.starts_with("lab-02: openssl 3.0.22-1~deb12u2: "),
+        message.starts_with("web-1: openssl 3.0.22-1~deb12u2: "),
         "{message}"
     );
     assert!(message.contains("post-installation"), "{message}");
