@@ -44,12 +44,22 @@ fn cases(text: &str) -> Vec<(String, Ordering, String)> {
         .collect()
 }
 
+/// Vectors that cannot hold in any total order. apk's `1-ruff2 = 1--ruff1` would make a
+/// garbage tail equal to another garbage tail that other vectors order by string
+/// (`0..1..0 < 0..1..1`), so equality would not be transitive. Sorting needs a total order:
+/// text left after a revision sorts before an unstructured tail, and the test pins that.
+const TOTAL_ORDER_DEVIATIONS: &[(&str, &str, Ordering)] = &[("1-ruff2", "1--ruff1", Ordering::Less)];
+
 fn check(scheme: VersionScheme, files: &[&str], minimum: usize) {
     let mut total = 0;
     let mut failures = Vec::new();
     for file in files {
         for (a, expected, b) in cases(&read_text(file)) {
             total += 1;
+            let expected = TOTAL_ORDER_DEVIATIONS
+                .iter()
+                .find(|(x, y, _)| (*x, *y) == (a.as_str(), b.as_str()))
+                .map_or(expected, |(_, _, pinned)| *pinned);
             let got = scheme.compare(&a, &b);
             let reverse = scheme.compare(&b, &a);
             if got != expected || reverse != expected.reverse() {

@@ -3,8 +3,8 @@
 //! post-release ones (`_cvs`, `_svn`, `_git`, `_hg`, `_p`) after it; `-rN` is the package
 //! revision. Number components after the first that start with `0` compare as strings, as
 //! apk does (`1.06` < `1.1`). Text that fits none of this is kept as a remainder: a version
-//! with one sorts before the same version without, and two versions whose structure breaks
-//! off early compare as plain strings.
+//! with one sorts before the same version without, and unstructured tails of otherwise
+//! equal versions compare as plain strings.
 
 use std::cmp::Ordering;
 
@@ -101,9 +101,6 @@ fn compare_numbers(a: &str, b: &str) -> Ordering {
 /// Compares two apk versions. Never fails.
 pub fn compare(a: &str, b: &str) -> Ordering {
     let (x, y) = (parse(a), parse(b));
-    if x.invalid && y.invalid {
-        return a.cmp(b);
-    }
     for i in 0..x.components.len().max(y.components.len()) {
         let order = match (x.components.get(i), y.components.get(i)) {
             (Some(p), Some(q)) if i > 0 && (p.starts_with('0') || q.starts_with('0')) => p.cmp(q),
@@ -132,11 +129,14 @@ pub fn compare(a: &str, b: &str) -> Ordering {
         Ordering::Equal => {}
         decided => return decided,
     }
-    // A clean end beats leftover text.
-    y.remainder
+    // A clean end beats leftover text; unstructured tails then compare as strings. Both
+    // steps compare parts of one key, which keeps the order total.
+    let tail_x = if x.invalid { x.remainder } else { "" };
+    let tail_y = if y.invalid { y.remainder } else { "" };
+    x.remainder
         .is_empty()
-        .cmp(&x.remainder.is_empty())
-        .reverse()
+        .cmp(&y.remainder.is_empty())
+        .then_with(|| tail_x.cmp(tail_y))
 }
 
 /// Checks that a version is fully structured (`1.36.0-r9`, `2.4_rc1-r0`).
