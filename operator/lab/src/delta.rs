@@ -58,6 +58,11 @@ pub struct DeltaBinary {
     pub architecture: String,
     pub installed_version: String,
     pub candidate_version: String,
+    /// The source version of the installed binary when it differs from the binary version
+    /// (binNMUs: binary `1.10.0-3+b1` built from source `1.10.0-3`), as `Source: name (version)`
+    /// in the dpkg status says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub installed_source_version: Option<String>,
 }
 
 /// One `changelog.Debian` entry with installed < version <= candidate.
@@ -136,6 +141,7 @@ struct FullDeltaRecord {
 struct StatusBinary {
     architecture: String,
     version: String,
+    source_version: Option<String>,
 }
 
 impl LabDelta {
@@ -229,6 +235,9 @@ impl LabDelta {
                     .map_err(|r| bad(at("installed_version"), r))?;
                 validate_version(&b.candidate_version)
                     .map_err(|r| bad(at("candidate_version"), r))?;
+                if let Some(v) = &b.installed_source_version {
+                    validate_version(v).map_err(|r| bad(at("installed_source_version"), r))?;
+                }
                 if b.architecture != "all" && b.architecture != "amd64" {
                     return Err(bad(
                         at("architecture"),
@@ -319,6 +328,7 @@ fn from_full(
                             .map(|k| k.version.clone())
                             .unwrap_or_else(|| r.installed_version.clone()),
                         candidate_version: r.candidate_version.clone(),
+                        installed_source_version: known.and_then(|k| k.source_version.clone()),
                     }
                 })
                 .collect();
@@ -353,6 +363,7 @@ fn parse_status(text: &str) -> BTreeMap<String, StatusBinary> {
         let mut arch = None;
         let mut version = None;
         let mut installed = false;
+        let mut source_version = None;
         for line in paragraph.lines() {
             if let Some(v) = line.strip_prefix("Package: ") {
                 package = Some(v.trim().to_string());
@@ -360,6 +371,12 @@ fn parse_status(text: &str) -> BTreeMap<String, StatusBinary> {
                 arch = Some(v.trim().to_string());
             } else if let Some(v) = line.strip_prefix("Version: ") {
                 version = Some(v.trim().to_string());
+            } else if let Some(v) = line.strip_prefix("Source: ") {
+                // `Source: name (version)`: only the version in parentheses matters here.
+                source_version = v
+                    .split_once('(')
+                    .and_then(|(_, rest)| rest.split_once(')'))
+                    .map(|(version, _)| version.trim().to_string());
             } else if let Some(v) = line.strip_prefix("Status: ") {
                 installed = v.trim() == "install ok installed";
             }
@@ -372,6 +389,7 @@ fn parse_status(text: &str) -> BTreeMap<String, StatusBinary> {
                 StatusBinary {
                     architecture: a,
                     version: v,
+                    source_version,
                 },
             );
         }

@@ -159,6 +159,7 @@ impl Lab {
                 architecture: b.architecture.clone(),
                 installed_version: b.installed_version.clone(),
                 candidate_version: b.candidate_version.clone(),
+                installed_source_version: b.installed_source_version.clone(),
             })
             .collect();
         let digest = package_set_digest(&packages)?;

@@ -70,6 +70,9 @@ pub struct LabPackage {
     pub installed_version: String,
     /// The version the repository offers as the fix.
     pub candidate_version: String,
+    /// Source version of the installed binary when it differs (binNMU).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub installed_source_version: Option<String>,
 }
 
 /// Builds the missing `.deb` files and writes the repository index when anything changed.
@@ -150,10 +153,14 @@ fn build_deb(
     let doc = tree.join("usr/share/doc").join(&p.package);
     create_dir(&tree.join("DEBIAN"))?;
     create_dir(&doc)?;
-    let source_field = if p.source == p.package {
-        String::new()
-    } else {
-        format!("Source: {}\n", p.source)
+    let source_version = p
+        .installed_source_version
+        .as_deref()
+        .filter(|_| version == p.installed_version);
+    let source_field = match source_version {
+        Some(sv) => format!("Source: {} ({sv})\n", p.source),
+        None if p.source == p.package => String::new(),
+        None => format!("Source: {}\n", p.source),
     };
     write(
         &tree.join("DEBIAN/control"),

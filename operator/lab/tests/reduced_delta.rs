@@ -42,6 +42,10 @@ fn shipped_reduced_delta_matches_the_real_data() {
         .unwrap();
     assert_eq!(libssh2.binaries[0].installed_version, "1.10.0-3+b1");
     assert_eq!(libssh2.binaries[0].candidate_version, "1.10.0-3+deb12u1");
+    assert_eq!(
+        libssh2.binaries[0].installed_source_version.as_deref(),
+        Some("1.10.0-3")
+    );
     let krb5 = reduced.sources.iter().find(|s| s.source == "krb5").unwrap();
     let locales = krb5
         .binaries
