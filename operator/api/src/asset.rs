@@ -22,6 +22,7 @@ use crate::common::{ConnectionKind, Criticality, Exposure, SecretReference, impl
     status = "AssetStatus",
     shortname = "as",
     category = "patchwarden",
+    derive = "PartialEq",
     doc = "One host or Kubernetes node: how it is reached, its inventory, findings and patch state.",
     printcolumn(
         name = "Connection",

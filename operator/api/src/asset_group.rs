@@ -26,6 +26,7 @@ pub const DEFAULT_SSH_PORT: u16 = 22;
     status = "AssetGroupStatus",
     shortname = "ag",
     category = "patchwarden",
+    derive = "PartialEq",
     doc = "A set of assets (hosts and nodes) that policies target, with their criticality and exposure.",
     printcolumn(
         name = "Ready",

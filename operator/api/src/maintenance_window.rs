@@ -22,6 +22,7 @@ use crate::values::{CronScheduleValue, DurationValue, TimeZoneName};
     status = "MaintenanceWindowStatus",
     shortname = "mw",
     category = "patchwarden",
+    derive = "PartialEq",
     doc = "A recurring maintenance window (cron in an IANA time zone, duration, cutoff) with dated blackouts.",
     printcolumn(
         name = "Schedule",

@@ -25,6 +25,7 @@ use crate::values::{CountOrPercentValue, DurationValue};
     status = "PatchPolicyStatus",
     shortname = "pp",
     category = "patchwarden",
+    derive = "PartialEq",
     doc = "Which patches to approve for a set of asset groups, their SLA deadlines, and how and when to roll them out.",
     printcolumn(
         name = "Ready",

@@ -23,6 +23,7 @@ use crate::values::DurationValue;
     status = "PatchRunStatus",
     shortname = "pr",
     category = "patchwarden",
+    derive = "PartialEq",
     doc = "One rollout of approved patches: the frozen plan in spec, the audit trail in status.",
     printcolumn(
         name = "Policy",
