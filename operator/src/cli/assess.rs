@@ -1,12 +1,186 @@
-//! `patchwarden assess`.
+//! `patchwarden assess`: assesses one inventory (dpkg status, rpm query output or
+//! rpm-manifest, apk installed database; the format is detected) against vulnerability
+//! feeds (OSV, Debian tracker lists, Alpine secdb, KEV, EPSS; kinds detected), and prints
+//! the findings sorted by risk with a summary line, or everything as JSON.
+//!
+//! Exit status: 0 no findings, 1 findings, 2 usage or input error.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use anyhow::Context;
+use patchwarden_core::ecosystem::Ecosystem;
+use patchwarden_core::finding::{Assessment, AssetContext};
+use patchwarden_core::index::AdvisoryIndex;
+use patchwarden_core::inventory::ecosystem_from_os_release;
+use patchwarden_core::risk::{Criticality, Exposure};
+use patchwarden_feeds::{FeedSource, LoadedSource, load_feeds, read_inventory, read_text};
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    /// A table sorted by risk, with a summary line.
+    Table,
+    /// One JSON document: the assessment and the feeds' digests.
+    Json,
+}
 
 /// Arguments of `patchwarden assess`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The installed-package database (gzip allowed).
+    #[arg(long, value_name = "FILE")]
+    pub inventory: PathBuf,
+    /// The asset's `/etc/os-release`, which gives its ecosystem.
+    #[arg(long, value_name = "FILE", required_unless_present = "ecosystem")]
+    pub os_release: Option<PathBuf>,
+    /// The ecosystem (e.g. `AlmaLinux:9`), instead of or overriding `--os-release`.
+    #[arg(long)]
+    pub ecosystem: Option<String>,
+    /// A feed file, directory or http(s) URL; append `@sha256:HEX` to require a digest.
+    #[arg(long = "feed", value_name = "LOCATION", required = true)]
+    pub feeds: Vec<String>,
+    /// How much the asset matters.
+    #[arg(long, default_value = "medium", value_parser = parse_criticality)]
+    pub criticality: Criticality,
+    /// How reachable the asset is.
+    #[arg(long, default_value = "internal", value_parser = parse_exposure)]
+    pub exposure: Exposure,
+    /// The asset's name in the output.
+    #[arg(long, default_value = "asset")]
+    pub name: String,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = Output::Table)]
+    pub output: Output,
+    /// Rows shown in the table (all when 0).
+    #[arg(long, default_value_t = 0)]
+    pub limit: usize,
+}
+
+fn parse_criticality(text: &str) -> Result<Criticality, String> {
+    text.parse().map_err(|e: patchwarden_core::risk::UnknownLevel| e.to_string())
+}
+
+fn parse_exposure(text: &str) -> Result<Exposure, String> {
+    text.parse().map_err(|e: patchwarden_core::risk::UnknownLevel| e.to_string())
+}
+
+/// Splits `LOCATION@sha256:HEX` into a feed source.
+pub fn feed_source(text: &str) -> FeedSource {
+    match text.rsplit_once("@sha256:") {
+        Some((location, digest)) => FeedSource {
+            location: location.to_string(),
+            expected_sha256: Some(digest.to_string()),
+        },
+        None => FeedSource::new(text),
+    }
+}
 
 /// Runs `patchwarden assess`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`patchwarden assess` is not available in this build yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let ecosystem = match (&args.ecosystem, &args.os_release) {
+        (Some(ecosystem), _) => Ecosystem::new(ecosystem.as_str()),
+        (None, Some(path)) => {
+            let text = read_text(path)?;
+            ecosystem_from_os_release(&text).with_context(|| format!("{}", path.display()))?
+        }
+        (None, None) => anyhow::bail!("give --os-release or --ecosystem"),
+    };
+    let (_, inventory) = read_inventory(&args.inventory, None)?;
+    let sources: Vec<FeedSource> = args.feeds.iter().map(|f| feed_source(f)).collect();
+    let loaded = load_feeds(&sources)?;
+    let index = AdvisoryIndex::build(loaded.feeds);
+    if !index.knows_ecosystem(&ecosystem) {
+        tracing::warn!(%ecosystem, "no advisory in the feeds names this ecosystem");
+    }
+    let context = AssetContext {
+        name: args.name.clone(),
+        ecosystem,
+        criticality: args.criticality,
+        exposure: args.exposure,
+    };
+    let assessment = index.assess(&inventory, &context);
+    match args.output {
+        Output::Json => {
+            let document = serde_json::json!({
+                "assessment": assessment,
+                "feeds": loaded.sources,
+                "index": index.stats(),
+            });
+            println!("{}", serde_json::to_string_pretty(&document)?);
+        }
+        Output::Table => print!("{}", render_table(&assessment, &loaded.sources, args.limit)),
+    }
+    Ok(if assessment.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// The human table: one row per finding, riskiest first, then the summary line.
+pub fn render_table(assessment: &Assessment, sources: &[LoadedSource], limit: usize) -> String {
+    let header = ["RISK", "SEVERITY", "PACKAGE", "INSTALLED", "FIXED", "KEV", "EPSS", "CVES", "ADVISORY", "WHY"];
+    let shown = if limit == 0 { assessment.findings.len() } else { limit.min(assessment.findings.len()) };
+    let mut rows: Vec<[String; 10]> = Vec::with_capacity(shown);
+    for finding in &assessment.findings[..shown] {
+        let m = &finding.matched;
+        let advisory = match m.advisories.len() {
+            0 => String::new(),
+            1 => m.advisories[0].id.clone(),
+            n => format!("{} +{}", m.advisories[0].id, n - 1),
+        };
+        rows.push([
+            format!("{:.1}", finding.risk.score),
+            m.severity.to_string(),
+            m.package.clone(),
+            m.installed_version.clone(),
+            m.fixed_version.clone().unwrap_or_else(|| "no fix yet".into()),
+            m.kev.as_ref().map(|k| k.date_added.to_string()).unwrap_or_else(|| "-".into()),
+            m.epss.as_ref().map(|e| format!("{:.3}", e.probability)).unwrap_or_else(|| "-".into()),
+            m.cve_ids.len().to_string(),
+            advisory,
+            finding.risk.explain(),
+        ]);
+    }
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let line = |cells: &[&str], out: &mut String| {
+        let last = cells.len() - 1;
+        for (i, cell) in cells.iter().enumerate() {
+            if i == last {
+                out.push_str(cell);
+            } else {
+                out.push_str(&format!("{cell:<width$}  ", width = widths[i]));
+            }
+        }
+        out.push('\n');
+    };
+    if !rows.is_empty() {
+        line(&header, &mut out);
+        for row in &rows {
+            let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+            line(&cells, &mut out);
+        }
+    }
+    let s = &assessment.summary;
+    let by_severity: Vec<String> = s.by_severity.iter().rev().map(|(severity, n)| format!("{severity} {n}")).collect();
+    out.push_str(&format!(
+        "{}: {} findings ({}) in {} packages, {} known exploited, {} fixable, {} CVEs, highest risk {:.1}; {} ({} feed sources)\n",
+        assessment.asset,
+        s.findings,
+        if by_severity.is_empty() { "none".into() } else { by_severity.join(", ") },
+        assessment.packages,
+        s.kev,
+        s.fixable,
+        s.cves,
+        s.max_risk,
+        assessment.ecosystem,
+        sources.len(),
+    ));
+    if shown < assessment.findings.len() {
+        out.push_str(&format!("({} more findings not shown; use --limit 0)\n", assessment.findings.len() - shown));
+    }
+    out
 }
