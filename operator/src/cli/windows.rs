@@ -1,12 +1,424 @@
-//! `patchwarden windows`.
+//! `patchwarden windows FILE…`: for the MaintenanceWindows in a set of YAML files, the next
+//! openings (with the occurrences blackouts swallow or cut), and for each PatchPolicy the next
+//! time it may start work. A human table, or JSON with `--output json`.
+//!
+//! Exit status: 0 on success, 1 when the files do not validate (the problems go to standard
+//! error), 2 on a usage error (missing path, no YAML found).
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use patchwarden_api::{MaintenanceWindow, PatchPolicy};
+use patchwarden_core::window::{self, Occurrence, Phase, WindowDefinition};
+use patchwarden_validate::{Check, Diagnostic, Level, Options, Resource, validate_paths};
+use serde::Serialize;
+
+/// Output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Output {
+    /// Tables, for people.
+    Human,
+    /// One JSON document, for machines.
+    Json,
+}
 
 /// Arguments of `patchwarden windows`.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Files and directories with MaintenanceWindow and PatchPolicy resources (directories are
+    /// searched recursively for *.yaml/*.yml).
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = Output::Human)]
+    pub output: Output,
+    /// How many upcoming occurrences to show per window.
+    #[arg(long, short = 'n', default_value_t = 3)]
+    pub count: usize,
+    /// Namespace of documents that set none.
+    #[arg(long, default_value = "default")]
+    pub namespace: String,
+    /// Compute from this instant (RFC 3339) instead of now.
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("{text:?} is not an RFC 3339 time such as 2026-12-24T18:00:00Z: {e}"))
+}
+
+/// One window's schedule as shown.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WindowReport {
+    namespace: String,
+    name: String,
+    schedule: String,
+    time_zone: String,
+    #[serde(skip)]
+    definition: WindowDefinition,
+    status: window::WindowStatus,
+    /// Upcoming scheduled occurrences, including those a blackout swallows.
+    occurrences: Vec<Occurrence>,
+}
+
+/// When one policy may next start work.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PolicyReport {
+    namespace: String,
+    name: String,
+    mode: String,
+    suspended: bool,
+    windows: Vec<String>,
+    /// The first instant at or after `now` at which one of its windows lets work start.
+    next_may_act: Option<DateTime<Utc>>,
+    /// Why it cannot act, or what else lets it act, in one line.
+    note: String,
+    emergency: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WindowsReport {
+    now: DateTime<Utc>,
+    windows: Vec<WindowReport>,
+    policies: Vec<PolicyReport>,
+}
 
 /// Runs `patchwarden windows`.
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`patchwarden windows` is not available in this build yet")
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let now = args.now.unwrap_or_else(Utc::now);
+    let mut options = Options::new(now);
+    options.default_namespace = args.namespace;
+    let report = match validate_paths(&args.paths, &options) {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if report.files.is_empty() {
+        let paths: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "error: no YAML files (*.yaml, *.yml) under {}",
+            paths.join(", ")
+        );
+        return Ok(ExitCode::from(2));
+    }
+    // Only problems of windows and policies themselves stop this command; missing asset groups
+    // or an SLA the windows cannot meet are `patchwarden validate`'s business.
+    let blocking: Vec<&Diagnostic> = report
+        .diagnostics
+        .iter()
+        .filter(|d| {
+            d.level == Level::Error
+                && !matches!(
+                    d.check,
+                    Check::Reference | Check::WindowNeverOpens | Check::SlaGap
+                )
+                && d.kind
+                    .as_deref()
+                    .is_none_or(|k| k == "MaintenanceWindow" || k == "PatchPolicy")
+        })
+        .collect();
+    if !blocking.is_empty() {
+        for diagnostic in blocking {
+            eprintln!("{diagnostic}");
+        }
+        return Ok(ExitCode::from(1));
+    }
+
+    let mut windows = Vec::new();
+    let mut policies = Vec::new();
+    for document in &report.documents {
+        match &document.resource {
+            Some(Resource::MaintenanceWindow(w)) => {
+                windows.push(window_report(&document.namespace, w, now, args.count)?);
+            }
+            Some(Resource::PatchPolicy(p)) => policies.push((document.namespace.clone(), p)),
+            _ => {}
+        }
+    }
+    let by_name: BTreeMap<(&str, &str), &WindowDefinition> = windows
+        .iter()
+        .map(|w| ((w.namespace.as_str(), w.name.as_str()), &w.definition))
+        .collect();
+    let policies: Vec<PolicyReport> = policies
+        .into_iter()
+        .map(|(namespace, policy)| policy_report(&namespace, policy, &by_name, now))
+        .collect();
+    let result = WindowsReport {
+        now,
+        windows,
+        policies,
+    };
+
+    let text = match args.output {
+        Output::Json => {
+            let mut text =
+                serde_json::to_string_pretty(&result).context("rendering the report as JSON")?;
+            text.push('\n');
+            text
+        }
+        Output::Human => render_human(&result),
+    };
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not a failure.
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn window_report(
+    namespace: &str,
+    resource: &MaintenanceWindow,
+    now: DateTime<Utc>,
+    count: usize,
+) -> anyhow::Result<WindowReport> {
+    let name = resource.metadata.name.clone().unwrap_or_default();
+    // The set validated, so the conversion succeeds; an error here would still name the field.
+    let definition = resource
+        .spec
+        .to_definition()
+        .with_context(|| format!("MaintenanceWindow {namespace}/{name}"))?;
+    Ok(WindowReport {
+        namespace: namespace.to_string(),
+        name,
+        schedule: definition.schedule.expression().to_string(),
+        time_zone: definition.time_zone.name().to_string(),
+        status: window::status_at(&definition, now),
+        occurrences: window::scheduled_occurrences(&definition, now, count),
+        definition,
+    })
+}
+
+fn policy_report(
+    namespace: &str,
+    policy: &PatchPolicy,
+    windows: &BTreeMap<(&str, &str), &WindowDefinition>,
+    now: DateTime<Utc>,
+) -> PolicyReport {
+    let spec = &policy.spec;
+    let definitions: Vec<WindowDefinition> = spec
+        .maintenance_windows
+        .iter()
+        .filter_map(|w| windows.get(&(namespace, w.as_str())).map(|d| (*d).clone()))
+        .collect();
+    let missing: Vec<&str> = spec
+        .maintenance_windows
+        .iter()
+        .filter(|w| !windows.contains_key(&(namespace, w.as_str())))
+        .map(String::as_str)
+        .collect();
+    let emergency: Vec<String> = spec.emergency.iter().map(|e| format!("{e:?}")).collect();
+    let (next_may_act, note) = if spec.suspend {
+        (None, "suspended".to_string())
+    } else if spec.maintenance_windows.is_empty() {
+        (Some(now), "no maintenance windows: any time".to_string())
+    } else if !missing.is_empty() && definitions.is_empty() {
+        (
+            None,
+            format!("its windows are not in these files: {}", missing.join(", ")),
+        )
+    } else {
+        match window::next_start_opportunity(&definitions, now) {
+            Some(t) if t == now => (Some(t), "a window is open now".to_string()),
+            Some(t) => (Some(t), format!("in {}", span(now, t))),
+            None => (None, "no window opens in the next two years".to_string()),
+        }
+    };
+    let out_of_window = spec
+        .emergency
+        .iter()
+        .filter(|e| !matches!(e, patchwarden_core::sla::EmergencyRule::Never))
+        .count();
+    let note = if out_of_window > 0
+        && !spec
+            .emergency
+            .contains(&patchwarden_core::sla::EmergencyRule::Never)
+    {
+        format!("{note}; out of window on {}", emergency.join(", "))
+    } else {
+        note
+    };
+    PolicyReport {
+        namespace: namespace.to_string(),
+        name: policy.metadata.name.clone().unwrap_or_default(),
+        mode: format!("{:?}", spec.mode),
+        suspended: spec.suspend,
+        windows: spec.maintenance_windows.clone(),
+        next_may_act,
+        note,
+        emergency,
+    }
+}
+
+/// A wait in days, hours and minutes (`3d 4h`, `25m`).
+fn span(from: DateTime<Utc>, until: DateTime<Utc>) -> String {
+    let minutes = (until - from).num_minutes().max(0);
+    let (days, hours, mins) = (minutes / 1440, minutes % 1440 / 60, minutes % 60);
+    let mut parts = Vec::new();
+    if days > 0 {
+        parts.push(format!("{days}d"));
+    }
+    if hours > 0 {
+        parts.push(format!("{hours}h"));
+    }
+    if mins > 0 || parts.is_empty() {
+        parts.push(format!("{mins}m"));
+    }
+    parts.join(" ")
+}
+
+fn local(t: DateTime<Utc>, definition: &WindowDefinition) -> String {
+    t.with_timezone(&definition.time_zone)
+        .format("%Y-%m-%d %H:%M %Z")
+        .to_string()
+}
+
+fn state(report: &WindowReport) -> String {
+    if report.status.suspended {
+        return "suspended".to_string();
+    }
+    let phase = match report.status.phase {
+        Phase::Open => "open",
+        Phase::PastCutoff => "past cutoff",
+        Phase::Closed if report.status.blackout.is_some() => "blackout",
+        Phase::Closed => "closed",
+    };
+    phase.to_string()
+}
+
+/// Rows of a table, padded to the widest cell of each column.
+fn table(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            if c + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<width$}   ", width = widths[c]);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn render_human(report: &WindowsReport) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Maintenance windows at {}",
+        report.now.format("%Y-%m-%d %H:%M UTC")
+    );
+    if report.windows.is_empty() {
+        out.push_str("(none)\n");
+    } else {
+        let mut rows = vec![vec![
+            "WINDOW".to_string(),
+            "NOW".to_string(),
+            "OPENS".to_string(),
+            "CLOSES".to_string(),
+            "NO NEW WORK FROM".to_string(),
+        ]];
+        for w in &report.windows {
+            let mut lines: Vec<Vec<String>> = Vec::new();
+            if let Some(current) = w.status.current {
+                lines.push(vec![
+                    format!("{} (now)", local(current.opens_at, &w.definition)),
+                    local(current.closes_at, &w.definition),
+                    local(current.cutoff_at, &w.definition),
+                ]);
+            }
+            for occurrence in &w.occurrences {
+                if occurrence.openings.is_empty() {
+                    lines.push(vec![
+                        local(occurrence.scheduled_open, &w.definition),
+                        format!("skipped: {}", occurrence.blacked_out_by.join("; ")),
+                    ]);
+                    continue;
+                }
+                for opening in &occurrence.openings {
+                    let mut cutoff = local(opening.cutoff_at, &w.definition);
+                    if !occurrence.blacked_out_by.is_empty() {
+                        let _ = write!(
+                            cutoff,
+                            "   (cut by blackout: {})",
+                            occurrence.blacked_out_by.join("; ")
+                        );
+                    }
+                    lines.push(vec![
+                        local(opening.opens_at, &w.definition),
+                        local(opening.closes_at, &w.definition),
+                        cutoff,
+                    ]);
+                }
+            }
+            if lines.is_empty() {
+                lines.push(vec!["no opening in the next two years".to_string()]);
+            }
+            for (i, line) in lines.into_iter().enumerate() {
+                let mut row = if i == 0 {
+                    vec![format!("{}/{}", w.namespace, w.name), state(w)]
+                } else {
+                    vec![String::new(), String::new()]
+                };
+                row.extend(line);
+                rows.push(row);
+            }
+        }
+        out.push_str(&table(&rows));
+    }
+    out.push('\n');
+    let _ = writeln!(out, "Patch policies");
+    if report.policies.is_empty() {
+        out.push_str("(none)\n");
+        return out;
+    }
+    let mut rows = vec![vec![
+        "POLICY".to_string(),
+        "MODE".to_string(),
+        "WINDOWS".to_string(),
+        "NEXT MAY ACT".to_string(),
+        "NOTE".to_string(),
+    ]];
+    for p in &report.policies {
+        rows.push(vec![
+            format!("{}/{}", p.namespace, p.name),
+            p.mode.clone(),
+            if p.windows.is_empty() {
+                "-".to_string()
+            } else {
+                p.windows.join(",")
+            },
+            p.next_may_act
+                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_else(|| "never".to_string()),
+            p.note.clone(),
+        ]);
+    }
+    out.push_str(&table(&rows));
+    out
 }
