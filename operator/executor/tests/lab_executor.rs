@@ -168,6 +168,18 @@ async fn upgrade_then_roll_back_one_host_leaves_the_others_and_the_machine_alone
     assert!(single.succeeded());
     assert!(single.also_changed.iter().any(|c| c.package == "libjq1"));
 
+    // Each package of lab-01 was upgraded to its fix exactly once, by dpkg's own log.
+    let counts = lab.upgrades_to_candidate("lab-01").unwrap();
+    assert_eq!(counts.len(), 3, "{counts:?}");
+    assert!(counts.values().all(|&n| n == 1), "{counts:?}");
+    // A reset host is back at the baseline, with no upgrade in its log.
+    lab.reset_host("lab-01").unwrap();
+    assert_eq!(
+        state(&lab, "lab-01", "libssl3"),
+        ("3.0.19-1~deb12u2".into(), "ii".into())
+    );
+    assert!(lab.upgrades_to_candidate("lab-01").unwrap().is_empty());
+
     assert_eq!(
         sha256(real_status),
         real_before,

@@ -7,7 +7,7 @@
 //! `feeds/osv-debian12.jsonl`, `image/` (the pristine baseline root every host is copied from),
 //! `hosts/<name>/` (host roots), `unreachable/<name>` (markers).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::delta::LabDelta;
-use crate::dpkg_state::{DPKG_QUERY_FORMAT, InstalledPackage, parse_dpkg_query};
+use crate::dpkg_state::{DPKG_QUERY_FORMAT, InstalledPackage, parse_dpkg_query, read_dpkg_log};
 use crate::error::LabError;
 use crate::host::{FaultKind, LabHost, create_dir, write};
 use crate::osv::osv_feed;
@@ -393,6 +393,48 @@ impl Lab {
             .arg("-W")
             .arg(format!("-f={DPKG_QUERY_FORMAT}")))?;
         Ok(parse_dpkg_query(&String::from_utf8_lossy(&out.stdout)))
+    }
+
+    /// How many times dpkg upgraded each package of a host to its candidate version (from the
+    /// host's dpkg log): a rollout that resumes after a crash must not upgrade anything twice.
+    pub fn upgrades_to_candidate(&self, name: &str) -> Result<BTreeMap<String, usize>, LabError> {
+        let host = self.host(name)?;
+        let mut counts = BTreeMap::new();
+        for action in read_dpkg_log(&host.dpkg_log())? {
+            let to_candidate = self
+                .package(&action.package)
+                .is_ok_and(|p| action.to_version.as_deref() == Some(p.candidate_version.as_str()));
+            if action.action == "upgrade" && to_candidate {
+                *counts.entry(action.package).or_insert(0) += 1;
+            }
+        }
+        Ok(counts)
+    }
+
+    /// Puts a host back to the baseline: a fresh copy of the image, with the lab's faults.
+    pub fn reset_host(&self, name: &str) -> Result<(), LabError> {
+        let host = self.host(name)?;
+        if host.root.exists() {
+            fs::remove_dir_all(&host.root).map_err(|e| LabError::Io {
+                path: host.root.clone(),
+                action: "remove",
+                source: e,
+            })?;
+        }
+        clone_root(&self.dir.join("image"), &host.root)?;
+        host.write_skeleton(&self.repository())?;
+        let faults: Vec<(FaultKind, String)> = self
+            .manifest
+            .faults
+            .iter()
+            .filter(|f| f.host == name)
+            .flat_map(|f| {
+                fault_binaries(&f.package, &self.manifest.packages)
+                    .into_iter()
+                    .map(|b| (f.kind, b.to_string()))
+            })
+            .collect();
+        host.set_faults(&faults)
     }
 
     /// Every host's package state.
