@@ -11,13 +11,11 @@ use chrono::{DateTime, Utc};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use patchwarden_api::asset::RiskEntry;
 use patchwarden_api::maintenance_window::MaintenanceWindowSpec;
-use patchwarden_api::patch_policy::{Approval, PolicyMode};
+use patchwarden_api::patch_policy::PolicyMode;
 use patchwarden_api::{Asset, AssetGroupSpec, PatchPolicySpec, labels};
-use patchwarden_core::approval::{
-    ApprovalPolicy, ApprovalRules, Pin, RejectedVersion, UpgradeCandidate,
-};
+use patchwarden_core::approval::{ApprovalPolicy, UpgradeCandidate};
 use patchwarden_core::sla::EmergencyRule;
-use patchwarden_core::window::{self, BlackoutBound, WindowDefinition};
+use patchwarden_core::window::{self, WindowDefinition};
 use patchwarden_core::{Duration, Severity};
 use serde::Serialize;
 use serde_json::Value;
@@ -404,14 +402,13 @@ impl<'a> PolicySide<'a> {
             match view
                 .windows
                 .get(&(namespace.to_string(), name.clone()))
-                .and_then(window_definition)
+                .and_then(|window| window.to_definition().ok())
             {
                 Some(definition) => windows.push(definition),
                 None => missing_windows.push(name.clone()),
             }
         }
-        let approval =
-            approval_rules(&spec.approval).and_then(|rules| ApprovalPolicy::compile(rules).ok());
+        let approval = spec.compile_approval().ok();
         Self {
             spec,
             members,
@@ -498,64 +495,6 @@ fn selector_matches(selector: &LabelSelector, labels: &BTreeMap<String, String>)
             .as_ref()
             .is_none_or(Vec::is_empty);
     !empty && pairs_hold && expressions_hold
-}
-
-/// The core's window definition for a MaintenanceWindow spec; `None` when it is invalid.
-fn window_definition(spec: &MaintenanceWindowSpec) -> Option<WindowDefinition> {
-    let time_zone = spec.time_zone.parse().ok()?;
-    let mut definition = WindowDefinition::new(
-        window::CronSchedule::parse(&spec.schedule.0).ok()?,
-        time_zone,
-        spec.duration.parse().ok()?,
-    );
-    if let Some(cutoff) = &spec.cutoff {
-        definition.cutoff = cutoff.parse().ok()?;
-    }
-    definition.offset_days = spec.offset_days;
-    definition.suspend = spec.suspend;
-    for blackout in &spec.blackouts {
-        definition.blackouts.push(window::Blackout {
-            start: window::parse_blackout_bound(&blackout.start, time_zone, BlackoutBound::Start)
-                .ok()?,
-            end: window::parse_blackout_bound(&blackout.end, time_zone, BlackoutBound::End).ok()?,
-            reason: blackout.reason.clone(),
-        });
-    }
-    definition.validate().ok()?;
-    Some(definition)
-}
-
-/// The core's approval rules for a policy's `approval` section.
-fn approval_rules(approval: &Approval) -> Option<ApprovalRules> {
-    Some(ApprovalRules {
-        min_severity: approval.min_severity,
-        approve_after: match &approval.approve_after {
-            Some(value) => value.parse().ok()?,
-            None => Duration::ZERO,
-        },
-        known_exploited_skips_delay: !approval.delay_known_exploited,
-        security_only: approval.security_only,
-        include: approval.include.clone(),
-        exclude: approval.exclude.clone(),
-        pins: approval
-            .pins
-            .iter()
-            .map(|pin| Pin {
-                package: pin.package.clone(),
-                version: pin.version.clone(),
-            })
-            .collect(),
-        rejected: approval
-            .rejected
-            .iter()
-            .map(|rejected| RejectedVersion {
-                package: rejected.package.clone(),
-                version: rejected.version.clone(),
-                reason: (!rejected.reason.is_empty()).then(|| rejected.reason.clone()),
-            })
-            .collect(),
-        quarantined: Vec::new(),
-    })
 }
 
 /// The upgrade that fixes a finding, as the approval core sees it; `None` without a fix.
@@ -692,12 +631,17 @@ struct SlaForecast {
 }
 
 fn sla_forecast(side: &PolicySide<'_>, class: &str, now: DateTime<Utc>) -> Option<SlaForecast> {
-    let sla = &side.spec.sla;
     let (_, severity) = SLA_CLASSES.iter().find(|(name, _)| *name == class)?;
-    let written = sla.for_severity(*severity)?;
-    let deadline = written.parse().ok()?;
+    let rules = side.spec.sla_rules().ok()?;
+    let deadline = *rules.deadlines.get(severity)?;
     let emergency = side.emergency();
-    let deadline_text = written.to_string();
+    // Show the deadline as written (`14d`), not normalised (`2w`).
+    let deadline_text = side
+        .spec
+        .sla
+        .for_severity(*severity)
+        .map(ToString::to_string)
+        .unwrap_or_else(|| deadline.to_string());
     if emergency.contains(&EmergencyRule::SlaBreach) {
         return Some(SlaForecast {
             deadline: deadline_text,

@@ -48,7 +48,7 @@ pub fn render_markdown(report: &PlanReport) -> String {
             "Nothing in it would be applied: the sync rejects the whole revision and keeps the last good one.\n"
         );
         for problem in &report.problems {
-            let _ = writeln!(out, "- `{}`: {}", problem.file, cell(&problem.message));
+            let _ = writeln!(out, "- {}", cell(&problem.to_string()));
         }
         out.push('\n');
     }

@@ -8,6 +8,7 @@ use crate::resources::ResourceSet;
 use crate::revision::{RevisionError, check_files};
 use crate::snapshot::Snapshot;
 use crate::source::{GitRepository, SourceError};
+use crate::validation::ValidationContext;
 
 /// What to compare.
 #[derive(Debug, Clone)]
@@ -36,7 +37,11 @@ pub fn plan(
     let base_files = repo.yaml_files(&base, request.path)?;
     let base_resources = ResourceSet::parse(&base_files).unwrap_or_default();
     let head_files = repo.yaml_files(&head, request.path)?;
-    let (head_resources, problems) = match check_files(&head, head_files.clone()) {
+    let context = ValidationContext {
+        now: request.now,
+        default_namespace: request.default_namespace.to_string(),
+    };
+    let (head_resources, problems) = match check_files(&head, head_files.clone(), &context) {
         Ok(loaded) => (loaded.resources, Vec::new()),
         Err(RevisionError::Invalid { problems, .. }) => (
             ResourceSet::parse(&head_files).unwrap_or_default(),

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::resources::ResourceSet;
 use crate::source::{GitRepository, Revision, SourceError, SourceFile};
+use crate::validation::{ValidationContext, validate_files};
 
 /// A revision's files and resources, accepted as a whole.
 #[derive(Debug, Clone)]
@@ -57,20 +58,27 @@ pub fn load_revision(
     repo: &GitRepository,
     revision: &Revision,
     sub_path: Option<&str>,
+    context: &ValidationContext,
 ) -> Result<LoadedRevision, RevisionError> {
     let files = repo.yaml_files(revision, sub_path)?;
-    check_files(revision, files)
+    check_files(revision, files, context)
 }
 
-/// Validates files already read from a revision.
+/// Validates files already read from a revision: the validator first (its diagnostics name
+/// line and field), then the resource identities the sync and diff key on.
 pub fn check_files(
     revision: &Revision,
     files: Vec<SourceFile>,
+    context: &ValidationContext,
 ) -> Result<LoadedRevision, RevisionError> {
     let invalid = |problems| RevisionError::Invalid {
         revision: revision.clone(),
         problems,
     };
+    let problems = validate_files(&files, context);
+    if !problems.is_empty() {
+        return Err(invalid(problems));
+    }
     let resources = ResourceSet::parse(&files).map_err(|errors| {
         invalid(
             errors
@@ -82,10 +90,6 @@ pub fn check_files(
                 .collect(),
         )
     })?;
-    let problems = crate::validation::validate_files(&files);
-    if !problems.is_empty() {
-        return Err(invalid(problems));
-    }
     Ok(LoadedRevision {
         revision: revision.clone(),
         files,

@@ -28,6 +28,26 @@ impl GitReference {
     }
 }
 
+/// A reference written as `branch:NAME`, `tag:NAME`, `commit:HASH`, or a bare branch name.
+impl std::str::FromStr for GitReference {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let (kind, name) = text.split_once(':').unwrap_or(("branch", text));
+        if name.is_empty() {
+            return Err(format!("`{text}` names no {kind}"));
+        }
+        match kind {
+            "branch" => Ok(Self::Branch(name.to_string())),
+            "tag" => Ok(Self::Tag(name.to_string())),
+            "commit" => Ok(Self::Commit(name.to_string())),
+            other => Err(format!(
+                "`{other}` is not a reference kind: use branch:, tag: or commit:"
+            )),
+        }
+    }
+}
+
 /// One resolved revision: the commit and how it was reached.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Revision {

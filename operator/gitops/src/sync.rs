@@ -28,6 +28,7 @@ use serde_json::{Value, json};
 use crate::resources::{Resource, ResourceKey};
 use crate::revision::{LoadedRevision, RevisionError, RevisionProblem, load_revision};
 use crate::source::{GitReference, GitRepository, Revision, SourceError};
+use crate::validation::ValidationContext;
 
 /// Field manager of every server-side apply the sync makes.
 pub const FIELD_MANAGER: &str = "patchwarden-gitops";
@@ -171,11 +172,13 @@ pub enum SyncError {
         #[source]
         error: Box<kube::Error>,
     },
-    #[error("source `{source_name}`: cannot apply {key} from {file}: {error}")]
+    #[error("source `{source_name}`: cannot apply {key} from {file}{}: {error}", if *dry_run { " (checked before writing anything; nothing was applied)" } else { "" })]
     Apply {
         source_name: String,
         key: Box<ResourceKey>,
         file: String,
+        /// The refusal came from the dry run, before anything was written.
+        dry_run: bool,
         #[source]
         error: Box<kube::Error>,
     },
@@ -256,10 +259,14 @@ impl GitSync {
     /// status); fetch and API failures are errors (also recorded, when the API is reachable).
     pub async fn sync_once(&self) -> Result<SyncOutcome, SyncError> {
         let previous = self.read_status().await?;
-        match self.pass(&previous).await {
+        let mut attempted = None;
+        match self.pass(&previous, &mut attempted).await {
             Ok(outcome) => Ok(outcome),
             Err(error) => {
                 let status = SourceStatus {
+                    last_attempted_revision: attempted
+                        .map(|revision| revision.to_string())
+                        .unwrap_or_else(|| previous.last_attempted_revision.clone()),
                     last_attempted_time: now_rfc3339(),
                     ready: "False".into(),
                     reason: error.reason().into(),
@@ -275,10 +282,18 @@ impl GitSync {
         }
     }
 
-    async fn pass(&self, previous: &SourceStatus) -> Result<SyncOutcome, SyncError> {
+    /// One pass; `attempted` is set once the revision is known, for the failure record.
+    async fn pass(
+        &self,
+        previous: &SourceStatus,
+        attempted: &mut Option<Revision>,
+    ) -> Result<SyncOutcome, SyncError> {
         let loaded = self.load().await?;
         let (revision, loaded) = match loaded {
-            Ok(loaded) => (loaded.revision.clone(), loaded),
+            Ok(loaded) => {
+                *attempted = Some(loaded.revision.clone());
+                (loaded.revision.clone(), loaded)
+            }
             Err((revision, problems)) => {
                 let message = format!(
                     "revision {revision} rejected, {} kept: {}",
@@ -314,8 +329,17 @@ impl GitSync {
         let mut applied = Vec::new();
         let mut ordered: Vec<&Resource> = loaded.resources.iter().collect();
         ordered.sort_by_key(|resource| (apply_rank(&resource.key.kind), resource.key.clone()));
+        let plan = ApplyPlan::new(&ordered);
+        self.preflight(&mut discovery, &plan, &ordered, &revision)
+            .await?;
         for resource in ordered {
-            let key = self.apply(&mut discovery, resource, &revision).await?;
+            if plan.defined_here(&resource.key) {
+                self.wait_until_served(&mut discovery, &resource.key)
+                    .await?;
+            }
+            let key = self
+                .apply(&mut discovery, resource, &revision, false)
+                .await?;
             applied.push(key);
         }
         let pruned = if self.settings.prune {
@@ -357,6 +381,10 @@ impl GitSync {
         let spec = self.spec.clone();
         let cache_dir = self.settings.cache_dir.clone();
         let source_name = spec.name.clone();
+        let context = ValidationContext {
+            now: chrono::Utc::now(),
+            default_namespace: self.settings.default_namespace.clone(),
+        };
         let worker = tokio::task::spawn_blocking(move || {
             // A panic in an earlier pass leaves nothing half-written in a read-only mirror.
             let mut guard = repo
@@ -371,7 +399,7 @@ impl GitSync {
             };
             let revision = git.resolve(&spec.reference);
             let result = revision.and_then(|revision| {
-                match load_revision(&git, &revision, spec.path.as_deref()) {
+                match load_revision(&git, &revision, spec.path.as_deref(), &context) {
                     Ok(loaded) => Ok(Ok(loaded)),
                     Err(RevisionError::Invalid { revision, problems }) => {
                         Ok(Err((revision, problems)))
@@ -392,11 +420,62 @@ impl GitSync {
         }
     }
 
+    /// Resolves every kind and dry-runs every object before anything is written, so a kind
+    /// the API does not serve or an object it refuses leaves the cluster untouched. Kinds whose
+    /// CustomResourceDefinition is in the same revision, and objects in namespaces the revision
+    /// creates, can only be checked once those exist.
+    async fn preflight(
+        &self,
+        discovery: &mut DiscoveryCache,
+        plan: &ApplyPlan,
+        ordered: &[&Resource],
+        revision: &Revision,
+    ) -> Result<(), SyncError> {
+        for resource in ordered {
+            if plan.defined_here(&resource.key) {
+                continue;
+            }
+            match self.apply(discovery, resource, revision, true).await {
+                Ok(_) => {}
+                Err(SyncError::Apply { key, error, .. })
+                    if is_not_found(&error)
+                        && key
+                            .namespace
+                            .as_deref()
+                            .is_some_and(|namespace| plan.namespaces.contains(namespace)) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(())
+    }
+
+    /// Waits (briefly) for a kind whose CustomResourceDefinition was just applied to be served.
+    async fn wait_until_served(
+        &self,
+        discovery: &mut DiscoveryCache,
+        key: &ResourceKey,
+    ) -> Result<(), SyncError> {
+        let mut attempts = 0;
+        loop {
+            match discovery.resolve(&self.client, &self.spec.name, key).await {
+                Ok(_) => return Ok(()),
+                Err(error) if attempts >= CRD_WAIT_ATTEMPTS => return Err(error),
+                Err(_) => {
+                    attempts += 1;
+                    tokio::time::sleep(CRD_WAIT_INTERVAL).await;
+                }
+            }
+        }
+    }
+
+    /// Server-side applies one object (only checks it when `dry_run`), returning its key with
+    /// the effective namespace.
     async fn apply(
         &self,
         discovery: &mut DiscoveryCache,
         resource: &Resource,
         revision: &Revision,
+        dry_run: bool,
     ) -> Result<ResourceKey, SyncError> {
         let (api_resource, capabilities) = discovery
             .resolve(&self.client, &self.spec.name, &resource.key)
@@ -421,18 +500,19 @@ impl GitSync {
             key.namespace.as_deref(),
         );
         let api = dynamic_api(&self.client, &api_resource, key.namespace.as_deref());
-        api.patch(
-            &key.name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&object),
-        )
-        .await
-        .map_err(|error| SyncError::Apply {
-            source_name: self.spec.name.clone(),
-            key: Box::new(key.clone()),
-            file: resource.file.clone(),
-            error: Box::new(error),
-        })?;
+        let mut params = PatchParams::apply(FIELD_MANAGER).force();
+        if dry_run {
+            params = params.dry_run();
+        }
+        api.patch(&key.name, &params, &Patch::Apply(&object))
+            .await
+            .map_err(|error| SyncError::Apply {
+                source_name: self.spec.name.clone(),
+                key: Box::new(key.clone()),
+                file: resource.file.clone(),
+                dry_run,
+                error: Box::new(error),
+            })?;
         Ok(key)
     }
 
@@ -522,7 +602,7 @@ impl GitSync {
             }
             match api.delete(&key.name, &DeleteParams::default()).await {
                 Ok(_) => pruned.push(key),
-                Err(kube::Error::Api(status)) if status.code == 404 => {}
+                Err(error) if is_not_found(&error) => {}
                 Err(error) => return Err(prune_error(error)),
             }
         }
@@ -602,6 +682,55 @@ impl GitSync {
             }
         }
     }
+}
+
+/// How long to wait for a kind whose CustomResourceDefinition the same revision applies.
+const CRD_WAIT_ATTEMPTS: u32 = 40;
+const CRD_WAIT_INTERVAL: Duration = Duration::from_millis(250);
+
+/// What a revision creates that other objects of it depend on.
+struct ApplyPlan {
+    /// (group, kind) of every CustomResourceDefinition in the revision.
+    crd_kinds: BTreeSet<(String, String)>,
+    /// Names of every Namespace in the revision.
+    namespaces: BTreeSet<String>,
+}
+
+impl ApplyPlan {
+    fn new(resources: &[&Resource]) -> Self {
+        let crd_kinds = resources
+            .iter()
+            .filter(|r| {
+                r.key.kind == "CustomResourceDefinition" && r.key.group() == "apiextensions.k8s.io"
+            })
+            .filter_map(|r| {
+                let spec = r.object.get("spec")?;
+                Some((
+                    spec.get("group")?.as_str()?.to_string(),
+                    spec.get("names")?.get("kind")?.as_str()?.to_string(),
+                ))
+            })
+            .collect();
+        let namespaces = resources
+            .iter()
+            .filter(|r| r.key.kind == "Namespace" && r.key.api_version == "v1")
+            .map(|r| r.key.name.clone())
+            .collect();
+        Self {
+            crd_kinds,
+            namespaces,
+        }
+    }
+
+    /// Whether the revision itself defines this object's kind.
+    fn defined_here(&self, key: &ResourceKey) -> bool {
+        self.crd_kinds
+            .contains(&(key.group().to_string(), key.kind.clone()))
+    }
+}
+
+fn is_not_found(error: &kube::Error) -> bool {
+    matches!(error, kube::Error::Api(status) if status.code == 404)
 }
 
 /// Adds our label and annotations to an object about to be applied.

@@ -102,3 +102,15 @@ fn mirrors_a_url_and_follows_new_commits_branches_and_tags() {
         Err(SourceError::Resolve { kind: "branch", .. })
     ));
 }
+
+#[test]
+fn references_parse_from_their_written_form() {
+    assert_eq!("main".parse(), Ok(GitReference::Branch("main".into())));
+    assert_eq!("tag:v1.2".parse(), Ok(GitReference::Tag("v1.2".into())));
+    assert_eq!(
+        "commit:abc123".parse(),
+        Ok(GitReference::Commit("abc123".into()))
+    );
+    assert!("sha:abc".parse::<GitReference>().is_err());
+    assert!("tag:".parse::<GitReference>().is_err());
+}

@@ -30,6 +30,9 @@ metadata:
   name: db
   namespace: ops
 spec:
+  selector:
+    matchLabels:
+      tier: db
   criticality: Critical
   exposure: Internal
 "#;

@@ -1,6 +1,6 @@
 //! The Git source sync against the embedded control plane: a real Git repository made with
-//! git2 goes through several commits (add a policy, change a window, a broken revision,
-//! delete a group) and each sync pass is checked in the API: applied revisions, labels and
+//! git2 goes through several commits (add a policy, change a window, an unreadable file, a
+//! broken reference, delete a group) and each sync pass is checked in the API: applied revisions, labels and
 //! annotations, the status ConfigMap, pruning, and a broken revision rejected as a whole
 //! with the last good one kept.
 
@@ -281,6 +281,42 @@ async fn sync_applies_revisions_prunes_and_keeps_the_last_good_revision() {
         format!("main@sha1:{second}")
     );
 
+    // A kind the API does not serve, next to a valid change: refused before anything is
+    // written, and recorded as the attempted revision.
+    let unserved = repo.commit(
+        "a kind the cluster does not serve",
+        &[
+            ("fleet/namespace.yaml", NAMESPACE),
+            ("fleet/groups.yaml", GROUPS),
+            (
+                "fleet/window.yaml",
+                &WINDOW
+                    .replace("0 2 * * SAT", "0 2 * * SUN")
+                    .replace("duration: 4h", "duration: 5h"),
+            ),
+            ("fleet/policy.yaml", POLICY),
+            (
+                "fleet/widget.yaml",
+                "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: ops}\n",
+            ),
+        ],
+    );
+    let error = sync.sync_once().await.expect_err("unserved kind");
+    assert!(error.to_string().contains("Widget"), "{error}");
+    let window = plane
+        .api("MaintenanceWindow", "maintenancewindows")
+        .get("weekly")
+        .await
+        .expect("window");
+    assert_eq!(window.data["spec"]["duration"], "4h", "nothing was applied");
+    let status = plane.status().await;
+    assert_eq!(status["lastAppliedRevision"], format!("main@sha1:{second}"));
+    assert_eq!(
+        status["lastAttemptedRevision"],
+        format!("main@sha1:{unserved}")
+    );
+    assert_eq!(status["reason"], "ApplyFailed");
+
     // 3. A broken revision: one unreadable file next to a valid change. Nothing is applied.
     let broken = repo.commit(
         "broken",
@@ -333,7 +369,63 @@ async fn sync_applies_revisions_prunes_and_keeps_the_last_good_revision() {
         status["message"]
     );
 
-    // 4. Delete the db group (and its reference): the group is pruned, the rest stays.
+    // 4. A broken reference (the policy names a window no revision defines) next to a valid
+    // change: rejected as a whole too.
+    let dangling = repo.commit(
+        "reference a window that does not exist",
+        &[
+            ("fleet/namespace.yaml", NAMESPACE),
+            ("fleet/groups.yaml", GROUPS),
+            (
+                "fleet/window.yaml",
+                &WINDOW.replace("duration: 4h", "duration: 6h"),
+            ),
+            (
+                "fleet/policy.yaml",
+                &POLICY.replace("[weekly]", "[nightly]"),
+            ),
+        ],
+    );
+    match sync.sync_once().await.expect("sync 4") {
+        SyncOutcome::Rejected {
+            revision,
+            problems,
+            last_applied_revision,
+        } => {
+            assert_eq!(revision.commit, dangling);
+            assert_eq!(last_applied_revision, format!("main@sha1:{second}"));
+            assert!(
+                problems
+                    .iter()
+                    .any(|p| p.file == "fleet/policy.yaml" && p.message.contains("nightly")),
+                "{problems:?}"
+            );
+        }
+        other => panic!("expected a rejected revision, got {other:?}"),
+    }
+    let window = plane
+        .api("MaintenanceWindow", "maintenancewindows")
+        .get("weekly")
+        .await
+        .expect("window");
+    assert_eq!(
+        window.data["spec"]["duration"], "4h",
+        "the valid part was not applied"
+    );
+    let policy = plane
+        .api("PatchPolicy", "patchpolicies")
+        .get("standard")
+        .await
+        .expect("policy");
+    assert_eq!(policy.data["spec"]["maintenanceWindows"][0], "weekly");
+    let status = plane.status().await;
+    assert_eq!(status["lastAppliedRevision"], format!("main@sha1:{second}"));
+    assert_eq!(
+        status["lastAttemptedRevision"],
+        format!("main@sha1:{dangling}")
+    );
+
+    // 5. Delete the db group (and its reference): the group is pruned, the rest stays.
     let fourth = repo.commit(
         "delete the db group",
         &[
@@ -349,7 +441,7 @@ async fn sync_applies_revisions_prunes_and_keeps_the_last_good_revision() {
             ("fleet/policy.yaml", &POLICY.replace("[web, db]", "[web]")),
         ],
     );
-    let (revision, applied_keys, pruned) = applied(sync.sync_once().await.expect("sync 4"));
+    let (revision, applied_keys, pruned) = applied(sync.sync_once().await.expect("sync 5"));
     assert_eq!(revision, fourth);
     assert_eq!(pruned, ["AssetGroup ops/db"]);
     assert_eq!(applied_keys.len(), 4);
@@ -369,8 +461,8 @@ async fn sync_applies_revisions_prunes_and_keeps_the_last_good_revision() {
         serde_json::from_str(&status["inventory"]).expect("inventory");
     assert_eq!(inventory.len(), 4);
 
-    // 5. The same revision again changes nothing and prunes nothing.
-    match sync.sync_once().await.expect("sync 5") {
+    // 6. The same revision again changes nothing and prunes nothing.
+    match sync.sync_once().await.expect("sync 6") {
         SyncOutcome::Applied {
             new_revision,
             pruned,
