@@ -6,7 +6,7 @@ mod e2e_support;
 
 use std::time::Duration;
 
-use e2e_support::{Cluster, Operator, condition};
+use e2e_support::{Cluster, Operator, condition, dpkg_versions, window_open_now};
 
 const RESOURCES: &str = r#"
 apiVersion: patchwarden.io/v1alpha1
@@ -21,21 +21,35 @@ spec:
     hosts: 6
 ---
 apiVersion: patchwarden.io/v1alpha1
-kind: MaintenanceWindow
+kind: PatchPolicy
 metadata:
-  name: always
+  name: standard
   namespace: default
 spec:
-  schedule: "0 0 * * *"
-  timeZone: UTC
-  duration: 24h
+  assetGroups: [web]
+  maintenanceWindows: [always]
+  approval:
+    minSeverity: Unknown
+  rollout:
+    canary: 1
+    maxUnavailable: 2
 "#;
 
+fn feed_yaml(cluster: &Cluster) -> String {
+    let path = cluster.path("labs/default/web/feeds/osv-debian12.jsonl");
+    format!(
+        "apiVersion: patchwarden.io/v1alpha1\nkind: VulnerabilityFeed\nmetadata:\n  name: lab-osv\n  namespace: default\nspec:\n  format: Osv\n  source:\n    url: {}\n",
+        path.display()
+    )
+}
+
 #[test]
-fn lab_assets_are_discovered_and_inventoried_and_the_window_is_open() {
+fn canary_then_waves_patch_every_lab_host_and_the_policy_becomes_compliant() {
     let cluster = Cluster::start();
     let operator = Operator::start(&cluster, "happy", &[]);
     cluster.apply("resources", RESOURCES);
+    cluster.apply("window", &window_open_now("always"));
+    cluster.apply("feed", &feed_yaml(&cluster));
 
     let window = cluster.wait_for("the window to report open", Duration::from_secs(60), || {
         let window = cluster.get_json(&["maintenancewindow", "always"])?;
@@ -45,44 +59,117 @@ fn lab_assets_are_discovered_and_inventoried_and_the_window_is_open() {
     assert_eq!(ready, "True");
     assert!(message.starts_with("open until"), "{message}");
 
-    let assets = cluster.wait_for("six inventoried assets", Duration::from_secs(180), || {
-        let list = cluster.get_json(&["assets"])?;
-        let items = list["items"].as_array()?.clone();
-        let inventoried = items
-            .iter()
-            .filter(|a| a["status"]["packageCount"].as_u64().unwrap_or(0) > 0)
-            .count();
-        (items.len() == 6 && inventoried == 6).then_some(items)
+    let feed = cluster.wait_for("the feed to load", Duration::from_secs(120), || {
+        let feed = cluster.get_json(&["vulnerabilityfeed", "lab-osv"])?;
+        (condition(&feed, "Ready")?.0 == "True").then_some(feed)
     });
-    for asset in &assets {
-        assert_eq!(asset["status"]["os"]["ecosystem"], "Debian:12", "{asset}");
-        assert!(
-            asset["status"]["inventoryDigest"]
-                .as_str()
-                .is_some_and(|d| d.starts_with("sha256:")),
-            "{asset}"
-        );
-    }
-    let group = cluster.wait_for(
-        "the group to count its members",
-        Duration::from_secs(60),
+    assert!(
+        feed["status"]["recordCount"].as_u64().unwrap_or(0) > 0,
+        "{feed}"
+    );
+    assert!(
+        feed["status"]["digest"]
+            .as_str()
+            .is_some_and(|d| d.starts_with("sha256:"))
+    );
+
+    // The policy runs to completion: canary, then waves of at most two.
+    let policy = cluster.wait_for(
+        "the policy to become Ready and compliant",
+        Duration::from_secs(300),
         || {
-            let group = cluster.get_json(&["assetgroup", "web"])?;
-            (group["status"]["memberCount"] == 6).then_some(group)
+            let policy = cluster.get_json(&["patchpolicy", "standard"])?;
+            let ready = condition(&policy, "Ready")?;
+            let compliant = condition(&policy, "Compliant")?;
+            (ready.0 == "True" && compliant.0 == "True").then_some(policy)
         },
     );
-    assert_eq!(group["status"]["members"][0], "web-0");
+    assert_eq!(policy["status"]["compliance"]["percent"], 100.0, "{policy}");
+    assert_eq!(policy["status"]["compliance"]["assets"], 6, "{policy}");
+    cluster.kubectl(&[
+        "wait",
+        "--for=condition=Ready",
+        "patchpolicy/standard",
+        "--timeout=30s",
+    ]);
 
-    let table = cluster.kubectl(&["get", "assets"]);
+    let runs = cluster.get_json(&["patchruns"]).expect("runs");
+    let runs = runs["items"].as_array().expect("items");
+    assert_eq!(
+        runs.len(),
+        1,
+        "exactly one run: {runs:?}; policy {policy}; assets {}",
+        cluster.kubectl(&["get", "assets", "-o", "json"])
+    );
+    let run = &runs[0];
+    assert_eq!(run["status"]["phase"], "Succeeded", "{run}");
+    let waves = run["spec"]["waves"].as_array().expect("waves");
+    assert_eq!(waves[0]["canary"], true);
+    assert_eq!(waves[0]["assets"].as_array().map(Vec::len), Some(1));
     assert!(
-        table.contains("CONNECTION") && table.contains("web-5"),
+        waves
+            .iter()
+            .all(|w| w["assets"].as_array().map(Vec::len).unwrap_or(0) <= 2)
+    );
+    let results = run["status"]["assets"].as_array().expect("asset results");
+    assert_eq!(results.len(), 6);
+    for result in results {
+        assert_eq!(result["state"], "Succeeded", "{result}");
+        assert!(
+            !result["cvesClosed"]
+                .as_array()
+                .map(Vec::is_empty)
+                .unwrap_or(true),
+            "{result}"
+        );
+        for package in result["packages"].as_array().expect("packages") {
+            assert_ne!(package["before"], package["after"], "{package}");
+        }
+    }
+    // Every host's dpkg database shows the planned versions, fully installed.
+    let planned = run["spec"]["assets"].as_array().expect("planned");
+    for asset in planned {
+        let name = asset["name"].as_str().expect("name");
+        let object = cluster.get_json(&["asset", name]).expect("asset");
+        let host = object["spec"]["address"].as_str().expect("address");
+        let dpkg = dpkg_versions(&cluster.path(&format!("labs/default/web/hosts/{host}")));
+        for package in asset["packages"].as_array().expect("packages") {
+            let (version, state) = dpkg
+                .get(package["name"].as_str().expect("package"))
+                .expect("installed");
+            assert_eq!(version, package["to"].as_str().expect("to"));
+            assert_eq!(state, "ii");
+        }
+    }
+    // Assets show their findings gone (the fixable ones) and are compliant.
+    let assets = cluster.wait_for("assets compliant", Duration::from_secs(60), || {
+        let list = cluster.get_json(&["assets"])?;
+        let items = list["items"].as_array()?.clone();
+        items
+            .iter()
+            .all(|a| a["status"]["patchState"] == "Compliant")
+            .then_some(items)
+    });
+    assert_eq!(assets.len(), 6);
+
+    let table = cluster.kubectl(&["get", "patchpolicies,patchruns,assets"]);
+    assert!(
+        table.contains("standard") && table.contains("Succeeded") && table.contains("web-5"),
         "{table}"
     );
+    let events = cluster.kubectl(&["get", "events", "-o", "json"]);
+    for reason in ["RunCreated", "AssetPatched", "RunSucceeded"] {
+        assert!(events.contains(reason), "no {reason} event: {events}");
+    }
     let metrics = operator.http_get("/metrics");
     assert!(
         metrics.contains("patchwarden_reconciles_total"),
         "{metrics}"
     );
     assert!(metrics.contains("patchwarden_leader 1"), "{metrics}");
+    assert!(
+        metrics.contains("patchwarden_patch_runs_finished_total{phase=\"Succeeded\"} 1"),
+        "{metrics}"
+    );
     assert!(operator.http_get("/healthz").ends_with("ok"));
 }

@@ -51,6 +51,10 @@ pub struct Args {
     /// group, under `<dir>/<namespace>/<group>`); without it, lab assets are not served.
     #[arg(long)]
     pub lab_root: Option<PathBuf>,
+    /// Directory that relative VulnerabilityFeed paths are read from (default: the current
+    /// directory).
+    #[arg(long)]
+    pub feed_base: Option<PathBuf>,
 }
 
 /// Builds a client from a kubeconfig file, or from the environment when `path` is `None`.
@@ -122,6 +126,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             },
             metrics_addr: Some(args.metrics_addr),
             lab_root: args.lab_root.clone(),
+            feed_base: args.feed_base.clone(),
         };
         if options.lease_timing.renew_deadline >= options.lease_timing.lease_duration {
             anyhow::bail!("--renew-deadline must be shorter than --lease-duration");

@@ -9,21 +9,28 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
-use patchwarden_api::Asset;
-use patchwarden_api::asset::FindingsSummary;
-use patchwarden_core::advisory::Advisory;
+use patchwarden_api::asset::{FindingsSummary, RiskEntry};
+use patchwarden_api::common::{Criticality, Exposure};
+use patchwarden_core::Severity;
 use patchwarden_core::approval::UpgradeCandidate;
+use patchwarden_core::ecosystem::Ecosystem;
+use patchwarden_core::finding::{AssetContext, Finding};
+use patchwarden_core::index::{AdvisoryIndex, FeedSet};
 use patchwarden_core::inventory::Inventory;
+use patchwarden_core::risk;
 use tokio::sync::watch;
+
+/// How many of the riskiest findings an Asset's status explains.
+pub const TOP_RISKS: usize = 5;
 
 /// One asset's assessment.
 #[derive(Debug, Clone, Default)]
 pub struct AssetAssessment {
-    /// The inventory digest it was computed from.
-    pub inventory_digest: String,
+    /// The inventory digest and feed generation it was computed from.
+    pub basis: String,
     /// What the Asset's status shows.
     pub summary: FindingsSummary,
-    /// One candidate per fixable package: the version that fixes its findings.
+    /// One candidate per fixable binary package: the version that fixes its findings.
     pub candidates: Vec<UpgradeCandidate>,
 }
 
@@ -51,16 +58,10 @@ impl AssetAssessment {
     }
 }
 
-/// A feed's loaded content: its advisories.
-pub type LoadedFeed = Arc<Vec<Advisory>>;
-
-/// The index assets are matched against.
-pub type FeedIndex = Vec<LoadedFeed>;
-
 /// Loaded feeds, the index and per-asset assessments.
 pub struct Assessments {
-    feeds: Mutex<BTreeMap<String, LoadedFeed>>,
-    index: RwLock<Option<Arc<FeedIndex>>>,
+    feeds: Mutex<BTreeMap<String, Arc<FeedSet>>>,
+    index: RwLock<Option<Arc<AdvisoryIndex>>>,
     assets: Mutex<HashMap<String, Arc<AssetAssessment>>>,
     generation: watch::Sender<u64>,
 }
@@ -87,8 +88,13 @@ impl Assessments {
         self.generation.subscribe()
     }
 
+    /// Whether feed `key` is loaded.
+    pub fn has_feed(&self, key: &str) -> bool {
+        self.feeds.lock().is_ok_and(|f| f.contains_key(key))
+    }
+
     /// Installs (or replaces) the content of feed `key` and rebuilds the index.
-    pub fn set_feed(&self, key: &str, feed: LoadedFeed) {
+    pub fn set_feed(&self, key: &str, feed: Arc<FeedSet>) {
         let Ok(mut feeds) = self.feeds.lock() else {
             return;
         };
@@ -106,9 +112,22 @@ impl Assessments {
         }
     }
 
-    fn rebuild(&self, feeds: &BTreeMap<String, LoadedFeed>) {
-        let index =
-            (!feeds.is_empty()).then(|| Arc::new(feeds.values().cloned().collect::<FeedIndex>()));
+    fn rebuild(&self, feeds: &BTreeMap<String, Arc<FeedSet>>) {
+        let index = (!feeds.is_empty()).then(|| {
+            let mut merged = FeedSet::default();
+            for feed in feeds.values() {
+                merged.advisories.extend(feed.advisories.iter().cloned());
+                if merged.kev.is_none() {
+                    merged.kev = feed.kev.clone();
+                } else if let (Some(kev), Some(more)) = (merged.kev.as_mut(), &feed.kev) {
+                    kev.entries.extend(more.entries.iter().cloned());
+                }
+                if merged.epss.is_none() {
+                    merged.epss = feed.epss.clone();
+                }
+            }
+            Arc::new(AdvisoryIndex::build(merged))
+        });
         if let Ok(mut slot) = self.index.write() {
             *slot = index;
         }
@@ -118,23 +137,48 @@ impl Assessments {
         self.generation.send_modify(|g| *g += 1);
     }
 
-    /// Assesses an asset's inventory (or returns the cached result for the same digest);
-    /// `None` while no feed is loaded.
+    /// Assesses an asset's inventory (or returns the cached result for the same inventory
+    /// and feeds); `None` while no feed is loaded or the ecosystem is unknown.
     pub fn assess(
         &self,
         key: &str,
-        asset: &Asset,
         ecosystem: Option<&str>,
+        criticality: Criticality,
+        exposure: Exposure,
         packages: &Inventory,
         digest: &str,
     ) -> Option<Arc<AssetAssessment>> {
+        let basis = format!(
+            "{digest}@{}:{criticality:?}:{exposure:?}",
+            *self.generation.borrow()
+        );
         if let Some(cached) = self.get(key)
-            && cached.inventory_digest == digest
+            && cached.basis == basis
         {
             return Some(cached);
         }
         let index = self.index.read().ok()?.clone()?;
-        let assessed = Arc::new(assess_with(&index, asset, ecosystem, packages, digest)?);
+        let context = AssetContext {
+            name: key.to_string(),
+            ecosystem: Ecosystem::new(ecosystem?),
+            criticality: match criticality {
+                Criticality::Low => risk::Criticality::Low,
+                Criticality::Medium => risk::Criticality::Medium,
+                Criticality::High => risk::Criticality::High,
+                Criticality::Critical => risk::Criticality::Critical,
+            },
+            exposure: match exposure {
+                Exposure::Internet => risk::Exposure::Internet,
+                Exposure::Internal => risk::Exposure::Internal,
+                Exposure::Isolated => risk::Exposure::Isolated,
+            },
+        };
+        let assessment = index.assess(packages, &context);
+        let assessed = Arc::new(AssetAssessment {
+            basis,
+            summary: summary(&assessment.findings, &assessment.summary),
+            candidates: candidates(&assessment.findings),
+        });
         if let Ok(mut assets) = self.assets.lock() {
             assets.insert(key.to_string(), assessed.clone());
         }
@@ -154,13 +198,100 @@ impl Assessments {
     }
 }
 
-/// Matches an inventory against the index.
-fn assess_with(
-    _index: &FeedIndex,
-    _asset: &Asset,
-    _ecosystem: Option<&str>,
-    _packages: &Inventory,
-    _digest: &str,
-) -> Option<AssetAssessment> {
-    None
+/// The status summary of findings sorted riskiest first.
+fn summary(
+    findings: &[Finding],
+    core: &patchwarden_core::finding::AssessmentSummary,
+) -> FindingsSummary {
+    let count = |severity: Severity| {
+        u32::try_from(core.by_severity.get(&severity).copied().unwrap_or(0)).unwrap_or(u32::MAX)
+    };
+    FindingsSummary {
+        critical: count(Severity::Critical),
+        high: count(Severity::High),
+        medium: count(Severity::Medium),
+        low: count(Severity::Low),
+        negligible: count(Severity::Negligible),
+        unknown: count(Severity::Unknown),
+        known_exploited: u32::try_from(core.kev).unwrap_or(u32::MAX),
+        fixable: u32::try_from(core.fixable).unwrap_or(u32::MAX),
+        risk_score: (!findings.is_empty()).then_some(core.max_risk),
+        top_risks: findings
+            .iter()
+            .take(TOP_RISKS)
+            .map(|f| {
+                let m = &f.matched;
+                RiskEntry {
+                    id: m
+                        .cve_ids
+                        .first()
+                        .cloned()
+                        .or_else(|| m.advisories.first().map(|a| a.id.clone()))
+                        .unwrap_or_default(),
+                    package: m.package.clone(),
+                    installed_version: m.installed_version.clone(),
+                    fixed_version: m.fixed_version.clone(),
+                    severity: m.severity,
+                    known_exploited: m.kev.is_some(),
+                    epss: m.epss.as_ref().map(|e| e.probability),
+                    score: f.risk.score,
+                    explanation: f.risk.explain(),
+                }
+            })
+            .collect(),
+    }
+}
+
+/// One upgrade candidate per installed binary of each fixable finding.
+fn candidates(findings: &[Finding]) -> Vec<UpgradeCandidate> {
+    let mut by_package: BTreeMap<String, UpgradeCandidate> = BTreeMap::new();
+    for finding in findings {
+        let m = &finding.matched;
+        let Some(fixed) = &m.fixed_version else {
+            continue;
+        };
+        let binaries: Vec<(String, String)> = if finding.binaries.is_empty() {
+            vec![(m.package.clone(), m.installed_version.clone())]
+        } else {
+            finding
+                .binaries
+                .iter()
+                .map(|(name, version)| (name.to_string(), version.to_string()))
+                .collect()
+        };
+        for (package, installed) in binaries {
+            let candidate = UpgradeCandidate {
+                package: package.clone(),
+                source_package: Some(
+                    finding
+                        .source
+                        .as_deref()
+                        .unwrap_or(m.package.as_str())
+                        .to_string(),
+                ),
+                installed_version: installed,
+                candidate_version: fixed.clone(),
+                severity: m.severity,
+                published: None,
+                known_exploited: m.kev.is_some(),
+                cve_ids: m.cve_ids.clone(),
+                security: true,
+            };
+            match by_package.get_mut(&package) {
+                Some(existing) => {
+                    existing.known_exploited |= candidate.known_exploited;
+                    existing.severity = existing.severity.max(candidate.severity);
+                    for cve in candidate.cve_ids {
+                        if !existing.cve_ids.contains(&cve) {
+                            existing.cve_ids.push(cve);
+                        }
+                    }
+                }
+                None => {
+                    by_package.insert(package, candidate);
+                }
+            }
+        }
+    }
+    by_package.into_values().collect()
 }

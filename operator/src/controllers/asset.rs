@@ -18,7 +18,8 @@ use kube::{Resource, ResourceExt};
 use patchwarden_api::asset::{
     Asset, AssetStatus, OperationResult, OsIdentity, PackageFormat, PatchState,
 };
-use patchwarden_api::common::ConnectionKind;
+use patchwarden_api::asset_group::AssetGroup;
+use patchwarden_api::common::{ConnectionKind, Criticality, Exposure};
 use patchwarden_api::conditions::{self as c, reason};
 use patchwarden_api::labels;
 use patchwarden_api::time::to_k8s;
@@ -82,6 +83,33 @@ pub fn executor_for(
             other.as_str()
         )),
     }
+}
+
+/// The criticality and exposure of an asset: its own overrides, else its group's.
+async fn risk_context(
+    context: &Context,
+    asset: &Asset,
+) -> Result<(Criticality, Exposure), ReconcileError> {
+    let group = match asset.labels().get(labels::ASSET_GROUP) {
+        Some(name) => {
+            context
+                .api_for::<AssetGroup, _>(asset)
+                .get_opt(name)
+                .await?
+        }
+        None => None,
+    };
+    let criticality = asset
+        .spec
+        .criticality
+        .or(group.as_ref().map(|g| g.spec.criticality))
+        .unwrap_or_default();
+    let exposure = asset
+        .spec
+        .exposure
+        .or(group.as_ref().map(|g| g.spec.exposure))
+        .unwrap_or_default();
+    Ok((criticality, exposure))
 }
 
 /// What an inventory says about the OS and packages.
@@ -231,10 +259,12 @@ async fn reconcile(object: Arc<Asset>, context: Arc<Context>) -> Result<Action, 
         desired.inventory_time = Some(to_k8s(now));
     }
 
+    let (criticality, exposure) = risk_context(&context, asset).await?;
     let assessment = context.assessment.assess(
         &key,
-        asset,
         read.os.ecosystem.as_deref(),
+        criticality,
+        exposure,
         &read.packages,
         &read.digest,
     );
@@ -306,12 +336,11 @@ async fn reconcile(object: Arc<Asset>, context: Arc<Context>) -> Result<Action, 
     );
     let findings_changed = stored.findings != desired.findings;
     status::write_status(&api, asset, &desired).await?;
-    if findings_changed && let Some(a) = &assessment {
+    if findings_changed && assessment.is_some() {
         context
             .events
             .normal(asset, "Assessed", message.clone())
             .await;
-        let _ = a;
     }
     let mut by_severity = BTreeMap::new();
     if let Some(a) = &assessment {

@@ -14,7 +14,7 @@ use patchwarden_api::maintenance_window::{
     MaintenanceWindow, MaintenanceWindowSpec, MaintenanceWindowStatus, WindowOpening,
 };
 use patchwarden_api::time::to_k8s;
-use patchwarden_core::window::{self, BlackoutBound, WindowDefinition};
+use patchwarden_core::window::{self, WindowDefinition};
 use tokio::sync::watch;
 
 use super::error::ReconcileError;
@@ -38,35 +38,7 @@ pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
 
 /// The core's definition of a window spec; the error names the field and the reason.
 pub fn window_definition(spec: &MaintenanceWindowSpec) -> Result<WindowDefinition, String> {
-    let time_zone = spec
-        .time_zone
-        .parse()
-        .map_err(|e| format!("spec.timeZone: {e}"))?;
-    let schedule = window::CronSchedule::parse(spec.schedule.as_str())
-        .map_err(|e| format!("spec.schedule: {e}"))?;
-    let duration = spec
-        .duration
-        .parse()
-        .map_err(|e| format!("spec.duration: {e}"))?;
-    let mut definition = WindowDefinition::new(schedule, time_zone, duration);
-    if let Some(cutoff) = &spec.cutoff {
-        definition.cutoff = cutoff.parse().map_err(|e| format!("spec.cutoff: {e}"))?;
-    }
-    definition.offset_days = spec.offset_days;
-    definition.suspend = spec.suspend;
-    for (index, blackout) in spec.blackouts.iter().enumerate() {
-        let bound = |text: &str, which, field: &str| {
-            window::parse_blackout_bound(text, time_zone, which)
-                .map_err(|e| format!("spec.blackouts[{index}].{field}: {e}"))
-        };
-        definition.blackouts.push(window::Blackout {
-            start: bound(&blackout.start, BlackoutBound::Start, "start")?,
-            end: bound(&blackout.end, BlackoutBound::End, "end")?,
-            reason: blackout.reason.clone(),
-        });
-    }
-    definition.validate().map_err(|e| format!("spec: {e}"))?;
-    Ok(definition)
+    spec.to_definition().map_err(|e| e.to_string())
 }
 
 /// The status a window shows at `now`, and when it next changes.
@@ -194,11 +166,11 @@ async fn reconcile(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use patchwarden_api::values::{CronSchedule, DurationValue, TimeZoneName};
+    use patchwarden_api::values::{CronScheduleValue, DurationValue, TimeZoneName};
 
     fn spec(schedule: &str, duration: &str) -> MaintenanceWindowSpec {
         MaintenanceWindowSpec {
-            schedule: CronSchedule::new(schedule),
+            schedule: CronScheduleValue::new(schedule),
             time_zone: TimeZoneName::new("UTC"),
             duration: DurationValue::new(duration),
             ..MaintenanceWindowSpec::default()

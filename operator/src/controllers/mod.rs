@@ -14,7 +14,11 @@ pub mod lab_fleets;
 pub mod leader;
 pub mod maintenance_window;
 pub mod metrics;
+pub mod operations;
+pub mod patch_policy;
+pub mod patch_run;
 pub mod status;
+pub mod vulnerability_feed;
 
 use std::fmt::Debug;
 use std::future::Future;
@@ -51,6 +55,8 @@ pub struct OperatorOptions {
     pub metrics_addr: Option<SocketAddr>,
     /// Directory holding the lab fleets of AssetGroups that declare one.
     pub lab_root: Option<std::path::PathBuf>,
+    /// Directory relative feed paths (`spec.source.url`) are read from.
+    pub feed_base: Option<std::path::PathBuf>,
 }
 
 /// What every reconcile gets: the client and the shared runtime pieces.
@@ -69,6 +75,10 @@ pub struct Context {
     pub labs: lab_fleets::LabFleets,
     /// Loaded feeds and per-asset assessments.
     pub assessment: assessment::Assessments,
+    /// Asset operations of PatchRuns started by this process.
+    pub operations: Arc<operations::Journal>,
+    /// Directory relative feed paths are read from.
+    pub feed_base: Option<std::path::PathBuf>,
 }
 
 impl Context {
@@ -266,9 +276,12 @@ pub async fn drive<K, F, Fut>(
 /// Runs every controller until `stop` turns true.
 pub async fn run_controllers(context: Arc<Context>, stop: watch::Receiver<bool>) {
     futures::join!(
+        vulnerability_feed::run(context.clone(), stop.clone()),
         maintenance_window::run(context.clone(), stop.clone()),
         asset_group::run(context.clone(), stop.clone()),
         asset::run(context.clone(), stop.clone()),
+        patch_run::run(context.clone(), stop.clone()),
+        patch_policy::run(context.clone(), stop.clone()),
     );
 }
 
@@ -303,6 +316,8 @@ pub async fn run_operator(
         backoff: Backoff::default(),
         labs: lab_fleets::LabFleets::new(options.lab_root.clone()),
         assessment: assessment::Assessments::new(),
+        operations: Arc::new(operations::Journal::new()),
+        feed_base: options.feed_base.clone(),
     });
     let mut shutdown_rx = shutdown.clone();
     loop {

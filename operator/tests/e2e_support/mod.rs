@@ -126,7 +126,22 @@ impl Cluster {
                 return value;
             }
             if started.elapsed() > timeout {
-                panic!("timed out after {timeout:?} waiting for {what}");
+                let mut logs = String::new();
+                if let Ok(entries) = std::fs::read_dir(self.dir.path()) {
+                    for entry in entries.flatten() {
+                        let name = entry.file_name().to_string_lossy().into_owned();
+                        if name.starts_with("operator-") {
+                            let text = read(&entry.path());
+                            let tail: Vec<&str> = text.lines().rev().take(60).collect();
+                            logs.push_str(&format!("--- {name} (last lines)\n"));
+                            for line in tail.into_iter().rev() {
+                                logs.push_str(line);
+                                logs.push('\n');
+                            }
+                        }
+                    }
+                }
+                panic!("timed out after {timeout:?} waiting for {what}\n{logs}");
             }
             std::thread::sleep(Duration::from_millis(500));
         }
@@ -280,4 +295,26 @@ pub fn dpkg_versions(host_root: &Path) -> std::collections::BTreeMap<String, (St
             ))
         })
         .collect()
+}
+
+/// A daily MaintenanceWindow that opened an hour ago and stays open for twelve hours.
+pub fn window_open_now(name: &str) -> String {
+    use chrono::Timelike;
+    let opened = chrono::Utc::now() - chrono::Duration::hours(1);
+    format!(
+        "apiVersion: patchwarden.io/v1alpha1\nkind: MaintenanceWindow\nmetadata:\n  name: {name}\n  namespace: default\nspec:\n  schedule: \"{} {} * * *\"\n  timeZone: UTC\n  duration: 12h\n",
+        opened.minute(),
+        opened.hour()
+    )
+}
+
+/// A daily MaintenanceWindow that opens in six hours for one hour (closed now).
+pub fn window_closed_now(name: &str) -> String {
+    use chrono::Timelike;
+    let opens = chrono::Utc::now() + chrono::Duration::hours(6);
+    format!(
+        "apiVersion: patchwarden.io/v1alpha1\nkind: MaintenanceWindow\nmetadata:\n  name: {name}\n  namespace: default\nspec:\n  schedule: \"{} {} * * *\"\n  timeZone: UTC\n  duration: 1h\n",
+        opens.minute(),
+        opens.hour()
+    )
 }

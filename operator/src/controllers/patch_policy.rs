@@ -1,0 +1,737 @@
+//! The PatchPolicy controller: evaluates approval over the assessed members of a policy's
+//! groups, reports compliance, open findings and the next window, and — inside a window, or
+//! out of window for an allowed emergency — freezes the approved patches into a PatchRun.
+//!
+//! Pipeline: observe (the policy, its groups and windows, member assessments, its runs) →
+//! validate (spec into core rules; dangling references are terminal) → decide (approval per
+//! asset, compliance, whether and what to run) → act (create the PatchRun) → write status.
+//! A failed run is not retried with the same plan until the policy changes or a reconcile is
+//! requested: the policy stays `Degraded` and says why.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use kube::api::{ListParams, PostParams};
+use kube::runtime::controller::Action;
+use kube::runtime::{Controller, watcher};
+use kube::{Resource, ResourceExt};
+use patchwarden_api::asset::{Asset, PatchState};
+use patchwarden_api::asset_group::AssetGroup;
+use patchwarden_api::conditions::{self as c, reason};
+use patchwarden_api::maintenance_window::MaintenanceWindow;
+use patchwarden_api::patch_policy::{
+    ComplianceSummary, NextWindow, PatchPolicy, PatchPolicyStatus, PolicyMode, RunReference,
+    SeverityCounts,
+};
+use patchwarden_api::patch_run::{
+    PatchRun, PatchRunSpec, PlannedAsset, PlannedPackage, RunLimits, RunTrigger, Wave,
+};
+use patchwarden_api::time::to_k8s;
+use patchwarden_api::{CheckSpec, labels};
+use patchwarden_core::approval::{ApprovalPolicy, UpgradeCandidate};
+use patchwarden_core::rollout::{self, PlanAsset};
+use patchwarden_core::sla::EmergencyRule;
+use patchwarden_core::window::{self, WindowDefinition};
+use patchwarden_core::{CountOrPercent, Severity};
+use tokio::sync::watch;
+
+use super::error::ReconcileError;
+use super::{
+    Context, drive, mark_abnormal, mark_ready, mark_stalled, now, object_key, requeue_at, status,
+    stopped,
+};
+
+/// Controller name in logs and metrics.
+pub const NAME: &str = "PatchPolicy";
+
+/// Annotation on a PatchRun: the policy generation it was planned from.
+pub const POLICY_GENERATION_ANNOTATION: &str = "patchwarden.io/policy-generation";
+/// Annotation on a PatchRun: the policy's `requestedAt` value when it was planned.
+pub const POLICY_REQUEST_ANNOTATION: &str = "patchwarden.io/policy-requested-at";
+
+/// Re-evaluation interval without triggering changes.
+const RESYNC: Duration = Duration::from_secs(60);
+/// Re-evaluation interval while waiting for assessments or a run.
+const SOON: Duration = Duration::from_secs(5);
+
+/// Runs the controller until `stop` turns true. Policies are evaluated again whenever an
+/// Asset, AssetGroup or MaintenanceWindow changes, and whenever one of their runs changes.
+pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
+    let changes = futures::stream::select_all([
+        watcher::watcher(context.api::<Asset>(), watcher::Config::default())
+            .map(|_| ())
+            .boxed(),
+        watcher::watcher(context.api::<AssetGroup>(), watcher::Config::default())
+            .map(|_| ())
+            .boxed(),
+        watcher::watcher(
+            context.api::<MaintenanceWindow>(),
+            watcher::Config::default(),
+        )
+        .map(|_| ())
+        .boxed(),
+    ]);
+    let controller = Controller::new(context.api::<PatchPolicy>(), watcher::Config::default())
+        .owns(context.api::<PatchRun>(), watcher::Config::default())
+        .reconcile_all_on(changes)
+        .with_config(
+            kube::runtime::controller::Config::default().debounce(Duration::from_millis(500)),
+        )
+        .graceful_shutdown_on(stopped(stop));
+    drive(NAME, controller, context, reconcile).await;
+}
+
+/// One member asset's standing under the policy.
+#[derive(Debug, Clone)]
+pub struct MemberVerdict {
+    /// Asset name.
+    pub name: String,
+    /// Group the asset came from.
+    pub group: String,
+    /// The asset's risk score.
+    pub risk: f64,
+    /// Approved upgrades.
+    pub approved: Vec<UpgradeCandidate>,
+    /// The asset's patch state.
+    pub state: Option<PatchState>,
+}
+
+impl MemberVerdict {
+    fn compliant(&self) -> bool {
+        self.approved.is_empty()
+            && !matches!(
+                self.state,
+                Some(PatchState::Failed | PatchState::Unreachable | PatchState::Quarantined)
+            )
+    }
+
+    fn failed(&self) -> bool {
+        matches!(
+            self.state,
+            Some(PatchState::Failed | PatchState::Unreachable | PatchState::Quarantined)
+        )
+    }
+}
+
+/// Compliance counts of the verdicts.
+pub fn compliance(verdicts: &[MemberVerdict]) -> ComplianceSummary {
+    let assets = u32::try_from(verdicts.len()).unwrap_or(u32::MAX);
+    let compliant = u32::try_from(verdicts.iter().filter(|v| v.compliant()).count()).unwrap_or(0);
+    let failed = u32::try_from(verdicts.iter().filter(|v| v.failed()).count()).unwrap_or(0);
+    let pending = assets.saturating_sub(compliant).saturating_sub(failed);
+    let percent = if assets == 0 {
+        100.0
+    } else {
+        (f64::from(compliant) * 1000.0 / f64::from(assets)).round() / 10.0
+    };
+    ComplianceSummary {
+        assets,
+        compliant,
+        pending,
+        failed,
+        percent,
+    }
+}
+
+/// The frozen plan of a run over the verdicts with approved upgrades.
+pub fn run_spec(
+    policy: &PatchPolicy,
+    verdicts: &[&MemberVerdict],
+    only_known_exploited: bool,
+    window: Option<(&str, &window::Opening)>,
+    trigger: RunTrigger,
+) -> Result<PatchRunSpec, String> {
+    let settings = policy.spec.rollout_settings().map_err(|e| e.to_string())?;
+    let mut assets = Vec::new();
+    let mut plan_assets = Vec::new();
+    for verdict in verdicts {
+        let packages: Vec<PlannedPackage> = verdict
+            .approved
+            .iter()
+            .filter(|c| !only_known_exploited || c.known_exploited)
+            .map(|c| PlannedPackage {
+                name: c.package.clone(),
+                from: c.installed_version.clone(),
+                to: c.candidate_version.clone(),
+                fixes: c.cve_ids.clone(),
+            })
+            .collect();
+        if packages.is_empty() {
+            continue;
+        }
+        assets.push(PlannedAsset {
+            name: verdict.name.clone(),
+            packages,
+            reboot_expected: false,
+        });
+        plan_assets.push(PlanAsset {
+            name: verdict.name.clone(),
+            group: None,
+            risk: verdict.risk,
+            estimated_duration: None,
+        });
+    }
+    let core_settings = rollout::RolloutSettings {
+        canary: match settings.canary {
+            CountOrPercent::Count(0) | CountOrPercent::Percent(0) => None,
+            other => Some(other),
+        },
+        max_unavailable: settings.max_unavailable,
+        max_failures: settings.max_failures,
+        pause_between_waves: settings.pause_between_waves,
+        rollback_on_failure: settings.rollback_on_failure,
+        ..rollout::RolloutSettings::default()
+    };
+    let plan = rollout::plan_rollout(&object_key(policy), &plan_assets, &core_settings);
+    let rollout = &policy.spec.rollout;
+    Ok(PatchRunSpec {
+        policy: Some(policy.name_any()),
+        trigger,
+        window: window.map(|(name, _)| name.to_string()),
+        start_deadline: window.map(|(_, opening)| to_k8s(opening.cutoff_at)),
+        assets,
+        waves: plan
+            .waves
+            .iter()
+            .map(|w| Wave {
+                assets: w.assets.clone(),
+                canary: w.canary,
+            })
+            .collect(),
+        limits: RunLimits {
+            max_unavailable: plan.max_unavailable.get("").copied().unwrap_or(1),
+            max_failures: plan.max_failures,
+            pause_between_waves: rollout.pause_between_waves.clone(),
+            rollback_on_failure: rollout.rollback_on_failure,
+            reboot: policy.spec.reboot,
+            health_checks: rollout.health_checks.clone(),
+            hooks: policy.spec.hooks.clone(),
+        },
+        suspend: false,
+    })
+}
+
+fn stalled(
+    desired: &mut PatchPolicyStatus,
+    why: &str,
+    message: &str,
+    generation: Option<i64>,
+    now: DateTime<Utc>,
+) {
+    mark_stalled(&mut desired.conditions, why, message, generation, now);
+    for type_ in [c::PROGRESSING, c::RECONCILING] {
+        mark_abnormal(&mut desired.conditions, type_, None, generation, now);
+    }
+}
+
+async fn reconcile(
+    object: Arc<PatchPolicy>,
+    context: Arc<Context>,
+) -> Result<Action, ReconcileError> {
+    let policy = object.as_ref();
+    let policies = context.api_for::<PatchPolicy, _>(policy);
+    let now = now();
+    let generation = policy.metadata.generation;
+    let namespace = policy
+        .namespace()
+        .unwrap_or_else(|| String::from("default"));
+    let name = policy.name_any();
+    let stored = policy.status.clone().unwrap_or_default();
+    let requested_at = super::reconcile_requested_at(policy);
+    let mut desired = PatchPolicyStatus {
+        conditions: stored.conditions.clone(),
+        observed_generation: generation,
+        last_handled_reconcile_at: requested_at
+            .clone()
+            .or(stored.last_handled_reconcile_at.clone()),
+        ..PatchPolicyStatus::default()
+    };
+
+    // Validate the spec.
+    let errors = policy.spec_errors();
+    if !errors.is_empty() {
+        let message = errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        stalled(
+            &mut desired,
+            reason::INVALID_SPEC,
+            &message,
+            generation,
+            now,
+        );
+        status::write_status(&policies, policy, &desired).await?;
+        return Ok(Action::await_change());
+    }
+    let approval: ApprovalPolicy = match policy.spec.compile_approval() {
+        Ok(a) => a,
+        Err(e) => {
+            stalled(
+                &mut desired,
+                reason::INVALID_SPEC,
+                &e.to_string(),
+                generation,
+                now,
+            );
+            status::write_status(&policies, policy, &desired).await?;
+            return Ok(Action::await_change());
+        }
+    };
+
+    // Observe and validate references.
+    let groups_api = context.api_for::<AssetGroup, _>(policy);
+    let windows_api = context.api_for::<MaintenanceWindow, _>(policy);
+    let mut groups = Vec::new();
+    for (index, group) in policy.spec.asset_groups.iter().enumerate() {
+        match groups_api.get_opt(group).await? {
+            Some(found) => groups.push(found),
+            None => {
+                let message = format!(
+                    "spec.assetGroups[{index}]: AssetGroup {group:?} does not exist in namespace {namespace}"
+                );
+                stalled(
+                    &mut desired,
+                    reason::REFERENCE_NOT_FOUND,
+                    &message,
+                    generation,
+                    now,
+                );
+                status::write_status(&policies, policy, &desired).await?;
+                return Ok(Action::requeue(RESYNC));
+            }
+        }
+    }
+    let mut windows: Vec<(String, WindowDefinition)> = Vec::new();
+    for (index, window_name) in policy.spec.maintenance_windows.iter().enumerate() {
+        let found = windows_api.get_opt(window_name).await?;
+        let Some(found) = found else {
+            let message = format!(
+                "spec.maintenanceWindows[{index}]: MaintenanceWindow {window_name:?} does not exist in namespace {namespace}"
+            );
+            stalled(
+                &mut desired,
+                reason::REFERENCE_NOT_FOUND,
+                &message,
+                generation,
+                now,
+            );
+            status::write_status(&policies, policy, &desired).await?;
+            return Ok(Action::requeue(RESYNC));
+        };
+        match super::maintenance_window::window_definition(&found.spec) {
+            Ok(definition) => windows.push((window_name.clone(), definition)),
+            Err(e) => {
+                let message = format!(
+                    "spec.maintenanceWindows[{index}]: MaintenanceWindow {window_name:?} is invalid: {e}"
+                );
+                stalled(
+                    &mut desired,
+                    reason::DEPENDENCY_NOT_READY,
+                    &message,
+                    generation,
+                    now,
+                );
+                status::write_status(&policies, policy, &desired).await?;
+                return Ok(Action::requeue(RESYNC));
+            }
+        }
+    }
+
+    // Observe members and their assessments.
+    let assets_api = context.api_for::<Asset, _>(policy);
+    let all_assets: BTreeMap<String, Asset> = assets_api
+        .list(&ListParams::default())
+        .await?
+        .items
+        .into_iter()
+        .map(|a| (a.name_any(), a))
+        .collect();
+    let mut verdicts: Vec<MemberVerdict> = Vec::new();
+    let mut unassessed = Vec::new();
+    let mut open = SeverityCounts::default();
+    for group in &groups {
+        let group_ready = group.status.as_ref().is_some_and(|s| {
+            s.observed_generation == group.metadata.generation
+                && c::is_true(&s.conditions, c::READY)
+        });
+        if !group_ready {
+            unassessed.push(format!("AssetGroup {}", group.name_any()));
+            continue;
+        }
+        let members = group
+            .status
+            .as_ref()
+            .map(|s| s.members.clone())
+            .unwrap_or_default();
+        for member in members {
+            if verdicts.iter().any(|v| v.name == member) {
+                continue;
+            }
+            let Some(asset) = all_assets.get(&member) else {
+                unassessed.push(member);
+                continue;
+            };
+            // An asset released by a run is re-read before it counts again.
+            let requested = super::reconcile_requested_at(asset);
+            let handled = asset
+                .status
+                .as_ref()
+                .and_then(|s| s.last_handled_reconcile_at.clone());
+            if requested.is_some() && requested != handled {
+                unassessed.push(member);
+                continue;
+            }
+            let key = object_key(asset);
+            let Some(assessment) = context.assessment.get(&key) else {
+                unassessed.push(member);
+                continue;
+            };
+            let s = &assessment.summary;
+            open.critical += s.critical;
+            open.high += s.high;
+            open.medium += s.medium;
+            open.low += s.low;
+            open.other += s.negligible + s.unknown;
+            open.known_exploited += s.known_exploited;
+            let outcome = approval.approve(&assessment.candidates, now);
+            verdicts.push(MemberVerdict {
+                name: member,
+                group: group.name_any(),
+                risk: s.risk_score.unwrap_or(0.0),
+                approved: outcome.approved,
+                state: asset.status.as_ref().and_then(|st| st.patch_state),
+            });
+        }
+    }
+    let summary = compliance(&verdicts);
+    desired.compliance = Some(summary.clone());
+    desired.open_findings = Some(open);
+
+    // Windows.
+    let definitions: Vec<WindowDefinition> = windows.iter().map(|(_, d)| d.clone()).collect();
+    let open_window = windows.iter().find_map(|(n, d)| {
+        window::current_opening(d, now)
+            .filter(|o| o.may_start_at(now))
+            .map(|o| (n.clone(), o))
+    });
+    let next = windows
+        .iter()
+        .filter_map(|(n, d)| {
+            window::current_opening(d, now)
+                .filter(|o| o.may_start_at(now))
+                .or_else(|| window::next_openings(d, now, 1).into_iter().next())
+                .map(|o| (n.clone(), o))
+        })
+        .min_by_key(|(_, o)| o.opens_at);
+    desired.next_window = next.as_ref().map(|(n, o)| NextWindow {
+        name: n.clone(),
+        opens_at: to_k8s(o.opens_at),
+        closes_at: to_k8s(o.closes_at),
+    });
+
+    // Runs.
+    let runs_api = context.api_for::<PatchRun, _>(policy);
+    let mut runs: Vec<PatchRun> = runs_api
+        .list(&ListParams::default().labels(&format!("{}={name}", labels::POLICY)))
+        .await?
+        .items;
+    runs.sort_by_key(|r| r.metadata.creation_timestamp.clone().map(|t| t.0));
+    let active = runs.iter().find(|r| {
+        !r.status
+            .as_ref()
+            .is_some_and(|s| s.phase.is_finished() && s.finished_at.is_some())
+    });
+    let last_finished = runs.iter().rev().find(|r| {
+        r.status
+            .as_ref()
+            .is_some_and(|s| s.phase.is_finished() && s.finished_at.is_some())
+    });
+    desired.active_run = active.map(ResourceExt::name_any);
+    desired.last_run = last_finished.map(|r| RunReference {
+        name: r.name_any(),
+        phase: r.status.as_ref().map(|s| s.phase).unwrap_or_default(),
+        finished_at: r.status.as_ref().and_then(|s| s.finished_at.clone()),
+    });
+    let last_failed = last_finished.filter(|r| {
+        r.status
+            .as_ref()
+            .is_some_and(|s| s.phase != patchwarden_api::RunPhase::Succeeded)
+    });
+    // A failed run blocks new runs of the same policy generation and reconcile request.
+    let retry_blocked = last_failed.is_some_and(|r| {
+        let annotations = r.annotations();
+        annotations.get(POLICY_GENERATION_ANNOTATION) == generation.map(|g| g.to_string()).as_ref()
+            && annotations.get(POLICY_REQUEST_ANNOTATION) == requested_at.as_ref()
+    });
+
+    // Decide.
+    let with_patches: Vec<&MemberVerdict> =
+        verdicts.iter().filter(|v| !v.approved.is_empty()).collect();
+    let emergency_allowed = policy
+        .spec
+        .emergency_rules()
+        .contains(&EmergencyRule::KnownExploited)
+        && !policy
+            .spec
+            .emergency_rules()
+            .contains(&EmergencyRule::Never);
+    let kev_members: Vec<&MemberVerdict> = with_patches
+        .iter()
+        .copied()
+        .filter(|v| v.approved.iter().any(|c| c.known_exploited))
+        .collect();
+    let enforce = policy.spec.mode == PolicyMode::Enforce && !policy.spec.suspend;
+    let mut created: Option<String> = None;
+    let mut waiting_message: Option<String> = None;
+    let mut requeue: Option<DateTime<Utc>> = None;
+    if enforce
+        && active.is_none()
+        && !retry_blocked
+        && unassessed.is_empty()
+        && !with_patches.is_empty()
+    {
+        let plan = if let Some((window_name, opening)) = &open_window {
+            Some(run_spec(
+                policy,
+                &with_patches,
+                false,
+                Some((window_name.as_str(), opening)),
+                RunTrigger::Scheduled,
+            ))
+        } else if emergency_allowed && !kev_members.is_empty() {
+            Some(run_spec(
+                policy,
+                &kev_members,
+                true,
+                None,
+                RunTrigger::KnownExploited,
+            ))
+        } else {
+            None
+        };
+        match plan {
+            Some(Ok(spec)) => {
+                let run_name = format!("{name}-{}", now.format("%Y%m%d-%H%M%S"));
+                let mut annotations = BTreeMap::from([(
+                    POLICY_GENERATION_ANNOTATION.to_string(),
+                    generation.unwrap_or(0).to_string(),
+                )]);
+                if let Some(token) = &requested_at {
+                    annotations.insert(POLICY_REQUEST_ANNOTATION.to_string(), token.clone());
+                }
+                let run = PatchRun {
+                    metadata: ObjectMeta {
+                        name: Some(run_name.clone()),
+                        namespace: Some(namespace.clone()),
+                        labels: Some(BTreeMap::from([
+                            (labels::POLICY.to_string(), name.clone()),
+                            (
+                                labels::MANAGED_BY.to_string(),
+                                labels::MANAGED_BY_VALUE.to_string(),
+                            ),
+                        ])),
+                        annotations: Some(annotations),
+                        owner_references: policy.controller_owner_ref(&()).map(|o| vec![o]),
+                        ..ObjectMeta::default()
+                    },
+                    spec,
+                    status: None,
+                };
+                match runs_api.create(&PostParams::default(), &run).await {
+                    Ok(_) => {}
+                    Err(kube::Error::Api(e)) if e.code == 409 => {}
+                    Err(e) => return Err(e.into()),
+                }
+                let trigger = run.spec.trigger;
+                let assets = run.spec.assets.len();
+                context
+                    .events
+                    .normal(
+                        policy,
+                        "RunCreated",
+                        format!("created PatchRun {run_name} ({trigger:?}) for {assets} assets"),
+                    )
+                    .await;
+                desired.active_run = Some(run_name.clone());
+                created = Some(run_name);
+            }
+            Some(Err(message)) => {
+                stalled(
+                    &mut desired,
+                    reason::INVALID_SPEC,
+                    &message,
+                    generation,
+                    now,
+                );
+                status::write_status(&policies, policy, &desired).await?;
+                return Ok(Action::await_change());
+            }
+            None => {
+                let at = window::next_start_opportunity(&definitions, now);
+                requeue = at;
+                waiting_message = Some(match (&next, at) {
+                    (Some((n, _)), Some(t)) => format!(
+                        "{} assets have approved patches; waiting for window {n} at {}",
+                        with_patches.len(),
+                        t.format("%Y-%m-%d %H:%M UTC")
+                    ),
+                    _ => format!(
+                        "{} assets have approved patches, but no maintenance window opens",
+                        with_patches.len()
+                    ),
+                });
+            }
+        }
+    }
+
+    // Conditions.
+    let progressing = desired.active_run.clone();
+    let progress_message = match (&created, active) {
+        (Some(run), _) => Some(format!("PatchRun {run} started")),
+        (None, Some(run)) => Some(format!(
+            "PatchRun {}: {}",
+            run.name_any(),
+            run.status
+                .as_ref()
+                .and_then(|s| s.message.clone())
+                .unwrap_or_else(|| String::from("pending"))
+        )),
+        _ => None,
+    };
+    mark_abnormal(
+        &mut desired.conditions,
+        c::PROGRESSING,
+        progress_message
+            .as_deref()
+            .map(|m| (reason::PROGRESSING, m)),
+        generation,
+        now,
+    );
+    mark_abnormal(
+        &mut desired.conditions,
+        c::RECONCILING,
+        progress_message
+            .as_deref()
+            .map(|m| (reason::PROGRESSING, m)),
+        generation,
+        now,
+    );
+    let degraded_message = last_failed.filter(|_| progressing.is_none()).map(|r| {
+        let run_status = r.status.clone().unwrap_or_default();
+        format!(
+            "PatchRun {} {:?}: {}",
+            r.name_any(),
+            run_status.phase,
+            run_status.message.unwrap_or_default()
+        )
+    });
+    let degraded_reason = last_failed
+        .and_then(|r| r.status.as_ref())
+        .map(|s| {
+            if s.phase == patchwarden_api::RunPhase::Halted {
+                reason::RUN_HALTED
+            } else {
+                reason::FAILED
+            }
+        })
+        .unwrap_or(reason::FAILED);
+    mark_abnormal(
+        &mut desired.conditions,
+        c::DEGRADED,
+        degraded_message.as_deref().map(|m| (degraded_reason, m)),
+        generation,
+        now,
+    );
+    let compliant = summary.compliant == summary.assets && unassessed.is_empty();
+    let compliant_message = format!(
+        "{} of {} assets compliant ({:.1}%)",
+        summary.compliant, summary.assets, summary.percent
+    );
+    let at = to_k8s(now);
+    c::set_condition(
+        &mut desired.conditions,
+        c::new_condition(
+            c::COMPLIANT,
+            if compliant { c::TRUE } else { c::FALSE },
+            if compliant {
+                reason::ALL_COMPLIANT
+            } else {
+                reason::PATCHES_PENDING
+            },
+            compliant_message.clone(),
+            generation,
+            at.clone(),
+        ),
+        at,
+    );
+    let (ready, ready_reason, ready_message) = if let Some(message) = &degraded_message {
+        (c::FALSE, degraded_reason, message.clone())
+    } else if let Some(message) = &progress_message {
+        (c::FALSE, reason::PROGRESSING, message.clone())
+    } else if !unassessed.is_empty() {
+        (
+            c::FALSE,
+            reason::DEPENDENCY_NOT_READY,
+            format!(
+                "waiting for the assessment of {} assets ({})",
+                unassessed.len(),
+                unassessed.join(", ")
+            ),
+        )
+    } else if policy.spec.suspend {
+        (
+            c::TRUE,
+            reason::SUSPENDED,
+            format!("suspended; {compliant_message}"),
+        )
+    } else if policy.spec.mode == PolicyMode::Plan {
+        (
+            c::TRUE,
+            reason::PLAN_ONLY,
+            format!("plan mode: {compliant_message}"),
+        )
+    } else if let Some(message) = &waiting_message {
+        (
+            c::TRUE,
+            reason::WAITING_FOR_WINDOW,
+            format!("{message}; {compliant_message}"),
+        )
+    } else {
+        (c::TRUE, reason::SUCCEEDED, compliant_message.clone())
+    };
+    mark_ready(
+        &mut desired.conditions,
+        ready,
+        ready_reason,
+        &ready_message,
+        generation,
+        now,
+    );
+
+    let was_degraded = c::is_true(&stored.conditions, c::DEGRADED);
+    status::write_status(&policies, policy, &desired).await?;
+    if degraded_message.is_some() && !was_degraded {
+        context
+            .events
+            .warning(
+                policy,
+                "Degraded",
+                degraded_message.clone().unwrap_or_default(),
+            )
+            .await;
+    }
+    let _ = Severity::Critical;
+    Ok(if progressing.is_some() || !unassessed.is_empty() {
+        Action::requeue(SOON)
+    } else if let Some(at) = requeue {
+        requeue_at(at, now)
+    } else {
+        Action::requeue(RESYNC)
+    })
+}
