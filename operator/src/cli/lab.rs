@@ -20,8 +20,20 @@ pub enum LabCommand {
     Create(CreateArgs),
     /// Show each host's packages: at the fixed version, not fully installed, reachable.
     Status(StatusArgs),
+    /// Put hosts back to the baseline versions (all hosts unless some are named).
+    Reset(ResetArgs),
     /// Write the reduced delta (chosen sources, CVE lines only) from the full host delta.
     ReduceDelta(ReduceArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ResetArgs {
+    /// Lab directory.
+    #[arg(long)]
+    pub dir: PathBuf,
+    /// Hosts to reset, comma-separated (default: every host).
+    #[arg(long, value_delimiter = ',')]
+    pub hosts: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -84,6 +96,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         LabCommand::Create(a) => create(a),
         LabCommand::Status(a) => status(a),
+        LabCommand::Reset(a) => reset(a),
         LabCommand::ReduceDelta(a) => reduce(a),
     }
 }
@@ -178,6 +191,20 @@ fn status(args: StatusArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn reset(args: ResetArgs) -> anyhow::Result<ExitCode> {
+    let lab = Lab::open(&args.dir)?;
+    let hosts = if args.hosts.is_empty() {
+        lab.host_names().to_vec()
+    } else {
+        args.hosts
+    };
+    for host in &hosts {
+        lab.reset_host(host)?;
+        println!("{host}: reset to the baseline versions");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn reduce(args: ReduceArgs) -> anyhow::Result<ExitCode> {
     let full = LabDelta::load_with_status(&args.delta, Some(&args.dpkg_status))?;
     let reduced = full
@@ -193,4 +220,50 @@ fn reduce(args: ReduceArgs) -> anyhow::Result<ExitCode> {
         text.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests fail loudly on unexpected errors
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_with_faults_then_reset() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("lab");
+        let create = |fail_postinst: &str| {
+            run(Args {
+                command: LabCommand::Create(CreateArgs {
+                    dir: dir.clone(),
+                    hosts: 2,
+                    delta: None,
+                    dpkg_status: None,
+                    sources: vec!["jq".into(), "openssl".into()],
+                    fail_postinst: fail_postinst.into(),
+                    fail_health: "libjq1@lab-01".into(),
+                    reboot_required: String::new(),
+                    unreachable: vec!["lab-02".into()],
+                }),
+            })
+        };
+        assert_eq!(create("openssl@lab-02").unwrap(), ExitCode::SUCCESS);
+        let lab = Lab::open(&dir).unwrap();
+        assert_eq!(lab.host_names(), ["lab-01", "lab-02"]);
+        assert_eq!(lab.packages().len(), 5);
+        assert_eq!(lab.faults().len(), 2);
+        assert!(lab.unreachable_marker("lab-02").exists());
+        let err = create("openssl@lab-07").unwrap_err();
+        assert!(format!("{err:#}").contains("lab-07"), "{err:#}");
+        run(Args {
+            command: LabCommand::Reset(ResetArgs {
+                dir: dir.clone(),
+                hosts: vec![],
+            }),
+        })
+        .unwrap();
+        run(Args {
+            command: LabCommand::Status(StatusArgs { dir }),
+        })
+        .unwrap();
+    }
 }
