@@ -17,6 +17,8 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::core::{ApiResource, GroupVersionKind};
 use patchwarden_api::labels;
 use patchwarden_apiserver::{ApiServer, Config, RunningServer};
+use patchwarden_gitops::revision::RevisionProblem;
+use patchwarden_gitops::snapshot::{Snapshot, read_live};
 use patchwarden_gitops::source::GitReference;
 use patchwarden_gitops::sync::{GitSourceSpec, GitSync, SyncOutcome, SyncSettings};
 use serde_json::json;
@@ -179,6 +181,30 @@ fn applied(outcome: SyncOutcome) -> (String, Vec<String>, Vec<String>) {
     }
 }
 
+/// (rejected commit, problems, last applied revision) of a rejected pass.
+fn rejected(outcome: SyncOutcome) -> (String, Vec<RevisionProblem>, String) {
+    match outcome {
+        SyncOutcome::Rejected {
+            revision,
+            problems,
+            last_applied_revision,
+        } => (revision.commit, problems, last_applied_revision),
+        other => panic!("expected a rejected revision, got {other:?}"),
+    }
+}
+
+impl ControlPlane {
+    /// `spec.duration` of the `weekly` window as the API has it.
+    async fn window_duration(&self) -> serde_json::Value {
+        self.api("MaintenanceWindow", "maintenancewindows")
+            .get("weekly")
+            .await
+            .expect("window")
+            .data["spec"]["duration"]
+            .clone()
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_applies_revisions_prunes_and_keeps_the_last_good_revision() {
     let plane = ControlPlane::start().await;
@@ -303,12 +329,7 @@ async fn sync_applies_revisions_prunes_and_keeps_the_last_good_revision() {
     );
     let error = sync.sync_once().await.expect_err("unserved kind");
     assert!(error.to_string().contains("Widget"), "{error}");
-    let window = plane
-        .api("MaintenanceWindow", "maintenancewindows")
-        .get("weekly")
-        .await
-        .expect("window");
-    assert_eq!(window.data["spec"]["duration"], "4h", "nothing was applied");
+    assert_eq!(plane.window_duration().await, "4h", "nothing was applied");
     let status = plane.status().await;
     assert_eq!(status["lastAppliedRevision"], format!("main@sha1:{second}"));
     assert_eq!(
@@ -333,26 +354,14 @@ async fn sync_applies_revisions_prunes_and_keeps_the_last_good_revision() {
             ),
         ],
     );
-    match sync.sync_once().await.expect("sync 3") {
-        SyncOutcome::Rejected {
-            revision,
-            problems,
-            last_applied_revision,
-        } => {
-            assert_eq!(revision.commit, broken);
-            assert_eq!(last_applied_revision, format!("main@sha1:{second}"));
-            assert_eq!(problems.len(), 1, "{problems:?}");
-            assert_eq!(problems[0].file, "fleet/policy.yaml");
-        }
-        other => panic!("expected a rejected revision, got {other:?}"),
-    }
-    let window = plane
-        .api("MaintenanceWindow", "maintenancewindows")
-        .get("weekly")
-        .await
-        .expect("window");
+    let (commit, problems, last_applied) = rejected(sync.sync_once().await.expect("sync 3"));
+    assert_eq!(commit, broken);
+    assert_eq!(last_applied, format!("main@sha1:{second}"));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].file, "fleet/policy.yaml");
     assert_eq!(
-        window.data["spec"]["duration"], "4h",
+        plane.window_duration().await,
+        "4h",
         "the valid part was not applied"
     );
     let status = plane.status().await;
@@ -386,30 +395,18 @@ async fn sync_applies_revisions_prunes_and_keeps_the_last_good_revision() {
             ),
         ],
     );
-    match sync.sync_once().await.expect("sync 4") {
-        SyncOutcome::Rejected {
-            revision,
-            problems,
-            last_applied_revision,
-        } => {
-            assert_eq!(revision.commit, dangling);
-            assert_eq!(last_applied_revision, format!("main@sha1:{second}"));
-            assert!(
-                problems
-                    .iter()
-                    .any(|p| p.file == "fleet/policy.yaml" && p.message.contains("nightly")),
-                "{problems:?}"
-            );
-        }
-        other => panic!("expected a rejected revision, got {other:?}"),
-    }
-    let window = plane
-        .api("MaintenanceWindow", "maintenancewindows")
-        .get("weekly")
-        .await
-        .expect("window");
+    let (commit, problems, last_applied) = rejected(sync.sync_once().await.expect("sync 4"));
+    assert_eq!(commit, dangling);
+    assert_eq!(last_applied, format!("main@sha1:{second}"));
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.file == "fleet/policy.yaml" && p.message.contains("nightly")),
+        "{problems:?}"
+    );
     assert_eq!(
-        window.data["spec"]["duration"], "4h",
+        plane.window_duration().await,
+        "4h",
         "the valid part was not applied"
     );
     let policy = plane
@@ -460,6 +457,16 @@ async fn sync_applies_revisions_prunes_and_keeps_the_last_good_revision() {
     let inventory: Vec<serde_json::Value> =
         serde_json::from_str(&status["inventory"]).expect("inventory");
     assert_eq!(inventory.len(), 4);
+
+    // The live state `plan` reads: the applied policy, through a snapshot file round trip.
+    let live = read_live(&plane.client, chrono::Utc::now())
+        .await
+        .expect("read live state");
+    let text = serde_json::to_string(&live).expect("json");
+    let reread = Snapshot::from_json("snapshot.json", &text).expect("snapshot");
+    assert_eq!(reread.policies.len(), 1);
+    assert_eq!(reread.policies[0].spec.asset_groups, ["web"]);
+    assert!(reread.assets.is_empty());
 
     // 6. The same revision again changes nothing and prunes nothing.
     match sync.sync_once().await.expect("sync 6") {
