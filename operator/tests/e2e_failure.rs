@@ -1,0 +1,113 @@
+//! End to end, a failing update: the new `openssl` postinst fails on every lab host, so the
+//! canary fails first. The run halts, the canary is rolled back to its recorded versions,
+//! no other host is touched, and the policy is `Degraded` naming host, package and error.
+
+mod e2e_support;
+
+use std::time::Duration;
+
+use e2e_support::{Cluster, Operator, condition, dpkg_versions, window_open_now};
+
+const RESOURCES: &str = r#"
+apiVersion: patchwarden.io/v1alpha1
+kind: AssetGroup
+metadata:
+  name: db
+  namespace: default
+spec:
+  lab:
+    hosts: 4
+    faults:
+      - kind: PostinstFails
+        package: openssl
+        hosts: [db-0, db-1, db-2, db-3]
+---
+apiVersion: patchwarden.io/v1alpha1
+kind: PatchPolicy
+metadata:
+  name: standard
+  namespace: default
+spec:
+  assetGroups: [db]
+  maintenanceWindows: [always]
+  approval:
+    minSeverity: Unknown
+    include: ["openssl", "libssl*"]
+  rollout:
+    canary: 1
+    maxUnavailable: 2
+"#;
+
+#[test]
+fn a_failing_postinst_on_the_canary_halts_rolls_back_and_degrades_the_policy() {
+    let cluster = Cluster::start();
+    let _operator = Operator::start(&cluster, "failure", &[]);
+    cluster.apply("resources", RESOURCES);
+    cluster.apply("window", &window_open_now("always"));
+    let feed = cluster.path("labs/default/db/feeds/osv-debian12.jsonl");
+    cluster.apply(
+        "feed",
+        &format!(
+            "apiVersion: patchwarden.io/v1alpha1\nkind: VulnerabilityFeed\nmetadata:\n  name: lab-osv\n  namespace: default\nspec:\n  format: Osv\n  source:\n    url: {}\n",
+            feed.display()
+        ),
+    );
+
+    let run = cluster.wait_for("the run to halt", Duration::from_secs(300), || {
+        let runs = cluster.get_json(&["patchruns"])?;
+        let run = runs["items"].as_array()?.first()?.clone();
+        (run["status"]["phase"] == "Halted" && run["status"]["finishedAt"].is_string())
+            .then_some(run)
+    });
+    let canary = run["spec"]["waves"][0]["assets"][0]
+        .as_str()
+        .expect("canary")
+        .to_string();
+    let results = run["status"]["assets"].as_array().expect("results");
+    for result in results {
+        let name = result["name"].as_str().expect("name");
+        if name == canary {
+            assert_eq!(result["state"], "RolledBack", "{result}");
+        } else {
+            assert_eq!(result["state"], "Skipped", "{result}");
+        }
+    }
+    // The canary is back at its recorded versions, fully installed; others never changed.
+    for planned in run["spec"]["assets"].as_array().expect("planned") {
+        let name = planned["name"].as_str().expect("name");
+        let asset = cluster.get_json(&["asset", name]).expect("asset");
+        let host = asset["spec"]["address"].as_str().expect("address");
+        let dpkg = dpkg_versions(&cluster.path(&format!("labs/default/db/hosts/{host}")));
+        for package in planned["packages"].as_array().expect("packages") {
+            let (version, state) = dpkg
+                .get(package["name"].as_str().expect("package"))
+                .expect("installed");
+            assert_eq!(
+                version,
+                package["from"].as_str().expect("from"),
+                "{name} {package}"
+            );
+            assert_eq!(state, "ii", "{name} {package}");
+        }
+    }
+    let policy = cluster.wait_for("the policy to be Degraded", Duration::from_secs(60), || {
+        let policy = cluster.get_json(&["patchpolicy", "standard"])?;
+        (condition(&policy, "Degraded")?.0 == "True").then_some(policy)
+    });
+    let (_, reason, message) = condition(&policy, "Degraded").expect("Degraded");
+    assert_eq!(reason, "RunHalted");
+    assert!(message.contains(&canary), "names the host: {message}");
+    assert!(message.contains("openssl"), "names the package: {message}");
+    assert!(
+        message.contains("postinst") || message.contains("exit status"),
+        "names the error: {message}"
+    );
+    let (ready, _, _) = condition(&policy, "Ready").expect("Ready");
+    assert_eq!(ready, "False");
+    // The halted plan is not retried on its own.
+    std::thread::sleep(Duration::from_secs(5));
+    let runs = cluster.get_json(&["patchruns"]).expect("runs");
+    assert_eq!(runs["items"].as_array().map(Vec::len), Some(1));
+    let events = cluster.kubectl(&["get", "events", "-o", "json"]);
+    assert!(events.contains("RunHalted"), "{events}");
+}
