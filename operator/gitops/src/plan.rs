@@ -7,7 +7,7 @@ use crate::impact::{PlanInput, PlanReport, compute_plan};
 use crate::resources::ResourceSet;
 use crate::revision::{RevisionError, check_files};
 use crate::snapshot::Snapshot;
-use crate::source::{GitRepository, SourceError};
+use crate::source::{GitRepository, Revision, SourceError, SourceFile};
 use crate::validation::ValidationContext;
 
 /// What to compare.
@@ -34,9 +34,9 @@ pub fn plan(
     let base = repo.resolve_spec(request.base)?;
     let head = repo.resolve_spec(request.head)?;
     // The base is what is merged already; read what parses of it, valid or not.
-    let base_files = repo.yaml_files(&base, request.path)?;
+    let base_files = files_or_none(repo, &base, request.path)?;
     let base_resources = ResourceSet::parse(&base_files).unwrap_or_default();
-    let head_files = repo.yaml_files(&head, request.path)?;
+    let head_files = files_or_none(repo, &head, request.path)?;
     let context = ValidationContext {
         now: request.now,
         default_namespace: request.default_namespace.to_string(),
@@ -59,4 +59,17 @@ pub fn plan(
         default_namespace: request.default_namespace,
         now: request.now,
     }))
+}
+
+/// The YAML files under `path`, or none when the revision has no such directory (a change
+/// that introduces or removes the whole directory).
+fn files_or_none(
+    repo: &GitRepository,
+    revision: &Revision,
+    path: Option<&str>,
+) -> Result<Vec<SourceFile>, SourceError> {
+    match repo.yaml_files(revision, path) {
+        Err(SourceError::MissingPath { .. }) => Ok(Vec::new()),
+        other => other,
+    }
 }

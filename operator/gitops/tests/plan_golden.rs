@@ -417,3 +417,27 @@ fn without_live_state_the_resource_changes_and_windows_still_show() {
     assert!(markdown.contains("no live state"));
     assert!(markdown.contains("`spec.schedule`: `0 2 * * SAT` → `0 2 1,15 * *`"));
 }
+
+#[test]
+fn a_change_that_introduces_the_resource_directory_plans_everything_as_added() {
+    let repo = TestRepo::new();
+    repo.commit("empty", &[("README.md", "fleet to come")]);
+    repo.commit("fleet", &base_files());
+    let git = GitRepository::open(&repo.path()).expect("open");
+    let report = plan(
+        &git,
+        &PlanRequest {
+            base: "HEAD~1",
+            head: "HEAD",
+            path: Some("fleet"),
+            default_namespace: "default",
+            now: now(),
+        },
+        Some(&live()),
+    )
+    .expect("plan");
+    assert!(report.valid, "{:?}", report.problems);
+    assert_eq!(report.changes.added.len(), 4);
+    assert_eq!(report.policies.len(), 1);
+    assert_eq!(report.policies[0].scope.entering, ["web-1", "web-2"]);
+}
