@@ -328,3 +328,17 @@ fn definitions_are_validated_with_the_field_named() {
     let date = NaiveDate::from_ymd_opt(2026, 1, 1).expect("date");
     let _ = Utc.from_utc_datetime(&date.and_hms_opt(0, 0, 0).expect("time"));
 }
+
+#[test]
+fn largest_gap_across_several_windows_counts_only_time_none_allows_work() {
+    let weekdays = window("0 2 * * MON-FRI", "UTC", "3h");
+    let sunday = window("0 6 * * SUN", "UTC", "2h");
+    let from = utc("2026-06-01T00:00:00Z"); // a Monday
+    let gap =
+        window::largest_gap_across(&[weekdays.clone(), sunday], from, Duration::from_days(14));
+    // Friday 05:00 to Sunday 06:00.
+    assert_eq!(gap.length(), Duration::from_hours(49));
+    let alone = window::largest_gap_between_openings(&weekdays, from, Duration::from_days(14));
+    // Friday 05:00 to Monday 02:00.
+    assert_eq!(alone.length(), Duration::from_hours(69));
+}

@@ -673,12 +673,27 @@ pub fn largest_gap_between_openings(
     from: DateTime<Utc>,
     horizon: Duration,
 ) -> Gap {
+    largest_gap_across(std::slice::from_ref(definition), from, horizon)
+}
+
+/// [`largest_gap_between_openings`] for a policy with several windows: the longest stretch
+/// during which none of `windows` lets work start.
+pub fn largest_gap_across(
+    windows: &[WindowDefinition],
+    from: DateTime<Utc>,
+    horizon: Duration,
+) -> Gap {
     let until = from
         .checked_add_signed(horizon.to_chrono())
         .unwrap_or(DateTime::<Utc>::MAX_UTC);
+    let mut usable: Vec<Opening> = windows
+        .iter()
+        .flat_map(|w| openings(w, from, until).filter(Opening::is_usable))
+        .collect();
+    usable.sort_by_key(|o| (o.opens_at, o.cutoff_at));
     let mut largest = Gap { from, until: from };
     let mut gap_start = from;
-    for opening in openings(definition, from, until).filter(Opening::is_usable) {
+    for opening in usable {
         if opening.opens_at > gap_start {
             let gap = Gap {
                 from: gap_start,
