@@ -217,7 +217,13 @@ pub fn compute_plan(input: &PlanInput<'_>) -> PlanReport {
             next_window: next_window_impact(side_before.as_ref(), side_after.as_ref(), input.now),
             sla: sla_impact(side_before.as_ref(), side_after.as_ref(), input.now),
             emergency: emergency_impact(side_before.as_ref(), side_after.as_ref()),
-            notes: notes(before, after, side_after.as_ref()),
+            notes: {
+                let mut notes = notes(before, after, side_after.as_ref());
+                if let Some(drift) = live_drift(input.live, &key, before) {
+                    notes.push(drift);
+                }
+                notes
+            },
         });
     }
     PlanReport {
@@ -855,6 +861,30 @@ fn notes(
         });
     }
     out
+}
+
+/// A note when the cluster does not run the base revision's policy, so the "before" side of
+/// the plan is not what is live.
+fn live_drift(
+    live: Option<&Snapshot>,
+    key: &NamedKey,
+    base: Option<&PatchPolicySpec>,
+) -> Option<String> {
+    let live = live?;
+    let running = live.policies.iter().find(|policy| {
+        policy.metadata.namespace.as_deref() == Some(key.0.as_str())
+            && policy.metadata.name.as_deref() == Some(key.1.as_str())
+    });
+    match (running, base) {
+        (Some(running), Some(base)) if running.spec != *base => Some(
+            "the cluster runs a different spec than the base revision (not synced yet, or changed by hand)".into(),
+        ),
+        (Some(_), None) => Some("the cluster already has this policy, outside the base revision".into()),
+        (None, Some(_)) if !live.policies.is_empty() => {
+            Some("the cluster does not have this policy yet (the base revision is not synced)".into())
+        }
+        _ => None,
+    }
 }
 
 /// "14 days", "6.5 days", "12 hours", "45 minutes".

@@ -441,3 +441,36 @@ fn a_change_that_introduces_the_resource_directory_plans_everything_as_added() {
     assert_eq!(report.policies.len(), 1);
     assert_eq!(report.policies[0].scope.entering, ["web-1", "web-2"]);
 }
+
+#[test]
+fn a_cluster_that_runs_another_spec_than_the_base_is_pointed_out() {
+    let fixture = fixture();
+    let policy: &'static str = Box::leak(
+        STANDARD
+            .replace("minSeverity: High", "minSeverity: Critical")
+            .into_boxed_str(),
+    );
+    fixture.change("drift", &with("fleet/standard.yaml", policy));
+    let mut state = live();
+    let mut running: patchwarden_api::PatchPolicy =
+        serde_yaml::from_str(&STANDARD.replace("minSeverity: High", "minSeverity: Low"))
+            .expect("policy");
+    running.metadata.namespace = Some("ops".into());
+    state.policies.push(running);
+    let (markdown, _) = fixture.plan("drift", Some(&state));
+    assert!(
+        markdown.contains("the cluster runs a different spec than the base revision"),
+        "{markdown}"
+    );
+    let (in_sync, _) = {
+        let mut state = live();
+        state
+            .policies
+            .push(serde_yaml::from_str(STANDARD).expect("policy"));
+        fixture.plan("drift", Some(&state))
+    };
+    assert!(
+        !in_sync.contains("the cluster runs a different spec"),
+        "{in_sync}"
+    );
+}
