@@ -5,6 +5,10 @@
 //! starts in its last `cutoff`. Dated blackouts with a reason close it whatever the schedule says,
 //! and `suspend` keeps it closed. Overlapping occurrences merge into one opening.
 //!
+//! Clock changes: an opening scheduled at a wall-clock time that a spring-forward skips opens at
+//! the first instant after the gap (as cron runs such jobs); a time that a fall-back repeats
+//! opens once, at its first occurrence. The duration is elapsed time either way.
+//!
 //! Every function takes the instant to evaluate at; nothing here reads a clock.
 
 mod schedule;
@@ -24,8 +28,9 @@ pub use schedule::{CronSchedule, ScheduleError, TimeZoneError, parse_time_zone, 
 /// window with a blackout over one occurrence is still found).
 pub const SEARCH_HORIZON: Duration = Duration::from_days(731);
 
-/// At most this many schedule occurrences merge into one opening; a schedule that overlaps itself
-/// forever (every hour, open for two) is reported as consecutive openings of this many.
+/// At most this many schedule occurrences merge into one opening. A schedule that overlaps itself
+/// forever (every hour, open for two) fails validation; evaluated anyway, it is reported as
+/// consecutive openings of this many, without a cutoff at the seams.
 const MAX_MERGED_OCCURRENCES: usize = 2_000;
 
 /// The largest `offset_days` in either direction.

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike as _, LocalResult, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
@@ -92,8 +92,6 @@ impl CronSchedule {
         self.cron.find_previous_occurrence(&local, false).ok()
     }
 }
-
-use chrono::Datelike as _;
 
 /// croner's messages start with its own prefixes ("Invalid pattern: ..."); keep only the reason.
 fn cron_reason(error: &croner::errors::CronError) -> String {
