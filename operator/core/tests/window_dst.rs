@@ -119,6 +119,10 @@ fn patch_tuesday_plus_two_with_cutoff() {
         status.next_change.map(|c| (c.at, c.to)),
         Some((utc("2026-05-15T00:00:00Z"), Phase::Closed))
     );
+    assert_eq!(
+        window::time_until_next_change(&w, utc("2026-05-14T22:30:00Z")),
+        Some(Duration::from_mins(90))
+    );
     let status = window::status_at(&w, utc("2026-05-14T19:00:00Z"));
     assert_eq!(status.phase, Phase::Open);
     assert_eq!(

@@ -591,6 +591,13 @@ pub fn next_change(definition: &WindowDefinition, t: DateTime<Utc>) -> Option<Ch
         })
 }
 
+/// How long after `t` the phase next changes, within [`SEARCH_HORIZON`].
+pub fn time_until_next_change(definition: &WindowDefinition, t: DateTime<Utc>) -> Option<Duration> {
+    next_change(definition, t).map(|change| {
+        Duration::from_secs(u64::try_from((change.at - t).num_seconds()).unwrap_or(0))
+    })
+}
+
 /// The phase at `t`.
 pub fn phase_at(definition: &WindowDefinition, t: DateTime<Utc>) -> Phase {
     match current_opening(definition, t) {
