@@ -6,23 +6,8 @@
 use std::time::Duration;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use patchwarden_executor::{AssetRef, Executor, LabExecutor, PackageTarget};
+use patchwarden_executor::{AssetRef, Executor, LabExecutor, LabVersion, source_targets};
 use patchwarden_lab::{Lab, LabDelta, LabSpec};
-
-fn targets(lab: &Lab, source: &str, candidate: bool) -> Vec<PackageTarget> {
-    lab.packages()
-        .iter()
-        .filter(|p| p.source == source)
-        .map(|p| {
-            let v = if candidate {
-                &p.candidate_version
-            } else {
-                &p.installed_version
-            };
-            PackageTarget::new(&p.package, v)
-        })
-        .collect()
-}
 
 fn lab_operations(c: &mut Criterion) {
     let delta = LabDelta::embedded().unwrap();
@@ -40,8 +25,8 @@ fn lab_operations(c: &mut Criterion) {
 
     let tmp = tempfile::tempdir().unwrap();
     let (lab, _) = Lab::create(&tmp.path().join("lab"), &delta, &LabSpec::new(1)).unwrap();
-    let fixed = targets(&lab, "openssl", true);
-    let recorded = targets(&lab, "openssl", false);
+    let fixed = source_targets(&lab, "openssl", LabVersion::Candidate);
+    let recorded = source_targets(&lab, "openssl", LabVersion::Installed);
     let exec = LabExecutor::new(lab);
     let asset = AssetRef::named("lab-01");
     let rt = tokio::runtime::Builder::new_current_thread()

@@ -11,7 +11,6 @@ use std::time::Instant;
 use patchwarden_lab::dpkg_state::{DPKG_QUERY_FORMAT, parse_dpkg_query};
 use patchwarden_lab::fleet::unreachable_marker;
 use patchwarden_lab::{InstalledPackage, Lab, LabHost};
-use sha2::{Digest, Sha256};
 
 use crate::apt::{AptRun, apt_get_args, judge, validate_targets};
 use crate::command::{CommandSpec, run, tail};
@@ -163,29 +162,16 @@ impl Executor for LabExecutor {
             let reboot_required = tokio::fs::try_exists(host.reboot_required())
                 .await
                 .unwrap_or(false);
-            let reboot_required_packages =
-                match tokio::fs::read_to_string(host.reboot_required_pkgs()).await {
-                    Ok(text) => {
-                        let mut pkgs: Vec<String> = text
-                            .lines()
-                            .map(str::trim)
-                            .filter(|l| !l.is_empty())
-                            .map(String::from)
-                            .collect();
-                        pkgs.sort();
-                        pkgs.dedup();
-                        pkgs
-                    }
-                    Err(_) => Vec::new(),
-                };
-            Ok(Inventory {
-                asset: asset.name.clone(),
+            let reboot_required_pkgs = tokio::fs::read_to_string(host.reboot_required_pkgs())
+                .await
+                .unwrap_or_default();
+            Ok(Inventory::from_parts(
+                &asset.name,
                 os_release,
-                dpkg_status_sha256: hex::encode(Sha256::digest(out.stdout.as_bytes())),
-                dpkg_status: out.stdout,
+                out.stdout,
                 reboot_required,
-                reboot_required_packages,
-            })
+                &reboot_required_pkgs,
+            ))
         })
     }
 
@@ -235,13 +221,11 @@ impl Executor for LabExecutor {
                     output: tail(&format!("{}\n{}", out.stdout, out.stderr), 12),
                     duration: out.duration,
                 }),
-                Err(ExecError::Timeout { after, .. }) => Ok(HealthReport {
-                    asset: asset.name.clone(),
-                    healthy: false,
-                    exit_code: None,
-                    output: format!("health check did not finish within {after:?}"),
-                    duration: started.elapsed(),
-                }),
+                Err(ExecError::Timeout { after, .. }) => Ok(HealthReport::timed_out(
+                    &asset.name,
+                    after,
+                    started.elapsed(),
+                )),
                 Err(e) => Err(e),
             }
         })
@@ -275,4 +259,28 @@ async fn read_text(asset: &str, path: &Path) -> Result<String, ExecError> {
             path: path.to_path_buf(),
             source: e,
         })
+}
+
+/// Which of a lab package's two versions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabVersion {
+    /// The version hosts start at.
+    Installed,
+    /// The fixed version the lab's repository offers.
+    Candidate,
+}
+
+/// The binaries of one of the lab's source packages at one of their versions.
+pub fn source_targets(lab: &Lab, source: &str, which: LabVersion) -> Vec<PackageTarget> {
+    lab.packages()
+        .iter()
+        .filter(|p| p.source == source)
+        .map(|p| {
+            let version = match which {
+                LabVersion::Installed => &p.installed_version,
+                LabVersion::Candidate => &p.candidate_version,
+            };
+            PackageTarget::new(&p.package, version)
+        })
+        .collect()
 }

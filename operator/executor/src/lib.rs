@@ -18,7 +18,7 @@ pub mod quote;
 pub mod ssh;
 
 pub use error::{ExecError, ExecErrorKind};
-pub use lab::LabExecutor;
+pub use lab::{LabExecutor, LabVersion, source_targets};
 pub use model::{
     AssetRef, ChangeKind, ChangeReport, HealthCheck, HealthReport, InstalledPackage, Inventory,
     OutcomeResult, PackageOutcome, PackageTarget, VersionChange,

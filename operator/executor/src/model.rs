@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 pub use patchwarden_lab::InstalledPackage;
+use sha2::{Digest, Sha256};
 
 /// How an executor finds an asset. The lab executor uses only `name` (a lab host name); the SSH
 /// executor connects to `address` (or `name` when absent).
@@ -57,6 +58,35 @@ pub struct Inventory {
     pub reboot_required: bool,
     /// Packages listed in `/run/reboot-required.pkgs`.
     pub reboot_required_packages: Vec<String>,
+}
+
+impl Inventory {
+    /// Builds an inventory from what an asset returned; `reboot_required_pkgs` is the text of
+    /// `/run/reboot-required.pkgs` (one package a line, possibly repeated).
+    pub fn from_parts(
+        asset: &str,
+        os_release: String,
+        dpkg_status: String,
+        reboot_required: bool,
+        reboot_required_pkgs: &str,
+    ) -> Inventory {
+        let mut reboot_required_packages: Vec<String> = reboot_required_pkgs
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(String::from)
+            .collect();
+        reboot_required_packages.sort();
+        reboot_required_packages.dedup();
+        Inventory {
+            asset: asset.to_string(),
+            os_release,
+            dpkg_status_sha256: hex::encode(Sha256::digest(dpkg_status.as_bytes())),
+            dpkg_status,
+            reboot_required,
+            reboot_required_packages,
+        }
+    }
 }
 
 /// Upgrade to fixed versions, or roll back to recorded ones.
@@ -187,4 +217,17 @@ pub struct HealthReport {
     /// What the check printed (tail), explaining an unhealthy verdict.
     pub output: String,
     pub duration: Duration,
+}
+
+impl HealthReport {
+    /// The verdict on a check that did not finish within its time limit.
+    pub fn timed_out(asset: &str, limit: Duration, duration: Duration) -> HealthReport {
+        HealthReport {
+            asset: asset.to_string(),
+            healthy: false,
+            exit_code: None,
+            output: format!("health check did not finish within {limit:?}"),
+            duration,
+        }
+    }
 }

@@ -10,7 +10,6 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use patchwarden_lab::dpkg_state::parse_dpkg_query;
-use sha2::{Digest, Sha256};
 
 use crate::apt::{AptRun, apt_get_args, judge, validate_targets};
 use crate::command::{CommandOutput, CommandSpec, run, tail};
@@ -375,24 +374,13 @@ impl Executor for SshExecutor {
                     stderr: tail(&out.stderr, 6),
                 });
             }
-            let dpkg_status = sections[1].1.to_string();
-            let mut reboot_required_packages: Vec<String> = sections[3]
-                .1
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(String::from)
-                .collect();
-            reboot_required_packages.sort();
-            reboot_required_packages.dedup();
-            Ok(Inventory {
-                asset: asset.name.clone(),
-                os_release: sections[0].1.to_string(),
-                dpkg_status_sha256: hex::encode(Sha256::digest(dpkg_status.as_bytes())),
-                dpkg_status,
-                reboot_required: sections[2].1.trim() == "yes",
-                reboot_required_packages,
-            })
+            Ok(Inventory::from_parts(
+                &asset.name,
+                sections[0].1.to_string(),
+                sections[1].1.to_string(),
+                sections[2].1.trim() == "yes",
+                sections[3].1,
+            ))
         })
     }
 
@@ -428,13 +416,11 @@ impl Executor for SshExecutor {
             let out = match self.remote(asset, &remote, Some(check.timeout)).await {
                 Ok(out) => out,
                 Err(ExecError::Timeout { after, .. }) => {
-                    return Ok(HealthReport {
-                        asset: asset.name.clone(),
-                        healthy: false,
-                        exit_code: None,
-                        output: format!("health check did not finish within {after:?}"),
-                        duration: started.elapsed(),
-                    });
+                    return Ok(HealthReport::timed_out(
+                        &asset.name,
+                        after,
+                        started.elapsed(),
+                    ));
                 }
                 Err(e) => return Err(e),
             };

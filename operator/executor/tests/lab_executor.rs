@@ -8,7 +8,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use patchwarden_executor::{
-    AssetRef, ExecErrorKind, Executor, HealthCheck, LabExecutor, OutcomeResult, PackageTarget,
+    AssetRef, ExecErrorKind, Executor, HealthCheck, LabExecutor, LabVersion, OutcomeResult,
+    PackageTarget, source_targets,
 };
 use patchwarden_lab::{Fault, FaultKind, Lab, LabDelta, LabSpec, read_dpkg_log};
 use sha2::{Digest, Sha256};
@@ -28,29 +29,8 @@ fn executor(lab: &Lab) -> Arc<dyn Executor> {
     Arc::new(LabExecutor::new(lab.clone()))
 }
 
-/// The binaries of one source at their candidate (or installed) versions.
-fn targets(lab: &Lab, source: &str, candidate: bool) -> Vec<PackageTarget> {
-    lab.packages()
-        .iter()
-        .filter(|p| p.source == source)
-        .map(|p| {
-            let v = if candidate {
-                &p.candidate_version
-            } else {
-                &p.installed_version
-            };
-            PackageTarget::new(&p.package, v)
-        })
-        .collect()
-}
-
 fn state(lab: &Lab, host: &str, package: &str) -> (String, String) {
-    let p = lab
-        .installed(host)
-        .unwrap()
-        .into_iter()
-        .find(|p| p.package == package)
-        .unwrap();
+    let p = lab.installed_package(host, package).unwrap().unwrap();
     (p.version, p.status)
 }
 
@@ -102,7 +82,7 @@ async fn upgrade_then_roll_back_one_host_leaves_the_others_and_the_machine_alone
     );
     let exec = executor(&lab);
     let asset = AssetRef::named("lab-01");
-    let fixed = targets(&lab, "openssl", true);
+    let fixed = source_targets(&lab, "openssl", LabVersion::Candidate);
     assert_eq!(fixed.len(), 3);
 
     let report = exec.upgrade(&asset, &fixed).await.unwrap();
@@ -145,7 +125,7 @@ async fn upgrade_then_roll_back_one_host_leaves_the_others_and_the_machine_alone
         assert_eq!(upgrades, 1, "{}", t.package);
     }
 
-    let recorded = targets(&lab, "openssl", false);
+    let recorded = source_targets(&lab, "openssl", LabVersion::Installed);
     let back = exec.roll_back(&asset, &recorded).await.unwrap();
     eprintln!("roll back openssl (3 binaries): {:?}", back.duration);
     assert!(back.succeeded(), "{:?}", back.failure_message());
@@ -200,7 +180,7 @@ async fn a_failing_postinst_is_reported_and_rolled_back() {
     // The Asset is called web-1; its lab host is lab-02. Reports name the Asset.
     let mut asset = AssetRef::named("web-1");
     asset.address = Some("lab-02".into());
-    let fixed = targets(&lab, "openssl", true);
+    let fixed = source_targets(&lab, "openssl", LabVersion::Candidate);
 
     let report = exec.upgrade(&asset, &fixed).await.unwrap();
     eprintln!("upgrade with failing postinst: {:?}", report.duration);
@@ -241,7 +221,7 @@ async fn a_failing_postinst_is_reported_and_rolled_back() {
     assert!(!health.healthy);
     assert!(health.output.contains("openssl"), "{}", health.output);
 
-    let recorded = targets(&lab, "openssl", false);
+    let recorded = source_targets(&lab, "openssl", LabVersion::Installed);
     let back = exec.roll_back(&asset, &recorded).await.unwrap();
     eprintln!("roll back from iF: {:?}", back.duration);
     assert!(back.succeeded(), "{:?}", back.failure_message());
@@ -274,7 +254,7 @@ async fn a_health_fault_appears_after_the_upgrade_and_clears_after_roll_back() {
     eprintln!("health check: {:?}", before.duration);
     assert!(before.healthy, "{}", before.output);
 
-    let fixed = targets(&lab, "jq", true);
+    let fixed = source_targets(&lab, "jq", LabVersion::Candidate);
     assert!(exec.upgrade(&asset, &fixed).await.unwrap().succeeded());
     let after = exec.health_check(&asset, &check).await.unwrap();
     assert!(!after.healthy);
@@ -295,7 +275,7 @@ async fn a_health_fault_appears_after_the_upgrade_and_clears_after_roll_back() {
     );
 
     assert!(
-        exec.roll_back(&asset, &targets(&lab, "jq", false))
+        exec.roll_back(&asset, &source_targets(&lab, "jq", LabVersion::Installed))
             .await
             .unwrap()
             .succeeded()
@@ -327,7 +307,7 @@ async fn unreachable_unknown_and_invalid_requests_are_errors_of_their_kind() {
     let lab = lab(tmp.path(), &[], &["lab-03"]);
     let exec = executor(&lab);
     let down = AssetRef::named("lab-03");
-    let fixed = targets(&lab, "jq", true);
+    let fixed = source_targets(&lab, "jq", LabVersion::Candidate);
     let err = exec.check_reachable(&down).await.unwrap_err();
     assert_eq!(err.kind(), ExecErrorKind::Unreachable);
     assert!(err.to_string().starts_with("lab-03: unreachable"), "{err}");
@@ -395,7 +375,7 @@ async fn concurrent_operations_on_one_host_are_serialised_and_hosts_run_in_paral
         ("lab-03", "krb5"),
     ] {
         let exec = exec.clone();
-        let t = targets(&lab, source, true);
+        let t = source_targets(&lab, source, LabVersion::Candidate);
         tasks.push(tokio::spawn(async move {
             exec.upgrade(&AssetRef::named(host), &t).await
         }));

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use patchwarden_executor::command::run;
 use patchwarden_executor::{
-    AssetRef, ExecErrorKind, Executor, HealthCheck, OutcomeResult, PackageTarget, SshConfig,
-    SshExecutor,
+    AssetRef, ExecErrorKind, Executor, HealthCheck, LabVersion, OutcomeResult, PackageTarget,
+    SshConfig, SshExecutor, source_targets,
 };
 use patchwarden_lab::{Fault, FaultKind, Lab, LabDelta, LabSpec};
 
@@ -160,28 +160,8 @@ fn start_sshd(
     SshHost { asset, _sshd: sshd }
 }
 
-fn targets(lab: &Lab, source: &str, candidate: bool) -> Vec<PackageTarget> {
-    lab.packages()
-        .iter()
-        .filter(|p| p.source == source)
-        .map(|p| {
-            let v = if candidate {
-                &p.candidate_version
-            } else {
-                &p.installed_version
-            };
-            PackageTarget::new(&p.package, v)
-        })
-        .collect()
-}
-
 fn state(lab: &Lab, host: &str, package: &str) -> (String, String) {
-    let p = lab
-        .installed(host)
-        .unwrap()
-        .into_iter()
-        .find(|p| p.package == package)
-        .unwrap();
+    let p = lab.installed_package(host, package).unwrap().unwrap();
     (p.version, p.status)
 }
 
@@ -245,7 +225,7 @@ fn inside_namespace() {
         assert!(inv.dpkg_status.contains("Version: 3.0.19-1~deb12u2\n"));
         assert!(!inv.reboot_required);
 
-        let fixed = targets(&lab, "openssl", true);
+        let fixed = source_targets(&lab, "openssl", LabVersion::Candidate);
         let report = exec.upgrade(one, &fixed).await.unwrap();
         eprintln!(
             "ssh upgrade openssl (apt-get update + install): {:?}",
@@ -286,7 +266,7 @@ fn inside_namespace() {
             health.output
         );
         let back = exec
-            .roll_back(two, &targets(&lab, "openssl", false))
+            .roll_back(two, &source_targets(&lab, "openssl", LabVersion::Installed))
             .await
             .unwrap();
         eprintln!("ssh roll back from iF: {:?}", back.duration);
@@ -367,7 +347,7 @@ fn inside_namespace() {
         std::fs::write(&wrong_known, format!("[127.0.0.11]:{port} {wrong_key}\n")).unwrap();
         let suspicious = SshExecutor::new(SshConfig::new(client_key.clone(), wrong_known));
         let err = suspicious
-            .upgrade(one, &targets(&lab, "jq", true))
+            .upgrade(one, &source_targets(&lab, "jq", LabVersion::Candidate))
             .await
             .unwrap_err();
         assert_eq!(err.kind(), ExecErrorKind::Invalid, "{err}");

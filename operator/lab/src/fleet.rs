@@ -437,6 +437,18 @@ impl Lab {
         host.set_faults(&faults)
     }
 
+    /// One package of a host as `dpkg-query` reports it (`None`: not in the database).
+    pub fn installed_package(
+        &self,
+        name: &str,
+        package: &str,
+    ) -> Result<Option<InstalledPackage>, LabError> {
+        Ok(self
+            .installed(name)?
+            .into_iter()
+            .find(|p| p.package == package))
+    }
+
     /// Every host's package state.
     pub fn status(&self) -> Result<Vec<HostStatus>, LabError> {
         self.hosts()
