@@ -330,3 +330,17 @@ fn waves_pause_between_each_other_and_suspend_stops_new_work() {
         vec!["start patching node-1 (operation run-1/node-1/patch)"]
     );
 }
+
+#[test]
+fn an_operation_the_executor_already_has_is_adopted_not_started_again() {
+    let p = plan(1, RolloutSettings::default());
+    let t = utc("2026-06-07T02:00:00Z");
+    // The status write after the start was lost, but the executor has the operation.
+    let obs = observations(&[("run-1", "node-0", Step::Patch, OperationState::Running)]);
+    let d = decide(&p, &RunStatus::new(&p), &obs, t);
+    assert!(d.actions.is_empty(), "{:?}", d.actions);
+    assert_eq!(d.status.assets["node-0"].state, AssetState::Patching);
+    let done = observations(&[("run-1", "node-0", Step::Patch, OperationState::Succeeded)]);
+    let d = decide(&p, &d.status, &done, t + TimeDelta::minutes(2));
+    assert!(matches!(d.actions.as_slice(), [Action::VerifyAsset { .. }]));
+}

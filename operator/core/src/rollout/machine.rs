@@ -655,10 +655,15 @@ impl Decider<'_> {
                 progress.state = AssetState::Patching;
                 progress.started_at = Some(self.now);
             }
-            self.actions.push(Action::StartAsset {
-                asset: asset.clone(),
-                operation: operation_id(&plan.run_id, asset, Step::Patch),
-            });
+            let operation = operation_id(&plan.run_id, asset, Step::Patch);
+            // The executor already knows this operation (a status write was lost): adopt it and
+            // observe it, rather than ask for it again.
+            if *self.observations.operation(&operation) == OperationState::Absent {
+                self.actions.push(Action::StartAsset {
+                    asset: asset.clone(),
+                    operation,
+                });
+            }
         }
         self.status.paused = None;
     }
