@@ -7,7 +7,9 @@
 //! crash, the controller reports the operation as `Absent` if it never reached the executor; the
 //! machine then asks for the same operation again (same id, so an executor that did see it runs
 //! it once). A step that never started and may no longer start (the window closed, the run
-//! halted) goes back to `Pending`.
+//! halted) goes back to `Pending`. Conversely, when a status write was lost and the executor
+//! already knows an asset's operation, the machine adopts and observes it instead of asking for
+//! it again.
 
 use std::collections::BTreeMap;
 use std::fmt;
