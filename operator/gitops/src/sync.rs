@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use k8s_openapi::api::core::v1::ConfigMap;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::Client;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use kube::core::{ApiResource, GroupVersionKind};
@@ -652,13 +652,30 @@ impl GitSync {
             },
             "data": data,
         });
-        api.patch(
-            &name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&configmap),
-        )
-        .await
-        .map_err(|error| SyncError::Status {
+        let params = PatchParams::apply(FIELD_MANAGER).force();
+        let mut written = api.patch(&name, &params, &Patch::Apply(&configmap)).await;
+        if matches!(&written, Err(error) if is_not_found(error)) {
+            // The status namespace does not exist yet (a fresh cluster): create it and retry.
+            let namespaces: Api<Namespace> = Api::all(self.client.clone());
+            let namespace = json!({
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {"name": self.settings.status_namespace},
+            });
+            if let Err(error) = namespaces
+                .patch(
+                    &self.settings.status_namespace,
+                    &params,
+                    &Patch::Apply(&namespace),
+                )
+                .await
+            {
+                written = Err(error);
+            } else {
+                written = api.patch(&name, &params, &Patch::Apply(&configmap)).await;
+            }
+        }
+        written.map_err(|error| SyncError::Status {
             source_name: self.spec.name.clone(),
             action: "write",
             namespace: self.settings.status_namespace.clone(),

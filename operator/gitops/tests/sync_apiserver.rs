@@ -494,7 +494,25 @@ async fn polling_picks_up_new_commits_on_a_trigger() {
             ("fleet/window.yaml", WINDOW),
         ],
     );
-    let sync = std::sync::Arc::new(sync_for(&plane, &repo, cache.path()));
+    // The status namespace does not exist yet: the sync creates it.
+    let sync = std::sync::Arc::new(
+        GitSync::new(
+            plane.client.clone(),
+            GitSourceSpec {
+                name: "fleet".into(),
+                url: repo.path().display().to_string(),
+                reference: "main".parse().expect("reference"),
+                path: Some("fleet".into()),
+            },
+            SyncSettings {
+                default_namespace: "default".into(),
+                status_namespace: "patchwarden-system".into(),
+                cache_dir: cache.path().to_path_buf(),
+                prune: true,
+            },
+        )
+        .expect("sync"),
+    );
     let trigger = std::sync::Arc::new(tokio::sync::Notify::new());
     let runner = {
         let sync = std::sync::Arc::clone(&sync);
