@@ -35,7 +35,10 @@ fn committed_crds_match_the_generated_ones() {
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
         .collect();
     let extra: Vec<&String> = present.difference(&expected).collect();
-    assert!(extra.is_empty(), "files in crds/ that no kind generates: {extra:?}");
+    assert!(
+        extra.is_empty(),
+        "files in crds/ that no kind generates: {extra:?}"
+    );
 }
 
 #[test]
@@ -47,7 +50,10 @@ fn committed_crds_document_every_field() {
         let schema = &crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"];
         let mut missing = Vec::new();
         walk(schema, "", &mut missing);
-        assert!(missing.is_empty(), "{name}: fields without a description: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "{name}: fields without a description: {missing:?}"
+        );
     }
 }
 

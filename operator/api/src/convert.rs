@@ -548,13 +548,15 @@ impl CheckSpec for Asset {
     fn spec_errors(&self) -> Vec<SpecError> {
         let spec = &self.spec;
         let mut errors = Vec::new();
-        if matches!(spec.connection, ConnectionKind::Ssh | ConnectionKind::Node)
+        let needs_address = match spec.connection {
+            ConnectionKind::Ssh => Some("an SSH asset needs an address (host name or IP)"),
+            ConnectionKind::Node => Some("a node asset needs an address (the Node's name)"),
+            ConnectionKind::Agent | ConnectionKind::Lab => None,
+        };
+        if let Some(message) = needs_address
             && spec.address.as_deref().is_none_or(|a| a.trim().is_empty())
         {
-            errors.push(SpecError::new(
-                "spec.address",
-                format!("a {} asset needs an address", spec.connection.as_str()),
-            ));
+            errors.push(SpecError::new("spec.address", message));
         }
         errors
     }

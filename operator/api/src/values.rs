@@ -177,7 +177,7 @@ impl JsonSchema for CronScheduleValue {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "minLength": 9,
+            "minLength": 1,
             "maxLength": 256,
         })
     }

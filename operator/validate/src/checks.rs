@@ -302,11 +302,15 @@ fn sla_gaps(
                 continue;
             }
             let field = format!("spec.sla.{}", severity.as_str().to_ascii_lowercase());
+            let written = spec
+                .sla
+                .for_severity(*severity)
+                .map_or_else(|| deadline.to_string(), |d| d.as_str().to_string());
             out.push(document.diagnostic(
                 Check::SlaGap,
                 &field,
                 format!(
-                    "{} SLA {deadline} is shorter than the longest wait for a window, {wait} (from {} to {}, windows: {}); a {} finding published then misses its deadline. Add a window, lengthen the SLA or allow `emergency: [SlaBreach]`",
+                    "{} SLA {written} is shorter than the longest wait for a window, {wait} (from {} to {}, windows: {}); a {} finding published then misses its deadline. Add a window, lengthen the SLA or allow `emergency: [SlaBreach]`",
                     severity.as_str().to_ascii_lowercase(),
                     show(from),
                     show(until),

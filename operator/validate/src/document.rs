@@ -93,13 +93,15 @@ pub(crate) struct Schemas {
 }
 
 impl Schemas {
-    pub(crate) fn new() -> Schemas {
-        Schemas {
+    /// The schemas of every kind, generated once per process (generation is not cheap).
+    pub(crate) fn get() -> &'static Schemas {
+        static SCHEMAS: std::sync::OnceLock<Schemas> = std::sync::OnceLock::new();
+        SCHEMAS.get_or_init(|| Schemas {
             schemas: patchwarden_api::crds::KINDS
                 .iter()
                 .filter_map(|kind| patchwarden_api::crds::schema_of(kind).map(|s| (*kind, s)))
                 .collect(),
-        }
+        })
     }
 }
 

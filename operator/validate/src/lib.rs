@@ -159,7 +159,7 @@ pub fn validate_paths(paths: &[PathBuf], options: &Options) -> Result<Report, Lo
 }
 
 struct ReportBuilder {
-    schemas: document::Schemas,
+    schemas: &'static document::Schemas,
     default_namespace: String,
     files: Vec<String>,
     documents: Vec<Document>,
@@ -169,7 +169,7 @@ struct ReportBuilder {
 impl ReportBuilder {
     fn new(options: &Options) -> ReportBuilder {
         ReportBuilder {
-            schemas: document::Schemas::new(),
+            schemas: document::Schemas::get(),
             default_namespace: options.default_namespace.clone(),
             files: Vec::new(),
             documents: Vec::new(),
@@ -198,7 +198,7 @@ impl ReportBuilder {
                 name,
                 document,
                 &self.default_namespace,
-                &self.schemas,
+                self.schemas,
                 &mut self.diagnostics,
             ) {
                 self.documents.push(document);
