@@ -3,8 +3,9 @@
 //! it never has more assets in flight than `maxUnavailable`; starts nothing outside the window
 //! or past its cutoff (unless an emergency allows it) or while suspended; starts nothing new
 //! after `maxFailures` is exceeded or a canary failed; never starts the same asset twice; rolls
-//! every failed asset back when `rollbackOnFailure` is set (and never otherwise); and, fed its
-//! own persisted status after a crash at any step, reaches the same decisions.
+//! every failed asset back when `rollbackOnFailure` is set (and never otherwise); finishes every
+//! run it is allowed to work on, with the phase that says how it went; and, fed its own
+//! persisted status after a crash at any step, reaches the same decisions.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -255,12 +256,17 @@ fn simulate(scenario: &Scenario) -> (Run, Vec<Step>, World) {
         for action in &decision.actions {
             world.execute(action, now, scenario);
         }
+        let finished = decision.status.finished_at.is_some();
         steps.push(Step {
             now,
             before: status,
             observations,
             decision,
         });
+        if finished {
+            // A finished run decides nothing more.
+            break;
+        }
         status = persisted;
         now += TimeDelta::seconds(*advance);
     }
@@ -392,12 +398,43 @@ proptest! {
     }
 
     #[test]
+    fn with_the_gate_open_every_run_finishes_and_says_how(mut scenario in scenario()) {
+        // No window, no suspension, half-hour steps: operations (at most 45 minutes) finish
+        // within two steps, so every wave progresses.
+        scenario.windows = None;
+        scenario.steps = vec![(1800, false); 200];
+        let (run, steps, _) = simulate(&scenario);
+        let last = &steps.last().expect("steps").decision.status;
+        prop_assert!(last.finished_at.is_some(), "still {:?} after 100 hours", last.phase);
+        for (name, progress) in &last.assets {
+            let pending_after_halt = last.halted.is_some() && progress.state == AssetState::Pending;
+            prop_assert!(progress.state.is_done() || pending_after_halt, "{} is {:?}", name, progress.state);
+        }
+        let expected = if last.halted.is_some() {
+            RunPhase::Halted
+        } else if last.failed == 0 {
+            RunPhase::Succeeded
+        } else {
+            RunPhase::Failed
+        };
+        prop_assert_eq!(last.phase, expected);
+        prop_assert!(last.failed <= run.plan.max_failures || last.halted.is_some());
+        let completions = steps
+            .iter()
+            .flat_map(|s| &s.decision.actions)
+            .filter(|a| matches!(a, Action::CompleteRun { .. }))
+            .count();
+        prop_assert_eq!(completions, 1);
+    }
+
+    #[test]
     fn a_crash_at_any_step_reaches_the_same_decisions(
         scenario in scenario(),
         crash_at in 0usize..STEPS,
         after_persist in any::<bool>(),
     ) {
         let (run, steps, final_world) = simulate(&scenario);
+        let crash_at = crash_at % steps.len();
         let mut world = World::default();
         let mut status = RunStatus::new(&run.plan);
         for (index, step) in steps.iter().enumerate() {
