@@ -344,3 +344,16 @@ fn an_operation_the_executor_already_has_is_adopted_not_started_again() {
     let d = decide(&p, &d.status, &done, t + TimeDelta::minutes(2));
     assert!(matches!(d.actions.as_slice(), [Action::VerifyAsset { .. }]));
 }
+
+#[test]
+fn without_any_window_it_says_none_opens() {
+    let p = plan(1, RolloutSettings::default());
+    let mut obs = observations(&[]);
+    obs.gate = StartGate::Windows(Vec::new());
+    let d = decide(&p, &RunStatus::new(&p), &obs, utc("2026-06-03T12:00:00Z"));
+    assert_eq!(
+        lines(&d.actions),
+        vec!["outside the maintenance window, and no window opens in the next two years"]
+    );
+    assert_eq!(d.requeue_at, None);
+}
