@@ -152,3 +152,70 @@ pub fn tail(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(n)..].join(" | ")
 }
+
+/// Distinguishes the output files of concurrent runs in one process.
+static OUTPUT_FILE_COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Runs `spec` to completion like [`run`] without a time limit, but with its output in files
+/// under `output_dir` and in its own process group, so the command finishes even if this
+/// process dies or the future is dropped: a package manager killed midway (by a closed pipe
+/// or a terminal's Ctrl-C) would leave the dpkg database half-configured.
+pub async fn run_detached(
+    asset: &str,
+    spec: &CommandSpec,
+    output_dir: &std::path::Path,
+) -> Result<CommandOutput, ExecError> {
+    let started = Instant::now();
+    let n = OUTPUT_FILE_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let base = format!("patchwarden-{}-{n}", std::process::id());
+    let out_path = output_dir.join(format!("{base}.stdout"));
+    let err_path = output_dir.join(format!("{base}.stderr"));
+    let io = |path: &std::path::Path, action: &'static str| {
+        let path = path.to_path_buf();
+        let asset = asset.to_string();
+        move |e| ExecError::Io {
+            asset,
+            action,
+            path,
+            source: e,
+        }
+    };
+    let stdout = std::fs::File::create(&out_path).map_err(io(&out_path, "create"))?;
+    let stderr = std::fs::File::create(&err_path).map_err(io(&err_path, "create"))?;
+    let mut cmd = tokio::process::Command::new(&spec.program);
+    cmd.args(&spec.args)
+        .stdin(Stdio::null())
+        .stdout(stdout)
+        .stderr(stderr)
+        .env("LC_ALL", "C.UTF-8")
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .process_group(0)
+        .kill_on_drop(false);
+    for (k, v) in &spec.env {
+        cmd.env(k, v);
+    }
+    if let Some(dir) = &spec.cwd {
+        cmd.current_dir(dir);
+    }
+    let mut child = cmd.spawn().map_err(|e| ExecError::Spawn {
+        asset: asset.to_string(),
+        program: spec.program.clone(),
+        source: e,
+    })?;
+    let status = child.wait().await.map_err(|e| ExecError::Spawn {
+        asset: asset.to_string(),
+        program: spec.program.clone(),
+        source: e,
+    })?;
+    let read = |path: &std::path::Path| {
+        let bytes = std::fs::read(path).map_err(io(path, "read"))?;
+        let _ = std::fs::remove_file(path);
+        Ok::<_, ExecError>(String::from_utf8_lossy(&bytes).into_owned())
+    };
+    Ok(CommandOutput {
+        exit_code: status.code(),
+        stdout: read(&out_path)?,
+        stderr: read(&err_path)?,
+        duration: started.elapsed(),
+    })
+}

@@ -13,7 +13,7 @@ use patchwarden_lab::fleet::unreachable_marker;
 use patchwarden_lab::{InstalledPackage, Lab, LabHost};
 
 use crate::apt::{AptRun, apt_get_args, judge, validate_targets};
-use crate::command::{CommandSpec, run, tail};
+use crate::command::{CommandOutput, CommandSpec, run, run_detached, tail};
 use crate::error::ExecError;
 use crate::locks::AssetLocks;
 use crate::model::{
@@ -112,8 +112,21 @@ impl LabExecutor {
             spec = spec.env(k, v.display().to_string());
         }
         let started = Instant::now();
-        // No time limit: killing apt midway would leave the database half-configured.
-        let out = run(&asset.name, &spec, None).await?;
+        let output_dir = host.root.join("tmp");
+        // No time limit, output in files: apt must finish even if this process does not.
+        let mut out = run_detached(&asset.name, &spec, &output_dir).await?;
+        if !out.success() && out.stderr.contains("dpkg was interrupted") {
+            // A dpkg run was cut short (power loss, a killed process): finish its pending
+            // configuration, as apt asks, then try once more.
+            let recover = CommandSpec::new("dpkg").args(host.dpkg_configure_pending_args());
+            let recovered = run_detached(&asset.name, &recover, &output_dir).await?;
+            let retried = run_detached(&asset.name, &spec, &output_dir).await?;
+            out = CommandOutput {
+                stdout: format!("{}{}{}", out.stdout, recovered.stdout, retried.stdout),
+                stderr: format!("{}{}{}", out.stderr, recovered.stderr, retried.stderr),
+                ..retried
+            };
+        }
         let duration = started.elapsed();
         let after = self.installed(&asset.name, &host).await?;
         Ok(judge(&AptRun {

@@ -391,3 +391,39 @@ async fn concurrent_operations_on_one_host_are_serialised_and_hosts_run_in_paral
         assert_eq!(&state(&lab, "lab-01", p).0, want);
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_dpkg_run_is_finished_before_the_next_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lab = lab(tmp.path(), &[], &[]);
+    let exec = executor(&lab);
+    let asset = AssetRef::named("lab-01");
+    let host = lab.host("lab-01").unwrap();
+    // As if dpkg had been killed right after unpacking jq: a journal entry saying so.
+    let status = std::fs::read_to_string(host.admindir().join("status")).unwrap();
+    let jq = status
+        .split("\n\n")
+        .find(|p| p.starts_with("Package: jq\n"))
+        .unwrap()
+        .replace(
+            "Status: install ok installed",
+            "Status: install ok unpacked",
+        );
+    std::fs::write(host.admindir().join("updates/0000"), format!("{jq}\n")).unwrap();
+    assert_eq!(state(&lab, "lab-01", "jq").1, "iU");
+
+    let report = exec
+        .upgrade(
+            &asset,
+            &source_targets(&lab, "openssl", LabVersion::Candidate),
+        )
+        .await
+        .unwrap();
+    assert!(report.succeeded(), "{:?}", report.failure_message());
+    assert_eq!(state(&lab, "lab-01", "jq").1, "ii");
+    assert!(
+        report.output_tail.contains("Setting up openssl"),
+        "{}",
+        report.output_tail
+    );
+}

@@ -135,6 +135,19 @@ impl LabHost {
         ]
     }
 
+    /// Arguments of `dpkg --configure -a` on this root, with the same confinement apt passes
+    /// to dpkg: the recovery apt asks for after dpkg was interrupted.
+    pub fn dpkg_configure_pending_args(&self) -> Vec<String> {
+        let r = self.root.display();
+        vec![
+            format!("--root={r}"),
+            "--force-script-chrootless".to_string(),
+            format!("--log={r}/var/log/dpkg.log"),
+            "--configure".to_string(),
+            "-a".to_string(),
+        ]
+    }
+
     /// Fails unless the host's apt configuration confines dpkg to this root.
     pub fn verify_isolation(&self) -> Result<(), LabError> {
         let path = self.apt_config();
@@ -275,6 +288,7 @@ APT::Get::Assume-Yes "true";
 APT::Install-Recommends "false";
 Acquire::Languages "none";
 Dpkg::Use-Pty "0";
+DPkg::Lock::Timeout "120";
 "#
     )
 }
