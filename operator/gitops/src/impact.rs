@@ -14,9 +14,10 @@ use patchwarden_api::maintenance_window::MaintenanceWindowSpec;
 use patchwarden_api::patch_policy::PolicyMode;
 use patchwarden_api::{Asset, AssetGroupSpec, PatchPolicySpec, labels};
 use patchwarden_core::approval::{ApprovalPolicy, UpgradeCandidate};
+use patchwarden_core::rollout::{PlanAsset, RolloutSettings, plan_rollout};
 use patchwarden_core::sla::EmergencyRule;
 use patchwarden_core::window::{self, WindowDefinition};
-use patchwarden_core::{Duration, Severity};
+use patchwarden_core::{CountOrPercent, Duration, Severity};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -95,6 +96,8 @@ pub struct PolicyImpact {
     pub next_window: NextWindowImpact,
     pub sla: Vec<SlaImpact>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub rollout: Option<RolloutImpact>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub emergency: Option<EmergencyImpact>,
     /// Mode and suspension changes, in words.
     pub notes: Vec<String>,
@@ -161,6 +164,59 @@ pub struct SlaImpact {
     pub message: String,
 }
 
+/// How the rollout of the approved patches would run, before and after.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutImpact {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<RolloutForecast>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<RolloutForecast>,
+    pub message: String,
+}
+
+/// The rollout the core would plan for the assets with approved patches.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutForecast {
+    pub assets: usize,
+    pub waves: usize,
+    pub canaries: usize,
+    /// Waves and pauses, from the default per-asset estimate.
+    pub estimated_duration: String,
+    /// Window openings the waves are spread over.
+    pub windows: usize,
+    /// Some waves fit in no opening within the forecast horizon.
+    pub unscheduled: bool,
+}
+
+impl std::fmt::Display for RolloutForecast {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} asset{} in {} wave{}",
+            self.assets,
+            if self.assets == 1 { "" } else { "s" },
+            self.waves,
+            if self.waves == 1 { "" } else { "s" }
+        )?;
+        if self.canaries > 0 {
+            write!(f, " ({} canary)", self.canaries)?;
+        }
+        write!(f, ", about {}", self.estimated_duration)?;
+        if self.unscheduled {
+            write!(f, ", not all waves fit the windows")
+        } else {
+            write!(
+                f,
+                ", {} window opening{}",
+                self.windows,
+                if self.windows == 1 { "" } else { "s" }
+            )
+        }
+    }
+}
+
 /// Out-of-window behaviour before and after.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -216,6 +272,12 @@ pub fn compute_plan(input: &PlanInput<'_>) -> PlanReport {
             approvals: approval_impact(side_before.as_ref(), side_after.as_ref(), change),
             next_window: next_window_impact(side_before.as_ref(), side_after.as_ref(), input.now),
             sla: sla_impact(side_before.as_ref(), side_after.as_ref(), input.now),
+            rollout: rollout_impact(
+                &format!("{}/{}", key.0, key.1),
+                side_before.as_ref(),
+                side_after.as_ref(),
+                input.now,
+            ),
             emergency: emergency_impact(side_before.as_ref(), side_after.as_ref()),
             notes: {
                 let mut notes = notes(before, after, side_after.as_ref());
@@ -367,6 +429,8 @@ struct PolicySide<'a> {
     spec: &'a PatchPolicySpec,
     /// Assets in scope, by name.
     members: BTreeMap<String, &'a Asset>,
+    /// The first of the policy's groups each member belongs to (its `maxUnavailable` pool).
+    group_of: BTreeMap<String, String>,
     windows: Vec<WindowDefinition>,
     /// The compiled approval rules; `None` when they are invalid.
     approval: Option<ApprovalPolicy>,
@@ -392,16 +456,22 @@ impl<'a> PolicySide<'a> {
                     .map(|group| (name, group))
             })
             .collect();
-        let members = assets
+        let mut members = BTreeMap::new();
+        let mut group_of = BTreeMap::new();
+        for asset in assets
             .iter()
             .filter(|asset| asset.metadata.namespace.as_deref().unwrap_or("default") == namespace)
-            .filter(|asset| {
-                groups
-                    .iter()
-                    .any(|(name, group)| group_contains(name, group, asset))
-            })
-            .map(|asset| (asset.metadata.name.clone().unwrap_or_default(), asset))
-            .collect();
+        {
+            let Some((group, _)) = groups
+                .iter()
+                .find(|(name, group)| group_contains(name, group, asset))
+            else {
+                continue;
+            };
+            let name = asset.metadata.name.clone().unwrap_or_default();
+            group_of.insert(name.clone(), (*group).clone());
+            members.insert(name, asset);
+        }
         let mut windows = Vec::new();
         let mut missing_windows = Vec::new();
         for name in &spec.maintenance_windows {
@@ -418,6 +488,7 @@ impl<'a> PolicySide<'a> {
         Self {
             spec,
             members,
+            group_of,
             windows,
             approval,
             now,
@@ -771,6 +842,94 @@ fn sla_impact(
         });
     }
     out
+}
+
+/// Window openings the rollout forecast spreads waves over.
+const ROLLOUT_MAX_WINDOWS: usize = 8;
+
+fn rollout_forecast(
+    seed: &str,
+    side: &PolicySide<'_>,
+    now: DateTime<Utc>,
+) -> Option<RolloutForecast> {
+    let approved = side.approved();
+    let assets: Vec<PlanAsset> = side
+        .members
+        .iter()
+        .filter(|(name, _)| approved.keys().any(|(asset, _, _)| asset == *name))
+        .map(|(name, asset)| PlanAsset {
+            name: name.clone(),
+            group: side.group_of.get(name).cloned(),
+            risk: asset
+                .status
+                .as_ref()
+                .and_then(|status| status.findings.as_ref())
+                .and_then(|findings| findings.risk_score)
+                .unwrap_or(0.0),
+            estimated_duration: None,
+        })
+        .collect();
+    if assets.is_empty() {
+        return None;
+    }
+    let written = side.spec.rollout_settings().ok()?;
+    let settings = RolloutSettings {
+        canary: (!matches!(
+            written.canary,
+            CountOrPercent::Count(0) | CountOrPercent::Percent(0)
+        ))
+        .then_some(written.canary),
+        max_unavailable: written.max_unavailable,
+        max_failures: written.max_failures,
+        pause_between_waves: written.pause_between_waves,
+        rollback_on_failure: written.rollback_on_failure,
+        ..RolloutSettings::default()
+    };
+    let plan = plan_rollout(seed, &assets, &settings);
+    let until = now + SLA_HORIZON.to_chrono();
+    let mut openings: Vec<window::Opening> = side
+        .windows
+        .iter()
+        .flat_map(|definition| {
+            window::openings(definition, now, until)
+                .filter(window::Opening::is_usable)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    openings.sort_by_key(|opening| opening.opens_at);
+    let schedule = plan.schedule(openings, ROLLOUT_MAX_WINDOWS);
+    Some(RolloutForecast {
+        assets: plan.asset_count(),
+        waves: plan.waves.len(),
+        canaries: plan.waves.iter().filter(|wave| wave.canary).count(),
+        estimated_duration: human_duration(plan.estimated_duration),
+        windows: schedule.assignments.len(),
+        unscheduled: schedule.unscheduled_from_wave.is_some(),
+    })
+}
+
+fn rollout_impact(
+    seed: &str,
+    before: Option<&PolicySide<'_>>,
+    after: Option<&PolicySide<'_>>,
+    now: DateTime<Utc>,
+) -> Option<RolloutImpact> {
+    let old = before.and_then(|side| rollout_forecast(seed, side, now));
+    let new = after.and_then(|side| rollout_forecast(seed, side, now));
+    if old == new {
+        return None;
+    }
+    let message = match (&old, &new) {
+        (Some(old), Some(new)) => format!("{old} → {new}"),
+        (None, Some(new)) => format!("none → {new}"),
+        (Some(old), None) => format!("{old} → none"),
+        (None, None) => return None,
+    };
+    Some(RolloutImpact {
+        before: old,
+        after: new,
+        message,
+    })
 }
 
 fn emergency_impact(

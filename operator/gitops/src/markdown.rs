@@ -146,6 +146,9 @@ fn render_policy(out: &mut String, policy: &PolicyImpact, live: bool) {
         let marker = if sla.regression { "⚠️ " } else { "" };
         let _ = writeln!(out, "- **SLA**: {marker}{}", cell(&sla.message));
     }
+    if let Some(rollout) = &policy.rollout {
+        let _ = writeln!(out, "- **Rollout**: {}", cell(&rollout.message));
+    }
     if let Some(emergency) = &policy.emergency {
         for message in &emergency.messages {
             let _ = writeln!(out, "- **Emergency**: {}", cell(message));

@@ -474,3 +474,20 @@ fn a_cluster_that_runs_another_spec_than_the_base_is_pointed_out() {
         "{in_sync}"
     );
 }
+
+#[test]
+fn a_faster_rollout_is_forecast_with_the_core_planner() {
+    let fixture = fixture();
+    let policy: &'static str = Box::leak(
+        format!("{STANDARD}  rollout:\n    canary: 0\n    maxUnavailable: \"100%\"\n")
+            .into_boxed_str(),
+    );
+    fixture.change("rollout", &with("fleet/standard.yaml", policy));
+    let (markdown, _) = check("rollout", &fixture, Some(&live()));
+    assert!(
+        markdown.contains(
+            "- **Rollout**: 2 assets in 2 waves (1 canary), about 20 minutes, 1 window opening → 2 assets in 1 wave, about 10 minutes, 1 window opening"
+        ),
+        "{markdown}"
+    );
+}
