@@ -6,6 +6,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Duration;
 
 use patchwarden_executor::{
     AssetRef, ExecErrorKind, Executor, HealthCheck, LabExecutor, LabVersion, OutcomeResult,
@@ -290,7 +291,7 @@ async fn a_health_fault_appears_after_the_upgrade_and_clears_after_roll_back() {
     assert!(!exec.health_check(&asset, &custom).await.unwrap().healthy);
     let slow = HealthCheck {
         command: vec!["sleep".into(), "5".into()],
-        timeout: std::time::Duration::from_millis(200),
+        timeout: Duration::from_millis(200),
     };
     let timed_out = exec.health_check(&asset, &slow).await.unwrap();
     assert!(!timed_out.healthy);
@@ -426,4 +427,47 @@ async fn an_interrupted_dpkg_run_is_finished_before_the_next_change() {
         "{}",
         report.output_tail
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgrade_abandoned_midway_still_completes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lab = lab(tmp.path(), &[], &[]);
+    let exec = executor(&lab);
+    let asset = AssetRef::named("lab-01");
+    let fixed = source_targets(&lab, "krb5", LabVersion::Candidate);
+    // The caller gives up (as a killed operator would) while apt is running.
+    let abandoned =
+        tokio::time::timeout(Duration::from_millis(150), exec.upgrade(&asset, &fixed)).await;
+    assert!(
+        abandoned.is_err(),
+        "the upgrade finished before it could be abandoned"
+    );
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let done = fixed.iter().all(|t| {
+            lab.installed_package("lab-01", &t.package)
+                .unwrap()
+                .is_some_and(|p| p.version == t.version && p.is_installed())
+        });
+        if done {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "apt did not finish on its own"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Asking again finds everything done, and dpkg upgraded each package once.
+    let again = exec.upgrade(&asset, &fixed).await.unwrap();
+    assert!(
+        again
+            .outcomes
+            .iter()
+            .all(|o| o.result == OutcomeResult::AlreadyAtTarget)
+    );
+    let counts = lab.upgrades_to_candidate("lab-01").unwrap();
+    assert_eq!(counts.len(), fixed.len());
+    assert!(counts.values().all(|&n| n == 1), "{counts:?}");
 }
