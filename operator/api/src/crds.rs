@@ -19,6 +19,50 @@ pub fn all() -> Vec<CustomResourceDefinition> {
         PatchPolicy::crd(),
         PatchRun::crd(),
     ]
+    .into_iter()
+    .map(reflow_descriptions)
+    .collect()
+}
+
+/// Joins the lines of each doc comment into paragraphs, so `kubectl explain` wraps the text
+/// itself instead of breaking it where the source code did.
+fn reflow_descriptions(crd: CustomResourceDefinition) -> CustomResourceDefinition {
+    fn walk(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                for (key, child) in map.iter_mut() {
+                    match child {
+                        serde_json::Value::String(text) if key == "description" => {
+                            *text = reflow(text);
+                        }
+                        _ => walk(child),
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let Ok(mut value) = serde_json::to_value(&crd) else {
+        return crd;
+    };
+    walk(&mut value);
+    serde_json::from_value(value).unwrap_or(crd)
+}
+
+/// Single line breaks become spaces; blank lines stay paragraph breaks.
+fn reflow(text: &str) -> String {
+    text.split("\n\n")
+        .map(|paragraph| {
+            paragraph
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 /// The file name of a CRD under `crds/`: `<plural>.<group>.yaml`.
@@ -63,6 +107,18 @@ pub const KINDS: [&str; 6] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn descriptions_are_reflowed_into_paragraphs() {
+        assert_eq!(reflow("a b\nc d\n\ne f\n  g"), "a b c d\n\ne f g");
+        let raw = serde_json::to_string(&PatchPolicy::crd()).expect("json");
+        assert!(
+            raw.contains("fails\\n"),
+            "the doc comment has a line break to remove"
+        );
+        let policy = to_yaml(&all()[4]).expect("yaml");
+        assert!(policy.contains("Checks run on each asset before and after patching; a failing check after patching fails the asset."));
+    }
 
     #[test]
     fn every_kind_has_a_crd_with_status_short_name_and_category() {
