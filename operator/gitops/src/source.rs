@@ -182,8 +182,27 @@ impl GitRepository {
             source,
         };
         let mut remote = self.repo.remote_anonymous(url).map_err(fetch_error)?;
+        // Without a readable git configuration only anonymous access is possible.
+        let config = git2::Config::open_default().ok();
+        let mut callbacks = git2::RemoteCallbacks::new();
+        let mut asked = false;
+        // Private repositories authenticate through the user's git credential helpers, as the
+        // git command line would; asked once, so a refused credential fails instead of looping.
+        callbacks.credentials(move |url, username, _allowed| {
+            if asked {
+                return Err(git2::Error::from_str(
+                    "the credential helper's credentials were refused",
+                ));
+            }
+            asked = true;
+            match &config {
+                Some(config) => git2::Cred::credential_helper(config, url, username),
+                None => git2::Cred::default(),
+            }
+        });
         let mut options = FetchOptions::new();
         options
+            .remote_callbacks(callbacks)
             .prune(FetchPrune::On)
             .download_tags(AutotagOption::All);
         remote

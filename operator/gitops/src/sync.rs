@@ -694,7 +694,7 @@ impl GitSync {
                 Err(error) => tracing::warn!(source = %self.spec.name, %error, "sync failed"),
             }
             tokio::select! {
-                () = tokio::time::sleep(interval) => {}
+                () = tokio::time::sleep(jittered(interval)) => {}
                 () = trigger.notified() => {}
             }
         }
@@ -868,6 +868,15 @@ fn check_label_value(name: &str) -> Result<(), SyncError> {
         return Err(invalid("must start and end with a letter or digit"));
     }
     Ok(())
+}
+
+/// `interval` stretched by up to a tenth, so many sources polling one server spread out.
+fn jittered(interval: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| elapsed.subsec_nanos())
+        .unwrap_or(0);
+    interval + interval.mul_f64(f64::from(nanos % 1_000) / 10_000.0)
 }
 
 fn now_rfc3339() -> String {
