@@ -211,6 +211,18 @@ impl GitRepository {
         Ok(())
     }
 
+    /// The branch a local repository's HEAD points to (`None` when detached, or for a mirror,
+    /// whose HEAD means nothing).
+    pub fn head_branch(&self) -> Option<String> {
+        if self.remote_url.is_some() {
+            return None;
+        }
+        let head = self.repo.find_reference("HEAD").ok()?;
+        head.symbolic_target()?
+            .strip_prefix("refs/heads/")
+            .map(str::to_string)
+    }
+
     /// Resolves a branch, tag or commit to a revision.
     pub fn resolve(&self, reference: &GitReference) -> Result<Revision, SourceError> {
         let (kind, candidates): (&'static str, Vec<String>) = match reference {

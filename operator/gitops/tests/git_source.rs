@@ -20,6 +20,7 @@ fn reads_yaml_files_of_a_revision_without_checkout() {
     );
     let second = repo.commit("second", &[("policies/a.yaml", "a: 2\n")]);
     let git = GitRepository::open(&repo.path()).expect("open");
+    assert_eq!(git.head_branch().as_deref(), Some("main"));
 
     let head = git
         .resolve(&GitReference::Branch("main".into()))
