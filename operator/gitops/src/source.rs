@@ -218,7 +218,8 @@ impl GitRepository {
             return None;
         }
         let head = self.repo.find_reference("HEAD").ok()?;
-        head.symbolic_target()?
+        head.symbolic_target()
+            .ok()??
             .strip_prefix("refs/heads/")
             .map(str::to_string)
     }
