@@ -23,7 +23,7 @@ pub use model::{
     AssetRef, ChangeKind, ChangeReport, HealthCheck, HealthReport, InstalledPackage, Inventory,
     OutcomeResult, PackageOutcome, PackageTarget, VersionChange,
 };
-pub use ssh::{SshConfig, SshExecutor, SudoMode};
+pub use ssh::{CredentialsError, SshConfig, SshExecutor, SudoMode};
 
 /// The future every executor operation returns.
 pub type ExecFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ExecError>> + Send + 'a>>;

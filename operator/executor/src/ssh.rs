@@ -6,7 +6,7 @@
 //! Remote paths honour `DPKG_ROOT` when the asset's login environment sets it (a dpkg root other
 //! than `/`, as on lab hosts behind sshd); on an ordinary host it is unset and paths are `/…`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use patchwarden_lab::dpkg_state::parse_dpkg_query;
@@ -85,6 +85,58 @@ impl SshConfig {
             sudo: SudoMode::WhenNotRoot,
             refresh_package_lists: true,
         }
+    }
+}
+
+/// The SSH credentials could not be written.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write SSH credentials to {path}: {source}")]
+pub struct CredentialsError {
+    pub path: PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}
+
+impl SshConfig {
+    /// Writes a private key and a known_hosts file (e.g. the `ssh-privatekey` and `known_hosts`
+    /// keys of a Secret) into `dir`, readable by the owner only as OpenSSH requires, and returns
+    /// a configuration that uses them.
+    pub fn from_key_material(
+        dir: &Path,
+        private_key: &[u8],
+        known_hosts: &[u8],
+    ) -> Result<SshConfig, CredentialsError> {
+        use std::io::Write;
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+        let fail = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| CredentialsError { path, source }
+        };
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)
+            .map_err(fail(dir))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(fail(dir))?;
+        let identity = dir.join("id");
+        let hosts = dir.join("known_hosts");
+        for (path, content) in [(&identity, private_key), (&hosts, known_hosts)] {
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(fail(path))?;
+            file.write_all(content).map_err(fail(path))?;
+            // OpenSSH rejects a private key without its final newline.
+            if !content.ends_with(b"\n") {
+                file.write_all(b"\n").map_err(fail(path))?;
+            }
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                .map_err(fail(path))?;
+        }
+        Ok(SshConfig::new(identity, hosts))
     }
 }
 
@@ -506,6 +558,25 @@ mod tests {
         asset = AssetRef::named("ok");
         asset.user = Some("-lroot".into());
         assert!(executor().ssh_command(&asset, &["true".into()]).is_err());
+    }
+
+    #[test]
+    fn key_material_is_written_owner_only_with_a_final_newline() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("creds");
+        let config = SshConfig::from_key_material(
+            &dir,
+            b"-----BEGIN KEY-----",
+            b"[h]:22 ssh-ed25519 AAAA\n",
+        )
+        .unwrap();
+        let key = std::fs::read(&config.identity_file).unwrap();
+        assert_eq!(key, b"-----BEGIN KEY-----\n");
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&config.identity_file), 0o600);
+        assert_eq!(mode(&config.known_hosts), 0o600);
+        assert_eq!(mode(&dir), 0o700);
     }
 
     #[test]

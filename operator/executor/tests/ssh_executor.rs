@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 
 use patchwarden_executor::command::run;
 use patchwarden_executor::{
-    AssetRef, ExecErrorKind, Executor, HealthCheck, LabVersion, OutcomeResult, PackageTarget,
-    SshConfig, SshExecutor, source_targets,
+    AssetRef, ExecErrorKind, Executor, HealthCheck, LabVersion, OutcomeResult, SshConfig,
+    SshExecutor, source_targets,
 };
 use patchwarden_lab::{Fault, FaultKind, Lab, LabDelta, LabSpec};
 
@@ -198,7 +198,13 @@ fn inside_namespace() {
     eprintln!("2 sshd up: {:?}", started.elapsed());
     let known_hosts = keys.join("known_hosts");
     std::fs::write(&known_hosts, &known).unwrap();
-    let config = SshConfig::new(client_key.clone(), known_hosts.clone());
+    // Credentials as a Secret would carry them, written out by the executor's helper.
+    let config = SshConfig::from_key_material(
+        &keys.join("creds"),
+        &std::fs::read(&client_key).unwrap(),
+        known.as_bytes(),
+    )
+    .unwrap();
     let exec: std::sync::Arc<dyn Executor> = std::sync::Arc::new(SshExecutor::new(config.clone()));
 
     let rt = tokio::runtime::Builder::new_multi_thread()
