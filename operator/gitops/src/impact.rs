@@ -242,6 +242,26 @@ pub fn compute_plan(input: &PlanInput<'_>) -> PlanReport {
         let after = head.policies.get(&key);
         let own = changed_keys.get(&("PatchPolicy".to_string(), key.0.clone(), key.1.clone()));
         let causes = dependency_causes(&key.0, before, after, &changed_keys);
+        if after.is_none() && head.unreadable_policies.contains(&key) {
+            // Comparing against a spec that cannot be read would report it as removed.
+            policies.push(PolicyImpact {
+                namespace: key.0.clone(),
+                name: key.1.clone(),
+                change: PolicyChange::Modified,
+                causes,
+                spec_changes: Vec::new(),
+                scope: ScopeImpact::default(),
+                approvals: ApprovalImpact::default(),
+                next_window: NextWindowImpact::default(),
+                sla: Vec::new(),
+                rollout: None,
+                emergency: None,
+                notes: vec![
+                    "its spec in the head revision is invalid (see the problems above), so its impact is not computed".into(),
+                ],
+            });
+            continue;
+        }
         let change = match (before, after) {
             (None, Some(_)) => PolicyChange::Added,
             (Some(_), None) => PolicyChange::Removed,
@@ -309,14 +329,25 @@ type NamedKey = (String, String);
 /// The typed patchwarden objects of one revision, by namespace and name.
 struct RevisionView {
     policies: BTreeMap<NamedKey, PatchPolicySpec>,
+    /// Policies declared with a spec that does not deserialise.
+    unreadable_policies: BTreeSet<NamedKey>,
     groups: BTreeMap<NamedKey, AssetGroupSpec>,
     windows: BTreeMap<NamedKey, MaintenanceWindowSpec>,
 }
 
 impl RevisionView {
     fn new(resources: &ResourceSet, default_namespace: &str) -> Self {
+        let policies: BTreeMap<NamedKey, PatchPolicySpec> =
+            typed_specs(resources, "PatchPolicy", default_namespace);
+        let unreadable_policies = resources
+            .of_kind("PatchPolicy")
+            .filter(|r| r.key.group() == patchwarden_api::GROUP)
+            .map(|r| named_key(&r.key, default_namespace))
+            .filter(|key| !policies.contains_key(key))
+            .collect();
         Self {
-            policies: typed_specs(resources, "PatchPolicy", default_namespace),
+            policies,
+            unreadable_policies,
             groups: typed_specs(resources, "AssetGroup", default_namespace),
             windows: typed_specs(resources, "MaintenanceWindow", default_namespace),
         }

@@ -491,3 +491,29 @@ fn a_faster_rollout_is_forecast_with_the_core_planner() {
         "{markdown}"
     );
 }
+
+#[test]
+fn an_unreadable_policy_spec_is_not_reported_as_removed() {
+    let fixture = fixture();
+    let policy: &'static str = Box::leak(
+        STANDARD
+            .replace("assetGroups: [web]", "assetGroups: web")
+            .into_boxed_str(),
+    );
+    fixture.change("unreadable", &with("fleet/standard.yaml", policy));
+    let (markdown, json) = fixture.plan("unreadable", Some(&live()));
+    assert!(
+        markdown.contains("### ❌ The head revision is invalid"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("### Policy `ops/standard` (modified)"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("its impact is not computed"),
+        "{markdown}"
+    );
+    assert!(!markdown.contains("policy removed"), "{markdown}");
+    assert!(json.contains("\"valid\": false"));
+}
