@@ -139,13 +139,16 @@ impl LabHost {
     /// to dpkg: the recovery apt asks for after dpkg was interrupted.
     pub fn dpkg_configure_pending_args(&self) -> Vec<String> {
         let r = self.root.display();
-        vec![
+        let mut args = vec![
             format!("--root={r}"),
             "--force-script-chrootless".to_string(),
             format!("--log={r}/var/log/dpkg.log"),
-            "--configure".to_string(),
-            "-a".to_string(),
-        ]
+        ];
+        if !running_as_root() {
+            args.push("--force-not-root".to_string());
+        }
+        args.extend(["--configure".to_string(), "-a".to_string()]);
+        args
     }
 
     /// Fails unless the host's apt configuration confines dpkg to this root.
@@ -274,15 +277,27 @@ impl LabHost {
     }
 }
 
-/// The isolated apt configuration of a root (LAB.md §1).
+/// Whether this process runs as root (the owner of `/proc/self` is the effective user).
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+/// The isolated apt configuration of a root. A normal user may patch a root it owns with
+/// `--force-not-root`.
 fn apt_config_text(root: &Path) -> String {
     let r = root.display();
+    let not_root = if running_as_root() {
+        ""
+    } else {
+        " \"--force-not-root\";"
+    };
     format!(
         r#"// patchwarden lab host: apt and dpkg act on {r} only.
 Dir "{r}/";
 Dir::State::status "{r}/var/lib/dpkg/status";
 Dir::Log "{r}/var/log/apt";
-DPkg::Options {{ "--root={r}"; "--force-script-chrootless"; "--log={r}/var/log/dpkg.log"; }};
+DPkg::Options {{ "--root={r}"; "--force-script-chrootless"; "--log={r}/var/log/dpkg.log";{not_root} }};
 APT::Architecture "amd64";
 APT::Get::Assume-Yes "true";
 APT::Install-Recommends "false";
