@@ -11,6 +11,16 @@ pub const GENERATED_HEADER: &str =
 
 /// Every CRD, in a stable order (dependencies first: feeds, groups, assets, windows, policies, runs).
 pub fn all() -> Vec<CustomResourceDefinition> {
+    generated().to_vec()
+}
+
+/// The CRDs, generated once per process (schema generation is not cheap).
+fn generated() -> &'static [CustomResourceDefinition] {
+    static CRDS: std::sync::OnceLock<Vec<CustomResourceDefinition>> = std::sync::OnceLock::new();
+    CRDS.get_or_init(generate)
+}
+
+fn generate() -> Vec<CustomResourceDefinition> {
     vec![
         VulnerabilityFeed::crd(),
         AssetGroup::crd(),
@@ -85,12 +95,12 @@ pub fn files() -> Result<Vec<(String, String)>, serde_yaml::Error> {
 
 /// The `openAPIV3Schema` of the served version of the CRD for `kind`, as JSON.
 pub fn schema_of(kind: &str) -> Option<serde_json::Value> {
-    all()
-        .into_iter()
+    generated()
+        .iter()
         .find(|crd| crd.spec.names.kind == kind)
-        .and_then(|crd| crd.spec.versions.into_iter().next())
-        .and_then(|version| version.schema)
-        .and_then(|validation| validation.open_api_v3_schema)
+        .and_then(|crd| crd.spec.versions.first())
+        .and_then(|version| version.schema.as_ref())
+        .and_then(|validation| validation.open_api_v3_schema.as_ref())
         .and_then(|schema| serde_json::to_value(schema).ok())
 }
 
