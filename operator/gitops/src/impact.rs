@@ -58,8 +58,38 @@ pub struct PlanReport {
     pub problems: Vec<RevisionProblem>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub live_state: Option<LiveState>,
+    pub summary: PlanSummary,
     pub changes: ResourceDiff,
     pub policies: Vec<PolicyImpact>,
+}
+
+/// Counts a reviewer reads first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PlanSummary {
+    pub policies_affected: usize,
+    pub findings_newly_approved: usize,
+    pub findings_held_back: usize,
+    pub sla_regressions: usize,
+    pub emergency_changes: usize,
+}
+
+impl PlanSummary {
+    fn of(policies: &[PolicyImpact]) -> Self {
+        Self {
+            policies_affected: policies.len(),
+            findings_newly_approved: policies
+                .iter()
+                .map(|p| p.approvals.newly_approved.len())
+                .sum(),
+            findings_held_back: policies.iter().map(|p| p.approvals.held_back.len()).sum(),
+            sla_regressions: policies
+                .iter()
+                .map(|p| p.sla.iter().filter(|s| s.regression).count())
+                .sum(),
+            emergency_changes: policies.iter().filter(|p| p.emergency.is_some()).count(),
+        }
+    }
 }
 
 /// Which live state the impact was computed against.
@@ -318,6 +348,7 @@ pub fn compute_plan(input: &PlanInput<'_>) -> PlanReport {
             taken_at: s.taken_at,
             assets: s.assets.len(),
         }),
+        summary: PlanSummary::of(&policies),
         changes,
         policies,
     }

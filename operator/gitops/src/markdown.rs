@@ -41,6 +41,40 @@ pub fn render_markdown(report: &PlanReport) -> String {
         }
     }
 
+    let summary = &report.summary;
+    let mut counts = vec![format!(
+        "**{} polic{} affected**",
+        summary.policies_affected,
+        if summary.policies_affected == 1 {
+            "y"
+        } else {
+            "ies"
+        }
+    )];
+    if report.live_state.is_some() {
+        counts.push(format!(
+            "{} finding{} newly approved",
+            summary.findings_newly_approved,
+            plural(summary.findings_newly_approved)
+        ));
+        counts.push(format!("{} held back", summary.findings_held_back));
+    }
+    if summary.sla_regressions > 0 {
+        counts.push(format!(
+            "⚠️ {} SLA deadline{} can no longer be met",
+            summary.sla_regressions,
+            plural(summary.sla_regressions)
+        ));
+    }
+    if summary.emergency_changes > 0 {
+        counts.push(format!(
+            "{} emergency rule change{}",
+            summary.emergency_changes,
+            plural(summary.emergency_changes)
+        ));
+    }
+    let _ = writeln!(out, "{}\n", counts.join(" · "));
+
     if !report.valid {
         let _ = writeln!(out, "### ❌ The head revision is invalid\n");
         let _ = writeln!(
