@@ -41,14 +41,21 @@ const STATE_SCRIPT: &str = r#"dpkg-query --admindir="${DPKG_ROOT:-}/var/lib/dpkg
 "#;
 
 /// An upgrade or roll back in one login. `$1` is `refresh` or `no-refresh`; the remaining
-/// parameters are apt-get's arguments. Prints the state before, apt's exit code, the state after.
+/// parameters are apt-get's arguments. Prints the state before, apt's output and exit code, the
+/// state after. apt runs in its own session with its output in a file, so a dropped connection
+/// does not cut it short (a half-finished dpkg run is worse than a late report).
 const CHANGE_SCRIPT: &str = r#"state() { dpkg-query --admindir="${DPKG_ROOT:-}/var/lib/dpkg" -W -f='${Package}\t${Version}\t${db:Status-Abbrev}\n'; }
 refresh="$1"; shift
 state
 echo "@@patchwarden@@ apt"
 if [ "$refresh" = refresh ]; then apt-get update -q >&2; fi
-apt-get "$@"
-echo "@@patchwarden@@ apt-exit $?"
+out=$(mktemp) || exit 5
+setsid apt-get "$@" >"$out" 2>&1 </dev/null &
+wait $!
+rc=$?
+cat "$out"
+rm -f "$out"
+echo "@@patchwarden@@ apt-exit $rc"
 state
 exit 0
 "#;
