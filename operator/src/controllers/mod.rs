@@ -203,15 +203,11 @@ pub fn requeue_at(at: chrono::DateTime<chrono::Utc>, now: chrono::DateTime<chron
     error::requeue_after(after + Duration::from_millis(200))
 }
 
-/// A future that completes when `stop` turns true (or its sender is dropped).
-pub fn stopped(
-    mut stop: watch::Receiver<bool>,
-) -> impl Future<Output = ()> + Send + Sync + 'static {
-    async move {
-        while !*stop.borrow_and_update() {
-            if stop.changed().await.is_err() {
-                break;
-            }
+/// Completes when `stop` turns true (or its sender is dropped).
+pub async fn stopped(mut stop: watch::Receiver<bool>) {
+    while !*stop.borrow_and_update() {
+        if stop.changed().await.is_err() {
+            break;
         }
     }
 }

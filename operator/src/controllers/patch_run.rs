@@ -57,14 +57,9 @@ pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
     // at once).
     let wake_stream =
         futures::stream::unfold(context.operations.subscribe(), |mut rx| async move {
-            loop {
-                match rx.recv().await {
-                    Ok(_) => return Some(((), rx)),
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                        return Some(((), rx));
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-                }
+            match rx.recv().await {
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Some(((), rx)),
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => None,
             }
         });
     let controller = Controller::new(context.api::<PatchRun>(), watcher::Config::default())
