@@ -32,6 +32,9 @@ use crate::validation::ValidationContext;
 
 /// Field manager of every server-side apply the sync makes.
 pub const FIELD_MANAGER: &str = "patchwarden-gitops";
+/// Longest status message kept: a revision with many problems must not outgrow the ConfigMap
+/// (the log line has them all).
+const MAX_STATUS_MESSAGE_CHARS: usize = 8_000;
 /// Prefix of the status ConfigMap's name.
 pub const STATUS_CONFIGMAP_PREFIX: &str = "patchwarden-gitsource-";
 
@@ -96,6 +99,16 @@ pub struct SourceStatus {
 impl SourceStatus {
     fn to_data(&self) -> BTreeMap<String, String> {
         let mut data = BTreeMap::new();
+        let message = if self.message.chars().count() > MAX_STATUS_MESSAGE_CHARS {
+            let head: String = self
+                .message
+                .chars()
+                .take(MAX_STATUS_MESSAGE_CHARS)
+                .collect();
+            format!("{head}… (shortened)")
+        } else {
+            self.message.clone()
+        };
         data.insert(
             "lastAppliedRevision".into(),
             self.last_applied_revision.clone(),
@@ -108,7 +121,7 @@ impl SourceStatus {
         data.insert("lastAttemptedTime".into(), self.last_attempted_time.clone());
         data.insert("ready".into(), self.ready.clone());
         data.insert("reason".into(), self.reason.clone());
-        data.insert("message".into(), self.message.clone());
+        data.insert("message".into(), message);
         data.insert(
             "inventory".into(),
             serde_json::to_string(&self.inventory).unwrap_or_else(|_| "[]".into()),
@@ -921,6 +934,17 @@ mod tests {
             ..SourceStatus::default()
         };
         assert_eq!(SourceStatus::from_data(&status.to_data()), status);
+    }
+
+    #[test]
+    fn long_status_messages_are_shortened() {
+        let status = SourceStatus {
+            message: "x".repeat(MAX_STATUS_MESSAGE_CHARS + 10),
+            ..SourceStatus::default()
+        };
+        let data = status.to_data();
+        assert!(data["message"].ends_with("… (shortened)"));
+        assert!(data["message"].chars().count() < MAX_STATUS_MESSAGE_CHARS + 20);
     }
 
     #[test]
