@@ -148,9 +148,21 @@ impl<'a> SchemaChecker<'a> {
                 }
             }
             Some("boolean") if !value.is_boolean() => {
+                // YAML 1.1 (and so some Kubernetes tools) read these words as booleans; YAML 1.2
+                // reads them as text.
+                let hint = value
+                    .as_str()
+                    .filter(|s| {
+                        matches!(
+                            s.to_ascii_lowercase().as_str(),
+                            "yes" | "no" | "on" | "off" | "y" | "n"
+                        )
+                    })
+                    .map(|_| "; write true or false")
+                    .unwrap_or_default();
                 problem(
                     out,
-                    format!("expected true or false, found {}", describe(value)),
+                    format!("expected true or false, found {}{hint}", describe(value)),
                 );
             }
             _ => {}
@@ -552,7 +564,7 @@ mod tests {
         assert!(
             found.contains(&(
                 "spec.suspend",
-                "expected true or false, found the string \"no\""
+                "expected true or false, found the string \"no\"; write true or false"
             )),
             "{found:?}"
         );
