@@ -55,6 +55,19 @@ pub struct Args {
     /// directory).
     #[arg(long)]
     pub feed_base: Option<PathBuf>,
+    /// Also sync the resources of this Git repository (a URL, a repository, or a directory
+    /// inside one) into the cluster, pruning what was removed from Git.
+    #[arg(long)]
+    pub git_repo: Option<String>,
+    /// Branch of `--git-repo` to follow (default: the checked-out branch, or `main`).
+    #[arg(long)]
+    pub git_branch: Option<String>,
+    /// Seconds between syncs of `--git-repo`.
+    #[arg(long, default_value_t = 60)]
+    pub git_interval: u64,
+    /// Directory for Git mirrors of URL repositories.
+    #[arg(long, default_value = ".patchwarden/git")]
+    pub git_cache: PathBuf,
 }
 
 /// Builds a client from a kubeconfig file, or from the environment when `path` is `None`.
@@ -132,11 +145,42 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             anyhow::bail!("--renew-deadline must be shorter than --lease-duration");
         }
         let shutdown = shutdown_on_signals();
-        run_operator(client, options, shutdown, |addr| {
+        let syncing = match &args.git_repo {
+            Some(repo) => {
+                let spec = crate::cli::up::git_source_spec(repo, args.git_branch.clone())?;
+                let sync = patchwarden_gitops::sync::GitSync::new(
+                    client.clone(),
+                    spec,
+                    patchwarden_gitops::sync::SyncSettings {
+                        default_namespace: args
+                            .namespace
+                            .clone()
+                            .unwrap_or_else(|| String::from("default")),
+                        status_namespace: args
+                            .namespace
+                            .clone()
+                            .unwrap_or_else(|| String::from("default")),
+                        cache_dir: args.git_cache.clone(),
+                        prune: true,
+                    },
+                )?;
+                let interval = Duration::from_secs(args.git_interval.max(1));
+                let trigger = std::sync::Arc::new(tokio::sync::Notify::new());
+                Some(tokio::spawn(
+                    async move { sync.run(interval, trigger).await },
+                ))
+            }
+            None => None,
+        };
+        let result = run_operator(client, options, shutdown, |addr| {
             // One machine-readable line so scripts and tests can find the port.
             println!("metrics-addr={addr}");
         })
-        .await?;
+        .await;
+        if let Some(syncing) = syncing {
+            syncing.abort();
+        }
+        result?;
         Ok(ExitCode::SUCCESS)
     })
 }

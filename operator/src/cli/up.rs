@@ -135,6 +135,31 @@ fn source_name(location: &str, inside: Option<&str>) -> String {
     }
 }
 
+/// The Git source for `--repo` (a URL, a repository, or a directory inside one) and an
+/// optional branch (default: the checked-out branch, or `main` for URLs).
+pub fn git_source_spec(repo: &str, branch: Option<String>) -> anyhow::Result<GitSourceSpec> {
+    let is_url = repo.contains("://") || repo.starts_with("git@");
+    let (location, inside) = if is_url {
+        (repo.to_string(), None)
+    } else {
+        let (root, inside) = locate_repository(Path::new(repo))?;
+        (root.display().to_string(), inside)
+    };
+    let branch = branch
+        .or_else(|| {
+            (!is_url)
+                .then(|| current_branch(Path::new(&location)))
+                .flatten()
+        })
+        .unwrap_or_else(|| String::from("main"));
+    Ok(GitSourceSpec {
+        name: source_name(&location, inside.as_deref()),
+        url: location,
+        reference: GitReference::Branch(branch),
+        path: inside,
+    })
+}
+
 async fn install_crds(client: &kube::Client) -> anyhow::Result<()> {
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
     for crd in patchwarden_api::crds::all() {
@@ -352,28 +377,7 @@ async fn up(args: Args) -> anyhow::Result<ExitCode> {
     let _ = std::io::stdout().flush();
 
     progress(3, STEPS, &format!("syncing {}", args.repo));
-    let is_url = args.repo.contains("://") || args.repo.starts_with("git@");
-    let (location, inside) = if is_url {
-        (args.repo.clone(), None)
-    } else {
-        let (root, inside) = locate_repository(Path::new(&args.repo))?;
-        (root.display().to_string(), inside)
-    };
-    let branch = args
-        .branch
-        .clone()
-        .or_else(|| {
-            (!is_url)
-                .then(|| current_branch(Path::new(&location)))
-                .flatten()
-        })
-        .unwrap_or_else(|| String::from("main"));
-    let spec = GitSourceSpec {
-        name: source_name(&location, inside.as_deref()),
-        url: location.clone(),
-        reference: GitReference::Branch(branch),
-        path: inside,
-    };
+    let spec = git_source_spec(&args.repo, args.branch.clone())?;
     let sync = GitSync::new(
         client.clone(),
         spec,

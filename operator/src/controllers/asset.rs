@@ -29,9 +29,7 @@ use tokio::sync::watch;
 
 use super::assessment::AssetAssessment;
 use super::error::ReconcileError;
-use super::{
-    Context, drive, mark_abnormal, mark_ready, mark_stalled, now, object_key, status, stopped,
-};
+use super::{Context, drive, mark_abnormal, mark_ready, now, object_key, stall, status, stopped};
 
 /// Controller name in logs and metrics.
 pub const NAME: &str = "Asset";
@@ -197,15 +195,15 @@ async fn reconcile(object: Arc<Asset>, context: Arc<Context>) -> Result<Action, 
     let (executor, target) = match executor_for(&context, asset) {
         Ok(found) => found,
         Err(message) => {
-            mark_stalled(
-                &mut desired.conditions,
+            return stall(
+                &api,
+                asset,
+                &mut desired,
                 reason::INVALID_SPEC,
                 &message,
-                generation,
                 now,
-            );
-            status::write_status(&api, asset, &desired).await?;
-            return Ok(Action::await_change());
+            )
+            .await;
         }
     };
 

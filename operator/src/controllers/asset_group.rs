@@ -24,7 +24,7 @@ use patchwarden_api::labels;
 use tokio::sync::watch;
 
 use super::error::ReconcileError;
-use super::{Context, drive, mark_ready, mark_stalled, now, status, stopped};
+use super::{Context, drive, mark_ready, now, stall, status, stopped};
 
 /// Controller name in logs and metrics.
 pub const NAME: &str = "AssetGroup";
@@ -194,15 +194,15 @@ async fn reconcile(
     let asset_selector = match selectors {
         Ok(s) => s,
         Err(message) => {
-            mark_stalled(
-                &mut desired.conditions,
+            return stall(
+                &groups,
+                group,
+                &mut desired,
                 reason::INVALID_SPEC,
                 &message,
-                generation,
                 now,
-            );
-            status::write_status(&groups, group, &desired).await?;
-            return Ok(Action::await_change());
+            )
+            .await;
         }
     };
     if group.spec.suspend {
@@ -227,15 +227,15 @@ async fn reconcile(
         match context.labs.ensure(&namespace, &name, fleet).await {
             Ok(created) => lab_hosts = created.hosts,
             Err(err) if err.is_terminal() => {
-                mark_stalled(
-                    &mut desired.conditions,
+                return stall(
+                    &groups,
+                    group,
+                    &mut desired,
                     reason::INVALID_SPEC,
                     &err.to_string(),
-                    generation,
                     now,
-                );
-                status::write_status(&groups, group, &desired).await?;
-                return Ok(Action::await_change());
+                )
+                .await;
             }
             Err(err) => return Err(ReconcileError::Transient(err.to_string())),
         }

@@ -18,7 +18,7 @@ use patchwarden_core::window::{self, WindowDefinition};
 use tokio::sync::watch;
 
 use super::error::ReconcileError;
-use super::{Context, drive, mark_ready, mark_stalled, now, requeue_at, status, stopped};
+use super::{Context, drive, mark_ready, now, requeue_at, stall, status, stopped};
 
 /// Controller name in logs and metrics.
 pub const NAME: &str = "MaintenanceWindow";
@@ -110,15 +110,15 @@ async fn reconcile(
     let definition = match window_definition(&object.spec) {
         Ok(definition) => definition,
         Err(message) => {
-            mark_stalled(
-                &mut desired.conditions,
+            return stall(
+                &api,
+                object.as_ref(),
+                &mut desired,
                 reason::INVALID_SPEC,
                 &message,
-                generation,
                 now,
-            );
-            status::write_status(&api, object.as_ref(), &desired).await?;
-            return Ok(Action::await_change());
+            )
+            .await;
         }
     };
     let (computed, next_change) = decide(&definition, now);

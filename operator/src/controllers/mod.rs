@@ -150,6 +150,27 @@ pub fn mark_stalled(
         at,
     );
     c::remove_condition(conditions, c::RECONCILING);
+    c::remove_condition(conditions, c::PROGRESSING);
+}
+
+/// Shows an invalid spec as `Stalled` (see [`mark_stalled`]), writes the status and waits
+/// for the object to change: the terminal path of every reconciler.
+pub async fn stall<K, S>(
+    api: &kube::Api<K>,
+    object: &K,
+    desired: &mut S,
+    reason: &str,
+    message: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Action, ReconcileError>
+where
+    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + serde::Serialize + Debug,
+    S: patchwarden_api::CommonStatus + serde::Serialize,
+{
+    let generation = object.meta().generation;
+    mark_stalled(desired.conditions_mut(), reason, message, generation, now);
+    status::write_status(api, object, desired).await?;
+    Ok(Action::await_change())
 }
 
 /// Sets `Ready` to `status` with `reason`/`message` and drops `Stalled`.

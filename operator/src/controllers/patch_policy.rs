@@ -41,8 +41,7 @@ use tokio::sync::watch;
 
 use super::error::ReconcileError;
 use super::{
-    Context, drive, mark_abnormal, mark_ready, mark_stalled, now, object_key, requeue_at, status,
-    stopped,
+    Context, drive, mark_abnormal, mark_ready, now, object_key, requeue_at, stall, status, stopped,
 };
 
 /// Controller name in logs and metrics.
@@ -215,19 +214,6 @@ pub fn run_spec(
     })
 }
 
-fn stalled(
-    desired: &mut PatchPolicyStatus,
-    why: &str,
-    message: &str,
-    generation: Option<i64>,
-    now: DateTime<Utc>,
-) {
-    mark_stalled(&mut desired.conditions, why, message, generation, now);
-    for type_ in [c::PROGRESSING, c::RECONCILING] {
-        mark_abnormal(&mut desired.conditions, type_, None, generation, now);
-    }
-}
-
 async fn reconcile(
     object: Arc<PatchPolicy>,
     context: Arc<Context>,
@@ -259,28 +245,28 @@ async fn reconcile(
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join("; ");
-        stalled(
+        return stall(
+            &policies,
+            policy,
             &mut desired,
             reason::INVALID_SPEC,
             &message,
-            generation,
             now,
-        );
-        status::write_status(&policies, policy, &desired).await?;
-        return Ok(Action::await_change());
+        )
+        .await;
     }
     let approval: ApprovalPolicy = match policy.spec.compile_approval() {
         Ok(a) => a,
         Err(e) => {
-            stalled(
+            return stall(
+                &policies,
+                policy,
                 &mut desired,
                 reason::INVALID_SPEC,
                 &e.to_string(),
-                generation,
                 now,
-            );
-            status::write_status(&policies, policy, &desired).await?;
-            return Ok(Action::await_change());
+            )
+            .await;
         }
     };
 
@@ -295,15 +281,15 @@ async fn reconcile(
                 let message = format!(
                     "spec.assetGroups[{index}]: AssetGroup {group:?} does not exist in namespace {namespace}"
                 );
-                stalled(
+                return stall(
+                    &policies,
+                    policy,
                     &mut desired,
                     reason::REFERENCE_NOT_FOUND,
                     &message,
-                    generation,
                     now,
-                );
-                status::write_status(&policies, policy, &desired).await?;
-                return Ok(Action::requeue(RESYNC));
+                )
+                .await;
             }
         }
     }
@@ -314,15 +300,15 @@ async fn reconcile(
             let message = format!(
                 "spec.maintenanceWindows[{index}]: MaintenanceWindow {window_name:?} does not exist in namespace {namespace}"
             );
-            stalled(
+            return stall(
+                &policies,
+                policy,
                 &mut desired,
                 reason::REFERENCE_NOT_FOUND,
                 &message,
-                generation,
                 now,
-            );
-            status::write_status(&policies, policy, &desired).await?;
-            return Ok(Action::requeue(RESYNC));
+            )
+            .await;
         };
         match super::maintenance_window::window_definition(&found.spec) {
             Ok(definition) => windows.push((window_name.clone(), definition)),
@@ -330,15 +316,15 @@ async fn reconcile(
                 let message = format!(
                     "spec.maintenanceWindows[{index}]: MaintenanceWindow {window_name:?} is invalid: {e}"
                 );
-                stalled(
+                return stall(
+                    &policies,
+                    policy,
                     &mut desired,
                     reason::DEPENDENCY_NOT_READY,
                     &message,
-                    generation,
                     now,
-                );
-                status::write_status(&policies, policy, &desired).await?;
-                return Ok(Action::requeue(RESYNC));
+                )
+                .await;
             }
         }
     }
@@ -562,15 +548,15 @@ async fn reconcile(
                 created = Some(run_name);
             }
             Some(Err(message)) => {
-                stalled(
+                return stall(
+                    &policies,
+                    policy,
                     &mut desired,
                     reason::INVALID_SPEC,
                     &message,
-                    generation,
                     now,
-                );
-                status::write_status(&policies, policy, &desired).await?;
-                return Ok(Action::await_change());
+                )
+                .await;
             }
             None => {
                 let at = window::next_start_opportunity(&definitions, now);

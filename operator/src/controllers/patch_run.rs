@@ -38,8 +38,7 @@ use tokio::sync::watch;
 use super::error::ReconcileError;
 use super::operations::{self, OperationRequest, StepKind};
 use super::{
-    Context, drive, mark_abnormal, mark_ready, mark_stalled, now, object_key, requeue_at, status,
-    stopped,
+    Context, drive, mark_abnormal, mark_ready, now, object_key, requeue_at, stall, status, stopped,
 };
 
 /// Controller name in logs and metrics.
@@ -477,30 +476,30 @@ async fn reconcile(object: Arc<PatchRun>, context: Arc<Context>) -> Result<Actio
     if let Some(first) = errors.first() {
         let mut desired = stored.clone();
         desired.observed_generation = generation;
-        mark_stalled(
-            &mut desired.conditions,
+        return stall(
+            &api,
+            run,
+            &mut desired,
             reason::INVALID_SPEC,
             &first.to_string(),
-            generation,
             now,
-        );
-        status::write_status(&api, run, &desired).await?;
-        return Ok(Action::await_change());
+        )
+        .await;
     }
     let gate = match start_gate(&context, run).await {
         Ok(gate) => gate,
         Err(message) => {
             let mut desired = stored.clone();
             desired.observed_generation = generation;
-            mark_stalled(
-                &mut desired.conditions,
+            return stall(
+                &api,
+                run,
+                &mut desired,
                 reason::REFERENCE_NOT_FOUND,
                 &message,
-                generation,
                 now,
-            );
-            status::write_status(&api, run, &desired).await?;
-            return Ok(Action::await_change());
+            )
+            .await;
         }
     };
 
