@@ -547,3 +547,58 @@ async fn polling_picks_up_new_commits_on_a_trigger() {
         ["db", "web"]
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revision_may_define_the_kinds_it_uses() {
+    let plane = ControlPlane::start().await;
+    let repo = TestRepo::new();
+    let cache = tempfile::tempdir().expect("cache");
+    let crd = r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+"#;
+    let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: ops}\nspec: {size: 3}\n";
+    let commit = repo.commit(
+        "a kind and its object",
+        &[
+            ("fleet/crd.yaml", crd),
+            ("fleet/namespace.yaml", NAMESPACE),
+            ("fleet/widget.yaml", widget),
+        ],
+    );
+    let sync = sync_for(&plane, &repo, cache.path());
+    let (revision, applied_keys, _) = applied(sync.sync_once().await.expect("sync"));
+    assert_eq!(revision, commit);
+    assert_eq!(applied_keys.len(), 3, "{applied_keys:?}");
+    let widgets: Api<DynamicObject> = Api::namespaced_with(
+        plane.client.clone(),
+        "ops",
+        &ApiResource::from_gvk_with_plural(
+            &GroupVersionKind::gvk("example.com", "v1", "Widget"),
+            "widgets",
+        ),
+    );
+    let stored = widgets.get("w").await.expect("widget applied");
+    assert_eq!(stored.data["spec"]["size"], 3);
+    assert_eq!(
+        stored.metadata.labels.as_ref().expect("labels")[labels::SOURCE],
+        "fleet"
+    );
+}
