@@ -161,6 +161,49 @@ fn canary_then_waves_patch_every_lab_host_and_the_policy_becomes_compliant() {
     for reason in ["RunCreated", "AssetPatched", "RunSucceeded"] {
         assert!(events.contains(reason), "no {reason} event: {events}");
     }
+    let describe = cluster.kubectl(&["describe", "patchpolicy", "standard"]);
+    assert!(
+        describe.contains("RunCreated"),
+        "describe shows Events: {describe}"
+    );
+
+    // A reconcile request (the Flux annotation) is handled and recorded.
+    cluster.kubectl(&[
+        "annotate",
+        "patchpolicy",
+        "standard",
+        "reconcile.fluxcd.io/requestedAt=2026-11-28T12:00:00Z",
+        "--overwrite",
+    ]);
+    cluster.wait_for(
+        "the reconcile request to be handled",
+        Duration::from_secs(30),
+        || {
+            let policy = cluster.get_json(&["patchpolicy", "standard"])?;
+            (policy["status"]["lastHandledReconcileAt"] == "2026-11-28T12:00:00Z").then_some(())
+        },
+    );
+    // Suspending keeps the policy Ready with reason Suspended at the new generation.
+    cluster.kubectl(&[
+        "patch",
+        "patchpolicy",
+        "standard",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"suspend":true}}"#,
+    ]);
+    cluster.wait_for(
+        "the policy to show Suspended",
+        Duration::from_secs(30),
+        || {
+            let policy = cluster.get_json(&["patchpolicy", "standard"])?;
+            let ready = condition(&policy, "Ready")?;
+            (ready.1 == "Suspended"
+                && policy["status"]["observedGeneration"] == policy["metadata"]["generation"])
+                .then_some(())
+        },
+    );
+
     let metrics = operator.http_get("/metrics");
     assert!(
         metrics.contains("patchwarden_reconciles_total"),

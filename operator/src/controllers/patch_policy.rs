@@ -721,3 +721,107 @@ async fn reconcile(
         Action::requeue(RESYNC)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use patchwarden_api::PatchPolicySpec;
+    use patchwarden_api::patch_policy::Rollout;
+    use patchwarden_api::values::CountOrPercentValue;
+
+    fn candidate(package: &str, kev: bool) -> UpgradeCandidate {
+        UpgradeCandidate {
+            package: package.to_string(),
+            source_package: None,
+            installed_version: "1.0-1".into(),
+            candidate_version: "1.0-2".into(),
+            severity: Severity::High,
+            published: None,
+            known_exploited: kev,
+            cve_ids: vec![format!("CVE-2026-{}", package.len())],
+            security: true,
+        }
+    }
+
+    fn verdict(
+        name: &str,
+        approved: Vec<UpgradeCandidate>,
+        state: Option<PatchState>,
+    ) -> MemberVerdict {
+        MemberVerdict {
+            name: name.to_string(),
+            group: "g".into(),
+            risk: 1.0,
+            approved,
+            state,
+        }
+    }
+
+    #[test]
+    fn compliance_counts_pending_and_failed_assets_and_rounds_the_percentage() {
+        let verdicts = vec![
+            verdict("a", vec![], Some(PatchState::Compliant)),
+            verdict(
+                "b",
+                vec![candidate("openssl", false)],
+                Some(PatchState::Pending),
+            ),
+            verdict("c", vec![], Some(PatchState::Unreachable)),
+        ];
+        let summary = compliance(&verdicts);
+        assert_eq!(
+            (
+                summary.assets,
+                summary.compliant,
+                summary.pending,
+                summary.failed
+            ),
+            (3, 1, 1, 1)
+        );
+        assert_eq!(summary.percent, 33.3);
+        assert_eq!(compliance(&[]).percent, 100.0);
+    }
+
+    #[test]
+    fn an_emergency_plan_carries_only_known_exploited_fixes_with_a_canary_first() {
+        let mut policy = PatchPolicy::new(
+            "p",
+            PatchPolicySpec {
+                asset_groups: vec!["g".into()],
+                rollout: Rollout {
+                    canary: Some(CountOrPercentValue::Count(1)),
+                    max_unavailable: Some(CountOrPercentValue::Count(2)),
+                    ..Rollout::default()
+                },
+                ..PatchPolicySpec::default()
+            },
+        );
+        policy.metadata.namespace = Some("default".into());
+        let a = verdict(
+            "a",
+            vec![candidate("openssl", true), candidate("jq", false)],
+            None,
+        );
+        let b = verdict("b", vec![candidate("jq", false)], None);
+        let c = verdict("c", vec![candidate("openssl", true)], None);
+        let spec = run_spec(
+            &policy,
+            &[&a, &b, &c],
+            true,
+            None,
+            RunTrigger::KnownExploited,
+        )
+        .expect("plan");
+        let names: Vec<&str> = spec.assets.iter().map(|x| x.name.as_str()).collect();
+        assert_eq!(names, ["a", "c"]);
+        assert!(
+            spec.assets
+                .iter()
+                .all(|x| x.packages.iter().all(|p| p.name == "openssl"))
+        );
+        assert!(spec.waves[0].canary && spec.waves[0].assets.len() == 1);
+        assert_eq!(spec.limits.max_unavailable, 2);
+        assert_eq!(spec.trigger, RunTrigger::KnownExploited);
+        assert!(spec.window.is_none());
+    }
+}
