@@ -30,16 +30,28 @@ fn generate() -> Vec<CustomResourceDefinition> {
         PatchRun::crd(),
     ]
     .into_iter()
-    .map(reflow_descriptions)
+    .map(finish_schema)
     .collect()
 }
 
 /// Joins the lines of each doc comment into paragraphs, so `kubectl explain` wraps the text
-/// itself instead of breaking it where the source code did.
-fn reflow_descriptions(crd: CustomResourceDefinition) -> CustomResourceDefinition {
+/// itself instead of breaking it where the source code did; and states the range each integer
+/// format implies, so the API server refuses numbers the Rust fields could not hold (one such
+/// object would otherwise break every watch of its kind).
+fn finish_schema(crd: CustomResourceDefinition) -> CustomResourceDefinition {
     fn walk(value: &mut serde_json::Value) {
         match value {
             serde_json::Value::Object(map) => {
+                let range = match map.get("format").and_then(|f| f.as_str()) {
+                    Some("uint16") => Some((0.0, f64::from(u16::MAX))),
+                    Some("uint32") => Some((0.0, f64::from(u32::MAX))),
+                    Some("int32") => Some((f64::from(i32::MIN), f64::from(i32::MAX))),
+                    _ => None,
+                };
+                if let Some((min, max)) = range {
+                    map.entry("minimum").or_insert(serde_json::json!(min));
+                    map.entry("maximum").or_insert(serde_json::json!(max));
+                }
                 for (key, child) in map.iter_mut() {
                     match child {
                         serde_json::Value::String(text) if key == "description" => {

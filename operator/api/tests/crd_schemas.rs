@@ -106,3 +106,36 @@ fn enums_durations_and_counts_have_precise_schemas() {
         serde_json::json!(["agent", "ssh", "node", "lab"])
     );
 }
+
+/// Integer schemas whose format bounds are not stated as minimum/maximum.
+fn unbounded(schema: &Value, path: &str, found: &mut Vec<String>) {
+    if let Some(format @ ("uint16" | "uint32" | "int32")) =
+        schema.get("format").and_then(Value::as_str)
+        && (schema.get("minimum").is_none() || schema.get("maximum").is_none())
+    {
+        found.push(format!("{path} ({format})"));
+    }
+    for (key, child) in schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        unbounded(child, &format!("{path}.{key}"), found);
+    }
+    if let Some(items) = schema.get("items") {
+        unbounded(items, &format!("{path}[]"), found);
+    }
+}
+
+#[test]
+fn integer_fields_state_the_range_their_rust_type_holds() {
+    let mut found = Vec::new();
+    for kind in crds::KINDS {
+        unbounded(&crds::schema_of(kind).expect("schema"), kind, &mut found);
+    }
+    assert!(found.is_empty(), "integers without bounds: {found:?}");
+    let group = crds::schema_of("AssetGroup").expect("schema");
+    let members = find(&group, &["status", "memberCount"]);
+    assert_eq!(members["maximum"].as_f64(), Some(f64::from(u32::MAX)));
+}
