@@ -364,6 +364,8 @@ struct RevisionView {
     unreadable_policies: BTreeSet<NamedKey>,
     groups: BTreeMap<NamedKey, AssetGroupSpec>,
     windows: BTreeMap<NamedKey, MaintenanceWindowSpec>,
+    /// Namespace of objects (and live Assets) that name none.
+    default_namespace: String,
 }
 
 impl RevisionView {
@@ -381,6 +383,7 @@ impl RevisionView {
             unreadable_policies,
             groups: typed_specs(resources, "AssetGroup", default_namespace),
             windows: typed_specs(resources, "MaintenanceWindow", default_namespace),
+            default_namespace: default_namespace.to_string(),
         }
     }
 }
@@ -520,10 +523,14 @@ impl<'a> PolicySide<'a> {
             .collect();
         let mut members = BTreeMap::new();
         let mut group_of = BTreeMap::new();
-        for asset in assets
-            .iter()
-            .filter(|asset| asset.metadata.namespace.as_deref().unwrap_or("default") == namespace)
-        {
+        for asset in assets.iter().filter(|asset| {
+            asset
+                .metadata
+                .namespace
+                .as_deref()
+                .unwrap_or(&view.default_namespace)
+                == namespace
+        }) {
             let Some((group, _)) = groups
                 .iter()
                 .find(|(name, group)| group_contains(name, group, asset))
