@@ -248,6 +248,24 @@ impl PatchPolicySpec {
         })
     }
 
+    /// The rollout settings as the core's planner reads them (a canary of 0 means none).
+    pub fn core_rollout_settings(
+        &self,
+    ) -> Result<patchwarden_core::rollout::RolloutSettings, SpecError> {
+        let settings = self.rollout_settings()?;
+        Ok(patchwarden_core::rollout::RolloutSettings {
+            canary: match settings.canary {
+                CountOrPercent::Count(0) | CountOrPercent::Percent(0) => None,
+                other => Some(other),
+            },
+            max_unavailable: settings.max_unavailable,
+            max_failures: settings.max_failures,
+            pause_between_waves: settings.pause_between_waves,
+            rollback_on_failure: settings.rollback_on_failure,
+            ..patchwarden_core::rollout::RolloutSettings::default()
+        })
+    }
+
     /// The emergency rules; empty means never out of window.
     pub fn emergency_rules(&self) -> &[EmergencyRule] {
         &self.emergency

@@ -367,3 +367,17 @@ pub struct PatchRunStatus {
 }
 
 impl_common_status!(PatchRunStatus);
+
+impl From<patchwarden_core::rollout::RunPhase> for RunPhase {
+    fn from(value: patchwarden_core::rollout::RunPhase) -> Self {
+        use patchwarden_core::rollout::RunPhase as Core;
+        match value {
+            Core::Pending => RunPhase::Pending,
+            Core::Running => RunPhase::Running,
+            Core::Paused => RunPhase::Paused,
+            Core::Succeeded => RunPhase::Succeeded,
+            Core::Failed => RunPhase::Failed,
+            Core::Halted => RunPhase::Halted,
+        }
+    }
+}

@@ -101,6 +101,9 @@ spec:
     let rollout = policy.spec.rollout_settings().expect("valid");
     assert_eq!(rollout.max_unavailable, CountOrPercent::Percent(25));
     assert_eq!(rollout.pause_between_waves.as_secs(), 600);
+    let core = policy.spec.core_rollout_settings().expect("valid");
+    assert_eq!(core.canary, Some(CountOrPercent::Count(1)));
+    assert_eq!(core.max_unavailable, CountOrPercent::Percent(25));
     let sla = policy.spec.sla_rules().expect("valid");
     assert_eq!(sla.deadlines.len(), 2);
     assert!(policy.spec.compile_approval().is_ok());
