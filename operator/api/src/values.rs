@@ -245,18 +245,6 @@ pub fn severity_schema(_: &mut SchemaGenerator) -> Schema {
     })
 }
 
-/// Schema of a list of `patchwarden_core::Severity` values.
-pub fn severity_list_schema(generator: &mut SchemaGenerator) -> Schema {
-    let item = severity_schema(generator);
-    json_schema!({
-        "type": "array",
-        "items": item,
-    })
-}
-
-/// The pattern of a content digest: `sha256:` followed by 64 lowercase hex digits.
-pub const SHA256_DIGEST_PATTERN: &str = "^sha256:[0-9a-f]{64}$";
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ pub mod cvss;
 pub mod duration;
 pub mod ecosystem;
 pub mod inventory;
+pub mod label_selector;
 pub mod quantity;
 pub mod rollout;
 pub mod severity;

@@ -14,6 +14,7 @@ use patchwarden_api::maintenance_window::MaintenanceWindowSpec;
 use patchwarden_api::patch_policy::PolicyMode;
 use patchwarden_api::{Asset, AssetGroupSpec, PatchPolicySpec, labels};
 use patchwarden_core::approval::{ApprovalPolicy, UpgradeCandidate};
+use patchwarden_core::label_selector;
 use patchwarden_core::rollout::{PlanAsset, RolloutSettings, plan_rollout};
 use patchwarden_core::sla::EmergencyRule;
 use patchwarden_core::window::{self, WindowDefinition};
@@ -613,34 +614,33 @@ fn group_contains(name: &str, group: &AssetGroupSpec, asset: &Asset) -> bool {
         .is_some_and(|selector| selector_matches(selector, asset_labels))
 }
 
-/// Kubernetes label selector semantics: every matchLabels pair and every expression holds.
+/// Whether a group's selector selects an asset with these labels. An empty selector selects
+/// nothing here, unlike in Kubernetes: a group must say what it wants. A selector Kubernetes
+/// would refuse (the validator reports it) selects nothing.
 fn selector_matches(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
-    let pairs_hold = selector
-        .match_labels
+    core_selector(selector).is_ok_and(|selector| !selector.is_empty() && selector.matches(labels))
+}
+
+/// The resource's selector in the core's terms.
+fn core_selector(
+    selector: &LabelSelector,
+) -> Result<label_selector::LabelSelector, label_selector::LabelSelectorError> {
+    let expressions = selector
+        .match_expressions
         .iter()
         .flatten()
-        .all(|(key, value)| labels.get(key) == Some(value));
-    let expressions_hold = selector.match_expressions.iter().flatten().all(|req| {
-        let values = req.values.as_deref().unwrap_or(&[]);
-        let found = labels.get(&req.key);
-        match req.operator.as_str() {
-            "In" => found.is_some_and(|v| values.contains(v)),
-            "NotIn" => found.is_none_or(|v| !values.contains(v)),
-            "Exists" => found.is_some(),
-            "DoesNotExist" => found.is_none(),
-            _ => false,
-        }
-    });
-    // An empty selector selects nothing here: a group must say what it wants.
-    let empty = selector
-        .match_labels
-        .as_ref()
-        .is_none_or(BTreeMap::is_empty)
-        && selector
-            .match_expressions
-            .as_ref()
-            .is_none_or(Vec::is_empty);
-    !empty && pairs_hold && expressions_hold
+        .map(|requirement| {
+            label_selector::LabelRequirement::parse(
+                requirement.key.as_str(),
+                &requirement.operator,
+                requirement.values.clone().unwrap_or_default(),
+            )
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(label_selector::LabelSelector::new(
+        selector.match_labels.clone().unwrap_or_default(),
+        expressions,
+    ))
 }
 
 /// The upgrade that fixes a finding, as the approval core sees it; `None` without a fix.
@@ -802,7 +802,7 @@ fn sla_forecast(side: &PolicySide<'_>, class: &str, now: DateTime<Utc>) -> Optio
             why: "the policy has no usable maintenance window".into(),
         });
     }
-    let gap = largest_gap(&side.windows, now, SLA_HORIZON);
+    let gap = window::largest_gap_across(&side.windows, now, SLA_HORIZON).length();
     let met = gap <= deadline;
     let why = if gap >= SLA_HORIZON {
         format!(
@@ -819,33 +819,6 @@ fn sla_forecast(side: &PolicySide<'_>, class: &str, now: DateTime<Utc>) -> Optio
         met,
         why,
     })
-}
-
-/// The longest time in `[now, now + horizon)` during which none of `windows` lets work start.
-fn largest_gap(windows: &[WindowDefinition], now: DateTime<Utc>, horizon: Duration) -> Duration {
-    let until = now + horizon.to_chrono();
-    let mut spans: Vec<(DateTime<Utc>, DateTime<Utc>)> = windows
-        .iter()
-        .flat_map(|definition| {
-            window::openings(definition, now, until)
-                .filter(window::Opening::is_usable)
-                .map(|opening| (opening.opens_at, opening.cutoff_at))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    spans.sort();
-    let mut largest = chrono::TimeDelta::zero();
-    let mut gap_start = now;
-    for (opens, cutoff) in spans {
-        if opens > gap_start {
-            largest = largest.max(opens - gap_start);
-        }
-        gap_start = gap_start.max(cutoff);
-    }
-    if until > gap_start {
-        largest = largest.max(until - gap_start);
-    }
-    Duration::from_secs(u64::try_from(largest.num_seconds()).unwrap_or(0))
 }
 
 fn sla_impact(
@@ -1163,5 +1136,11 @@ mod tests {
         .expect("selector");
         assert!(!selector_matches(&other, &labels));
         assert!(!selector_matches(&LabelSelector::default(), &labels));
+        let refused: LabelSelector = serde_json::from_value(serde_json::json!({
+            "matchLabels": {"tier": "web"},
+            "matchExpressions": [{"key": "env", "operator": "Missing"}]
+        }))
+        .expect("selector");
+        assert!(!selector_matches(&refused, &labels));
     }
 }
