@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::advisory::{CvssScore, PackageNameKind};
 use crate::ecosystem::Ecosystem;
+use crate::inventory::InstalledPackage;
 use crate::risk::{Criticality, Exposure, RiskScore};
 use crate::severity::Severity;
 
@@ -82,6 +83,10 @@ pub struct PackageMatch {
     pub severity: Severity,
     /// The CVSS score behind `severity`, when one was published.
     pub cvss: Option<CvssScore>,
+    /// Dense numbers of `cve_ids` in the index that produced this match (for counting
+    /// distinct CVEs over many findings without hashing strings).
+    #[serde(skip)]
+    pub(crate) cve_numbers: Vec<u32>,
     /// The earliest KEV listing among the CVEs.
     pub kev: Option<KevListing>,
     /// The highest EPSS score among the CVEs.
@@ -96,8 +101,8 @@ pub struct Finding {
     pub matched: Arc<PackageMatch>,
     /// The source package, when it differs from `matched.package`.
     pub source: Option<Arc<str>>,
-    /// The installed binary packages concerned, with their versions.
-    pub binaries: Vec<(Arc<str>, Arc<str>)>,
+    /// The installed binary packages concerned.
+    pub binaries: Vec<Arc<InstalledPackage>>,
     /// The risk score and its inputs.
     pub risk: RiskScore,
 }
@@ -159,24 +164,21 @@ pub struct Assessment {
 pub const TOP_RISKS: usize = 5;
 
 impl AssessmentSummary {
-    /// Summarises findings already sorted riskiest first.
-    pub fn of(findings: &[Finding]) -> AssessmentSummary {
+    /// Summarises findings already sorted riskiest first; `cves` is the number of distinct
+    /// CVE ids among them.
+    pub fn of(findings: &[Finding], cves: usize) -> AssessmentSummary {
         let mut summary = AssessmentSummary {
             findings: findings.len(),
             max_risk: findings.first().map(|f| f.risk.score).unwrap_or(0.0),
             ..AssessmentSummary::default()
         };
-        let mut cves: Vec<&str> = Vec::new();
         for finding in findings {
             let m = &finding.matched;
             *summary.by_severity.entry(m.severity).or_default() += 1;
             summary.kev += usize::from(m.kev.is_some());
             summary.fixable += usize::from(m.fixed_version.is_some());
-            cves.extend(m.cve_ids.iter().map(String::as_str));
         }
-        cves.sort_unstable();
-        cves.dedup();
-        summary.cves = cves.len();
+        summary.cves = cves;
         summary.top_risks = findings
             .iter()
             .take(TOP_RISKS)

@@ -147,6 +147,8 @@ pub struct AdvisoryIndex {
     ecosystem_ids: HashMap<String, u32>,
     kev: FxMap<u64, KevEntry>,
     epss: EpssTable,
+    /// Every CVE named by an advisory, numbered densely (see `PackageMatch::cve_numbers`).
+    cve_numbers: FxMap<u64, u32>,
     stats: IndexStats,
 }
 
@@ -166,10 +168,17 @@ impl AdvisoryIndex {
             ecosystem_ids: HashMap::new(),
             kev: FxMap::default(),
             epss: feeds.epss.unwrap_or_default(),
+            cve_numbers: FxMap::default(),
             stats: IndexStats::default(),
             advisories: Vec::new(),
         };
         for (position, advisory) in advisories.iter().enumerate() {
+            for cve in &advisory.cve_ids {
+                if let Some(key) = cve_key(cve) {
+                    let next = index.cve_numbers.len() as u32;
+                    index.cve_numbers.entry(key).or_insert(next);
+                }
+            }
             for affected in &advisory.affected {
                 let Some(scheme) = affected.ecosystem.scheme() else {
                     index.stats.skipped_entries += 1;
@@ -272,6 +281,9 @@ impl AdvisoryIndex {
         FleetMatcher {
             index: self,
             memo: FxMap::default(),
+            by_record: FxMap::default(),
+            by_match: FxMap::default(),
+            cve_seen: vec![0; self.cve_numbers.len().div_ceil(64)],
         }
     }
 
@@ -352,6 +364,10 @@ impl AdvisoryIndex {
         }
         cve_ids.sort_unstable();
         cve_ids.dedup();
+        let cve_numbers = cve_ids
+            .iter()
+            .filter_map(|c| cve_key(c).and_then(|k| self.cve_numbers.get(&k)).copied())
+            .collect();
         let mut kev: Option<KevListing> = None;
         let mut epss: Option<EpssPrediction> = None;
         for cve in &cve_ids {
@@ -387,6 +403,7 @@ impl AdvisoryIndex {
             unfixed_advisories: unfixed,
             advisories,
             cve_ids,
+            cve_numbers,
             severity,
             cvss,
             kev,
@@ -472,6 +489,14 @@ type TripleKey<'i> = (u32, PackageNameKind, &'i str, &'i str);
 pub struct FleetMatcher<'x, 'i> {
     index: &'x AdvisoryIndex,
     memo: FxMap<TripleKey<'i>, Option<Arc<PackageMatch>>>,
+    /// Fast path in front of `memo`: the package records themselves, by address. Sound
+    /// because the records are borrowed for `'i`, so no address is freed or reused while
+    /// this matcher lives. Each entry holds the source-name and binary-name results.
+    by_record: FxMap<(u32, usize), [Option<Arc<PackageMatch>>; 2]>,
+    /// Scratch, reused between assets: finding position per shared match.
+    by_match: FxMap<usize, usize>,
+    /// Scratch, reused between assets: one bit per CVE number, cleared after each asset.
+    cve_seen: Vec<u64>,
 }
 
 impl<'x, 'i> FleetMatcher<'x, 'i> {
@@ -483,36 +508,33 @@ impl<'x, 'i> FleetMatcher<'x, 'i> {
     /// Assesses one asset.
     pub fn assess(&mut self, inventory: &'i Inventory, context: &AssetContext) -> Assessment {
         let index = self.index;
-        let mut findings: Vec<Finding> = Vec::new();
-        let mut by_match: FxMap<usize, usize> = FxMap::default();
+        let mut findings: Vec<Finding> = Vec::with_capacity(32);
+        let by_match = &mut self.by_match;
+        by_match.clear();
         if let Some(&eco_id) = index.ecosystem_ids.get(context.ecosystem.as_str()) {
             let eco = &index.ecosystems[eco_id as usize];
             for package in &inventory.packages {
-                let lookups = [
-                    (
-                        PackageNameKind::Source,
-                        &eco.by_source,
-                        package.source_name(),
-                        package.source_version(),
-                    ),
-                    (
-                        PackageNameKind::Binary,
-                        &eco.by_binary,
-                        &*package.name,
-                        &*package.version,
-                    ),
-                ];
-                for (kind, map, name, version) in lookups {
-                    let Some(entries) = map.get(name) else {
-                        continue;
-                    };
-                    let matched = self
-                        .memo
-                        .entry((eco_id, kind, name, version))
-                        .or_insert_with(|| index.match_triple(eco, kind, entries, name, version));
-                    let Some(matched) = matched else { continue };
+                let record = (eco_id, Arc::as_ptr(package) as usize);
+                let memo = &mut self.memo;
+                let matches = match self.by_record.entry(record) {
+                    std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(slot) => {
+                        let lookups = [
+                            (PackageNameKind::Source, &eco.by_source, package.source_name(), package.source_version()),
+                            (PackageNameKind::Binary, &eco.by_binary, &*package.name, &*package.version),
+                        ];
+                        let found = lookups.map(|(kind, map, name, version)| {
+                            let entries = map.get(name)?;
+                            memo.entry((eco_id, kind, name, version))
+                                .or_insert_with(|| index.match_triple(eco, kind, entries, name, version))
+                                .clone()
+                        });
+                        slot.insert(found)
+                    }
+                };
+                for matched in matches.iter().flatten() {
                     let key = Arc::as_ptr(matched) as usize;
-                    let binary = (package.name.clone(), package.version.clone());
+                    let binary = package.clone();
                     match by_match.get(&key) {
                         Some(&at) => findings[at].binaries.push(binary),
                         None => {
@@ -535,7 +557,7 @@ impl<'x, 'i> FleetMatcher<'x, 'i> {
                 .total_cmp(&a.risk.score)
                 .then_with(|| a.matched.package.cmp(&b.matched.package))
         });
-        let summary = AssessmentSummary::of(&findings);
+        let summary = AssessmentSummary::of(&findings, self.count_distinct_cves(&findings));
         Assessment {
             asset: context.name.clone(),
             ecosystem: context.ecosystem.clone(),
@@ -543,6 +565,28 @@ impl<'x, 'i> FleetMatcher<'x, 'i> {
             findings,
             summary,
         }
+    }
+}
+
+impl FleetMatcher<'_, '_> {
+    /// Distinct CVEs over findings, with a bitset instead of hashing strings.
+    fn count_distinct_cves(&mut self, findings: &[Finding]) -> usize {
+        let mut distinct = 0;
+        for finding in findings {
+            for &n in &finding.matched.cve_numbers {
+                let (word, bit) = ((n / 64) as usize, 1u64 << (n % 64));
+                if self.cve_seen[word] & bit == 0 {
+                    self.cve_seen[word] |= bit;
+                    distinct += 1;
+                }
+            }
+        }
+        for finding in findings {
+            for &n in &finding.matched.cve_numbers {
+                self.cve_seen[(n / 64) as usize] = 0;
+            }
+        }
+        distinct
     }
 }
 

@@ -134,7 +134,7 @@ fn debian_host_shows_exactly_its_35_vulnerable_sources() {
         let want = &expected[&m.package];
         assert_eq!(m.fixed_version.as_deref(), Some(want.fixed.as_str()), "{} fixed version", m.package);
         let mut installed: Vec<&str> = vec![&m.installed_version];
-        installed.extend(finding.binaries.iter().map(|(_, v)| &**v));
+        installed.extend(finding.binaries.iter().map(|p| &*p.version));
         assert!(
             installed.contains(&want.installed.as_str()),
             "{}: apt's installed version {} is among {installed:?}",

@@ -100,9 +100,10 @@ pub fn parse_document(text: &str) -> Result<Vec<Advisory>, FeedError> {
     }
     // One pretty-printed object, or one compact object per line.
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let one_per_line = lines
-        .iter()
-        .all(|l| l.trim_start().starts_with('{') && l.trim_end().ends_with('}'));
+    // JSON Lines when the first line is a whole object on its own; a pretty-printed
+    // object's first line is just `{`.
+    let first = lines.first().map(|l| l.trim()).unwrap_or_default();
+    let one_per_line = lines.len() > 1 && first.starts_with('{') && first.ends_with('}');
     if one_per_line {
         for (index, line) in text.lines().enumerate() {
             if line.trim().is_empty() {
