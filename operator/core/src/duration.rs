@@ -161,7 +161,7 @@ impl fmt::Display for Duration {
         let mut rest = self.seconds;
         // Weeks are only used when the whole duration is weeks: "14d" reads better than "2w" mixed.
         for (unit, size) in UNITS {
-            if unit == 'w' && rest % size != 0 {
+            if unit == 'w' && !rest.is_multiple_of(size) {
                 continue;
             }
             if rest >= size {
