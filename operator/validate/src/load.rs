@@ -37,6 +37,11 @@ fn display(path: &Path) -> String {
 /// recursively for `*.yaml`/`*.yml` in name order, hidden entries skipped.
 pub(crate) fn load(paths: &[PathBuf]) -> Result<Vec<LoadedFile>, LoadError> {
     let mut files = Vec::new();
+    // A file reached twice (overlapping arguments) is read once.
+    let mut seen = std::collections::HashSet::new();
+    let mut first_time = |path: &Path| {
+        seen.insert(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
+    };
     for path in paths {
         let metadata = std::fs::metadata(path).map_err(|source| {
             if source.kind() == std::io::ErrorKind::NotFound {
@@ -57,7 +62,11 @@ pub(crate) fn load(paths: &[PathBuf]) -> Result<Vec<LoadedFile>, LoadError> {
                 });
             for entry in walker {
                 match entry {
-                    Ok(entry) if entry.file_type().is_file() && is_yaml(entry.path()) => {
+                    Ok(entry)
+                        if entry.file_type().is_file()
+                            && is_yaml(entry.path())
+                            && first_time(entry.path()) =>
+                    {
                         files.push(LoadedFile {
                             name: display(entry.path()),
                             content: std::fs::read(entry.path()).map_err(|e| e.to_string()),
@@ -70,7 +79,7 @@ pub(crate) fn load(paths: &[PathBuf]) -> Result<Vec<LoadedFile>, LoadError> {
                     }),
                 }
             }
-        } else {
+        } else if first_time(path) {
             files.push(LoadedFile {
                 name: display(path),
                 content: std::fs::read(path).map_err(|e| e.to_string()),

@@ -162,3 +162,19 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn overlapping_paths_read_each_file_once() {
+    let root = repository();
+    let report = validate_paths(
+        &[
+            root.join("policies"),
+            root.join("policies/windows"),
+            root.join("policies/windows/weekend-nights.yaml"),
+        ],
+        &Options::new(now()),
+    )
+    .expect("paths exist");
+    assert!(report.is_valid(), "{}", report.render_human(false));
+    assert_eq!(report.files.len(), 10);
+}
