@@ -18,6 +18,7 @@ use patchwarden_core::finding::{AssetContext, Finding};
 use patchwarden_core::index::{AdvisoryIndex, FeedSet};
 use patchwarden_core::inventory::Inventory;
 use patchwarden_core::risk;
+use patchwarden_core::sla::SlaFinding;
 use tokio::sync::watch;
 
 /// How many of the riskiest findings an Asset's status explains.
@@ -32,6 +33,8 @@ pub struct AssetAssessment {
     pub summary: FindingsSummary,
     /// One candidate per fixable binary package: the version that fixes its findings.
     pub candidates: Vec<UpgradeCandidate>,
+    /// What SLA deadlines need of each fixable finding, keyed by the package it concerns.
+    pub sla: Vec<(String, SlaFinding)>,
 }
 
 impl AssetAssessment {
@@ -178,6 +181,7 @@ impl Assessments {
             basis,
             summary: summary(&assessment.findings, &assessment.summary),
             candidates: candidates(&assessment.findings),
+            sla: sla_findings(&assessment.findings),
         });
         if let Ok(mut assets) = self.assets.lock() {
             assets.insert(key.to_string(), assessed.clone());
@@ -256,7 +260,7 @@ fn candidates(findings: &[Finding]) -> Vec<UpgradeCandidate> {
             finding
                 .binaries
                 .iter()
-                .map(|(name, version)| (name.to_string(), version.to_string()))
+                .map(|installed| (installed.name.to_string(), installed.version.to_string()))
                 .collect()
         };
         for (package, installed) in binaries {
@@ -294,4 +298,34 @@ fn candidates(findings: &[Finding]) -> Vec<UpgradeCandidate> {
         }
     }
     by_package.into_values().collect()
+}
+
+/// The SLA view of each fixable finding: its id, severity and KEV due date, per binary.
+fn sla_findings(findings: &[Finding]) -> Vec<(String, SlaFinding)> {
+    let mut out = Vec::new();
+    for finding in findings {
+        let m = &finding.matched;
+        if m.fixed_version.is_none() {
+            continue;
+        }
+        let sla = SlaFinding {
+            id: m
+                .cve_ids
+                .first()
+                .cloned()
+                .or_else(|| m.advisories.first().map(|a| a.id.clone()))
+                .unwrap_or_else(|| m.package.clone()),
+            severity: m.severity,
+            published: None,
+            kev_due: m.kev.as_ref().map(|k| k.due_date),
+        };
+        if finding.binaries.is_empty() {
+            out.push((m.package.clone(), sla));
+        } else {
+            for installed in &finding.binaries {
+                out.push((installed.name.to_string(), sla.clone()));
+            }
+        }
+    }
+    out
 }

@@ -25,7 +25,7 @@ use patchwarden_api::conditions::{self as c, reason};
 use patchwarden_api::maintenance_window::MaintenanceWindow;
 use patchwarden_api::patch_policy::{
     ComplianceSummary, NextWindow, PatchPolicy, PatchPolicyStatus, PolicyMode, RunReference,
-    SeverityCounts,
+    SeverityCounts, SlaForecast,
 };
 use patchwarden_api::patch_run::{
     PatchRun, PatchRunSpec, PlannedAsset, PlannedPackage, RunLimits, RunTrigger, Wave,
@@ -34,7 +34,7 @@ use patchwarden_api::time::to_k8s;
 use patchwarden_api::{CheckSpec, labels};
 use patchwarden_core::approval::{ApprovalPolicy, UpgradeCandidate};
 use patchwarden_core::rollout::{self, PlanAsset};
-use patchwarden_core::sla::EmergencyRule;
+use patchwarden_core::sla::{self, EmergencyRule, SlaFinding};
 use patchwarden_core::window::{self, WindowDefinition};
 use patchwarden_core::{CountOrPercent, Severity};
 use tokio::sync::watch;
@@ -97,6 +97,8 @@ pub struct MemberVerdict {
     pub approved: Vec<UpgradeCandidate>,
     /// The asset's patch state.
     pub state: Option<PatchState>,
+    /// SLA view of the findings its approved upgrades fix.
+    pub sla: Vec<SlaFinding>,
 }
 
 impl MemberVerdict {
@@ -386,7 +388,19 @@ async fn reconcile(
             open.other += s.negligible + s.unknown;
             open.known_exploited += s.known_exploited;
             let outcome = approval.approve(&assessment.candidates, now);
+            let approved_packages: Vec<&str> = outcome
+                .approved
+                .iter()
+                .map(|c| c.package.as_str())
+                .collect();
+            let sla = assessment
+                .sla
+                .iter()
+                .filter(|(package, _)| approved_packages.contains(&package.as_str()))
+                .map(|(_, finding)| finding.clone())
+                .collect();
             verdicts.push(MemberVerdict {
+                sla,
                 name: member,
                 group: group.name_any(),
                 risk: s.risk_score.unwrap_or(0.0),
@@ -415,6 +429,27 @@ async fn reconcile(
                 .map(|o| (n.clone(), o))
         })
         .min_by_key(|(_, o)| o.opens_at);
+    // SLA: assets whose deadline has passed or will pass before a window lets work start.
+    if let Ok(rules) = policy.spec.sla_rules() {
+        let mut forecasts: Vec<SlaForecast> = verdicts
+            .iter()
+            .filter(|v| !v.approved.is_empty())
+            .filter_map(|v| {
+                let forecast = sla::forecast(&rules, &v.sla, &definitions, now);
+                let deadline = forecast.deadline()?.at;
+                forecast.is_at_risk().then(|| SlaForecast {
+                    asset: v.name.clone(),
+                    deadline: to_k8s(deadline),
+                    breached: matches!(forecast, sla::Forecast::Breached { .. }),
+                    message: forecast.to_string(),
+                })
+            })
+            .collect();
+        forecasts.sort_by_key(|f| f.deadline.0);
+        desired.assets_out_of_sla =
+            u32::try_from(forecasts.iter().filter(|f| f.breached).count()).unwrap_or(u32::MAX);
+        desired.sla_forecasts = forecasts;
+    }
     desired.next_window = next.as_ref().map(|(n, o)| NextWindow {
         name: n.clone(),
         opens_at: to_k8s(o.opens_at),
@@ -459,14 +494,16 @@ async fn reconcile(
     // Decide.
     let with_patches: Vec<&MemberVerdict> =
         verdicts.iter().filter(|v| !v.approved.is_empty()).collect();
-    let emergency_allowed = policy
-        .spec
-        .emergency_rules()
-        .contains(&EmergencyRule::KnownExploited)
-        && !policy
-            .spec
-            .emergency_rules()
-            .contains(&EmergencyRule::Never);
+    let rules = policy.spec.emergency_rules();
+    let never = rules.contains(&EmergencyRule::Never);
+    let emergency_allowed = rules.contains(&EmergencyRule::KnownExploited) && !never;
+    let sla_emergency_allowed = rules.contains(&EmergencyRule::SlaBreach) && !never;
+    // Assets whose SLA deadline passes before any window lets work start.
+    let at_risk: Vec<&MemberVerdict> = with_patches
+        .iter()
+        .copied()
+        .filter(|v| desired.sla_forecasts.iter().any(|f| f.asset == v.name))
+        .collect();
     let kev_members: Vec<&MemberVerdict> = with_patches
         .iter()
         .copied()
@@ -497,6 +534,14 @@ async fn reconcile(
                 true,
                 None,
                 RunTrigger::KnownExploited,
+            ))
+        } else if sla_emergency_allowed && !at_risk.is_empty() {
+            Some(run_spec(
+                policy,
+                &at_risk,
+                false,
+                None,
+                RunTrigger::SlaBreach,
             ))
         } else {
             None
@@ -754,6 +799,7 @@ mod tests {
             risk: 1.0,
             approved,
             state,
+            sla: Vec::new(),
         }
     }
 

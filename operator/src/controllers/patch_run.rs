@@ -361,6 +361,10 @@ fn emergency(run: &PatchRun) -> Option<EmergencyReason> {
     };
     match run.spec.trigger {
         RunTrigger::KnownExploited => Some(EmergencyReason::KnownExploited { finding: fixes() }),
+        // The policy planned it because a deadline passes before the next window.
+        RunTrigger::SlaBreach => Some(EmergencyReason::SlaBreach {
+            forecast: patchwarden_core::sla::Forecast::NoDeadline,
+        }),
         _ => None,
     }
 }
