@@ -59,6 +59,9 @@ pub struct LoadedDocument {
     pub kind: FeedKind,
     /// Advisories, KEV entries or EPSS scores read.
     pub records: usize,
+    /// Parts of records left out, each with its record and reason (Debian tracker release
+    /// lines whose version is not a dpkg version).
+    pub skipped: Vec<String>,
 }
 
 /// Why a feed or inventory could not be loaded. Always names the file (or URL).
@@ -344,6 +347,7 @@ fn read_blob(location: &str, bytes: &[u8], feeds: &mut FeedSet, documents: &mut 
 pub fn parse_document(location: &str, text: &str, feeds: &mut FeedSet) -> Result<LoadedDocument, LoadError> {
     let kind = FeedKind::detect(text).ok_or_else(|| LoadError::UnknownKind { location: location.to_string() })?;
     let fail = |error: FeedError| LoadError::Feed { location: location.to_string(), kind, error };
+    let mut skipped = Vec::new();
     let records = match kind {
         FeedKind::Osv => {
             let advisories = feed::osv::parse_document(text).map_err(fail)?;
@@ -352,9 +356,10 @@ pub fn parse_document(location: &str, text: &str, feeds: &mut FeedSet) -> Result
             n
         }
         FeedKind::DebianTracker => {
-            let advisories = feed::debian_tracker::parse_list(text).map_err(fail)?;
-            let n = advisories.len();
-            feeds.advisories.extend(advisories);
+            let list = feed::debian_tracker::parse_list(text).map_err(fail)?;
+            skipped = list.skipped.iter().map(|e| e.to_string()).collect();
+            let n = list.advisories.len();
+            feeds.advisories.extend(list.advisories);
             n
         }
         FeedKind::AlpineSecdb => {
@@ -383,6 +388,7 @@ pub fn parse_document(location: &str, text: &str, feeds: &mut FeedSet) -> Result
         name: location.to_string(),
         kind,
         records,
+        skipped,
     })
 }
 

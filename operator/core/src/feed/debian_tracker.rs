@@ -6,7 +6,7 @@
 //! 	[bullseye] - xorg-server 2:1.20.11-1+deb11u6
 //! ```
 //!
-//! Continuation lines start with a TAB or 8 spaces. Each `[release] - source version` line
+//! Continuation lines start with whitespace (a TAB, 8 spaces, or a mix in old entries). Each `[release] - source version` line
 //! becomes an affected source package in `Debian:N`; `<not-affected>` lines are dropped,
 //! `<unfixed>` and `<end-of-life>` lines become affected packages without a fix.
 
@@ -39,16 +39,30 @@ pub fn release_number(codename: &str) -> Option<&'static str> {
     })
 }
 
-/// Parses a DSA or DLA list. Records are numbered by their header line.
-pub fn parse_list(text: &str) -> Result<Vec<Advisory>, FeedError> {
+/// A parsed list: the advisories, and the release lines that were left out because their
+/// version is not a dpkg version (the historical lists have a few, e.g. DSA-423 of 2004).
+#[derive(Debug, Clone, Default)]
+pub struct TrackerList {
+    /// The advisories.
+    pub advisories: Vec<Advisory>,
+    /// The release lines left out, each naming its line, advisory and reason.
+    pub skipped: Vec<FeedError>,
+}
+
+/// Parses a DSA or DLA list. Records are numbered by line. Structural damage (a line that
+/// is neither a header nor a known continuation, a bad date, an unknown release) is an
+/// error; a release line whose version is invalid is left out and reported in `skipped`.
+pub fn parse_list(text: &str) -> Result<TrackerList, FeedError> {
     let mut advisories: Vec<Advisory> = Vec::new();
+    let mut skipped = Vec::new();
     for (index, raw_line) in text.lines().enumerate() {
         let line_no = index + 1;
         let line = raw_line.trim_end();
         if line.trim().is_empty() {
             continue;
         }
-        let continuation = line.starts_with('\t') || line.starts_with("        ");
+        // TAB, 8 spaces, and in older entries a mix of both.
+        let continuation = line.starts_with(['\t', ' ']);
         if !continuation {
             advisories.push(parse_header(line, line_no)?);
             continue;
@@ -79,8 +93,11 @@ pub fn parse_list(text: &str) -> Result<Vec<Advisory>, FeedError> {
             }
             current.other_ids.extend(others);
         } else if body.starts_with('[') {
-            if let Some(affected) = parse_release_line(body, line_no, &current.id)? {
-                current.affected.push(affected);
+            match parse_release_line(body, line_no, &current.id) {
+                Ok(Some(affected)) => current.affected.push(affected),
+                Ok(None) => {}
+                Err(ReleaseLineError::BadVersion(error)) => skipped.push(error),
+                Err(ReleaseLineError::Malformed(error)) => return Err(error),
             }
         } else if body.starts_with("NOTE:") {
             continue;
@@ -93,8 +110,14 @@ pub fn parse_list(text: &str) -> Result<Vec<Advisory>, FeedError> {
             ));
         }
     }
-    Ok(advisories)
+    Ok(TrackerList { advisories, skipped })
 }
+
+enum ReleaseLineError {
+    BadVersion(FeedError),
+    Malformed(FeedError),
+}
+
 
 fn parse_header(line: &str, line_no: usize) -> Result<Advisory, FeedError> {
     let bad = |reason: &str| FeedError::new(line_no, None, "header", format!("{reason}: {line:?}"));
@@ -126,8 +149,10 @@ fn parse_release_line(
     body: &str,
     line_no: usize,
     id: &str,
-) -> Result<Option<AffectedPackage>, FeedError> {
-    let bad = |reason: String| FeedError::new(line_no, Some(id), "release line", reason);
+) -> Result<Option<AffectedPackage>, ReleaseLineError> {
+    let bad = |reason: String| {
+        ReleaseLineError::Malformed(FeedError::new(line_no, Some(id), "release line", reason))
+    };
     let (release, rest) = body[1..]
         .split_once(']')
         .ok_or_else(|| bad(format!("unclosed '[' in {body:?}")))?;
@@ -154,7 +179,9 @@ fn parse_release_line(
         version => {
             VersionScheme::Dpkg
                 .validate(version)
-                .map_err(|e| bad(e.to_string()))?;
+                .map_err(|e| {
+                    ReleaseLineError::BadVersion(FeedError::new(line_no, Some(id), "release line", e.to_string()))
+                })?;
             VersionRange::fixed_in(version)
         }
     };
@@ -176,14 +203,16 @@ mod tests {
     #[test]
     fn reads_headers_cves_and_release_lines() {
         let text = "[29 Mar 2023] DSA-5380-1 xorg-server - security update\n\t{CVE-2023-1393}\n\t[bullseye] - xorg-server 2:1.20.11-1+deb11u6\n        [buster] - xorg-server <not-affected> (vulnerable code not present)\n[02 Jul 2002] DSA-135 libapache-mod-ssl -- buffer overflow\n";
-        let advisories = parse_list(text).expect("parses");
+        let advisories = parse_list(text).expect("parses").advisories;
         assert_eq!(advisories.len(), 2);
         assert_eq!(advisories[0].cve_ids, ["CVE-2023-1393"]);
         assert_eq!(advisories[0].affected.len(), 1);
         assert_eq!(advisories[0].affected[0].ecosystem.as_str(), "Debian:11");
         assert_eq!(advisories[0].published.as_deref(), Some("2023-03-29"));
-        let error = parse_list("[29 Mar 2023] DSA-1-1 x - y\n\t[bullseye] - x not:a:version\n")
-            .expect_err("bad");
+        let list = parse_list("[29 Mar 2023] DSA-1-1 x - y\n\t[bullseye] - x not:a:version\n").expect("parses");
+        assert!(list.advisories[0].affected.is_empty());
+        assert_eq!((list.skipped[0].record, list.skipped[0].id.as_deref()), (2, Some("DSA-1-1")));
+        let error = parse_list("[29 Mar 2023] DSA-1-1 x - y\n\tgarbage\n").expect_err("bad");
         assert_eq!((error.record, error.id.as_deref()), (2, Some("DSA-1-1")));
     }
 }
