@@ -104,6 +104,18 @@ fn invalid_resources_stall_with_a_message_and_never_block_the_others() {
             (group["status"]["memberCount"] == 2).then_some(())
         },
     );
+    // A Kubernetes Node matched by a group's nodeSelector becomes a `node` Asset; this
+    // operator has no node executor, which the Asset says as Stalled.
+    cluster.apply(
+        "node",
+        "apiVersion: v1\nkind: Node\nmetadata:\n  name: node-a\n  labels:\n    pool: blue\n---\napiVersion: patchwarden.io/v1alpha1\nkind: AssetGroup\nmetadata:\n  name: blue-pool\n  namespace: default\nspec:\n  nodeSelector:\n    matchLabels:\n      pool: blue\n",
+    );
+    let ((_, reason, message), _) = stalled("asset", "node-a");
+    assert_eq!(reason, "InvalidSpec");
+    assert!(message.contains("node executor"), "{message}");
+    let node_asset = cluster.get_json(&["asset", "node-a"]).expect("node asset");
+    assert_eq!(node_asset["spec"]["connection"], "node");
+
     // kstatus reads Stalled=True as Failed; the policy's observedGeneration is current.
     let policy = cluster
         .get_json(&["patchpolicy", "dangling"])

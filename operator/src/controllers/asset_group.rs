@@ -1,5 +1,6 @@
 //! The AssetGroup controller: turns a group's declared members (a lab fleet, inline SSH
-//! hosts) into Asset resources and reports the group's membership.
+//! hosts, Kubernetes Nodes matching `nodeSelector`) into Asset resources and reports the
+//! group's membership.
 //!
 //! Pipeline: observe (the group, its Assets) → validate (selectors, lab faults) → decide
 //! (the Assets the group declares) → act (create or update those Assets; create the lab
@@ -9,6 +10,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use k8s_openapi::api::core::v1::Node;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use kube::api::{ListParams, Patch, PatchParams, PostParams};
 use kube::core::{Selector, SelectorExt};
@@ -190,8 +192,8 @@ async fn reconcile(
 
     // Validate.
     let selectors = selector(&group.spec.selector, "spec.selector")
-        .and_then(|s| selector(&group.spec.node_selector, "spec.nodeSelector").map(|_| s));
-    let asset_selector = match selectors {
+        .and_then(|s| selector(&group.spec.node_selector, "spec.nodeSelector").map(|n| (s, n)));
+    let (asset_selector, node_selector) = match selectors {
         Ok(s) => s,
         Err(message) => {
             return stall(
@@ -240,7 +242,36 @@ async fn reconcile(
             Err(err) => return Err(ReconcileError::Transient(err.to_string())),
         }
     }
-    let declared = declared_assets(group, &lab_hosts);
+    let mut declared = declared_assets(group, &lab_hosts);
+    // Kubernetes Nodes matching the node selector become `node` Assets named after them.
+    if let Some(nodes_selector) = &node_selector {
+        let nodes: kube::Api<Node> = kube::Api::all(context.client.clone());
+        let listed = nodes
+            .list(&ListParams::default().labels_from(nodes_selector))
+            .await?;
+        for node in listed.items {
+            let node_name = node.name_any();
+            declared.push(DeclaredAsset {
+                name: node_name.clone(),
+                spec: AssetSpec {
+                    connection: ConnectionKind::Node,
+                    address: Some(node_name),
+                    ..AssetSpec::default()
+                },
+                labels: BTreeMap::from([
+                    (labels::ASSET_GROUP.to_string(), name.clone()),
+                    (
+                        labels::CONNECTION.to_string(),
+                        ConnectionKind::Node.as_str().to_string(),
+                    ),
+                    (
+                        labels::MANAGED_BY.to_string(),
+                        labels::MANAGED_BY_VALUE.to_string(),
+                    ),
+                ]),
+            });
+        }
+    }
     let mut created = 0;
     for asset in &declared {
         if apply_asset(&assets, group, asset).await? {
