@@ -136,9 +136,12 @@ fn up_runs_the_quickstart_to_compliance_and_resumes_after_a_restart() {
         assert_eq!(asset["status"]["os"]["ecosystem"], "Debian:12", "{asset}");
         assert!(asset["status"]["findings"].is_object(), "assessed: {asset}");
         assert!(asset["status"]["inventoryDigest"].is_string(), "{asset}");
+        assert_eq!(asset["status"]["patchState"], "Compliant", "{asset}");
     }
     let runs = kubectl(&up.kubeconfig, &home, &["get", "patchruns"]).expect("runs");
-    for run in runs["items"].as_array().expect("items") {
+    let items = runs["items"].as_array().expect("items");
+    assert!(!items.is_empty(), "the quickstart patched nothing");
+    for run in items {
         assert_eq!(run["status"]["phase"], "Succeeded", "{run}");
     }
     let first_uid = policy["metadata"]["uid"].clone();
