@@ -7,6 +7,7 @@
 //! Start it in-process with [`ApiServer::start`]; the returned [`RunningServer`] knows its URL,
 //! token and kubeconfig, and stops with [`RunningServer::shutdown`].
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -324,8 +325,12 @@ async fn accept_loop(
 /// URL and kubeconfig path on stdout once it is serving.
 pub async fn run_until_signal(config: Config) -> Result<(), ServerError> {
     let running = ApiServer::start(config).await?;
-    println!("serving {}", running.base_url);
-    println!("kubeconfig {}", running.kubeconfig_path.display());
+    // Whoever started us may stop reading stdout; that must not stop the server.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "serving {}", running.base_url);
+    let _ = writeln!(out, "kubeconfig {}", running.kubeconfig_path.display());
+    let _ = out.flush();
+    drop(out);
     wait_for_signal().await;
     running.shutdown().await;
     Ok(())

@@ -741,6 +741,14 @@ pub fn update(
     apply_schema(def, &mut new, name, opts, &mut warnings)?;
     if def.store == CRD_STORE && !status_subresource {
         admit_crd(&mut new, name)?;
+        // Re-admitting an unchanged CRD keeps its conditions (and their transition times).
+        let same = |field: &str| new.pointer(field) == old_value.pointer(field);
+        if same("/status/acceptedNames")
+            && same("/status/storedVersions")
+            && let (Some(m), Some(old_status)) = (new.as_object_mut(), old_value.get("status"))
+        {
+            m.insert("status".into(), old_status.clone());
+        }
     }
     if tracks_generation(def) && !status_subresource {
         let mask = def.status_subresource;

@@ -274,7 +274,7 @@ fn kubectl_drives_custom_resources_end_to_end() {
 }
 
 #[test]
-fn kubectl_works_over_tls_with_a_token_and_refuses_without() {
+fn kubectl_works_over_tls_with_a_token_and_a_wrong_token_is_refused() {
     let server = TestServer::start_with(|c| c.tls = true);
     let k = server.kubectl();
     let out = k.ok(&["get", "namespaces"]);

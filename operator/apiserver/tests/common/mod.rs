@@ -210,10 +210,22 @@ pub fn raw_request(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> (u16, String, Vec<u8>) {
-    let mut stream = TcpStream::connect(addr).expect("connect");
+    try_raw_request(addr, method, path, headers, body)
+        .unwrap_or_else(|e| panic!("{method} {path}: {e}"))
+}
+
+/// A raw HTTP/1.1 exchange that reports connection failures instead of panicking.
+pub fn try_raw_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Result<(u16, String, Vec<u8>), String> {
+    let mut stream = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"))?;
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
+        .map_err(|e| e.to_string())?;
     let mut req = format!(
         "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
@@ -222,7 +234,9 @@ pub fn raw_request(
         req.push_str(&format!("{k}: {v}\r\n"));
     }
     req.push_str("\r\n");
-    stream.write_all(req.as_bytes()).expect("write head");
+    stream
+        .write_all(req.as_bytes())
+        .map_err(|e| format!("write: {e}"))?;
     // A server may answer (413) before the whole body is read; a failed write is fine then.
     let _ = stream.write_all(body);
     let mut resp = Vec::new();
@@ -230,7 +244,7 @@ pub fn raw_request(
     let split = resp
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
-        .expect("response head");
+        .ok_or("no response head")?;
     let head = String::from_utf8_lossy(&resp[..split]).into_owned();
     let mut body = resp[split + 4..].to_vec();
     if head
@@ -243,8 +257,8 @@ pub fn raw_request(
         .split_whitespace()
         .nth(1)
         .and_then(|c| c.parse().ok())
-        .expect("status code");
-    (code, head, body)
+        .ok_or("no status code")?;
+    Ok((code, head, body))
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
