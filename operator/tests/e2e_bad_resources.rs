@@ -116,6 +116,31 @@ fn invalid_resources_stall_with_a_message_and_never_block_the_others() {
     let node_asset = cluster.get_json(&["asset", "node-a"]).expect("node asset");
     assert_eq!(node_asset["spec"]["connection"], "node");
 
+    // A feed whose content does not match its expected digest is not loaded.
+    let feed_file = cluster.path("feed.jsonl");
+    std::fs::write(&feed_file, "").expect("feed file");
+    cluster.apply(
+        "feed",
+        &format!(
+            "apiVersion: patchwarden.io/v1alpha1\nkind: VulnerabilityFeed\nmetadata:\n  name: tampered\n  namespace: default\nspec:\n  format: Osv\n  digest: sha256:{}\n  source:\n    url: {}\n",
+            "0".repeat(64),
+            feed_file.display()
+        ),
+    );
+    let (_, reason, message) = cluster.wait_for(
+        "the feed to report a digest mismatch",
+        Duration::from_secs(60),
+        || {
+            let feed = cluster.get_json(&["vulnerabilityfeed", "tampered"])?;
+            condition(&feed, "Ready").filter(|r| r.0 == "False")
+        },
+    );
+    assert_eq!(reason, "DigestMismatch");
+    assert!(
+        message.contains("expected") && message.contains(&"0".repeat(64)),
+        "{message}"
+    );
+
     // kstatus reads Stalled=True as Failed; the policy's observedGeneration is current.
     let policy = cluster
         .get_json(&["patchpolicy", "dangling"])
