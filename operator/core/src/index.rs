@@ -520,13 +520,25 @@ impl<'x, 'i> FleetMatcher<'x, 'i> {
                     std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
                     std::collections::hash_map::Entry::Vacant(slot) => {
                         let lookups = [
-                            (PackageNameKind::Source, &eco.by_source, package.source_name(), package.source_version()),
-                            (PackageNameKind::Binary, &eco.by_binary, &*package.name, &*package.version),
+                            (
+                                PackageNameKind::Source,
+                                &eco.by_source,
+                                package.source_name(),
+                                package.source_version(),
+                            ),
+                            (
+                                PackageNameKind::Binary,
+                                &eco.by_binary,
+                                &*package.name,
+                                &*package.version,
+                            ),
                         ];
                         let found = lookups.map(|(kind, map, name, version)| {
                             let entries = map.get(name)?;
                             memo.entry((eco_id, kind, name, version))
-                                .or_insert_with(|| index.match_triple(eco, kind, entries, name, version))
+                                .or_insert_with(|| {
+                                    index.match_triple(eco, kind, entries, name, version)
+                                })
                                 .clone()
                         });
                         slot.insert(found)

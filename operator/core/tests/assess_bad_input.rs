@@ -22,7 +22,8 @@ fn osv_errors_name_the_record_id_and_field() {
     assert_eq!(error.record, 2);
     assert!(error.field.contains("json"), "{error}");
 
-    let error = osv::parse_document(&format!("{good}\n{good}\n{wrong_type}\n")).expect_err("wrong type");
+    let error =
+        osv::parse_document(&format!("{good}\n{good}\n{wrong_type}\n")).expect_err("wrong type");
     assert_eq!((error.record, error.id.as_deref()), (3, Some("ALSA-2")));
 
     let error = osv::parse_document(bad_version).expect_err("bad version");
@@ -42,15 +43,29 @@ fn osv_errors_name_the_record_id_and_field() {
 fn other_feeds_name_record_and_field() {
     let error = kev::parse_catalog(r#"{"vulnerabilities":[{"cveID":"CVE-2021-1","dateAdded":"2021-11-03","dueDate":"2021-11-17"},{"cveID":"CVE-2021-2","dateAdded":"yesterday","dueDate":"2021-11-17"}]}"#)
         .expect_err("bad date");
-    assert_eq!((error.record, error.id.as_deref(), error.field.as_str()), (2, Some("CVE-2021-2"), "dateAdded"));
+    assert_eq!(
+        (error.record, error.id.as_deref(), error.field.as_str()),
+        (2, Some("CVE-2021-2"), "dateAdded")
+    );
     assert!(kev::parse_catalog(r#"{"vulnerabilities":{}}"#).is_err());
-    assert!(kev::parse_catalog(r#"{"vulnerabilities":[{"cveID":7}]}"#).expect_err("type").to_string().contains("cveID"));
+    assert!(
+        kev::parse_catalog(r#"{"vulnerabilities":[{"cveID":7}]}"#)
+            .expect_err("type")
+            .to_string()
+            .contains("cveID")
+    );
 
-    let error = epss::parse_csv("#model_version:v1\ncve,epss,percentile\nCVE-2020-0001,0.5,0.9\nCVE-2020-0002,1.5,0.9\n").expect_err("range");
+    let error = epss::parse_csv(
+        "#model_version:v1\ncve,epss,percentile\nCVE-2020-0001,0.5,0.9\nCVE-2020-0002,1.5,0.9\n",
+    )
+    .expect_err("range");
     assert_eq!((error.record, error.field.as_str()), (4, "epss"));
     assert!(epss::parse_csv("no,header\n").is_err());
 
-    let error = debian_tracker::parse_list("[01 Jan 2024] DSA-1-1 pkg - x\n\t[bookworm] - pkg 1.0-1\n\t[atlantis] - pkg 1.0-2\n").expect_err("release");
+    let error = debian_tracker::parse_list(
+        "[01 Jan 2024] DSA-1-1 pkg - x\n\t[bookworm] - pkg 1.0-1\n\t[atlantis] - pkg 1.0-2\n",
+    )
+    .expect_err("release");
     assert_eq!((error.record, error.id.as_deref()), (3, Some("DSA-1-1")));
     assert!(debian_tracker::parse_list("[99 Foo 2024] DSA-1-1 pkg - x\n").is_err());
 
@@ -61,22 +76,39 @@ fn other_feeds_name_record_and_field() {
 #[test]
 fn inventories_name_record_package_and_field() {
     let status = "Package: a\nStatus: install ok installed\nVersion: 1.0\n\nPackage: b\nStatus: install ok installed\nSource: b-src (1.0 beta)\nVersion: 1.0\n";
-    let error = Inventory::parse(InventoryFormat::DpkgStatus, status).expect_err("bad source version");
-    assert_eq!((error.record, error.package.as_deref(), error.field), (2, Some("b"), "Source"));
-    let error = Inventory::parse(InventoryFormat::DpkgStatus, "Package: a\nVersion: 1\n").expect_err("no status");
+    let error =
+        Inventory::parse(InventoryFormat::DpkgStatus, status).expect_err("bad source version");
+    assert_eq!(
+        (error.record, error.package.as_deref(), error.field),
+        (2, Some("b"), "Source")
+    );
+    let error = Inventory::parse(InventoryFormat::DpkgStatus, "Package: a\nVersion: 1\n")
+        .expect_err("no status");
     assert_eq!(error.field, "Status");
 
     let manifest = r#"{"rpms":[{"name":"a","version":"1","release":"1.el9"},{"name":"b","version":"1","release":["x"]}]}"#;
     let error = Inventory::parse(InventoryFormat::RpmManifest, manifest).expect_err("wrong type");
     assert_eq!((error.record, error.package.as_deref()), (2, Some("b")));
-    let error = Inventory::parse(InventoryFormat::RpmManifest, r#"{"rpms":[{"name":"a","#).expect_err("truncated");
+    let error = Inventory::parse(InventoryFormat::RpmManifest, r#"{"rpms":[{"name":"a","#)
+        .expect_err("truncated");
     assert_eq!(error.field, "rpms");
 
-    let error = Inventory::parse(InventoryFormat::RpmQuery, "bash 5.1.8-4.el9 x86_64\nbroken\n").expect_err("nevra");
+    let error = Inventory::parse(
+        InventoryFormat::RpmQuery,
+        "bash 5.1.8-4.el9 x86_64\nbroken\n",
+    )
+    .expect_err("nevra");
     assert_eq!((error.record, error.field), (2, "NEVRA"));
 
-    let error = Inventory::parse(InventoryFormat::ApkInstalled, "P:musl\nV:1.2.4-r1\n\nP:busybox\nV:1.36.1_bad-r0\n").expect_err("version");
-    assert_eq!((error.record, error.package.as_deref(), error.field), (2, Some("busybox"), "V"));
+    let error = Inventory::parse(
+        InventoryFormat::ApkInstalled,
+        "P:musl\nV:1.2.4-r1\n\nP:busybox\nV:1.36.1_bad-r0\n",
+    )
+    .expect_err("version");
+    assert_eq!(
+        (error.record, error.package.as_deref(), error.field),
+        (2, Some("busybox"), "V")
+    );
 }
 
 /// Every parser on every prefix of a real document: an answer, never a panic.
@@ -86,7 +118,12 @@ fn parse_everything(text: &str) {
     let _ = epss::parse_csv(text);
     let _ = debian_tracker::parse_list(text);
     let _ = alpine_secdb::parse_secdb(text);
-    for format in [InventoryFormat::DpkgStatus, InventoryFormat::RpmQuery, InventoryFormat::RpmManifest, InventoryFormat::ApkInstalled] {
+    for format in [
+        InventoryFormat::DpkgStatus,
+        InventoryFormat::RpmQuery,
+        InventoryFormat::RpmManifest,
+        InventoryFormat::ApkInstalled,
+    ] {
         let _ = Inventory::parse(format, text);
     }
 }
@@ -94,15 +131,21 @@ fn parse_everything(text: &str) {
 fn real_documents() -> &'static [String] {
     static DOCUMENTS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     let cut = |s: String| s.chars().take(60_000).collect::<String>();
-    DOCUMENTS.get_or_init(|| vec![
-        read_data("osv/distro-osv-samples.jsonl"),
-        cut(read_data("kev/known_exploited_vulnerabilities-2025.08.25.json.gz")),
-        cut(read_data("epss/epss_scores-2025-04-15.csv.gz")),
-        cut(read_data("debian/security-tracker-DSA-list-2025-02-13.gz")),
-        cut(read_data("inventories/debian12-host-dpkg-status-2026-11-28.gz")),
-        read_data("inventories/ubi9-amd64-rpm-manifest-2022-05-03.json.gz"),
-        read_data("inventories/alpine-apk-installed"),
-    ])
+    DOCUMENTS.get_or_init(|| {
+        vec![
+            read_data("osv/distro-osv-samples.jsonl"),
+            cut(read_data(
+                "kev/known_exploited_vulnerabilities-2025.08.25.json.gz",
+            )),
+            cut(read_data("epss/epss_scores-2025-04-15.csv.gz")),
+            cut(read_data("debian/security-tracker-DSA-list-2025-02-13.gz")),
+            cut(read_data(
+                "inventories/debian12-host-dpkg-status-2026-11-28.gz",
+            )),
+            read_data("inventories/ubi9-amd64-rpm-manifest-2022-05-03.json.gz"),
+            read_data("inventories/alpine-apk-installed"),
+        ]
+    })
 }
 
 proptest! {

@@ -49,7 +49,11 @@ fn dpkg_version() -> impl Strategy<Value = String> {
                 let r = r.concat();
                 // A revision must start with an alphanumeric to be unambiguous for both sides.
                 v.push('-');
-                v.push_str(if r.starts_with(|c: char| c.is_ascii_alphanumeric()) { "" } else { "0" });
+                v.push_str(if r.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+                    ""
+                } else {
+                    "0"
+                });
                 v.push_str(&r);
             }
             v
@@ -71,7 +75,8 @@ fn rpm_part() -> impl Strategy<Value = String> {
         Just("el9_4".to_string()),
         Just("module+el9.2.0+1234+abcd".to_string()),
     ];
-    ("[0-9]{1,3}", prop::collection::vec(piece, 0..5)).prop_map(|(head, tail)| format!("{head}{}", tail.concat()))
+    ("[0-9]{1,3}", prop::collection::vec(piece, 0..5))
+        .prop_map(|(head, tail)| format!("{head}{}", tail.concat()))
 }
 
 fn rpm_evr() -> impl Strategy<Value = (String, String, String)> {
@@ -136,7 +141,11 @@ fn oracle(script: &str, lines: &[String]) -> Vec<Ordering> {
         .arg(&input.0)
         .output()
         .expect("run /usr/bin/python3");
-    assert!(output.status.success(), "oracle failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "oracle failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     input.1 = true;
     let text = String::from_utf8(output.stdout).expect("utf-8");
     let results: Vec<Ordering> = text
@@ -161,8 +170,15 @@ impl Drop for TempPath {
 }
 
 fn tempfile_path() -> TempPath {
-    let name = format!("patchwarden-oracle-{}-{:?}.txt", std::process::id(), std::thread::current().id());
-    TempPath(std::env::temp_dir().join(name.replace(['(', ')'], "")), false)
+    let name = format!(
+        "patchwarden-oracle-{}-{:?}.txt",
+        std::process::id(),
+        std::thread::current().id()
+    );
+    TempPath(
+        std::env::temp_dir().join(name.replace(['(', ')'], "")),
+        false,
+    )
 }
 
 fn report(failures: &[String]) {
@@ -170,18 +186,35 @@ fn report(failures: &[String]) {
         failures.is_empty(),
         "{} disagreements with the oracle, first ones:\n{}",
         failures.len(),
-        failures.iter().take(20).cloned().collect::<Vec<_>>().join("\n")
+        failures
+            .iter()
+            .take(20)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
 
 #[test]
 fn dpkg_agrees_with_python_apt_on_100k_pairs() {
-    let pairs = pairs(dpkg_version(), 0x5eed_d9c6, |a| pad_numbers(a), |a, c| {
-        // Same upstream, another revision or suffix.
-        let head = a.split('-').next().unwrap_or(a);
-        let tail = c.rsplit('-').next().unwrap_or(c);
-        format!("{head}{}", if c.contains('-') { format!("-{tail}") } else { format!("~{tail}") })
-    });
+    let pairs = pairs(
+        dpkg_version(),
+        0x5eed_d9c6,
+        |a| pad_numbers(a),
+        |a, c| {
+            // Same upstream, another revision or suffix.
+            let head = a.split('-').next().unwrap_or(a);
+            let tail = c.rsplit('-').next().unwrap_or(c);
+            format!(
+                "{head}{}",
+                if c.contains('-') {
+                    format!("-{tail}")
+                } else {
+                    format!("~{tail}")
+                }
+            )
+        },
+    );
     let lines: Vec<String> = pairs.iter().map(|(a, b)| format!("{a}\t{b}")).collect();
     let script = "import sys, apt_pkg\napt_pkg.init_system()\nout=[]\nfor line in open(sys.argv[1]):\n    a, b = line.rstrip('\\n').split('\\t')\n    out.append(str(apt_pkg.version_compare(a, b)))\nprint('\\n'.join(out))\n";
     let expected = oracle(script, &lines);
@@ -193,10 +226,15 @@ fn dpkg_agrees_with_python_apt_on_100k_pairs() {
         if got != want {
             failures.push(format!("{a} vs {b}: apt says {want:?}, we say {got:?}"));
         }
-        VersionScheme::Dpkg.validate(a).unwrap_or_else(|e| panic!("generated an invalid version: {e}"));
+        VersionScheme::Dpkg
+            .validate(a)
+            .unwrap_or_else(|e| panic!("generated an invalid version: {e}"));
     }
     report(&failures);
-    assert!(seen.iter().all(|&n| n > 1000), "every outcome is exercised: {seen:?}");
+    assert!(
+        seen.iter().all(|&n| n > 1000),
+        "every outcome is exercised: {seen:?}"
+    );
 }
 
 #[test]
@@ -205,7 +243,13 @@ fn rpm_agrees_with_rpm_label_compare_on_100k_pairs() {
         rpm_evr(),
         0x5eed_79a1,
         |(e, v, r)| (e.clone(), pad_numbers(v).replace('.', "_"), pad_numbers(r)),
-        |(e, v, _), (_, v2, r2)| (e.clone(), format!("{v}{}", &v2[..v2.len().min(3)]), r2.clone()),
+        |(e, v, _), (_, v2, r2)| {
+            (
+                e.clone(),
+                format!("{v}{}", &v2[..v2.len().min(3)]),
+                r2.clone(),
+            )
+        },
     );
     let lines: Vec<String> = pairs
         .iter()
@@ -225,5 +269,8 @@ fn rpm_agrees_with_rpm_label_compare_on_100k_pairs() {
         }
     }
     report(&failures);
-    assert!(seen.iter().all(|&n| n > 1000), "every outcome is exercised: {seen:?}");
+    assert!(
+        seen.iter().all(|&n| n > 1000),
+        "every outcome is exercised: {seen:?}"
+    );
 }

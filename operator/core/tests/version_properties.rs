@@ -7,7 +7,8 @@ use patchwarden_core::version::VersionScheme;
 use proptest::prelude::*;
 
 fn version() -> impl Strategy<Value = String> {
-    prop::string::string_regex("([0-9]{1,2}:)?[0-9]{1,3}([.~+^_a-z0-9-]{0,8})(-r?[0-9]{1,2})?").expect("regex")
+    prop::string::string_regex("([0-9]{1,2}:)?[0-9]{1,3}([.~+^_a-z0-9-]{0,8})(-r?[0-9]{1,2})?")
+        .expect("regex")
 }
 
 const SCHEMES: [VersionScheme; 3] = [VersionScheme::Dpkg, VersionScheme::Rpm, VersionScheme::Apk];

@@ -48,7 +48,8 @@ fn cases(text: &str) -> Vec<(String, Ordering, String)> {
 /// garbage tail equal to another garbage tail that other vectors order by string
 /// (`0..1..0 < 0..1..1`), so equality would not be transitive. Sorting needs a total order:
 /// text left after a revision sorts before an unstructured tail, and the test pins that.
-const TOTAL_ORDER_DEVIATIONS: &[(&str, &str, Ordering)] = &[("1-ruff2", "1--ruff1", Ordering::Less)];
+const TOTAL_ORDER_DEVIATIONS: &[(&str, &str, Ordering)] =
+    &[("1-ruff2", "1--ruff1", Ordering::Less)];
 
 fn check(scheme: VersionScheme, files: &[&str], minimum: usize) {
     let mut total = 0;

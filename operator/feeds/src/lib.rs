@@ -112,7 +112,9 @@ pub enum LoadError {
         reason: String,
     },
     /// The document's kind could not be recognised.
-    #[error("{location}: not a recognised feed (OSV, Debian tracker list, Alpine secdb, KEV or EPSS)")]
+    #[error(
+        "{location}: not a recognised feed (OSV, Debian tracker list, Alpine secdb, KEV or EPSS)"
+    )]
     UnknownKind {
         /// The document.
         location: String,
@@ -138,7 +140,9 @@ pub enum LoadError {
         error: InventoryError,
     },
     /// The inventory's format could not be recognised.
-    #[error("{location}: not a dpkg status file, rpm query output, rpm-manifest or apk installed database")]
+    #[error(
+        "{location}: not a dpkg status file, rpm query output, rpm-manifest or apk installed database"
+    )]
     UnknownInventory {
         /// The file.
         location: String,
@@ -191,7 +195,10 @@ pub fn load_source(source: &FeedSource, feeds: &mut FeedSet) -> Result<LoadedSou
         (digest, body.len() as u64)
     } else {
         let path = Path::new(location);
-        let io = |e| LoadError::Io { location: location.to_string(), source: e };
+        let io = |e| LoadError::Io {
+            location: location.to_string(),
+            source: e,
+        };
         if path.is_dir() {
             let mut files = Vec::new();
             collect_files(path, &mut files).map_err(io)?;
@@ -200,8 +207,15 @@ pub fn load_source(source: &FeedSource, feeds: &mut FeedSet) -> Result<LoadedSou
             let mut total = 0u64;
             for file in files {
                 let name = file.display().to_string();
-                let body = std::fs::read(&file).map_err(|e| LoadError::Io { location: name.clone(), source: e })?;
-                let relative = file.strip_prefix(path).unwrap_or(&file).display().to_string();
+                let body = std::fs::read(&file).map_err(|e| LoadError::Io {
+                    location: name.clone(),
+                    source: e,
+                })?;
+                let relative = file
+                    .strip_prefix(path)
+                    .unwrap_or(&file)
+                    .display()
+                    .to_string();
                 manifest.push_str(&format!("{}  {relative}\n", sha256_hex(&body)));
                 total += body.len() as u64;
                 read_blob(&name, &body, feeds, &mut documents)?;
@@ -236,11 +250,13 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 fn verify(location: &str, source: &FeedSource, actual: &str) -> Result<(), LoadError> {
     match &source.expected_sha256 {
-        Some(expected) if !expected.trim().eq_ignore_ascii_case(actual) => Err(LoadError::DigestMismatch {
-            location: location.to_string(),
-            expected: expected.trim().to_ascii_lowercase(),
-            actual: actual.to_string(),
-        }),
+        Some(expected) if !expected.trim().eq_ignore_ascii_case(actual) => {
+            Err(LoadError::DigestMismatch {
+                location: location.to_string(),
+                expected: expected.trim().to_ascii_lowercase(),
+                actual: actual.to_string(),
+            })
+        }
         _ => Ok(()),
     }
 }
@@ -248,7 +264,10 @@ fn verify(location: &str, source: &FeedSource, actual: &str) -> Result<(), LoadE
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
-        let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
         if hidden {
             continue;
         }
@@ -269,7 +288,10 @@ pub fn download(url: &str) -> Result<Vec<u8>, LoadError> {
         // Another part of the process may have installed one already; either is fine.
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-    let http = |reason: String| LoadError::Http { location: url.to_string(), reason };
+    let http = |reason: String| LoadError::Http {
+        location: url.to_string(),
+        reason,
+    };
     let client = reqwest::blocking::Client::builder()
         .timeout(std::time::Duration::from_secs(300))
         .user_agent(concat!("patchwarden/", env!("CARGO_PKG_VERSION")))
@@ -295,18 +317,25 @@ pub fn download(url: &str) -> Result<Vec<u8>, LoadError> {
 pub fn decompress(location: &str, bytes: &[u8]) -> Result<Vec<u8>, LoadError> {
     if bytes.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::with_capacity(bytes.len() * 4);
-        flate2::read::MultiGzDecoder::new(bytes).read_to_end(&mut out).map_err(|e| LoadError::Archive {
-            location: location.to_string(),
-            format: "gzip",
-            reason: e.to_string(),
-        })?;
+        flate2::read::MultiGzDecoder::new(bytes)
+            .read_to_end(&mut out)
+            .map_err(|e| LoadError::Archive {
+                location: location.to_string(),
+                format: "gzip",
+                reason: e.to_string(),
+            })?;
         Ok(out)
     } else {
         Ok(bytes.to_vec())
     }
 }
 
-fn read_blob(location: &str, bytes: &[u8], feeds: &mut FeedSet, documents: &mut Vec<LoadedDocument>) -> Result<(), LoadError> {
+fn read_blob(
+    location: &str,
+    bytes: &[u8],
+    feeds: &mut FeedSet,
+    documents: &mut Vec<LoadedDocument>,
+) -> Result<(), LoadError> {
     let bytes = decompress(location, bytes)?;
     if bytes.starts_with(b"PK\x03\x04") {
         let archive_error = |e: zip::result::ZipError| LoadError::Archive {
@@ -322,11 +351,13 @@ fn read_blob(location: &str, bytes: &[u8], feeds: &mut FeedSet, documents: &mut 
             }
             let name = format!("{location}!{}", entry.name());
             let mut body = Vec::new();
-            entry.read_to_end(&mut body).map_err(|e| LoadError::Archive {
-                location: name.clone(),
-                format: "zip",
-                reason: e.to_string(),
-            })?;
+            entry
+                .read_to_end(&mut body)
+                .map_err(|e| LoadError::Archive {
+                    location: name.clone(),
+                    format: "zip",
+                    reason: e.to_string(),
+                })?;
             read_blob(&name, &body, feeds, documents)?;
         }
         return Ok(());
@@ -344,9 +375,19 @@ fn read_blob(location: &str, bytes: &[u8], feeds: &mut FeedSet, documents: &mut 
 }
 
 /// Parses one text document of a detected kind into `feeds`.
-pub fn parse_document(location: &str, text: &str, feeds: &mut FeedSet) -> Result<LoadedDocument, LoadError> {
-    let kind = FeedKind::detect(text).ok_or_else(|| LoadError::UnknownKind { location: location.to_string() })?;
-    let fail = |error: FeedError| LoadError::Feed { location: location.to_string(), kind, error };
+pub fn parse_document(
+    location: &str,
+    text: &str,
+    feeds: &mut FeedSet,
+) -> Result<LoadedDocument, LoadError> {
+    let kind = FeedKind::detect(text).ok_or_else(|| LoadError::UnknownKind {
+        location: location.to_string(),
+    })?;
+    let fail = |error: FeedError| LoadError::Feed {
+        location: location.to_string(),
+        kind,
+        error,
+    };
     let mut skipped = Vec::new();
     let records = match kind {
         FeedKind::Osv => {
@@ -393,19 +434,34 @@ pub fn parse_document(location: &str, text: &str, feeds: &mut FeedSet) -> Result
 }
 
 /// Reads an inventory file (gzip allowed), detecting its format unless one is given.
-pub fn read_inventory(path: &Path, format: Option<InventoryFormat>) -> Result<(InventoryFormat, Inventory), LoadError> {
+pub fn read_inventory(
+    path: &Path,
+    format: Option<InventoryFormat>,
+) -> Result<(InventoryFormat, Inventory), LoadError> {
     let location = path.display().to_string();
-    let raw = std::fs::read(path).map_err(|e| LoadError::Io { location: location.clone(), source: e })?;
+    let raw = std::fs::read(path).map_err(|e| LoadError::Io {
+        location: location.clone(),
+        source: e,
+    })?;
     let bytes = decompress(&location, &raw)?;
-    let text = String::from_utf8(bytes).map_err(|e| LoadError::NotText { location: location.clone(), reason: e.to_string() })?;
+    let text = String::from_utf8(bytes).map_err(|e| LoadError::NotText {
+        location: location.clone(),
+        reason: e.to_string(),
+    })?;
     parse_inventory(&location, &text, format)
 }
 
 /// Parses inventory text, naming `location` in errors.
-pub fn parse_inventory(location: &str, text: &str, format: Option<InventoryFormat>) -> Result<(InventoryFormat, Inventory), LoadError> {
+pub fn parse_inventory(
+    location: &str,
+    text: &str,
+    format: Option<InventoryFormat>,
+) -> Result<(InventoryFormat, Inventory), LoadError> {
     let format = format
         .or_else(|| InventoryFormat::detect(text))
-        .ok_or_else(|| LoadError::UnknownInventory { location: location.to_string() })?;
+        .ok_or_else(|| LoadError::UnknownInventory {
+            location: location.to_string(),
+        })?;
     let inventory = Inventory::parse(format, text).map_err(|error| LoadError::Inventory {
         location: location.to_string(),
         format: InventoryFormatName(format),
@@ -417,7 +473,13 @@ pub fn parse_inventory(location: &str, text: &str, format: Option<InventoryForma
 /// Reads a text file (gzip allowed), naming the file in errors.
 pub fn read_text(path: &Path) -> Result<String, LoadError> {
     let location = path.display().to_string();
-    let raw = std::fs::read(path).map_err(|e| LoadError::Io { location: location.clone(), source: e })?;
+    let raw = std::fs::read(path).map_err(|e| LoadError::Io {
+        location: location.clone(),
+        source: e,
+    })?;
     let bytes = decompress(&location, &raw)?;
-    String::from_utf8(bytes).map_err(|e| LoadError::NotText { location, reason: e.to_string() })
+    String::from_utf8(bytes).map_err(|e| LoadError::NotText {
+        location,
+        reason: e.to_string(),
+    })
 }

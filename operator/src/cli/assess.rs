@@ -58,11 +58,13 @@ pub struct Args {
 }
 
 fn parse_criticality(text: &str) -> Result<Criticality, String> {
-    text.parse().map_err(|e: patchwarden_core::risk::UnknownLevel| e.to_string())
+    text.parse()
+        .map_err(|e: patchwarden_core::risk::UnknownLevel| e.to_string())
 }
 
 fn parse_exposure(text: &str) -> Result<Exposure, String> {
-    text.parse().map_err(|e: patchwarden_core::risk::UnknownLevel| e.to_string())
+    text.parse()
+        .map_err(|e: patchwarden_core::risk::UnknownLevel| e.to_string())
 }
 
 /// Splits `LOCATION@sha256:HEX` into a feed source.
@@ -111,13 +113,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         Output::Table => print!("{}", render_table(&assessment, &loaded.sources, args.limit)),
     }
-    Ok(if assessment.findings.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if assessment.findings.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// The human table: one row per finding, riskiest first, then the summary line.
 pub fn render_table(assessment: &Assessment, sources: &[LoadedSource], limit: usize) -> String {
-    let header = ["RISK", "SEVERITY", "PACKAGE", "INSTALLED", "FIXED", "KEV", "EPSS", "CVES", "ADVISORY", "WHY"];
-    let shown = if limit == 0 { assessment.findings.len() } else { limit.min(assessment.findings.len()) };
+    let header = [
+        "RISK",
+        "SEVERITY",
+        "PACKAGE",
+        "INSTALLED",
+        "FIXED",
+        "KEV",
+        "EPSS",
+        "CVES",
+        "ADVISORY",
+        "WHY",
+    ];
+    let shown = if limit == 0 {
+        assessment.findings.len()
+    } else {
+        limit.min(assessment.findings.len())
+    };
     let mut rows: Vec<[String; 10]> = Vec::with_capacity(shown);
     for finding in &assessment.findings[..shown] {
         let m = &finding.matched;
@@ -131,9 +152,17 @@ pub fn render_table(assessment: &Assessment, sources: &[LoadedSource], limit: us
             m.severity.to_string(),
             m.package.clone(),
             m.installed_version.clone(),
-            m.fixed_version.clone().unwrap_or_else(|| "no fix yet".into()),
-            m.kev.as_ref().map(|k| k.date_added.to_string()).unwrap_or_else(|| "-".into()),
-            m.epss.as_ref().map(|e| format!("{:.3}", e.probability)).unwrap_or_else(|| "-".into()),
+            m.fixed_version
+                .clone()
+                .unwrap_or_else(|| "no fix yet".into()),
+            m.kev
+                .as_ref()
+                .map(|k| k.date_added.to_string())
+                .unwrap_or_else(|| "-".into()),
+            m.epss
+                .as_ref()
+                .map(|e| format!("{:.3}", e.probability))
+                .unwrap_or_else(|| "-".into()),
             m.cve_ids.len().to_string(),
             advisory,
             finding.risk.explain(),
@@ -165,7 +194,12 @@ pub fn render_table(assessment: &Assessment, sources: &[LoadedSource], limit: us
         }
     }
     let s = &assessment.summary;
-    let by_severity: Vec<String> = s.by_severity.iter().rev().map(|(severity, n)| format!("{severity} {n}")).collect();
+    let by_severity: Vec<String> = s
+        .by_severity
+        .iter()
+        .rev()
+        .map(|(severity, n)| format!("{severity} {n}"))
+        .collect();
     out.push_str(&format!(
         "{}: {} findings ({}) in {} packages, {} known exploited, {} fixable, {} CVEs, highest risk {:.1}; {} ({} feed sources)\n",
         assessment.asset,
@@ -180,7 +214,10 @@ pub fn render_table(assessment: &Assessment, sources: &[LoadedSource], limit: us
         sources.len(),
     ));
     if shown < assessment.findings.len() {
-        out.push_str(&format!("({} more findings not shown; use --limit 0)\n", assessment.findings.len() - shown));
+        out.push_str(&format!(
+            "({} more findings not shown; use --limit 0)\n",
+            assessment.findings.len() - shown
+        ));
     }
     out
 }

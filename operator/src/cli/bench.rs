@@ -141,17 +141,30 @@ fn run_assess(args: AssessArgs) -> anyhow::Result<ExitCode> {
             .output()
             .context("running a fleet measurement")?;
         if !output.status.success() {
-            anyhow::bail!("fleet of {assets} failed: {}", String::from_utf8_lossy(&output.stderr));
+            anyhow::bail!(
+                "fleet of {assets} failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
         }
-        let run: FleetRun = serde_json::from_slice(&output.stdout).context("reading a fleet measurement")?;
+        let run: FleetRun =
+            serde_json::from_slice(&output.stdout).context("reading a fleet measurement")?;
         if !args.json {
             eprintln!("measured {assets} assets");
         }
         fleets.push(run);
     }
-    let comparisons = if args.skip_comparisons { Vec::new() } else { measure_comparisons(&args)? };
+    let comparisons = if args.skip_comparisons {
+        Vec::new()
+    } else {
+        measure_comparisons(&args)?
+    };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"fleets": fleets, "comparisons": comparisons}))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"fleets": fleets, "comparisons": comparisons})
+            )?
+        );
     } else {
         print!("{}", render(&fleets, &comparisons));
     }
@@ -176,7 +189,9 @@ fn render(fleets: &[FleetRun], comparisons: &[ComparisonRun]) -> String {
                 c.scheme,
                 c.pairs,
                 c.patchwarden_per_second,
-                c.reference_per_second.map(|r| format!("{r:.0}")).unwrap_or_else(|| "n/a".into()),
+                c.reference_per_second
+                    .map(|r| format!("{r:.0}"))
+                    .unwrap_or_else(|| "n/a".into()),
                 c.reference,
                 c.disagreements
             ));
@@ -259,7 +274,11 @@ impl BaseImage {
         };
         BaseImage {
             ecosystem: self.ecosystem.clone(),
-            packages: self.packages.iter().map(|choices| choices.iter().map(copy).collect()).collect(),
+            packages: self
+                .packages
+                .iter()
+                .map(|choices| choices.iter().map(copy).collect())
+                .collect(),
         }
     }
 }
@@ -296,7 +315,10 @@ fn base_image(index: &AdvisoryIndex, ecosystem: &str, inventory: Inventory) -> B
             choices
         })
         .collect();
-    BaseImage { ecosystem, packages }
+    BaseImage {
+        ecosystem,
+        packages,
+    }
 }
 
 fn measure_fleet(args: &AssessArgs, assets: usize) -> anyhow::Result<FleetRun> {
@@ -304,7 +326,10 @@ fn measure_fleet(args: &AssessArgs, assets: usize) -> anyhow::Result<FleetRun> {
     let started = Instant::now();
     let sources = [
         FeedSource::new(data(dir, "osv/almalinux-osv-2026-08-21.jsonl.gz")),
-        FeedSource::new(data(dir, "kev/known_exploited_vulnerabilities-2025.08.25.json.gz")),
+        FeedSource::new(data(
+            dir,
+            "kev/known_exploited_vulnerabilities-2025.08.25.json.gz",
+        )),
         FeedSource::new(data(dir, "epss/epss_scores-2025-04-15.csv.gz")),
     ];
     let loaded = load_feeds(&sources)?;
@@ -312,17 +337,32 @@ fn measure_fleet(args: &AssessArgs, assets: usize) -> anyhow::Result<FleetRun> {
     let load_ms = started.elapsed().as_secs_f64() * 1000.0;
 
     let started = Instant::now();
-    let (_, ubi8) = read_inventory(&dir.join("inventories/ubi8-amd64-rpm-manifest-2019-05-01.json.gz"), None)?;
-    let (_, ubi9) = read_inventory(&dir.join("inventories/ubi9-amd64-rpm-manifest-2022-05-03.json.gz"), None)?;
-    let images = [base_image(&index, "AlmaLinux:8", ubi8), base_image(&index, "AlmaLinux:9", ubi9)];
-    let criticalities = [Criticality::Low, Criticality::Medium, Criticality::High, Criticality::Critical];
+    let (_, ubi8) = read_inventory(
+        &dir.join("inventories/ubi8-amd64-rpm-manifest-2019-05-01.json.gz"),
+        None,
+    )?;
+    let (_, ubi9) = read_inventory(
+        &dir.join("inventories/ubi9-amd64-rpm-manifest-2022-05-03.json.gz"),
+        None,
+    )?;
+    let images = [
+        base_image(&index, "AlmaLinux:8", ubi8),
+        base_image(&index, "AlmaLinux:9", ubi9),
+    ];
+    let criticalities = [
+        Criticality::Low,
+        Criticality::Medium,
+        Criticality::High,
+        Criticality::Critical,
+    ];
     let exposures = [Exposure::Internet, Exposure::Internal, Exposure::Isolated];
     let threads = args.threads.max(1);
     let chunk = assets.div_ceil(threads).max(1);
     // Each worker's assets share package records among themselves only, as assets whose
     // inventories were read separately would: no reference count is shared between threads.
-    let per_thread_images: Vec<Vec<BaseImage>> =
-        (0..threads).map(|_| images.iter().map(BaseImage::deep_copy).collect()).collect();
+    let per_thread_images: Vec<Vec<BaseImage>> = (0..threads)
+        .map(|_| images.iter().map(BaseImage::deep_copy).collect())
+        .collect();
     let mut fleet: Vec<(Inventory, AssetContext)> = Vec::with_capacity(assets);
     let mut rng = SplitMix(0x7061_7463_6877_6172);
     for i in 0..assets {
@@ -370,7 +410,10 @@ fn measure_fleet(args: &AssessArgs, assets: usize) -> anyhow::Result<FleetRun> {
                 })
             })
             .collect();
-        workers.into_iter().map(|w| w.join().unwrap_or_default()).collect()
+        workers
+            .into_iter()
+            .map(|w| w.join().unwrap_or_default())
+            .collect()
     });
     let assess_ms = started.elapsed().as_secs_f64() * 1000.0;
     let assess_cpu_ms = process_cpu_ms() - cpu_started;
@@ -395,9 +438,16 @@ fn measure_fleet(args: &AssessArgs, assets: usize) -> anyhow::Result<FleetRun> {
 /// the Debian vectors; rpm from AlmaLinux fixed versions and the UBI inventories.
 fn real_versions(dir: &Path) -> anyhow::Result<(Vec<String>, Vec<String>)> {
     let mut dpkg = Vec::new();
-    for file in ["inventories/debian12-host-dpkg-status-2026-11-28.gz", "debian/bookworm-security-main-amd64-Packages-2026-11-28.gz"] {
+    for file in [
+        "inventories/debian12-host-dpkg-status-2026-11-28.gz",
+        "debian/bookworm-security-main-amd64-Packages-2026-11-28.gz",
+    ] {
         let text = read_text(&dir.join(file))?;
-        dpkg.extend(text.lines().filter_map(|l| l.strip_prefix("Version: ")).map(str::to_string));
+        dpkg.extend(
+            text.lines()
+                .filter_map(|l| l.strip_prefix("Version: "))
+                .map(str::to_string),
+        );
     }
     let vectors = read_text(&dir.join("versions/debian-versions-generated.txt.gz"))?;
     for line in vectors.lines() {
@@ -414,7 +464,10 @@ fn real_versions(dir: &Path) -> anyhow::Result<(Vec<String>, Vec<String>)> {
             rpm.push(version.to_string());
         }
     }
-    for file in ["inventories/ubi8-amd64-rpm-manifest-2019-05-01.json.gz", "inventories/ubi9-amd64-rpm-manifest-2022-05-03.json.gz"] {
+    for file in [
+        "inventories/ubi8-amd64-rpm-manifest-2019-05-01.json.gz",
+        "inventories/ubi9-amd64-rpm-manifest-2022-05-03.json.gz",
+    ] {
         let (_, inventory) = read_inventory(&dir.join(file), None)?;
         rpm.extend(inventory.packages.iter().map(|p| p.version.to_string()));
     }
@@ -431,19 +484,34 @@ fn measure_comparisons(args: &AssessArgs) -> anyhow::Result<Vec<ComparisonRun>> 
     for (scheme, versions) in [(VersionScheme::Dpkg, dpkg), (VersionScheme::Rpm, rpm)] {
         let mut rng = SplitMix(0x636f_6d70_6172_6531);
         let pairs: Vec<(&str, &str)> = (0..args.pairs)
-            .map(|_| (versions[rng.below(versions.len())].as_str(), versions[rng.below(versions.len())].as_str()))
+            .map(|_| {
+                (
+                    versions[rng.below(versions.len())].as_str(),
+                    versions[rng.below(versions.len())].as_str(),
+                )
+            })
             .collect();
         let started = Instant::now();
-        let ours: Vec<i8> = pairs.iter().map(|(a, b)| scheme.compare(a, b) as i8).collect();
+        let ours: Vec<i8> = pairs
+            .iter()
+            .map(|(a, b)| scheme.compare(a, b) as i8)
+            .collect();
         let seconds = started.elapsed().as_secs_f64();
         let (reference, result) = match scheme {
-            VersionScheme::Dpkg => ("python3-apt apt_pkg.version_compare", reference_compare(scheme, &pairs)),
-            _ => ("rpm.labelCompare (python3-rpm)", reference_compare(scheme, &pairs)),
+            VersionScheme::Dpkg => (
+                "python3-apt apt_pkg.version_compare",
+                reference_compare(scheme, &pairs),
+            ),
+            _ => (
+                "rpm.labelCompare (python3-rpm)",
+                reference_compare(scheme, &pairs),
+            ),
         };
         let (reference_per_second, disagreements) = match result {
-            Ok((per_second, theirs)) => {
-                (Some(per_second), ours.iter().zip(&theirs).filter(|(a, b)| a != b).count())
-            }
+            Ok((per_second, theirs)) => (
+                Some(per_second),
+                ours.iter().zip(&theirs).filter(|(a, b)| a != b).count(),
+            ),
             Err(error) => {
                 eprintln!("{scheme} reference unavailable: {error:#}");
                 (None, 0)
@@ -463,7 +531,10 @@ fn measure_comparisons(args: &AssessArgs) -> anyhow::Result<Vec<ComparisonRun>> 
 
 /// Times the reference implementation over the same pairs inside one python process (the
 /// clock covers only the comparison loop) and returns its rate and results.
-fn reference_compare(scheme: VersionScheme, pairs: &[(&str, &str)]) -> anyhow::Result<(f64, Vec<i8>)> {
+fn reference_compare(
+    scheme: VersionScheme,
+    pairs: &[(&str, &str)],
+) -> anyhow::Result<(f64, Vec<i8>)> {
     let dir = std::env::temp_dir().join(format!("patchwarden-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let input = dir.join("pairs.tsv");
@@ -495,7 +566,11 @@ fn reference_compare(scheme: VersionScheme, pairs: &[(&str, &str)]) -> anyhow::R
                 "print(dt)\nprint('\\n'.join(str(r) for r in out))\n"
             ),
         };
-        let output = Command::new("/usr/bin/python3").arg("-c").arg(script).arg(&input).output()?;
+        let output = Command::new("/usr/bin/python3")
+            .arg("-c")
+            .arg(script)
+            .arg(&input)
+            .output()?;
         if !output.status.success() {
             anyhow::bail!("{}", String::from_utf8_lossy(&output.stderr));
         }

@@ -2,8 +2,8 @@
 //!
 //! ```text
 //! [29 Mar 2023] DSA-5380-1 xorg-server - security update
-//! 	{CVE-2023-1393}
-//! 	[bullseye] - xorg-server 2:1.20.11-1+deb11u6
+//!     {CVE-2023-1393}
+//!     [bullseye] - xorg-server 2:1.20.11-1+deb11u6
 //! ```
 //!
 //! Continuation lines start with whitespace (a TAB, 8 spaces, or a mix in old entries). Each `[release] - source version` line
@@ -110,14 +110,16 @@ pub fn parse_list(text: &str) -> Result<TrackerList, FeedError> {
             ));
         }
     }
-    Ok(TrackerList { advisories, skipped })
+    Ok(TrackerList {
+        advisories,
+        skipped,
+    })
 }
 
 enum ReleaseLineError {
     BadVersion(FeedError),
     Malformed(FeedError),
 }
-
 
 fn parse_header(line: &str, line_no: usize) -> Result<Advisory, FeedError> {
     let bad = |reason: &str| FeedError::new(line_no, None, "header", format!("{reason}: {line:?}"));
@@ -177,11 +179,14 @@ fn parse_release_line(
         },
         version if version.starts_with('<') => return Err(bad(format!("unknown state {version}"))),
         version => {
-            VersionScheme::Dpkg
-                .validate(version)
-                .map_err(|e| {
-                    ReleaseLineError::BadVersion(FeedError::new(line_no, Some(id), "release line", e.to_string()))
-                })?;
+            VersionScheme::Dpkg.validate(version).map_err(|e| {
+                ReleaseLineError::BadVersion(FeedError::new(
+                    line_no,
+                    Some(id),
+                    "release line",
+                    e.to_string(),
+                ))
+            })?;
             VersionRange::fixed_in(version)
         }
     };
@@ -209,9 +214,13 @@ mod tests {
         assert_eq!(advisories[0].affected.len(), 1);
         assert_eq!(advisories[0].affected[0].ecosystem.as_str(), "Debian:11");
         assert_eq!(advisories[0].published.as_deref(), Some("2023-03-29"));
-        let list = parse_list("[29 Mar 2023] DSA-1-1 x - y\n\t[bullseye] - x not:a:version\n").expect("parses");
+        let list = parse_list("[29 Mar 2023] DSA-1-1 x - y\n\t[bullseye] - x not:a:version\n")
+            .expect("parses");
         assert!(list.advisories[0].affected.is_empty());
-        assert_eq!((list.skipped[0].record, list.skipped[0].id.as_deref()), (2, Some("DSA-1-1")));
+        assert_eq!(
+            (list.skipped[0].record, list.skipped[0].id.as_deref()),
+            (2, Some("DSA-1-1"))
+        );
         let error = parse_list("[29 Mar 2023] DSA-1-1 x - y\n\tgarbage\n").expect_err("bad");
         assert_eq!((error.record, error.id.as_deref()), (2, Some("DSA-1-1")));
     }

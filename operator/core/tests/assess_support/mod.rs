@@ -9,7 +9,9 @@ use std::process::Command;
 
 /// `../shared/data` relative to the repository root.
 pub fn data_path(relative: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data").join(relative)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/data")
+        .join(relative)
 }
 
 /// Reads a data file, gunzipping `.gz` files.
@@ -18,7 +20,9 @@ pub fn read_data(relative: &str) -> String {
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     if relative.ends_with(".gz") {
         let mut text = String::new();
-        flate2::read::MultiGzDecoder::new(&bytes[..]).read_to_string(&mut text).expect("gzip");
+        flate2::read::MultiGzDecoder::new(&bytes[..])
+            .read_to_string(&mut text)
+            .expect("gzip");
         text
     } else {
         String::from_utf8(bytes).expect("utf-8")
@@ -47,8 +51,17 @@ pub fn rpm_label_compare(pairs: &[(String, String)]) -> Vec<i32> {
     }
     drop(file);
     let script = "import sys, rpm\nfor line in open(sys.argv[1]):\n    f = line.rstrip('\\n').split('\\t')\n    print(rpm.labelCompare((f[0], f[1], f[2]), (f[3], f[4], f[5])))\n";
-    let output = Command::new("/usr/bin/python3").arg("-c").arg(script).arg(&input).output().expect("python3");
-    assert!(output.status.success(), "rpm oracle: {}", String::from_utf8_lossy(&output.stderr));
+    let output = Command::new("/usr/bin/python3")
+        .arg("-c")
+        .arg(script)
+        .arg(&input)
+        .output()
+        .expect("python3");
+    assert!(
+        output.status.success(),
+        "rpm oracle: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let results: Vec<i32> = String::from_utf8(output.stdout)
         .expect("utf-8")
         .lines()
