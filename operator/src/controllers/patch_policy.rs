@@ -32,11 +32,11 @@ use patchwarden_api::patch_run::{
 };
 use patchwarden_api::time::to_k8s;
 use patchwarden_api::{CheckSpec, labels};
+use patchwarden_core::CountOrPercent;
 use patchwarden_core::approval::{ApprovalPolicy, UpgradeCandidate};
 use patchwarden_core::rollout::{self, PlanAsset};
 use patchwarden_core::sla::{self, EmergencyRule, SlaFinding};
 use patchwarden_core::window::{self, WindowDefinition};
-use patchwarden_core::{CountOrPercent, Severity};
 use tokio::sync::watch;
 
 use super::error::ReconcileError;
@@ -757,7 +757,6 @@ async fn reconcile(
             )
             .await;
     }
-    let _ = Severity::Critical;
     Ok(if progressing.is_some() || !unassessed.is_empty() {
         Action::requeue(SOON)
     } else if let Some(at) = requeue {
@@ -773,6 +772,7 @@ mod tests {
     use patchwarden_api::PatchPolicySpec;
     use patchwarden_api::patch_policy::Rollout;
     use patchwarden_api::values::CountOrPercentValue;
+    use patchwarden_core::Severity;
 
     fn candidate(package: &str, kev: bool) -> UpgradeCandidate {
         UpgradeCandidate {

@@ -27,7 +27,7 @@ use patchwarden_api::patch_run::{
     AssetResult, AssetRunState, PatchRun, PatchRunStatus, PlannedAsset, RunCounts, RunPhase,
     RunTrigger,
 };
-use patchwarden_api::time::{from_k8s, to_k8s};
+use patchwarden_api::time::to_k8s;
 use patchwarden_core::rollout::{
     self, AssetState, Observations, OperationState, RolloutPlan, RunStatus, StartGate, Step,
 };
@@ -238,8 +238,8 @@ fn audit_trail(
         Some(paused.to_string())
     } else if finished {
         Some(format!(
-            "{}: {} of {} assets succeeded, {} failed",
-            api_phase(machine).as_str_lower(),
+            "{:?}: {} of {} assets succeeded, {} failed",
+            api_phase(machine),
             counts.succeeded,
             counts.total,
             counts.failed
@@ -269,16 +269,6 @@ fn audit_trail(
         counts: Some(counts),
         assets,
         message,
-    }
-}
-
-trait PhaseText {
-    fn as_str_lower(&self) -> String;
-}
-
-impl PhaseText for RunPhase {
-    fn as_str_lower(&self) -> String {
-        format!("{self:?}")
     }
 }
 
@@ -373,7 +363,6 @@ fn emergency(run: &PatchRun) -> Option<EmergencyReason> {
 fn request(
     context: &Context,
     run: &PatchRun,
-    plan: &RolloutPlan,
     assets: &BTreeMap<String, Asset>,
     asset: &str,
     step: StepKind,
@@ -410,7 +399,6 @@ fn request(
             ))
         })
         .collect();
-    let _ = plan;
     Ok(OperationRequest {
         run: object_key(run),
         id: operation.to_string(),
@@ -605,7 +593,7 @@ async fn reconcile(object: Arc<PatchRun>, context: Arc<Context>) -> Result<Actio
                 continue;
             }
         };
-        let request = match request(&context, run, &plan, &assets, asset, step, operation) {
+        let request = match request(&context, run, &assets, asset, step, operation) {
             Ok(request) => request,
             Err(message) => {
                 // The asset cannot be acted on: record the step as failed so the machine moves on.
@@ -672,7 +660,6 @@ async fn reconcile(object: Arc<PatchRun>, context: Arc<Context>) -> Result<Actio
             }
         }
     }
-    let _ = from_k8s;
     Ok(match decision.requeue_at {
         Some(at) => requeue_at(
             at.min(now + chrono::Duration::seconds(POLL.as_secs() as i64)),
