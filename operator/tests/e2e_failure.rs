@@ -1,6 +1,7 @@
 //! End to end, a failing update: the new `openssl` postinst fails on every lab host, so the
 //! canary fails first. The run halts, the canary is rolled back to its recorded versions,
 //! no other host is touched, and the policy is `Degraded` naming host, package and error.
+//! A second policy whose pre-patch hook fails leaves its canary untouched and says why.
 
 mod e2e_support;
 
@@ -110,4 +111,44 @@ fn a_failing_postinst_on_the_canary_halts_rolls_back_and_degrades_the_policy() {
     assert_eq!(runs["items"].as_array().map(Vec::len), Some(1));
     let events = cluster.kubectl(&["get", "events", "-o", "json"]);
     assert!(events.contains("RunHalted"), "{events}");
+
+    // A failing pre-patch hook fails the canary before anything is installed.
+    cluster.apply(
+        "hooked",
+        "apiVersion: patchwarden.io/v1alpha1\nkind: PatchPolicy\nmetadata:\n  name: hooked\n  namespace: default\nspec:\n  assetGroups: [db]\n  maintenanceWindows: [always]\n  approval:\n    minSeverity: Unknown\n    include: [\"libexpat1\"]\n  hooks:\n    prePatch:\n      - name: change-ticket\n        command: [\"/bin/false\"]\n",
+    );
+    let run = cluster.wait_for("the hooked run to halt", Duration::from_secs(120), || {
+        let runs = cluster.get_json(&["patchruns", "-l", "patchwarden.io/policy=hooked"])?;
+        let run = runs["items"].as_array()?.first()?.clone();
+        (run["status"]["phase"] == "Halted" && run["status"]["finishedAt"].is_string())
+            .then_some(run)
+    });
+    let message = run["status"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("pre-patch hook change-ticket failed"),
+        "{message}"
+    );
+    let canary = run["spec"]["assets"]
+        .as_array()
+        .and_then(|a| {
+            a.iter()
+                .find(|x| x["name"] == run["spec"]["waves"][0]["assets"][0])
+        })
+        .expect("canary plan")
+        .clone();
+    let asset = cluster
+        .get_json(&["asset", canary["name"].as_str().expect("name")])
+        .expect("asset");
+    let host = asset["spec"]["address"].as_str().expect("address");
+    let dpkg = dpkg_versions(&cluster.path(&format!("labs/default/db/hosts/{host}")));
+    for package in canary["packages"].as_array().expect("packages") {
+        let (version, _) = dpkg
+            .get(package["name"].as_str().expect("package"))
+            .expect("installed");
+        assert_eq!(
+            version,
+            package["from"].as_str().expect("from"),
+            "{package}"
+        );
+    }
 }

@@ -33,6 +33,10 @@ spec:
   rollout:
     canary: 1
     maxUnavailable: 2
+  hooks:
+    postPatch:
+      - name: smoke
+        command: ["/bin/true"]
 "#;
 
 fn feed_yaml(cluster: &Cluster) -> String {

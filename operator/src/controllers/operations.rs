@@ -163,6 +163,42 @@ pub struct OperationRequest {
     pub health_checks: Vec<(String, HealthCheck, u32)>,
     /// Whether the lab's own health check runs too.
     pub default_health_check: bool,
+    /// Hook commands run on the asset before patching (a failure fails the asset untouched).
+    pub pre_patch: Vec<(String, HealthCheck)>,
+    /// Hook commands run on the asset after verification (a failure fails the asset).
+    pub post_patch: Vec<(String, HealthCheck)>,
+}
+
+/// Runs hook commands in order; the error names the failing hook and its output.
+async fn run_hooks(
+    request: &OperationRequest,
+    hooks: &[(String, HealthCheck)],
+    when: &str,
+) -> Result<(), String> {
+    for (name, command) in hooks {
+        match request
+            .executor
+            .health_check(&request.target, command)
+            .await
+        {
+            Ok(report) if report.healthy => {}
+            Ok(report) => {
+                return Err(format!(
+                    "{}: {when} hook {name} failed (exit {:?}): {}",
+                    request.asset_name,
+                    report.exit_code,
+                    report.output.trim()
+                ));
+            }
+            Err(e) => {
+                return Err(format!(
+                    "{}: {when} hook {name} failed: {e}",
+                    request.asset_name
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Starts `request` unless its id is already known; returns whether it started.
@@ -216,6 +252,11 @@ async fn patch(
             PackageTarget::new(p.name.clone(), version.clone())
         })
         .collect();
+    if !roll_back {
+        run_hooks(request, &request.pre_patch, "pre-patch")
+            .await
+            .map_err(failure)?;
+    }
     let outcome = if roll_back {
         request.executor.roll_back(&request.target, &targets).await
     } else {
@@ -362,6 +403,10 @@ async fn verify(request: &OperationRequest) -> Result<OperationDetails, Operatio
             );
             return Err(details);
         }
+    }
+    if let Err(message) = run_hooks(request, &request.post_patch, "post-patch").await {
+        details.message = message;
+        return Err(details);
     }
     details.message = format!(
         "{}: {} packages verified, {} vulnerabilities closed",

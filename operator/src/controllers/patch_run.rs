@@ -399,7 +399,25 @@ fn request(
             ))
         })
         .collect();
+    let hook = |h: &patchwarden_api::patch_policy::Hook| {
+        let timeout = h
+            .timeout
+            .as_ref()
+            .and_then(|t| t.parse().ok())
+            .map(|d: patchwarden_core::Duration| Duration::from_secs(d.as_secs()))
+            .unwrap_or(Duration::from_secs(300));
+        (
+            h.name.clone(),
+            HealthCheck {
+                command: h.command.clone(),
+                timeout,
+            },
+        )
+    };
+    let hooks = run.spec.limits.hooks.clone().unwrap_or_default();
     Ok(OperationRequest {
+        pre_patch: hooks.pre_patch.iter().map(hook).collect(),
+        post_patch: hooks.post_patch.iter().map(hook).collect(),
         run: object_key(run),
         id: operation.to_string(),
         step,
