@@ -368,7 +368,10 @@ async fn up(args: Args) -> anyhow::Result<ExitCode> {
     let server = ApiServer::start(config)
         .await
         .context("starting the embedded control plane")?;
-    let kubeconfig = server.kubeconfig_path.clone();
+    // The kubeconfig people use sits at the top of the state directory.
+    let kubeconfig = state.join("kubeconfig");
+    std::fs::copy(&server.kubeconfig_path, &kubeconfig)
+        .with_context(|| format!("writing {}", kubeconfig.display()))?;
     let client = client_from_kubeconfig(Some(&kubeconfig), None).await?;
 
     progress(2, STEPS, "installing the CustomResourceDefinitions");
