@@ -221,3 +221,74 @@ pub fn render_table(assessment: &Assessment, sources: &[LoadedSource], limit: us
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+
+    fn data(relative: &str) -> String {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/data")
+            .join(relative)
+            .display()
+            .to_string()
+    }
+
+    #[test]
+    fn feed_locations_may_carry_a_digest() {
+        let source = feed_source("https://example.org/kev.json@sha256:abc");
+        assert_eq!(source.location, "https://example.org/kev.json");
+        assert_eq!(source.expected_sha256.as_deref(), Some("abc"));
+        assert_eq!(feed_source("osv/").expected_sha256, None);
+    }
+
+    #[test]
+    fn table_lists_findings_by_risk_with_a_summary_line() {
+        let sources = [
+            FeedSource::new(data("osv/almalinux-osv-2026-08-21.jsonl.gz")),
+            FeedSource::new(data(
+                "kev/known_exploited_vulnerabilities-2025.08.25.json.gz",
+            )),
+        ];
+        let loaded = load_feeds(&sources).expect("feeds");
+        let index = AdvisoryIndex::build(loaded.feeds);
+        let (_, inventory) = read_inventory(
+            PathBuf::from(data(
+                "inventories/ubi9-amd64-rpm-manifest-2022-05-03.json.gz",
+            ))
+            .as_path(),
+            None,
+        )
+        .expect("inventory");
+        let context = AssetContext {
+            name: "ubi9".into(),
+            ecosystem: Ecosystem::new("AlmaLinux:9"),
+            criticality: Criticality::Critical,
+            exposure: Exposure::Internet,
+        };
+        let assessment = index.assess(&inventory, &context);
+        let table = render_table(&assessment, &loaded.sources, 3);
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines[0].starts_with("RISK  SEVERITY  PACKAGE"), "{table}");
+        assert_eq!(lines.len(), 1 + 3 + 2, "{table}");
+        let risks: Vec<f64> = lines[1..4]
+            .iter()
+            .map(|l| {
+                l.split_whitespace()
+                    .next()
+                    .expect("risk")
+                    .parse()
+                    .expect("number")
+            })
+            .collect();
+        assert!(risks.windows(2).all(|w| w[0] >= w[1]), "{risks:?}");
+        assert!(lines[1].contains("KEV since"), "{table}");
+        assert!(
+            lines[4].starts_with(&format!("ubi9: {} findings", assessment.findings.len())),
+            "{table}"
+        );
+        assert!(lines[4].contains("in 181 packages"), "{table}");
+    }
+}
