@@ -129,10 +129,22 @@ fn up_runs_the_quickstart_to_compliance_and_resumes_after_a_restart() {
         policy["status"]["observedGeneration"],
         policy["metadata"]["generation"]
     );
-    let assets = kubectl(&up.kubeconfig, &home, &["get", "assets"]).expect("assets");
-    let assets = assets["items"].as_array().expect("items");
+    // Assets follow the policy's approvals a moment later.
+    let started = Instant::now();
+    let assets = loop {
+        let list = kubectl(&up.kubeconfig, &home, &["get", "assets"]).expect("assets");
+        let items = list["items"].as_array().cloned().unwrap_or_default();
+        if items
+            .iter()
+            .all(|a| a["status"]["patchState"] == "Compliant")
+            || started.elapsed() > Duration::from_secs(30)
+        {
+            break items;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
     assert_eq!(assets.len(), 6);
-    for asset in assets {
+    for asset in &assets {
         assert_eq!(asset["status"]["os"]["ecosystem"], "Debian:12", "{asset}");
         assert!(asset["status"]["findings"].is_object(), "assessed: {asset}");
         assert!(asset["status"]["inventoryDigest"].is_string(), "{asset}");

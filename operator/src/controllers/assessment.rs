@@ -67,6 +67,9 @@ pub struct Assessments {
     index: RwLock<Option<Arc<AdvisoryIndex>>>,
     assets: Mutex<HashMap<String, Arc<AssetAssessment>>>,
     generation: watch::Sender<u64>,
+    /// Per asset, the policies that approve at least one upgrade for it (and whether).
+    approvals: Mutex<HashMap<String, BTreeMap<String, bool>>>,
+    approvals_changed: watch::Sender<u64>,
 }
 
 impl Default for Assessments {
@@ -83,12 +86,19 @@ impl Assessments {
             index: RwLock::new(None),
             assets: Mutex::new(HashMap::new()),
             generation: watch::channel(0).0,
+            approvals: Mutex::new(HashMap::new()),
+            approvals_changed: watch::channel(0).0,
         }
     }
 
     /// A receiver that changes whenever the loaded feeds change.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.generation.subscribe()
+    }
+
+    /// A receiver that changes whenever an asset's approval standing changes.
+    pub fn subscribe_approvals(&self) -> watch::Receiver<u64> {
+        self.approvals_changed.subscribe()
     }
 
     /// Whether feed `key` is loaded.
@@ -192,6 +202,34 @@ impl Assessments {
     /// The latest assessment of an asset, if any.
     pub fn get(&self, key: &str) -> Option<Arc<AssetAssessment>> {
         self.assets.lock().ok()?.get(key).cloned()
+    }
+
+    /// Records whether `policy` approves any upgrade for each of `assets`; returns whether
+    /// an asset's standing (approved by some policy or not) changed.
+    pub fn set_approvals(&self, policy: &str, assets: &[(String, bool)]) -> bool {
+        let Ok(mut approvals) = self.approvals.lock() else {
+            return false;
+        };
+        let mut changed = false;
+        for (asset, approved) in assets {
+            let entry = approvals.entry(asset.clone()).or_default();
+            let before = entry.values().any(|a| *a);
+            let known = entry.insert(policy.to_string(), *approved).is_some();
+            changed |= !known || before != entry.values().any(|a| *a);
+        }
+        if changed {
+            self.approvals_changed.send_modify(|g| *g += 1);
+        }
+        changed
+    }
+
+    /// Whether any policy covering the asset approves an upgrade for it; `None` when no
+    /// policy has evaluated it.
+    pub fn approved(&self, key: &str) -> Option<bool> {
+        let approvals = self.approvals.lock().ok()?;
+        approvals
+            .get(key)
+            .map(|by_policy| by_policy.values().any(|a| *a))
     }
 
     /// Forgets a deleted asset.

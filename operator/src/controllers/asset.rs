@@ -40,14 +40,23 @@ const RESYNC: Duration = Duration::from_secs(300);
 const UNREACHABLE_RETRY: Duration = Duration::from_secs(60);
 
 /// Runs the controller until `stop` turns true. Every Asset is reconciled again whenever the
-/// loaded feeds change.
+/// loaded feeds, or the policies' approvals, change.
 pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
-    let feeds_changed =
-        futures::stream::unfold(context.assessment.subscribe(), |mut rx| async move {
+    let changes = |rx: watch::Receiver<u64>| {
+        futures::stream::unfold(rx, |mut rx| async move {
             rx.changed().await.ok().map(|_| ((), rx))
-        });
+        })
+        .boxed()
+    };
+    let triggers = futures::stream::select(
+        changes(context.assessment.subscribe()),
+        changes(context.assessment.subscribe_approvals()),
+    );
     let controller = Controller::new(context.api::<Asset>(), watcher::Config::default())
-        .reconcile_all_on(feeds_changed.boxed())
+        .reconcile_all_on(triggers)
+        .with_config(
+            kube::runtime::controller::Config::default().debounce(Duration::from_millis(300)),
+        )
         .graceful_shutdown_on(stopped(stop));
     drive(NAME, controller, context, reconcile).await;
 }
@@ -145,11 +154,17 @@ pub fn read_inventory(raw: &Inventory) -> Result<ReadInventory, String> {
 
 /// The patch state from what is known: a run holding the asset, the last operation, and
 /// whether fixable findings remain.
-pub fn patch_state(asset: &Asset, assessment: Option<&AssetAssessment>) -> PatchState {
+/// `approved` says whether a policy covering the asset approves an upgrade for it; without
+/// a policy, any fixable finding counts.
+pub fn patch_state(
+    asset: &Asset,
+    assessment: Option<&AssetAssessment>,
+    approved: Option<bool>,
+) -> PatchState {
     if asset.labels().contains_key(labels::RUN) {
         return PatchState::Patching;
     }
-    let fixable = assessment.is_some_and(|a| a.summary.fixable > 0);
+    let fixable = approved.unwrap_or_else(|| assessment.is_some_and(|a| a.summary.fixable > 0));
     let last_failed = asset
         .status
         .as_ref()
@@ -279,7 +294,11 @@ async fn reconcile(object: Arc<Asset>, context: Arc<Context>) -> Result<Action, 
             desired.assessed_time = None;
         }
     }
-    let state = patch_state(asset, assessment.as_deref());
+    let state = patch_state(
+        asset,
+        assessment.as_deref(),
+        context.assessment.approved(&key),
+    );
     desired.patch_state = Some(state);
     let message = match (&assessment, state) {
         (None, _) => format!(

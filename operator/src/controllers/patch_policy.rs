@@ -409,6 +409,13 @@ async fn reconcile(
             });
         }
     }
+    let approvals: Vec<(String, bool)> = verdicts
+        .iter()
+        .map(|v| (format!("{namespace}/{}", v.name), !v.approved.is_empty()))
+        .collect();
+    context
+        .assessment
+        .set_approvals(&object_key(policy), &approvals);
     let summary = compliance(&verdicts);
     desired.compliance = Some(summary.clone());
     desired.open_findings = Some(open);
