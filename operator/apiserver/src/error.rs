@@ -21,11 +21,16 @@ pub struct ApiError {
     pub code: u16,
     pub reason: &'static str,
     pub message: String,
-    /// `details.name`
+    /// `details`, boxed so that results carrying an error stay small.
+    pub details: Option<Box<Details>>,
+}
+
+/// The `details` of a Status: what object the error is about and why.
+#[derive(Debug, Clone, Default)]
+pub struct Details {
     pub name: Option<String>,
-    /// `details.group`
     pub group: Option<String>,
-    /// `details.kind` (the resource plural, as the real server does).
+    /// The resource plural, as the real server reports it.
     pub kind: Option<String>,
     pub causes: Vec<Cause>,
 }
@@ -36,10 +41,7 @@ impl ApiError {
             code,
             reason,
             message: message.into(),
-            name: None,
-            group: None,
-            kind: None,
-            causes: Vec::new(),
+            details: None,
         }
     }
 
@@ -138,7 +140,7 @@ impl ApiError {
 
     /// 422 Invalid listing each field cause, formatted like the real server:
     /// `PatchPolicy.patchwarden.io "x" is invalid: [spec.a: Required value, ...]`.
-    pub fn invalid(kind: &str, group: &str, plural: &str, name: &str, causes: Vec<Cause>) -> Self {
+    pub fn invalid(kind: &str, group: &str, name: &str, causes: Vec<Cause>) -> Self {
         let listed: Vec<String> = causes
             .iter()
             .map(|c| format!("{}: {}", c.field, c.message))
@@ -158,11 +160,12 @@ impl ApiError {
             "Invalid",
             format!("{kind_group} \"{name}\" is invalid: {summary}"),
         );
-        err.name = Some(name.to_string());
-        err.group = Some(group.to_string());
-        err.kind = Some(kind.to_string());
-        let _ = plural;
-        err.causes = causes;
+        err.details = Some(Box::new(Details {
+            name: Some(name.to_string()),
+            group: Some(group.to_string()),
+            kind: Some(kind.to_string()),
+            causes,
+        }));
         err
     }
 
@@ -178,7 +181,6 @@ impl ApiError {
         Self::invalid(
             kind,
             group,
-            "",
             name,
             vec![Cause {
                 reason: reason.to_string(),
@@ -189,31 +191,36 @@ impl ApiError {
     }
 
     pub fn with_details(mut self, group: &str, plural: &str, name: &str) -> Self {
-        self.group = Some(group.to_string());
-        self.kind = Some(plural.to_string());
-        self.name = Some(name.to_string());
+        self.details = Some(Box::new(Details {
+            name: Some(name.to_string()),
+            group: Some(group.to_string()),
+            kind: Some(plural.to_string()),
+            causes: Vec::new(),
+        }));
         self
     }
 
     /// The `Status` object sent on the wire.
     pub fn to_status(&self) -> Value {
         let mut details = serde_json::Map::new();
-        if let Some(name) = &self.name {
-            details.insert("name".into(), json!(name));
-        }
-        if let Some(group) = &self.group {
-            details.insert("group".into(), json!(group));
-        }
-        if let Some(kind) = &self.kind {
-            details.insert("kind".into(), json!(kind));
-        }
-        if !self.causes.is_empty() {
-            let causes: Vec<Value> = self
-                .causes
-                .iter()
-                .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
-                .collect();
-            details.insert("causes".into(), Value::Array(causes));
+        if let Some(d) = &self.details {
+            if let Some(name) = &d.name {
+                details.insert("name".into(), json!(name));
+            }
+            if let Some(group) = &d.group {
+                details.insert("group".into(), json!(group));
+            }
+            if let Some(kind) = &d.kind {
+                details.insert("kind".into(), json!(kind));
+            }
+            if !d.causes.is_empty() {
+                let causes: Vec<Value> = d
+                    .causes
+                    .iter()
+                    .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
+                    .collect();
+                details.insert("causes".into(), Value::Array(causes));
+            }
         }
         let mut status = json!({
             "kind": "Status",

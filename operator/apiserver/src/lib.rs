@@ -7,6 +7,8 @@
 //! Start it in-process with [`ApiServer::start`]; the returned [`RunningServer`] knows its URL,
 //! token and kubeconfig, and stops with [`RunningServer::shutdown`].
 
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -349,7 +349,6 @@ fn apply_schema(
         return Err(ApiError::invalid(
             &def.kind,
             &def.group,
-            &def.plural,
             name,
             outcome.causes,
         ));
@@ -431,7 +430,6 @@ fn admit_crd(obj: &mut Value, name: &str) -> Result<(), ApiError> {
         return Err(ApiError::invalid(
             "CustomResourceDefinition",
             "apiextensions.k8s.io",
-            "customresourcedefinitions",
             name,
             causes,
         ));

@@ -146,7 +146,7 @@ impl Registry {
             .into_iter()
             .map(|g| {
                 let mut v = versions.remove(&g).unwrap_or_default();
-                v.sort_by(|a, b| version_priority(b).cmp(&version_priority(a)));
+                v.sort_by_key(|b| std::cmp::Reverse(version_priority(b)));
                 (g, v)
             })
             .collect()

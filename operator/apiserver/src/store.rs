@@ -73,6 +73,15 @@ pub struct Loaded {
     pub compacted: u64,
 }
 
+fn set_meta(tx: &rusqlite::Transaction<'_>, name: &str, value: u64) -> Result<(), rusqlite::Error> {
+    tx.execute(
+        "INSERT INTO meta (name, value) VALUES (?1, ?2)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+        params![name, value as i64],
+    )?;
+    Ok(())
+}
+
 /// The database handle.
 pub struct Db {
     conn: Connection,
@@ -219,11 +228,7 @@ impl Db {
                 }
                 last_rev = c.rev;
             }
-            tx.execute(
-                "INSERT INTO meta (name, value) VALUES ('rev', ?1)
-                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                [last_rev as i64],
-            )?;
+            set_meta(&tx, "rev", last_rev)?;
         }
         tx.commit()
     }
@@ -232,11 +237,7 @@ impl Db {
     pub fn compact(&mut self, upto: u64) -> Result<(), rusqlite::Error> {
         let tx = self.conn.transaction()?;
         tx.execute("DELETE FROM log WHERE rev <= ?1", [upto as i64])?;
-        tx.execute(
-            "INSERT INTO meta (name, value) VALUES ('compacted', ?1)
-             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            [upto as i64],
-        )?;
+        set_meta(&tx, "compacted", upto)?;
         tx.commit()
     }
 }

@@ -86,8 +86,8 @@ impl Kubectl {
         }
     }
 
-    /// Runs kubectl with `args` and optional stdin; returns (success, stdout, stderr).
-    pub fn run_with_input(&self, args: &[&str], input: Option<&str>) -> (bool, String, String) {
+    /// kubectl with this test's kubeconfig, HOME and cache, stdout and stderr captured.
+    fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(&self.binary);
         cmd.args(args)
             .arg("--kubeconfig")
@@ -96,9 +96,15 @@ impl Kubectl {
             .arg(self.home.join("cache"))
             .env("HOME", &self.home)
             .env_remove("KUBECONFIG")
-            .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
+        cmd
+    }
+
+    /// Runs kubectl with `args` and optional stdin; returns (success, stdout, stderr).
+    pub fn run_with_input(&self, args: &[&str], input: Option<&str>) -> (bool, String, String) {
+        let mut cmd = self.command(args);
+        cmd.stdin(std::process::Stdio::piped());
         let mut child = cmd
             .spawn()
             .expect("kubectl must be installed (the real binary is tested)");
@@ -144,18 +150,7 @@ impl Kubectl {
 
     /// Starts kubectl in the background (for `wait`, `delete` that block).
     pub fn spawn(&self, args: &[&str]) -> (Child, ChildGuard) {
-        let child = Command::new(&self.binary)
-            .args(args)
-            .arg("--kubeconfig")
-            .arg(&self.kubeconfig)
-            .arg("--cache-dir")
-            .arg(self.home.join("cache"))
-            .env("HOME", &self.home)
-            .env_remove("KUBECONFIG")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("kubectl spawns");
+        let child = self.command(args).spawn().expect("kubectl spawns");
         let guard = ChildGuard::new(child.id());
         (child, guard)
     }
@@ -263,10 +258,7 @@ pub fn try_raw_request(
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    loop {
-        let Some(eol) = data.windows(2).position(|w| w == b"\r\n") else {
-            break;
-        };
+    while let Some(eol) = data.windows(2).position(|w| w == b"\r\n") {
         let size =
             usize::from_str_radix(std::str::from_utf8(&data[..eol]).unwrap_or("0").trim(), 16)
                 .unwrap_or(0);
