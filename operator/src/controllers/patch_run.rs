@@ -687,3 +687,97 @@ async fn reconcile(object: Arc<PatchRun>, context: Arc<Context>) -> Result<Actio
         None => Action::requeue(POLL),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use patchwarden_api::patch_run::{PatchRunSpec, PlannedPackage, RunLimits, Wave};
+
+    fn run() -> PatchRun {
+        let asset = |name: &str| PlannedAsset {
+            name: name.to_string(),
+            packages: vec![PlannedPackage {
+                name: "openssl".into(),
+                from: "3.0.19-1~deb12u2".into(),
+                to: "3.0.22-1~deb12u2".into(),
+                fixes: vec!["CVE-2026-34180".into()],
+            }],
+            reboot_expected: false,
+        };
+        let mut run = PatchRun::new(
+            "r",
+            PatchRunSpec {
+                assets: vec![asset("a"), asset("b"), asset("c")],
+                waves: vec![
+                    Wave {
+                        assets: vec!["a".into()],
+                        canary: true,
+                    },
+                    Wave {
+                        assets: vec!["b".into(), "c".into()],
+                        canary: false,
+                    },
+                ],
+                limits: RunLimits {
+                    max_unavailable: 2,
+                    max_failures: 0,
+                    rollback_on_failure: true,
+                    ..RunLimits::default()
+                },
+                ..PatchRunSpec::default()
+            },
+        );
+        run.metadata.namespace = Some("default".into());
+        run
+    }
+
+    #[test]
+    fn the_frozen_spec_becomes_the_core_plan_with_a_stable_run_id() {
+        let plan = rollout_plan(&run());
+        assert_eq!(plan.run_id, "default/r");
+        assert_eq!(plan.waves.len(), 2);
+        assert!(plan.waves[0].canary);
+        assert_eq!(plan.limit_for("b"), 2);
+        assert!(plan.rollback_on_failure);
+        // Without a persisted state, every asset starts pending.
+        let status = machine_status(&run(), &plan);
+        assert_eq!(status.count(AssetState::Pending), 3);
+    }
+
+    #[test]
+    fn the_audit_trail_records_versions_and_skips_what_never_started_in_a_finished_run() {
+        let run = run();
+        let plan = rollout_plan(&run);
+        let mut machine = RunStatus::new(&plan);
+        let now = chrono::Utc::now();
+        if let Some(a) = machine.assets.get_mut("a") {
+            a.state = AssetState::RolledBack;
+            a.started_at = Some(now - chrono::Duration::seconds(30));
+            a.finished_at = Some(now);
+        }
+        machine.phase = rollout::RunPhase::Halted;
+        machine.halted = Some(rollout::HaltReason::CanaryFailed { asset: "a".into() });
+        machine.finished_at = Some(now);
+        let journal = operations::Journal::new();
+        let trail = audit_trail(&run, &plan, &machine, &journal, &PatchRunStatus::default());
+        assert_eq!(trail.phase, RunPhase::Halted);
+        assert_eq!(trail.assets[0].state, AssetRunState::RolledBack);
+        assert_eq!(trail.assets[0].duration_seconds, Some(30));
+        assert_eq!(trail.assets[1].state, AssetRunState::Skipped);
+        assert_eq!(
+            trail.assets[0].packages[0].before.as_deref(),
+            Some("3.0.19-1~deb12u2")
+        );
+        let counts = trail.counts.expect("counts");
+        assert_eq!(
+            (counts.rolled_back, counts.skipped, counts.failed),
+            (1, 2, 1)
+        );
+        assert!(
+            trail
+                .message
+                .expect("message")
+                .starts_with("halted: canary a failed")
+        );
+    }
+}
