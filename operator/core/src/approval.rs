@@ -75,7 +75,8 @@ pub struct Quarantine {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApprovalRules {
-    /// Security upgrades below this severity are held back.
+    /// Security upgrades below this severity are held back, except KEV-listed ones: exploitation
+    /// in the wild outranks a severity rating (distribution advisories often carry none).
     #[serde(default)]
     pub min_severity: Severity,
     /// Upgrades whose advisory is younger than this are held back.
@@ -389,7 +390,7 @@ impl ApprovalPolicy {
             // Severity and age rules are about advisories; a plain update has neither.
             return self.rules.security_only.then_some(HoldReason::NotSecurity);
         }
-        if candidate.severity < self.rules.min_severity {
+        if candidate.severity < self.rules.min_severity && !candidate.known_exploited {
             return Some(HoldReason::BelowMinSeverity {
                 severity: candidate.severity,
                 minimum: self.rules.min_severity,

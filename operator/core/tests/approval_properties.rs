@@ -122,7 +122,7 @@ proptest! {
                     match reason {
                         HoldReason::NotSecurity => prop_assert!(rules.security_only && !c.security),
                         HoldReason::BelowMinSeverity { severity, minimum } => {
-                            prop_assert!(c.security && severity < minimum)
+                            prop_assert!(c.security && severity < minimum && !c.known_exploited)
                         }
                         HoldReason::TooRecent { approvable_at, .. } => {
                             prop_assert!(approvable_at > now());

@@ -63,6 +63,21 @@ fn below_minimum_severity_is_held_back_with_its_reason() {
 }
 
 #[test]
+fn a_known_exploited_upgrade_is_approved_whatever_its_severity() {
+    let p = policy(ApprovalRules {
+        min_severity: Severity::High,
+        ..ApprovalRules::default()
+    });
+    let mut c = candidate("libc6", Severity::Unknown, "2026-01-01T00:00:00Z");
+    assert!(matches!(
+        p.hold_reason(&c, utc(NOW)),
+        Some(HoldReason::BelowMinSeverity { .. })
+    ));
+    c.known_exploited = true;
+    assert_eq!(p.hold_reason(&c, utc(NOW)), None);
+}
+
+#[test]
 fn younger_than_approve_after_is_held_unless_known_exploited() {
     let rules = ApprovalRules {
         approve_after: Duration::from_days(7),
