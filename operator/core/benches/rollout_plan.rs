@@ -25,7 +25,8 @@ fn fleet() -> Vec<PlanAsset> {
                 name: format!("node-{i:05}.eu-west-1.internal"),
                 group: Some(format!("pool-{:02}", h % 40)),
                 risk: ((h >> 8) % 10) as f64 * 1.5,
-                estimated_duration: ((h >> 16) % 2 == 0)
+                estimated_duration: (h >> 16)
+                    .is_multiple_of(2)
                     .then(|| Duration::from_mins(5 + (h >> 24) % 30)),
             }
         })
