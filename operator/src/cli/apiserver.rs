@@ -58,6 +58,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("starting the async runtime")?;
     runtime
         .block_on(patchwarden_apiserver::run_until_signal(config))
-        .with_context(|| format!("running the API server with data in {}", args.data.display()))?;
+        .with_context(|| {
+            format!(
+                "running the API server with data in {}",
+                args.data.display()
+            )
+        })?;
     Ok(ExitCode::SUCCESS)
 }
