@@ -1,7 +1,11 @@
 //! Command-line definition. Each subcommand lives in its own module with an `Args`
 //! struct and a `run(args) -> anyhow::Result<ExitCode>` function.
 
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
+use patchwarden_validate::{Options, Report, validate_paths};
 
 use crate::telemetry::LogFormat;
 
@@ -52,4 +56,38 @@ pub enum Command {
     Snapshot(snapshot::Args),
     /// Run the built-in benchmarks.
     Bench(bench::Args),
+}
+
+/// Parses a `--now` style argument: an RFC 3339 instant.
+pub(crate) fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("{text:?} is not an RFC 3339 time such as 2026-12-24T18:00:00Z: {e}"))
+}
+
+/// Loads and validates the resource files under `paths` as of `now`. A usage problem (a missing
+/// path, no YAML at all) is printed to standard error and gives `None`: exit status 2.
+pub(crate) fn validate_files(
+    paths: &[PathBuf],
+    namespace: String,
+    now: DateTime<Utc>,
+) -> Option<Report> {
+    let mut options = Options::new(now);
+    options.default_namespace = namespace;
+    let report = match validate_paths(paths, &options) {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return None;
+        }
+    };
+    if report.files.is_empty() {
+        let paths: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "error: no YAML files (*.yaml, *.yml) under {}",
+            paths.join(", ")
+        );
+        return None;
+    }
+    Some(report)
 }

@@ -9,7 +9,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
-use patchwarden_validate::{Options, validate_paths};
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -47,35 +46,19 @@ pub struct Args {
     #[arg(long, default_value = "default")]
     pub namespace: String,
     /// Check windows and SLA deadlines from this instant (RFC 3339) instead of now.
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = super::parse_time)]
     pub now: Option<DateTime<Utc>>,
-}
-
-fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("{text:?} is not an RFC 3339 time such as 2026-12-24T18:00:00Z: {e}"))
 }
 
 /// Runs `patchwarden validate`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let mut options = Options::new(args.now.unwrap_or_else(Utc::now));
-    options.default_namespace = args.namespace;
-    let report = match validate_paths(&args.paths, &options) {
-        Ok(report) => report,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Ok(ExitCode::from(2));
-        }
-    };
-    if report.files.is_empty() {
-        let paths: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
-        eprintln!(
-            "error: no YAML files (*.yaml, *.yml) under {}",
-            paths.join(", ")
-        );
+    let Some(report) = super::validate_files(
+        &args.paths,
+        args.namespace,
+        args.now.unwrap_or_else(Utc::now),
+    ) else {
         return Ok(ExitCode::from(2));
-    }
+    };
     let text = match args.output {
         Output::Json => {
             let mut text = serde_json::to_string_pretty(&report.to_json())

@@ -15,7 +15,7 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use patchwarden_api::{MaintenanceWindow, PatchPolicy};
 use patchwarden_core::window::{self, Occurrence, Phase, WindowDefinition};
-use patchwarden_validate::{Check, Diagnostic, Level, Options, Resource, validate_paths};
+use patchwarden_validate::{Check, Diagnostic, Level, Resource};
 use serde::Serialize;
 
 /// Output format.
@@ -44,14 +44,8 @@ pub struct Args {
     #[arg(long, default_value = "default")]
     pub namespace: String,
     /// Compute from this instant (RFC 3339) instead of now.
-    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    #[arg(long, value_name = "TIME", value_parser = super::parse_time)]
     pub now: Option<DateTime<Utc>>,
-}
-
-fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("{text:?} is not an RFC 3339 time such as 2026-12-24T18:00:00Z: {e}"))
 }
 
 /// One window's schedule as shown.
@@ -96,23 +90,9 @@ struct WindowsReport {
 /// Runs `patchwarden windows`.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let now = args.now.unwrap_or_else(Utc::now);
-    let mut options = Options::new(now);
-    options.default_namespace = args.namespace;
-    let report = match validate_paths(&args.paths, &options) {
-        Ok(report) => report,
-        Err(error) => {
-            eprintln!("error: {error}");
-            return Ok(ExitCode::from(2));
-        }
-    };
-    if report.files.is_empty() {
-        let paths: Vec<String> = args.paths.iter().map(|p| p.display().to_string()).collect();
-        eprintln!(
-            "error: no YAML files (*.yaml, *.yml) under {}",
-            paths.join(", ")
-        );
+    let Some(report) = super::validate_files(&args.paths, args.namespace, now) else {
         return Ok(ExitCode::from(2));
-    }
+    };
     // Only problems of windows and policies themselves stop this command; missing asset groups
     // or an SLA the windows cannot meet are `patchwarden validate`'s business.
     let blocking: Vec<&Diagnostic> = report
