@@ -15,10 +15,10 @@ use patchwarden_api::patch_policy::PolicyMode;
 use patchwarden_api::{Asset, AssetGroupSpec, PatchPolicySpec, labels};
 use patchwarden_core::approval::{ApprovalPolicy, UpgradeCandidate};
 use patchwarden_core::label_selector;
-use patchwarden_core::rollout::{PlanAsset, RolloutSettings, plan_rollout};
+use patchwarden_core::rollout::{PlanAsset, plan_rollout};
 use patchwarden_core::sla::EmergencyRule;
 use patchwarden_core::window::{self, WindowDefinition};
-use patchwarden_core::{CountOrPercent, Duration, Severity};
+use patchwarden_core::{Duration, Severity};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -914,19 +914,7 @@ fn rollout_forecast(
     if assets.is_empty() {
         return None;
     }
-    let written = side.spec.rollout_settings().ok()?;
-    let settings = RolloutSettings {
-        canary: (!matches!(
-            written.canary,
-            CountOrPercent::Count(0) | CountOrPercent::Percent(0)
-        ))
-        .then_some(written.canary),
-        max_unavailable: written.max_unavailable,
-        max_failures: written.max_failures,
-        pause_between_waves: written.pause_between_waves,
-        rollback_on_failure: written.rollback_on_failure,
-        ..RolloutSettings::default()
-    };
+    let settings = side.spec.core_rollout_settings().ok()?;
     let plan = plan_rollout(seed, &assets, &settings);
     let until = now + SLA_HORIZON.to_chrono();
     let mut openings: Vec<window::Opening> = side

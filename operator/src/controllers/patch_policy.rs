@@ -32,7 +32,6 @@ use patchwarden_api::patch_run::{
 };
 use patchwarden_api::time::to_k8s;
 use patchwarden_api::{CheckSpec, labels};
-use patchwarden_core::CountOrPercent;
 use patchwarden_core::approval::{ApprovalPolicy, UpgradeCandidate};
 use patchwarden_core::rollout::{self, PlanAsset};
 use patchwarden_core::sla::{self, EmergencyRule, SlaFinding};
@@ -146,7 +145,10 @@ pub fn run_spec(
     window: Option<(&str, &window::Opening)>,
     trigger: RunTrigger,
 ) -> Result<PatchRunSpec, String> {
-    let settings = policy.spec.rollout_settings().map_err(|e| e.to_string())?;
+    let settings = policy
+        .spec
+        .core_rollout_settings()
+        .map_err(|e| e.to_string())?;
     let mut assets = Vec::new();
     let mut plan_assets = Vec::new();
     for verdict in verdicts {
@@ -176,18 +178,7 @@ pub fn run_spec(
             estimated_duration: None,
         });
     }
-    let core_settings = rollout::RolloutSettings {
-        canary: match settings.canary {
-            CountOrPercent::Count(0) | CountOrPercent::Percent(0) => None,
-            other => Some(other),
-        },
-        max_unavailable: settings.max_unavailable,
-        max_failures: settings.max_failures,
-        pause_between_waves: settings.pause_between_waves,
-        rollback_on_failure: settings.rollback_on_failure,
-        ..rollout::RolloutSettings::default()
-    };
-    let plan = rollout::plan_rollout(&object_key(policy), &plan_assets, &core_settings);
+    let plan = rollout::plan_rollout(&object_key(policy), &plan_assets, &settings);
     let rollout = &policy.spec.rollout;
     Ok(PatchRunSpec {
         policy: Some(policy.name_any()),
