@@ -104,6 +104,22 @@ impl Context {
             .unwrap_or_else(|| String::from("default"));
         kube::Api::namespaced(self.client.clone(), &ns)
     }
+
+    /// The Assets in the object's namespace, by name.
+    pub async fn assets_by_name<O: Resource>(
+        &self,
+        object: &O,
+    ) -> Result<std::collections::BTreeMap<String, patchwarden_api::asset::Asset>, kube::Error>
+    {
+        Ok(self
+            .api_for::<patchwarden_api::asset::Asset, _>(object)
+            .list(&kube::api::ListParams::default())
+            .await?
+            .items
+            .into_iter()
+            .map(|a| (a.name_any(), a))
+            .collect())
+    }
 }
 
 /// `namespace/name` of an object, the key of logs, backoff and metrics.

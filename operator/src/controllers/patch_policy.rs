@@ -323,14 +323,7 @@ async fn reconcile(
     }
 
     // Observe members and their assessments.
-    let assets_api = context.api_for::<Asset, _>(policy);
-    let all_assets: BTreeMap<String, Asset> = assets_api
-        .list(&ListParams::default())
-        .await?
-        .items
-        .into_iter()
-        .map(|a| (a.name_any(), a))
-        .collect();
+    let all_assets = context.assets_by_name(policy).await?;
     let mut verdicts: Vec<MemberVerdict> = Vec::new();
     let mut unassessed = Vec::new();
     let mut open = SeverityCounts::default();

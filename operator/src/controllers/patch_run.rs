@@ -15,7 +15,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use kube::ResourceExt;
-use kube::api::{ListParams, Patch, PatchParams};
+use kube::api::{Patch, PatchParams};
 use kube::runtime::controller::Action;
 use kube::runtime::{Controller, watcher};
 use patchwarden_api::CheckSpec;
@@ -554,14 +554,7 @@ async fn reconcile(object: Arc<PatchRun>, context: Arc<Context>) -> Result<Actio
     status::write_status(&api, run, &desired).await?;
 
     // Act.
-    let assets: BTreeMap<String, Asset> = context
-        .api_for::<Asset, _>(run)
-        .list(&ListParams::default())
-        .await?
-        .items
-        .into_iter()
-        .map(|a| (a.name_any(), a))
-        .collect();
+    let assets = context.assets_by_name(run).await?;
     for action in &decision.actions {
         let (asset, step, operation) = match action {
             rollout::Action::StartAsset { asset, operation } => (asset, StepKind::Patch, operation),
