@@ -22,7 +22,7 @@ struct Up {
 
 impl Up {
     fn start(state: &Path, log: &Path) -> Up {
-        let quickstart = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/quickstart");
+        let quickstart = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/quickstart");
         let mut child = Command::new(env!("CARGO_BIN_EXE_patchwarden"))
             .args(["up", "--repo"])
             .arg(&quickstart)

@@ -230,7 +230,7 @@ mod tests {
 
     fn data(relative: &str) -> String {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../shared/data")
+            .join("../../../shared/data")
             .join(relative)
             .display()
             .to_string()
