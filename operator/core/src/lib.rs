@@ -11,6 +11,7 @@ pub mod finding;
 pub mod index;
 pub mod inventory;
 pub mod label_selector;
+pub mod policy;
 pub mod quantity;
 pub mod risk;
 pub mod rollout;

@@ -5,7 +5,7 @@
 //! CISA KEV due date where it is listed (the earlier wins). A KEV due date is a calendar date and
 //! counts until the end of that day in UTC.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
@@ -286,6 +286,16 @@ pub enum EmergencyRule {
     Never,
 }
 
+/// The emergency rules in force for the `declared` ones: `Never` overrides the others, so a
+/// list that contains it allows nothing. Every caller that asks "may this start out of window?"
+/// goes through here.
+pub fn effective_emergency_rules(declared: &[EmergencyRule]) -> BTreeSet<EmergencyRule> {
+    if declared.contains(&EmergencyRule::Never) {
+        return BTreeSet::new();
+    }
+    declared.iter().copied().collect()
+}
+
 /// Why an out-of-window start is allowed. `Display` is a one-line explanation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
@@ -321,9 +331,7 @@ pub fn emergency_reason(
     known_exploited: &[&str],
     forecast: &Forecast,
 ) -> Option<EmergencyReason> {
-    if rules.contains(&EmergencyRule::Never) {
-        return None;
-    }
+    let rules = effective_emergency_rules(rules);
     if rules.contains(&EmergencyRule::KnownExploited)
         && let Some(first) = known_exploited.first()
     {

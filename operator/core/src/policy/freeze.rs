@@ -1,0 +1,145 @@
+//! Freezing a run: which assets and packages it carries, their groups, and the waves the
+//! rollout planner gives them. A frozen run is what a PatchRun's spec records.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Member, NamedOpening, PolicyRules, Verdict};
+use crate::approval::UpgradeCandidate;
+use crate::rollout::{PlanAsset, RolloutPlan, plan_rollout};
+
+/// Why a run exists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub enum RunTrigger {
+    /// Planned into a maintenance window.
+    #[default]
+    Scheduled,
+    /// Started outside the windows for a KEV-listed finding.
+    KnownExploited,
+    /// Started outside the windows because an SLA deadline would pass first.
+    SlaBreach,
+    /// Written by a person ("patch now").
+    Manual,
+}
+
+impl RunTrigger {
+    /// Every trigger, in declaration order.
+    pub const ALL: [RunTrigger; 4] = [
+        RunTrigger::Scheduled,
+        RunTrigger::KnownExploited,
+        RunTrigger::SlaBreach,
+        RunTrigger::Manual,
+    ];
+
+    /// The name written in a PatchRun's spec.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunTrigger::Scheduled => "Scheduled",
+            RunTrigger::KnownExploited => "KnownExploited",
+            RunTrigger::SlaBreach => "SlaBreach",
+            RunTrigger::Manual => "Manual",
+        }
+    }
+}
+
+/// One asset of a frozen run.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FrozenAsset {
+    pub name: String,
+    /// Its `maxUnavailable` pool: the first of the policy's groups it belongs to.
+    pub group: String,
+    pub packages: Vec<UpgradeCandidate>,
+}
+
+/// A run as the policy would freeze it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FrozenRun {
+    pub trigger: RunTrigger,
+    /// The window it is planned into; none for an out-of-window emergency.
+    pub window: Option<NamedOpening>,
+    pub assets: Vec<FrozenAsset>,
+    /// Canary, waves and limits per group.
+    pub plan: RolloutPlan,
+}
+
+/// The scheduled run: every member with approved patches, all of them.
+pub(super) fn freeze(
+    rules: &PolicyRules,
+    members: &[Member],
+    verdicts: &[Verdict],
+    trigger: RunTrigger,
+    window: Option<NamedOpening>,
+) -> Option<FrozenRun> {
+    let assets: Vec<(&Member, Vec<UpgradeCandidate>)> = members
+        .iter()
+        .zip(verdicts)
+        .filter(|(_, verdict)| !verdict.approved.is_empty())
+        .map(|(member, verdict)| (member, verdict.approved.clone()))
+        .collect();
+    build(rules, assets, trigger, window)
+}
+
+/// An out-of-window run for the named members: for `KnownExploited` only their KEV-listed
+/// fixes, otherwise every approved fix.
+pub(super) fn freeze_emergency(
+    rules: &PolicyRules,
+    members: &[Member],
+    verdicts: &[Verdict],
+    names: &[&str],
+    trigger: RunTrigger,
+) -> Option<FrozenRun> {
+    let assets: Vec<(&Member, Vec<UpgradeCandidate>)> = members
+        .iter()
+        .zip(verdicts)
+        .filter(|(member, _)| names.contains(&member.name.as_str()))
+        .map(|(member, verdict)| {
+            let packages = verdict
+                .approved
+                .iter()
+                .filter(|c| trigger != RunTrigger::KnownExploited || c.known_exploited)
+                .cloned()
+                .collect();
+            (member, packages)
+        })
+        .collect();
+    build(rules, assets, trigger, None)
+}
+
+fn build(
+    rules: &PolicyRules,
+    assets: Vec<(&Member, Vec<UpgradeCandidate>)>,
+    trigger: RunTrigger,
+    window: Option<NamedOpening>,
+) -> Option<FrozenRun> {
+    let assets: Vec<(&Member, Vec<UpgradeCandidate>)> = assets
+        .into_iter()
+        .filter(|(_, packages)| !packages.is_empty())
+        .collect();
+    if assets.is_empty() {
+        return None;
+    }
+    let plan_assets: Vec<PlanAsset> = assets
+        .iter()
+        .map(|(member, _)| PlanAsset {
+            name: member.name.clone(),
+            group: Some(member.group.clone()),
+            risk: member.risk,
+            estimated_duration: None,
+        })
+        .collect();
+    let plan = plan_rollout(&rules.key, &plan_assets, &rules.rollout);
+    Some(FrozenRun {
+        trigger,
+        window,
+        assets: assets
+            .into_iter()
+            .map(|(member, packages)| FrozenAsset {
+                name: member.name.clone(),
+                group: member.group.clone(),
+                packages,
+            })
+            .collect(),
+        plan,
+    })
+}
