@@ -28,8 +28,8 @@ use patchwarden_executor::{AssetRef, Executor, Inventory};
 use tokio::sync::watch;
 
 use super::assessment::AssetAssessment;
-use super::error::ReconcileError;
-use super::{Context, drive, mark_abnormal, mark_ready, now, object_key, stall, status, stopped};
+use super::error::{ReconcileError, Terminal};
+use super::{Context, drive, mark_abnormal, mark_ready, now, object_key, status, stopped};
 
 /// Controller name in logs and metrics.
 pub const NAME: &str = "Asset";
@@ -207,20 +207,7 @@ async fn reconcile(object: Arc<Asset>, context: Arc<Context>) -> Result<Action, 
         status::write_status(&api, asset, &desired).await?;
         return Ok(Action::await_change());
     }
-    let (executor, target) = match executor_for(&context, asset) {
-        Ok(found) => found,
-        Err(message) => {
-            return stall(
-                &api,
-                asset,
-                &mut desired,
-                reason::INVALID_SPEC,
-                &message,
-                now,
-            )
-            .await;
-        }
-    };
+    let (executor, target) = executor_for(&context, asset).map_err(Terminal::invalid_spec)?;
 
     let raw = match executor.collect_inventory(&target).await {
         Ok(raw) => raw,
@@ -288,9 +275,11 @@ async fn reconcile(object: Arc<Asset>, context: Arc<Context>) -> Result<Action, 
                 desired.assessed_time = Some(to_k8s(now));
             }
             desired.findings = Some(assessed.summary.clone());
+            desired.upgrades = assessed.upgrades.clone();
         }
         None => {
             desired.findings = None;
+            desired.upgrades = Vec::new();
             desired.assessed_time = None;
         }
     }

@@ -25,8 +25,8 @@ use patchwarden_api::conditions::{self as c, reason};
 use patchwarden_api::labels;
 use tokio::sync::watch;
 
-use super::error::ReconcileError;
-use super::{Context, drive, mark_ready, now, stall, status, stopped};
+use super::error::{ReconcileError, Terminal};
+use super::{Context, drive, mark_ready, now, status, stopped};
 
 /// Controller name in logs and metrics.
 pub const NAME: &str = "AssetGroup";
@@ -193,20 +193,7 @@ async fn reconcile(
     // Validate.
     let selectors = selector(&group.spec.selector, "spec.selector")
         .and_then(|s| selector(&group.spec.node_selector, "spec.nodeSelector").map(|n| (s, n)));
-    let (asset_selector, node_selector) = match selectors {
-        Ok(s) => s,
-        Err(message) => {
-            return stall(
-                &groups,
-                group,
-                &mut desired,
-                reason::INVALID_SPEC,
-                &message,
-                now,
-            )
-            .await;
-        }
-    };
+    let (asset_selector, node_selector) = selectors.map_err(Terminal::invalid_spec)?;
     if group.spec.suspend {
         desired.member_count = stored.member_count;
         desired.members = stored.members.clone();
@@ -228,17 +215,7 @@ async fn reconcile(
     if let Some(fleet) = &group.spec.lab {
         match context.labs.ensure(&namespace, &name, fleet).await {
             Ok(created) => lab_hosts = created.hosts,
-            Err(err) if err.is_terminal() => {
-                return stall(
-                    &groups,
-                    group,
-                    &mut desired,
-                    reason::INVALID_SPEC,
-                    &err.to_string(),
-                    now,
-                )
-                .await;
-            }
+            Err(err) if err.is_terminal() => return Err(Terminal::invalid_spec(err).into()),
             Err(err) => return Err(ReconcileError::Transient(err.to_string())),
         }
     }

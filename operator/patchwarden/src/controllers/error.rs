@@ -4,21 +4,80 @@
 //! happens until the object changes), *waiting* (a window is closed or a dependency is not
 //! ready; not an error, the reconcile asks to be requeued at a known time) and *transient*
 //! (the API or an asset failed; retried with exponential backoff and jitter).
+//!
+//! # Reporting a terminal error
+//!
+//! A reconcile step that finds the spec unworkable returns a [`Terminal`] — the condition
+//! reason and a message naming the field — and the reconcile passes it up with `?`
+//! (`Terminal` converts into [`ReconcileError::Terminal`]):
+//!
+//! ```ignore
+//! let definition = window_definition(&window.spec).map_err(Terminal::invalid_spec)?;
+//! ```
+//!
+//! The shared driver ([`super::driver`]) does the rest: it writes the kind's
+//! [`super::driver::StalledStatus`] with `Stalled=True` and `Ready=False` carrying the reason
+//! and message, counts the reconcile under the `terminal` error label, and waits for the
+//! object to change (`Action::await_change()`). A controller never writes `Stalled` itself.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use kube::runtime::controller::Action;
+use patchwarden_api::SpecError;
+use patchwarden_api::conditions::reason;
 
 use super::status::StatusError;
+
+/// A spec that cannot work as written: the reconcile stops, the object shows
+/// `Stalled=True` with `reason` and `message`, and only a change to it helps.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}: {message}")]
+pub struct Terminal {
+    /// The condition reason (`InvalidSpec`, `ReferenceNotFound`, `DependencyNotReady`, …).
+    pub reason: &'static str,
+    /// What is wrong, naming the field, for people.
+    pub message: String,
+}
+
+impl Terminal {
+    /// A terminal error with `reason`.
+    pub fn new(reason: &'static str, message: impl ToString) -> Self {
+        Self {
+            reason,
+            message: message.to_string(),
+        }
+    }
+
+    /// The spec itself is invalid (`InvalidSpec`).
+    pub fn invalid_spec(message: impl ToString) -> Self {
+        Self::new(reason::INVALID_SPEC, message)
+    }
+
+    /// The spec names an object that does not exist (`ReferenceNotFound`).
+    pub fn reference_not_found(message: impl ToString) -> Self {
+        Self::new(reason::REFERENCE_NOT_FOUND, message)
+    }
+
+    /// The spec names an object that is itself unusable (`DependencyNotReady`).
+    pub fn dependency_not_ready(message: impl ToString) -> Self {
+        Self::new(reason::DEPENDENCY_NOT_READY, message)
+    }
+}
+
+impl From<SpecError> for Terminal {
+    fn from(error: SpecError) -> Self {
+        Self::invalid_spec(error)
+    }
+}
 
 /// A failed reconcile.
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
     /// The object's spec cannot work as written; a change to it is needed.
-    #[error("{0}")]
-    Invalid(String),
+    #[error(transparent)]
+    Terminal(#[from] Terminal),
     /// A request to the API server failed.
     #[error("API request failed: {0}")]
     Kube(#[from] kube::Error),
@@ -30,12 +89,17 @@ pub enum ReconcileError {
     Transient(String),
 }
 
+/// The metric label of terminal errors.
+pub const TERMINAL: &str = "terminal";
+/// The metric label of transient errors.
+pub const TRANSIENT: &str = "transient";
+
 impl ReconcileError {
     /// `terminal` or `transient`, the label used in metrics.
     pub fn kind(&self) -> &'static str {
         match self {
-            ReconcileError::Invalid(_) => "terminal",
-            _ => "transient",
+            ReconcileError::Terminal(_) => TERMINAL,
+            _ => TRANSIENT,
         }
     }
 }

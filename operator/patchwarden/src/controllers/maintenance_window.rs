@@ -9,6 +9,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use kube::runtime::controller::Action;
 use kube::runtime::{Controller, watcher};
+use patchwarden_api::SpecError;
 use patchwarden_api::conditions::reason;
 use patchwarden_api::maintenance_window::{
     MaintenanceWindow, MaintenanceWindowSpec, MaintenanceWindowStatus, WindowOpening,
@@ -17,8 +18,8 @@ use patchwarden_api::time::to_k8s;
 use patchwarden_core::window::{self, WindowDefinition};
 use tokio::sync::watch;
 
-use super::error::ReconcileError;
-use super::{Context, drive, mark_ready, now, requeue_at, stall, status, stopped};
+use super::error::{ReconcileError, Terminal};
+use super::{Context, drive, mark_ready, now, requeue_at, status, stopped};
 
 /// Controller name in logs and metrics.
 pub const NAME: &str = "MaintenanceWindow";
@@ -37,8 +38,8 @@ pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
 }
 
 /// The core's definition of a window spec; the error names the field and the reason.
-pub fn window_definition(spec: &MaintenanceWindowSpec) -> Result<WindowDefinition, String> {
-    spec.to_definition().map_err(|e| e.to_string())
+pub fn window_definition(spec: &MaintenanceWindowSpec) -> Result<WindowDefinition, SpecError> {
+    spec.to_definition()
 }
 
 /// The status a window shows at `now`, and when it next changes.
@@ -107,20 +108,7 @@ async fn reconcile(
     desired.observed_generation = generation;
     desired.last_handled_reconcile_at =
         super::reconcile_requested_at(object.as_ref()).or(stored.last_handled_reconcile_at.clone());
-    let definition = match window_definition(&object.spec) {
-        Ok(definition) => definition,
-        Err(message) => {
-            return stall(
-                &api,
-                object.as_ref(),
-                &mut desired,
-                reason::INVALID_SPEC,
-                &message,
-                now,
-            )
-            .await;
-        }
-    };
+    let definition = window_definition(&object.spec).map_err(Terminal::from)?;
     let (computed, next_change) = decide(&definition, now);
     let message = ready_message(&definition, &computed, now);
     desired = MaintenanceWindowStatus {
@@ -180,11 +168,11 @@ mod tests {
     #[test]
     fn invalid_specs_name_the_field() {
         let err = window_definition(&spec("not a cron", "1h")).expect_err("invalid");
-        assert!(err.starts_with("spec.schedule:"), "{err}");
+        assert_eq!(err.field, "spec.schedule", "{err}");
         let mut bad_zone = spec("0 2 * * *", "1h");
         bad_zone.time_zone = TimeZoneName::new("Mars/Olympus");
         let err = window_definition(&bad_zone).expect_err("invalid");
-        assert!(err.starts_with("spec.timeZone:"), "{err}");
+        assert_eq!(err.field, "spec.timeZone", "{err}");
     }
 
     #[test]

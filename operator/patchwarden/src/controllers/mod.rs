@@ -8,6 +8,7 @@
 pub mod assessment;
 pub mod asset;
 pub mod asset_group;
+pub mod driver;
 pub mod error;
 pub mod events;
 pub mod lab_fleets;
@@ -17,22 +18,21 @@ pub mod metrics;
 pub mod operations;
 pub mod patch_policy;
 pub mod patch_run;
+pub mod stalled_status;
 pub mod status;
 pub mod vulnerability_feed;
 
 use std::fmt::Debug;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use futures::StreamExt;
-use kube::runtime::Controller;
 use kube::runtime::controller::Action;
 use kube::{Resource, ResourceExt};
 use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 
+pub use driver::drive;
 use error::{Backoff, ReconcileError};
 use events::EventRecorder;
 use leader::{LeaderElector, LeaseTiming};
@@ -169,8 +169,10 @@ pub fn mark_stalled(
     c::remove_condition(conditions, c::PROGRESSING);
 }
 
-/// Shows an invalid spec as `Stalled` (see [`mark_stalled`]), writes the status and waits
-/// for the object to change: the terminal path of every reconciler.
+/// Shows an invalid spec as `Stalled` (see [`mark_stalled`]) with the status `desired`,
+/// writes it and waits for the object to change. Superseded by returning a
+/// [`error::Terminal`] (see the header of [`error`]), which the driver shows as `Stalled`
+/// and counts under the `terminal` metric label; kept while a controller still calls it.
 pub async fn stall<K, S>(
     api: &kube::Api<K>,
     object: &K,
@@ -247,63 +249,6 @@ pub async fn stopped(mut stop: watch::Receiver<bool>) {
             break;
         }
     }
-}
-
-/// Runs `controller` with `reconcile` until its graceful shutdown trigger fires, wrapping
-/// every reconcile with timing, metrics, tracing and the transient-error backoff.
-pub async fn drive<K, F, Fut>(
-    name: &'static str,
-    controller: Controller<K>,
-    context: Arc<Context>,
-    reconcile: F,
-) where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Debug + Send + Sync + 'static,
-    F: Fn(Arc<K>, Arc<Context>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<Action, ReconcileError>> + Send + 'static,
-{
-    let reconcile = Arc::new(reconcile);
-    controller
-        .run(
-            move |object: Arc<K>, ctx: Arc<Context>| {
-                let reconcile = reconcile.clone();
-                async move {
-                    let key = object_key(object.as_ref());
-                    let started = Instant::now();
-                    let result = reconcile(object, ctx.clone()).await;
-                    ctx.metrics.reconciled(name, started.elapsed());
-                    match &result {
-                        Ok(action) => {
-                            ctx.backoff.succeeded(&key);
-                            tracing::debug!(controller = name, object = %key, ?action, "reconciled");
-                        }
-                        Err(err) => ctx.metrics.reconcile_failed(name, err.kind()),
-                    }
-                    result
-                }
-            },
-            move |object: Arc<K>, err: &ReconcileError, ctx: Arc<Context>| {
-                let key = object_key(object.as_ref());
-                match err {
-                    // Terminal errors were shown as `Stalled`; only a change can help.
-                    ReconcileError::Invalid(_) => {
-                        tracing::warn!(controller = name, object = %key, error = %err, "invalid spec");
-                        Action::await_change()
-                    }
-                    _ => {
-                        let delay = ctx.backoff.next_delay(&key);
-                        tracing::warn!(controller = name, object = %key, error = %err, retry_in = ?delay, "reconcile failed");
-                        Action::requeue(delay)
-                    }
-                }
-            },
-            context,
-        )
-        .for_each(|result| async move {
-            if let Err(err) = result {
-                tracing::debug!(controller = name, error = %err, "controller event");
-            }
-        })
-        .await;
 }
 
 /// Runs every controller until `stop` turns true.

@@ -35,10 +35,10 @@ use patchwarden_core::sla::EmergencyReason;
 use patchwarden_executor::HealthCheck;
 use tokio::sync::watch;
 
-use super::error::ReconcileError;
+use super::error::{ReconcileError, Terminal};
 use super::operations::{self, OperationRequest, StepKind};
 use super::{
-    Context, drive, mark_abnormal, mark_ready, now, object_key, requeue_at, stall, status, stopped,
+    Context, drive, mark_abnormal, mark_ready, now, object_key, requeue_at, status, stopped,
 };
 
 /// Controller name in logs and metrics.
@@ -95,9 +95,15 @@ pub fn rollout_plan(run: &PatchRun) -> RolloutPlan {
         groups: spec
             .assets
             .iter()
-            .map(|a| (a.name.clone(), String::new()))
+            .map(|a| (a.name.clone(), a.group.clone().unwrap_or_default()))
             .collect(),
-        max_unavailable: BTreeMap::from([(String::new(), spec.limits.max_unavailable.max(1))]),
+        max_unavailable: spec
+            .limits
+            .max_unavailable_by_group
+            .iter()
+            .map(|(group, limit)| (group.clone(), (*limit).max(1)))
+            .chain([(String::new(), spec.limits.max_unavailable.max(1))])
+            .collect(),
         max_failures: spec.limits.max_failures,
         pause_between_waves: spec
             .limits
@@ -482,36 +488,12 @@ async fn reconcile(object: Arc<PatchRun>, context: Arc<Context>) -> Result<Actio
     }
 
     // Validate.
-    let errors = run.spec_errors();
-    if let Some(first) = errors.first() {
-        let mut desired = stored.clone();
-        desired.observed_generation = generation;
-        return stall(
-            &api,
-            run,
-            &mut desired,
-            reason::INVALID_SPEC,
-            &first.to_string(),
-            now,
-        )
-        .await;
+    if let Some(first) = run.spec_errors().into_iter().next() {
+        return Err(Terminal::from(first).into());
     }
-    let gate = match start_gate(&context, run).await {
-        Ok(gate) => gate,
-        Err(message) => {
-            let mut desired = stored.clone();
-            desired.observed_generation = generation;
-            return stall(
-                &api,
-                run,
-                &mut desired,
-                reason::REFERENCE_NOT_FOUND,
-                &message,
-                now,
-            )
-            .await;
-        }
-    };
+    let gate = start_gate(&context, run)
+        .await
+        .map_err(Terminal::reference_not_found)?;
 
     // Observe.
     let plan = rollout_plan(run);
@@ -689,6 +671,7 @@ mod tests {
     fn run() -> PatchRun {
         let asset = |name: &str| PlannedAsset {
             name: name.to_string(),
+            group: None,
             packages: vec![PlannedPackage {
                 name: "openssl".into(),
                 from: "3.0.19-1~deb12u2".into(),
