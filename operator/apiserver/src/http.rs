@@ -19,7 +19,7 @@ use crate::error::ApiError;
 use crate::objects::{self, DeleteOpts, FieldValidation, PatchType, WriteOpts};
 use crate::openapi;
 use crate::registry::ResourceDef;
-use crate::selector::{FieldSelector, LabelSelector};
+use crate::selector::Selectors;
 use crate::table::{self, IncludeObject};
 use crate::watch;
 
@@ -609,46 +609,6 @@ async fn resource(
         _ => Err(ApiError::method_not_allowed(format!(
             "the server does not allow this method on the requested resource: {method}"
         ))),
-    }
-}
-
-/// Parsed list/watch selectors.
-pub struct Selectors {
-    pub label: LabelSelector,
-    pub field: FieldSelector,
-}
-
-impl Selectors {
-    pub fn parse(def: &ResourceDef, query: &Query) -> Result<Selectors, ApiError> {
-        let label =
-            LabelSelector::parse(query.get("labelSelector").map(String::as_str).unwrap_or(""))
-                .map_err(|e| ApiError::bad_request(format!("unable to parse requirement: {e}")))?;
-        let allowed = |f: &str| {
-            f == "metadata.name"
-                || (f == "metadata.namespace" && def.namespaced)
-                || def.selectable_fields.iter().any(|s| s == f)
-        };
-        let field = FieldSelector::parse(
-            query.get("fieldSelector").map(String::as_str).unwrap_or(""),
-            &allowed,
-        )
-        .map_err(ApiError::bad_request)?;
-        Ok(Selectors { label, field })
-    }
-
-    /// Matches a stored object (field selectors see the requested view).
-    pub fn matches(&self, def: &ResourceDef, stored: &Value) -> bool {
-        if !self.label.matches(stored) {
-            return false;
-        }
-        if self.field.is_empty() {
-            return true;
-        }
-        if objects::stored_bytes_usable_value(def, stored) {
-            self.field.matches(stored)
-        } else {
-            self.field.matches(&objects::to_view(def, stored))
-        }
     }
 }
 

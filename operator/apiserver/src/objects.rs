@@ -6,10 +6,11 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{SecondsFormat, Utc};
+use patchwarden_k8s_rules::names;
 use serde_json::{Map, Value, json};
 
 use crate::cluster::{Obj, Reply, Txn};
-use crate::error::{ApiError, qualified};
+use crate::error::{ApiError, Cause, qualified};
 use crate::events;
 use crate::patch::{self, FieldSet};
 use crate::registry::{CRD_STORE, NAMESPACE_STORE, ResourceDef, View};
@@ -117,23 +118,6 @@ fn name_suffix() -> String {
         .iter()
         .map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char)
         .collect()
-}
-
-fn is_dns_subdomain(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 253
-        && s.split('.').all(|label| {
-            !label.is_empty()
-                && label
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        })
-}
-
-fn is_dns_label(s: &str) -> bool {
-    is_dns_subdomain(s) && !s.contains('.') && s.len() <= 63
 }
 
 fn meta(v: &Value) -> Option<&Map<String, Value>> {
@@ -356,34 +340,54 @@ fn apply_schema(
     Ok(())
 }
 
+/// Checks an object name as the real server does: namespaces are DNS-1123 labels, custom
+/// resources and CRDs DNS-1123 subdomains, other built-ins any name usable as a path segment.
 fn check_names(def: &ResourceDef, name: &str) -> Result<(), ApiError> {
-    let ok = if def.plural == "namespaces" {
-        is_dns_label(name)
+    let checked = if def.plural == "namespaces" {
+        names::check_dns1123_label(name)
     } else if def.custom || def.store == CRD_STORE {
-        is_dns_subdomain(name)
+        names::check_dns1123_subdomain(name)
     } else {
-        // Built-ins such as Events and ConfigMaps accept any path-safe name.
-        !name.is_empty()
-            && name.len() <= 253
-            && !name.contains('/')
-            && !name.contains('%')
-            && name != "."
-            && name != ".."
+        // Kubernetes' path-segment rule (`IsValidPathSegmentName`), kept within the length of
+        // a subdomain.
+        let mut problems = Vec::new();
+        if name == "." || name == ".." {
+            problems.push(format!("may not be '{name}'"));
+        }
+        for forbidden in ["/", "%"] {
+            if name.contains(forbidden) {
+                problems.push(format!("may not contain '{forbidden}'"));
+            }
+        }
+        if name.len() > names::DNS1123_SUBDOMAIN_MAX_LENGTH {
+            problems.push(format!(
+                "must be no more than {} characters",
+                names::DNS1123_SUBDOMAIN_MAX_LENGTH
+            ));
+        }
+        return if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(invalid_name(def, name, problems))
+        };
     };
-    if ok {
-        Ok(())
-    } else {
-        Err(ApiError::invalid_field(
-            &def.kind,
-            &def.group,
-            name,
-            "FieldValueInvalid",
-            "metadata.name",
-            format!(
-                "Invalid value: {name:?}: a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character"
-            ),
-        ))
-    }
+    checked.map_err(|invalid| {
+        let problems = invalid.problems().iter().map(ToString::to_string).collect();
+        invalid_name(def, name, problems)
+    })
+}
+
+/// A 422 with one `metadata.name` cause per reason, as the real server lists them.
+fn invalid_name(def: &ResourceDef, name: &str, problems: Vec<String>) -> ApiError {
+    let causes = problems
+        .into_iter()
+        .map(|problem| Cause {
+            reason: "FieldValueInvalid".to_string(),
+            message: format!("Invalid value: {name:?}: {problem}"),
+            field: "metadata.name".to_string(),
+        })
+        .collect();
+    ApiError::invalid(&def.kind, &def.group, name, causes)
 }
 
 /// Checks the body's `apiVersion`/`kind` against the endpoint (400 when they disagree) and

@@ -14,43 +14,80 @@ pub enum PatchError {
     Failed {
         index: usize,
         op: String,
-        reason: String,
+        reason: OperationError,
     },
+}
+
+/// Why one operation of a JSON patch failed.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum OperationError {
+    #[error("missing \"{0}\"")]
+    MissingMember(&'static str),
+    #[error("path {path:?} does not start with '/'")]
+    RelativePath { path: String },
+    #[error("the whole document cannot be the target")]
+    WholeDocument,
+    #[error("missing path element {element:?}")]
+    MissingElement { element: String },
+    #[error("bad array index {index:?}")]
+    BadIndex { index: String },
+    #[error("array index {index} out of range")]
+    IndexOutOfRange { index: usize },
+    #[error("path element {element:?} is inside a scalar")]
+    InsideScalar { element: String },
+    #[error("the parent of the target is a scalar")]
+    ScalarParent,
+    #[error("the path {element:?} does not exist")]
+    NoSuchMember { element: String },
+    #[error("the \"from\" path {from:?} does not exist")]
+    NoSuchSource { from: Vec<String> },
+    #[error("testing value {path} failed")]
+    TestFailed { path: String },
+    #[error("unknown operation {op:?}")]
+    UnknownOperation { op: String },
 }
 
 fn unescape(token: &str) -> String {
     token.replace("~1", "/").replace("~0", "~")
 }
 
-fn split_pointer(path: &str) -> Result<Vec<String>, String> {
+fn split_pointer(path: &str) -> Result<Vec<String>, OperationError> {
     if path.is_empty() {
         return Ok(Vec::new());
     }
     let rest = path
         .strip_prefix('/')
-        .ok_or_else(|| format!("path {path:?} does not start with '/'"))?;
+        .ok_or_else(|| OperationError::RelativePath {
+            path: path.to_string(),
+        })?;
     Ok(rest.split('/').map(unescape).collect())
+}
+
+fn array_index(token: &str) -> Result<usize, OperationError> {
+    token.parse().map_err(|_| OperationError::BadIndex {
+        index: token.to_string(),
+    })
 }
 
 fn parent_and_last<'a>(
     doc: &'a mut Value,
     tokens: &[String],
-) -> Result<(&'a mut Value, String), String> {
+) -> Result<(&'a mut Value, String), OperationError> {
     let Some((last, parents)) = tokens.split_last() else {
-        return Err("the whole document cannot be the target".to_string());
+        return Err(OperationError::WholeDocument);
     };
     let mut cur = doc;
     for t in parents {
         cur = match cur {
             Value::Object(map) => map
                 .get_mut(t)
-                .ok_or_else(|| format!("missing path element {t:?}"))?,
+                .ok_or_else(|| OperationError::MissingElement { element: t.clone() })?,
             Value::Array(arr) => {
-                let i: usize = t.parse().map_err(|_| format!("bad array index {t:?}"))?;
-                arr.get_mut(i)
-                    .ok_or_else(|| format!("array index {i} out of range"))?
+                let index = array_index(t)?;
+                arr.get_mut(index)
+                    .ok_or(OperationError::IndexOutOfRange { index })?
             }
-            _ => return Err(format!("path element {t:?} is inside a scalar")),
+            _ => return Err(OperationError::InsideScalar { element: t.clone() }),
         };
     }
     Ok((cur, last.clone()))
@@ -68,7 +105,7 @@ fn get<'a>(doc: &'a Value, tokens: &[String]) -> Option<&'a Value> {
     Some(cur)
 }
 
-fn add(doc: &mut Value, tokens: &[String], value: Value) -> Result<(), String> {
+fn add(doc: &mut Value, tokens: &[String], value: Value) -> Result<(), OperationError> {
     if tokens.is_empty() {
         *doc = value;
         return Ok(());
@@ -84,35 +121,31 @@ fn add(doc: &mut Value, tokens: &[String], value: Value) -> Result<(), String> {
                 arr.push(value);
                 return Ok(());
             }
-            let i: usize = last
-                .parse()
-                .map_err(|_| format!("bad array index {last:?}"))?;
-            if i > arr.len() {
-                return Err(format!("array index {i} out of range"));
+            let index = array_index(&last)?;
+            if index > arr.len() {
+                return Err(OperationError::IndexOutOfRange { index });
             }
-            arr.insert(i, value);
+            arr.insert(index, value);
             Ok(())
         }
-        _ => Err("the parent of the target is a scalar".to_string()),
+        _ => Err(OperationError::ScalarParent),
     }
 }
 
-fn remove(doc: &mut Value, tokens: &[String]) -> Result<Value, String> {
+fn remove(doc: &mut Value, tokens: &[String]) -> Result<Value, OperationError> {
     let (parent, last) = parent_and_last(doc, tokens)?;
     match parent {
         Value::Object(map) => map
             .remove(&last)
-            .ok_or_else(|| format!("the path {last:?} does not exist")),
+            .ok_or(OperationError::NoSuchMember { element: last }),
         Value::Array(arr) => {
-            let i: usize = last
-                .parse()
-                .map_err(|_| format!("bad array index {last:?}"))?;
-            if i >= arr.len() {
-                return Err(format!("array index {i} out of range"));
+            let index = array_index(&last)?;
+            if index >= arr.len() {
+                return Err(OperationError::IndexOutOfRange { index });
             }
-            Ok(arr.remove(i))
+            Ok(arr.remove(index))
         }
-        _ => Err("the parent of the target is a scalar".to_string()),
+        _ => Err(OperationError::ScalarParent),
     }
 }
 
@@ -125,7 +158,7 @@ pub fn json_patch(doc: &Value, patch: &Value) -> Result<Value, PatchError> {
     let mut doc = doc.clone();
     for (index, op) in ops.iter().enumerate() {
         let name = op.get("op").and_then(Value::as_str).unwrap_or("");
-        let fail = |reason: String| PatchError::Failed {
+        let fail = |reason: OperationError| PatchError::Failed {
             index,
             op: name.to_string(),
             reason,
@@ -133,18 +166,18 @@ pub fn json_patch(doc: &Value, patch: &Value) -> Result<Value, PatchError> {
         let path = op
             .get("path")
             .and_then(Value::as_str)
-            .ok_or_else(|| fail("missing \"path\"".to_string()))?;
+            .ok_or_else(|| fail(OperationError::MissingMember("path")))?;
         let tokens = split_pointer(path).map_err(fail)?;
         let value = || {
             op.get("value")
                 .cloned()
-                .ok_or_else(|| fail("missing \"value\"".to_string()))
+                .ok_or_else(|| fail(OperationError::MissingMember("value")))
         };
         let from = || -> Result<Vec<String>, PatchError> {
             let f = op
                 .get("from")
                 .and_then(Value::as_str)
-                .ok_or_else(|| fail("missing \"from\"".to_string()))?;
+                .ok_or_else(|| fail(OperationError::MissingMember("from")))?;
             split_pointer(f).map_err(fail)
         };
         match name {
@@ -170,7 +203,7 @@ pub fn json_patch(doc: &Value, patch: &Value) -> Result<Value, PatchError> {
                 let from = from()?;
                 let v = get(&doc, &from)
                     .cloned()
-                    .ok_or_else(|| fail(format!("the \"from\" path {:?} does not exist", from)))?;
+                    .ok_or_else(|| fail(OperationError::NoSuchSource { from: from.clone() }))?;
                 add(&mut doc, &tokens, v).map_err(fail)?;
             }
             "test" => {
@@ -178,10 +211,18 @@ pub fn json_patch(doc: &Value, patch: &Value) -> Result<Value, PatchError> {
                 match get(&doc, &tokens) {
                     Some(actual) if *actual == expected => {}
                     None if expected.is_null() => {}
-                    _ => return Err(fail(format!("testing value {path} failed"))),
+                    _ => {
+                        return Err(fail(OperationError::TestFailed {
+                            path: path.to_string(),
+                        }));
+                    }
                 }
             }
-            other => return Err(fail(format!("unknown operation {other:?}"))),
+            other => {
+                return Err(fail(OperationError::UnknownOperation {
+                    op: other.to_string(),
+                }));
+            }
         }
     }
     Ok(doc)

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use patchwarden_k8s_rules::names;
 use serde_json::Value;
 
 use crate::error::Cause;
@@ -419,15 +420,6 @@ fn strings_at(value: &Value, path: &[&str]) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn is_dns_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
 /// Validates a CRD object and returns the resource definitions of its served versions.
 pub fn crd_resources(crd: &Value) -> Result<Vec<ResourceDef>, Vec<Cause>> {
     let mut causes = Vec::new();
@@ -462,13 +454,12 @@ pub fn crd_resources(crd: &Value) -> Result<Vec<ResourceDef>, Vec<Cause>> {
             "FieldValueRequired",
             "Required value".to_string(),
         );
-    } else if !is_dns_label(plural) {
+    } else if let Err(invalid) = names::check_dns1035_label(plural) {
+        let reasons: Vec<String> = invalid.problems().iter().map(ToString::to_string).collect();
         cause(
             "spec.names.plural",
             "FieldValueInvalid",
-            format!(
-                "Invalid value: {plural:?}: a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-'"
-            ),
+            format!("Invalid value: {plural:?}: {}", reasons.join(",")),
         );
     }
     if kind.is_empty() {
@@ -519,12 +510,14 @@ pub fn crd_resources(crd: &Value) -> Result<Vec<ResourceDef>, Vec<Cause>> {
     }
     for (i, v) in versions.iter().enumerate() {
         let vname = v.get("name").and_then(Value::as_str).unwrap_or("");
-        if !is_dns_label(vname) {
-            cause(
-                &format!("spec.versions[{i}].name"),
-                "FieldValueInvalid",
-                format!("Invalid value: {vname:?}: must be a DNS label"),
-            );
+        if let Err(invalid) = names::check_dns1035_label(vname) {
+            for problem in invalid.problems() {
+                cause(
+                    &format!("spec.versions[{i}].name"),
+                    "FieldValueInvalid",
+                    format!("Invalid value: {vname:?}: {problem}"),
+                );
+            }
         }
         if let Some(schema) = v.pointer("/schema/openAPIV3Schema")
             && !schema.is_object()

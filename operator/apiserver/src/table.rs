@@ -8,8 +8,17 @@ use serde_json_path::JsonPath;
 
 use crate::registry::{PrinterColumn, ResourceDef};
 
+/// A printer column's JSONPath that does not compile.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid JSONPath {path:?} (read as {rfc:?}): {source}")]
+pub struct InvalidJsonPath {
+    path: String,
+    rfc: String,
+    source: serde_json_path::ParseError,
+}
+
 /// Compiles a kubectl JSONPath (`.status.x`, `{.status.x}`) into an RFC 9535 path.
-pub fn compile_path(path: &str) -> Result<JsonPath, String> {
+pub fn compile_path(path: &str) -> Result<JsonPath, InvalidJsonPath> {
     let trimmed = path.trim();
     let inner = trimmed
         .strip_prefix('{')
@@ -23,7 +32,11 @@ pub fn compile_path(path: &str) -> Result<JsonPath, String> {
     } else {
         format!("$.{inner}")
     };
-    JsonPath::parse(&rfc).map_err(|e| e.to_string())
+    JsonPath::parse(&rfc).map_err(|source| InvalidJsonPath {
+        path: path.to_string(),
+        rfc,
+        source,
+    })
 }
 
 /// Kubernetes' `duration.HumanDuration`.

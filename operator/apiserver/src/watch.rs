@@ -14,9 +14,10 @@ use tokio::sync::{broadcast, mpsc};
 
 use crate::cluster::{Event, Obj};
 use crate::error::ApiError;
-use crate::http::{Body, Query, Repr, Selectors, Server, in_namespace, partial_metadata, snapshot};
+use crate::http::{Body, Query, Repr, Server, in_namespace, partial_metadata, snapshot};
 use crate::objects;
 use crate::registry::ResourceDef;
+use crate::selector::Selectors;
 use crate::store::ChangeKind;
 use crate::table::{self, IncludeObject};
 
