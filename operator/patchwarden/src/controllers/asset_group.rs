@@ -216,7 +216,7 @@ async fn reconcile(
         match context.labs.ensure(&namespace, &name, fleet).await {
             Ok(created) => lab_hosts = created.hosts,
             Err(err) if err.is_terminal() => return Err(Terminal::invalid_spec(err).into()),
-            Err(err) => return Err(ReconcileError::Transient(err.to_string())),
+            Err(err) => return Err(ReconcileError::transient("creating the lab fleet", err)),
         }
     }
     let mut declared = declared_assets(group, &lab_hosts);

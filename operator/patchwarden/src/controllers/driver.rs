@@ -204,7 +204,7 @@ mod tests {
     fn terminal_errors_carry_the_terminal_metric_label() {
         let error = ReconcileError::from(Terminal::invalid_spec("spec.schedule: bad"));
         assert_eq!(error.kind(), TERMINAL);
-        let transient = ReconcileError::Transient(String::from("connection reset"));
+        let transient = ReconcileError::transient("collecting the inventory", "connection reset");
         assert_eq!(transient.kind(), super::super::error::TRANSIENT);
     }
 

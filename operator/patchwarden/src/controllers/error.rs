@@ -84,10 +84,20 @@ pub enum ReconcileError {
     /// Writing status failed.
     #[error(transparent)]
     Status(#[from] StatusError),
-    /// Something outside the API failed and may work on a later try.
-    #[error("{0}")]
-    Transient(String),
+    /// Something outside the API failed (an asset, a feed source, a lab) and may work on a
+    /// later try.
+    #[error("{doing}: {source}")]
+    Transient {
+        /// What the reconcile was doing, for people: `collecting the inventory`.
+        doing: &'static str,
+        /// Why it failed.
+        #[source]
+        source: BoxError,
+    },
 }
+
+/// Any error, kept with its source chain.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// The metric label of terminal errors.
 pub const TERMINAL: &str = "terminal";
@@ -95,6 +105,14 @@ pub const TERMINAL: &str = "terminal";
 pub const TRANSIENT: &str = "transient";
 
 impl ReconcileError {
+    /// A transient failure while `doing` something.
+    pub fn transient(doing: &'static str, source: impl Into<BoxError>) -> Self {
+        ReconcileError::Transient {
+            doing,
+            source: source.into(),
+        }
+    }
+
     /// `terminal` or `transient`, the label used in metrics.
     pub fn kind(&self) -> &'static str {
         match self {

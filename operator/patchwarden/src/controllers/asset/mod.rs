@@ -1,0 +1,105 @@
+//! The Asset controller: collects an asset's inventory through its executor, assesses it
+//! against the loaded feeds, and reports OS, package count, inventory digest,
+//! reboot-required, findings and patch state.
+//!
+//! Pipeline, one module per step: [`validate`] (the executor that reaches the asset) →
+//! [`observe`] (its inventory; its risk context) → [`decide`] (read the inventory, the
+//! patch state; the assessment is `assessment::Assessments::assess`) → [`status`] (write
+//! it, with Events and metrics). An unreachable asset or an inventory that does not parse
+//! is a state of the asset, shown in its status, not a failed reconcile.
+
+mod decide;
+mod observe;
+mod status;
+mod validate;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::Resource;
+use kube::runtime::controller::Action;
+use kube::runtime::{Controller, watcher};
+use patchwarden_api::asset::Asset;
+use tokio::sync::watch;
+
+use super::error::ReconcileError;
+use super::{Context, drive, now, object_key, stopped};
+
+pub use validate::{ConnectionError, executor_for};
+
+/// Controller name in logs and metrics.
+pub const NAME: &str = "Asset";
+
+/// How often an asset's inventory is re-read without a triggering change.
+const RESYNC: Duration = Duration::from_secs(300);
+/// How soon an unreachable asset is tried again.
+const UNREACHABLE_RETRY: Duration = Duration::from_secs(60);
+
+/// Runs the controller until `stop` turns true. Every Asset is reconciled again whenever the
+/// loaded feeds, or the policies' approvals, change.
+pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
+    let changes = |rx: watch::Receiver<u64>| {
+        futures::stream::unfold(rx, |mut rx| async move {
+            rx.changed().await.ok().map(|_| ((), rx))
+        })
+        .boxed()
+    };
+    let triggers = futures::stream::select(
+        changes(context.assessment.subscribe()),
+        changes(context.assessment.subscribe_approvals()),
+    );
+    let controller = Controller::new(context.api::<Asset>(), watcher::Config::default())
+        .reconcile_all_on(triggers)
+        .with_config(
+            kube::runtime::controller::Config::default().debounce(Duration::from_millis(300)),
+        )
+        .graceful_shutdown_on(stopped(stop));
+    drive(NAME, controller, context, reconcile).await;
+}
+
+async fn reconcile(object: Arc<Asset>, context: Arc<Context>) -> Result<Action, ReconcileError> {
+    let asset = object.as_ref();
+    let key = object_key(asset);
+    if asset.meta().deletion_timestamp.is_some() {
+        context.metrics.forget_asset(&key);
+        context.assessment.forget(&key);
+        return Ok(Action::await_change());
+    }
+    let report = status::Report::new(&context, asset, now());
+    if asset.spec.suspend {
+        report.suspended().await?;
+        return Ok(Action::await_change());
+    }
+    let (executor, target) = validate::executor_for(&context, asset)?;
+    let raw = match observe::inventory(executor.as_ref(), &target).await? {
+        observe::Reached::Inventory(raw) => raw,
+        observe::Reached::Unreachable(error) => {
+            report.unreachable(error).await?;
+            return Ok(Action::requeue(UNREACHABLE_RETRY));
+        }
+    };
+    let read = match decide::read_inventory(&raw) {
+        Ok(read) => read,
+        // A database that does not parse is the asset's problem, not a retry's.
+        Err(unreadable) => {
+            report.unreadable(&unreadable).await?;
+            return Ok(Action::requeue(RESYNC));
+        }
+    };
+    let (criticality, exposure) = observe::risk_context(&context, asset).await?;
+    let assessment = context.assessment.assess(
+        &key,
+        read.os.ecosystem.as_deref(),
+        criticality,
+        exposure,
+        &read.packages,
+        &read.digest,
+    );
+    let approved = context.assessment.approved(&key);
+    let state = decide::patch_state(asset, assessment.as_deref(), approved);
+    report
+        .assessed(&read, raw.reboot_required, assessment.as_deref(), state)
+        .await?;
+    Ok(Action::requeue(RESYNC))
+}

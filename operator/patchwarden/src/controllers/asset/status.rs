@@ -1,0 +1,177 @@
+//! Status: what an Asset shows — OS, package count, inventory digest, reboot-required,
+//! findings, patch state and conditions — with the Events and metrics that go with it.
+//! Timestamps move only when what they date changes, so an unchanged asset causes no write.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use kube::Api;
+use patchwarden_api::asset::{Asset, AssetStatus, PatchState};
+use patchwarden_api::conditions::{self as c, reason};
+use patchwarden_api::time::to_k8s;
+use patchwarden_executor::ExecError;
+
+use super::decide::{self, ReadInventory, UnreadableInventory};
+use crate::controllers::assessment::AssetAssessment;
+use crate::controllers::error::ReconcileError;
+use crate::controllers::{
+    Context, mark_abnormal, mark_ready, object_key, reconcile_requested_at, status,
+};
+
+/// The status of one reconcile of one Asset, from the stored one to the one written.
+pub struct Report<'a> {
+    context: &'a Context,
+    asset: &'a Asset,
+    api: Api<Asset>,
+    key: String,
+    stored: AssetStatus,
+    desired: AssetStatus,
+    now: DateTime<Utc>,
+}
+
+impl<'a> Report<'a> {
+    /// Starts from the stored status, at the current generation and reconcile request.
+    pub fn new(context: &'a Context, asset: &'a Asset, now: DateTime<Utc>) -> Self {
+        let stored = asset.status.clone().unwrap_or_default();
+        let desired = AssetStatus {
+            observed_generation: asset.metadata.generation,
+            last_handled_reconcile_at: reconcile_requested_at(asset)
+                .or(stored.last_handled_reconcile_at.clone()),
+            ..stored.clone()
+        };
+        Self {
+            context,
+            asset,
+            api: context.api_for::<Asset, _>(asset),
+            key: object_key(asset),
+            stored,
+            desired,
+            now,
+        }
+    }
+
+    /// `Ready=True` (Suspended): inventory and patching stopped.
+    pub async fn suspended(mut self) -> Result<(), ReconcileError> {
+        self.ready(
+            c::TRUE,
+            reason::SUSPENDED,
+            "suspended: inventory and patching stopped",
+        );
+        self.write().await
+    }
+
+    /// The asset cannot be reached: patch state `Unreachable`, `Ready=False`, a Warning
+    /// Event when it just became unreachable.
+    pub async fn unreachable(mut self, error: ExecError) -> Result<(), ReconcileError> {
+        let message = error.to_string();
+        self.desired.patch_state = Some(PatchState::Unreachable);
+        self.ready(c::FALSE, reason::UNREACHABLE, &message);
+        self.write().await?;
+        if self.stored.patch_state != Some(PatchState::Unreachable) {
+            let events = &self.context.events;
+            events.warning(self.asset, "Unreachable", message).await;
+        }
+        let metrics = &self.context.metrics;
+        metrics.set_asset(&self.key, "Unreachable", BTreeMap::new());
+        Ok(())
+    }
+
+    /// The inventory does not parse: `Ready=False` (Failed) naming the file at fault.
+    pub async fn unreadable(mut self, error: &UnreadableInventory) -> Result<(), ReconcileError> {
+        self.ready(c::FALSE, reason::FAILED, &error.to_string());
+        self.write().await
+    }
+
+    /// The asset was read and assessed (or waits for feeds): inventory, findings, patch
+    /// state, `Ready` and `Degraded`; an `Assessed` Event when the findings changed.
+    pub async fn assessed(
+        mut self,
+        read: &ReadInventory,
+        reboot_required: bool,
+        assessment: Option<&AssetAssessment>,
+        state: PatchState,
+    ) -> Result<(), ReconcileError> {
+        self.inventory(read, reboot_required);
+        self.findings(assessment);
+        self.desired.patch_state = Some(state);
+        let message = decide::ready_message(read.packages.len(), assessment, state);
+        match assessment {
+            Some(_) => self.ready(c::TRUE, reason::SUCCEEDED, &message),
+            None => self.ready(c::FALSE, reason::DEPENDENCY_NOT_READY, &message),
+        }
+        self.degraded(state);
+        let findings_changed = self.stored.findings != self.desired.findings;
+        self.write().await?;
+        if findings_changed && assessment.is_some() {
+            let events = &self.context.events;
+            events.normal(self.asset, "Assessed", message).await;
+        }
+        let by_severity = assessment.map(|a| a.by_severity()).unwrap_or_default();
+        let metrics = &self.context.metrics;
+        metrics.set_asset(&self.key, &format!("{state:?}"), by_severity);
+        Ok(())
+    }
+
+    fn inventory(&mut self, read: &ReadInventory, reboot_required: bool) {
+        let desired = &mut self.desired;
+        let changed = self.stored.inventory_digest.as_deref() != Some(read.digest.as_str());
+        desired.os = Some(read.os.clone());
+        desired.package_count = Some(u32::try_from(read.packages.len()).unwrap_or(u32::MAX));
+        desired.inventory_digest = Some(read.digest.clone());
+        desired.reboot_required = Some(reboot_required);
+        if changed || self.stored.inventory_time.is_none() {
+            desired.inventory_time = Some(to_k8s(self.now));
+        }
+    }
+
+    fn findings(&mut self, assessment: Option<&AssetAssessment>) {
+        let desired = &mut self.desired;
+        match assessment {
+            Some(assessed) => {
+                if self.stored.findings.as_ref() != Some(&assessed.summary)
+                    || self.stored.assessed_time.is_none()
+                {
+                    desired.assessed_time = Some(to_k8s(self.now));
+                }
+                desired.findings = Some(assessed.summary.clone());
+            }
+            None => {
+                desired.findings = None;
+                desired.assessed_time = None;
+            }
+        }
+    }
+
+    /// `Degraded` while the last patch attempt failed, with its message.
+    fn degraded(&mut self, state: PatchState) {
+        let message = self
+            .stored
+            .last_operation
+            .as_ref()
+            .map(|o| o.message.as_str())
+            .unwrap_or("the last patch attempt failed");
+        mark_abnormal(
+            &mut self.desired.conditions,
+            c::DEGRADED,
+            (state == PatchState::Failed).then_some((reason::FAILED, message)),
+            self.asset.metadata.generation,
+            self.now,
+        );
+    }
+
+    fn ready(&mut self, status: &str, reason: &str, message: &str) {
+        mark_ready(
+            &mut self.desired.conditions,
+            status,
+            reason,
+            message,
+            self.asset.metadata.generation,
+            self.now,
+        );
+    }
+
+    async fn write(&self) -> Result<(), ReconcileError> {
+        status::write_status(&self.api, self.asset, &self.desired).await?;
+        Ok(())
+    }
+}

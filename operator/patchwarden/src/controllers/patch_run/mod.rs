@@ -1,0 +1,204 @@
+//! The PatchRun controller: drives a run's frozen plan through the core rollout state
+//! machine — canary, waves within `maxUnavailable`, verification by re-inventory and health
+//! checks, halt after `maxFailures`, roll back — and keeps the run's audit trail.
+//!
+//! Pipeline, one module per step: [`validate`] (the frozen spec into the core plan, the
+//! window it names into the start gate) → [`observe`] (the machine's persisted status, the
+//! operation journal) → decide (`rollout::decide`, one core call) → [`persist`] (the
+//! machine's status, on the run) → [`status`] (the audit trail and conditions) → [`act`]
+//! (start operations through the executors, hold and release assets, Events). Persisting
+//! before acting is what makes a crash safe: a restarted operator finds every started step
+//! recorded, and the machine asks again for any operation it cannot see.
+
+mod act;
+mod observe;
+mod persist;
+mod request;
+mod status;
+mod validate;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::runtime::controller::Action;
+use kube::runtime::{Controller, watcher};
+use patchwarden_api::patch_run::PatchRun;
+use patchwarden_core::rollout::{self, Decision};
+use tokio::sync::watch;
+
+use super::error::ReconcileError;
+use super::{Context, drive, now, requeue_at, stopped};
+
+pub use observe::machine_status;
+use validate::Validated;
+pub use validate::rollout_plan;
+
+/// Controller name in logs and metrics.
+pub const NAME: &str = "PatchRun";
+
+/// Annotation holding the rollout state machine's persisted status (JSON).
+pub const ROLLOUT_STATE_ANNOTATION: &str = "patchwarden.io/rollout-state";
+
+/// How often a run with operations in flight is looked at even without a wake-up.
+const POLL: Duration = Duration::from_secs(15);
+
+/// Runs the controller until `stop` turns true; finished operations wake their run at once.
+pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
+    // A finished operation wakes the runs (few are active at once; finished ones return
+    // at once).
+    let wake_stream =
+        futures::stream::unfold(context.operations.subscribe(), |mut rx| async move {
+            match rx.recv().await {
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Some(((), rx)),
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => None,
+            }
+        });
+    let controller = Controller::new(context.api::<PatchRun>(), watcher::Config::default())
+        .reconcile_all_on(wake_stream.boxed())
+        .graceful_shutdown_on(stopped(stop));
+    drive(NAME, controller, context, reconcile).await;
+}
+
+async fn reconcile(object: Arc<PatchRun>, context: Arc<Context>) -> Result<Action, ReconcileError> {
+    let run = object.as_ref();
+    let api = context.api_for::<PatchRun, _>(run);
+    let now = now();
+    let stored = run.status.clone().unwrap_or_default();
+    if stored.phase.is_finished() && stored.finished_at.is_some() {
+        return Ok(Action::await_change());
+    }
+    let Validated { plan, gate } = validate::validate(&context, run).await?;
+    let machine = observe::machine_status(run, &plan);
+    let observations = observe::observations(&context.operations, run, &plan, gate);
+    let decision = rollout::decide(&plan, &machine, &observations, now);
+    persist::machine_status(&api, run, &machine, &decision.status).await?;
+    let desired = status::desired(
+        run,
+        &plan,
+        &decision.status,
+        &context.operations,
+        &stored,
+        now,
+    );
+    super::status::write_status(&api, run, &desired).await?;
+    let before = act::Before {
+        machine: &machine,
+        phase: stored.phase,
+    };
+    act::act(&context, run, &before, &decision, &desired).await?;
+    Ok(next_reconcile(&decision, now))
+}
+
+/// When to look at the run again: when the machine asks (at the latest after one poll
+/// interval), never once it finished, else after one poll interval.
+fn next_reconcile(decision: &Decision, now: chrono::DateTime<chrono::Utc>) -> Action {
+    let poll = chrono::Duration::seconds(i64::try_from(POLL.as_secs()).unwrap_or(i64::MAX));
+    match decision.requeue_at {
+        Some(at) => requeue_at(at.min(now + poll), now),
+        None if decision.status.finished_at.is_some() => Action::await_change(),
+        None => Action::requeue(POLL),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use patchwarden_api::patch_run::{
+        AssetRunState, PatchRunSpec, PatchRunStatus, PlannedAsset, PlannedPackage, RunLimits,
+        RunPhase, Wave,
+    };
+    use patchwarden_core::rollout::{AssetState, RunStatus};
+
+    use crate::controllers::operations;
+
+    fn run() -> PatchRun {
+        let asset = |name: &str| PlannedAsset {
+            name: name.to_string(),
+            group: None,
+            packages: vec![PlannedPackage {
+                name: "openssl".into(),
+                from: "3.0.19-1~deb12u2".into(),
+                to: "3.0.22-1~deb12u2".into(),
+                fixes: vec!["CVE-2026-34180".into()],
+            }],
+            reboot_expected: false,
+        };
+        let mut run = PatchRun::new(
+            "r",
+            PatchRunSpec {
+                assets: vec![asset("a"), asset("b"), asset("c")],
+                waves: vec![
+                    Wave {
+                        assets: vec!["a".into()],
+                        canary: true,
+                    },
+                    Wave {
+                        assets: vec!["b".into(), "c".into()],
+                        canary: false,
+                    },
+                ],
+                limits: RunLimits {
+                    max_unavailable: 2,
+                    max_failures: 0,
+                    rollback_on_failure: true,
+                    ..RunLimits::default()
+                },
+                ..PatchRunSpec::default()
+            },
+        );
+        run.metadata.namespace = Some("default".into());
+        run
+    }
+
+    #[test]
+    fn the_frozen_spec_becomes_the_core_plan_with_a_stable_run_id() {
+        let plan = rollout_plan(&run());
+        assert_eq!(plan.run_id, "default/r");
+        assert_eq!(plan.waves.len(), 2);
+        assert!(plan.waves[0].canary);
+        assert_eq!(plan.limit_for("b"), 2);
+        assert!(plan.rollback_on_failure);
+        // Without a persisted state, every asset starts pending.
+        let status = machine_status(&run(), &plan);
+        assert_eq!(status.count(AssetState::Pending), 3);
+    }
+
+    #[test]
+    fn the_audit_trail_records_versions_and_skips_what_never_started_in_a_finished_run() {
+        let run = run();
+        let plan = rollout_plan(&run);
+        let mut machine = RunStatus::new(&plan);
+        let now = chrono::Utc::now();
+        if let Some(a) = machine.assets.get_mut("a") {
+            a.state = AssetState::RolledBack;
+            a.started_at = Some(now - chrono::Duration::seconds(30));
+            a.finished_at = Some(now);
+        }
+        machine.phase = rollout::RunPhase::Halted;
+        machine.halted = Some(rollout::HaltReason::CanaryFailed { asset: "a".into() });
+        machine.finished_at = Some(now);
+        let journal = operations::Journal::new();
+        let trail =
+            status::audit_trail(&run, &plan, &machine, &journal, &PatchRunStatus::default());
+        assert_eq!(trail.phase, RunPhase::Halted);
+        assert_eq!(trail.assets[0].state, AssetRunState::RolledBack);
+        assert_eq!(trail.assets[0].duration_seconds, Some(30));
+        assert_eq!(trail.assets[1].state, AssetRunState::Skipped);
+        assert_eq!(
+            trail.assets[0].packages[0].before.as_deref(),
+            Some("3.0.19-1~deb12u2")
+        );
+        let counts = trail.counts.expect("counts");
+        assert_eq!(
+            (counts.rolled_back, counts.skipped, counts.failed),
+            (1, 2, 1)
+        );
+        assert!(
+            trail
+                .message
+                .expect("message")
+                .starts_with("halted: canary a failed")
+        );
+    }
+}
