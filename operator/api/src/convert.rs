@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use patchwarden_core::approval::{ApprovalPolicy, ApprovalRules, Pin, RejectedVersion};
+use patchwarden_core::rollout::RolloutSettings;
 use patchwarden_core::sla::{EmergencyRule, SlaRules};
 use patchwarden_core::window::{Blackout, BlackoutBound, WindowDefinition, parse_blackout_bound};
 use patchwarden_core::{CountOrPercent, Duration, Severity};
@@ -57,6 +58,11 @@ fn duration(field: &str, value: Option<&DurationValue>) -> Result<Option<Duratio
 /// Parses a count-or-percent, naming `field` on error.
 fn count_or_percent(field: &str, value: &CountOrPercentValue) -> Result<CountOrPercent, SpecError> {
     value.parse().map_err(|e| SpecError::new(field, e))
+}
+
+/// Whether a count-or-percent admits no asset at all.
+fn is_zero(value: CountOrPercent) -> bool {
+    matches!(value, CountOrPercent::Count(0) | CountOrPercent::Percent(0))
 }
 
 /// Collects the error of a result into `errors`, returning the value when there is one.
@@ -167,21 +173,6 @@ impl CheckSpec for MaintenanceWindow {
 // ---------------------------------------------------------------------------------------------
 // PatchPolicy
 
-/// A policy's rollout settings, parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RolloutSettings {
-    /// Assets patched first, alone.
-    pub canary: CountOrPercent,
-    /// Most assets patched at the same time.
-    pub max_unavailable: CountOrPercent,
-    /// The run halts once more assets than this have failed.
-    pub max_failures: CountOrPercent,
-    /// Wait between waves.
-    pub pause_between_waves: Duration,
-    /// Restore recorded versions on a failed asset.
-    pub rollback_on_failure: bool,
-}
-
 const MAX_UNAVAILABLE_ZERO: &str =
     "must allow at least one asset at a time (a count of 1 or more, or a percentage above 0%)";
 
@@ -248,47 +239,27 @@ impl PatchPolicySpec {
         })
     }
 
-    /// The rollout settings as the core's planner reads them (a canary of 0 means none).
-    pub fn core_rollout_settings(
-        &self,
-    ) -> Result<patchwarden_core::rollout::RolloutSettings, SpecError> {
-        let settings = self.rollout_settings()?;
-        Ok(patchwarden_core::rollout::RolloutSettings {
-            canary: match settings.canary {
-                CountOrPercent::Count(0) | CountOrPercent::Percent(0) => None,
-                other => Some(other),
-            },
-            max_unavailable: settings.max_unavailable,
-            max_failures: settings.max_failures,
-            pause_between_waves: settings.pause_between_waves,
-            rollback_on_failure: settings.rollback_on_failure,
-            ..patchwarden_core::rollout::RolloutSettings::default()
-        })
-    }
-
     /// The emergency rules; empty means never out of window.
     pub fn emergency_rules(&self) -> &[EmergencyRule] {
         &self.emergency
     }
 
-    /// The rollout settings, parsed.
-    pub fn rollout_settings(&self) -> Result<RolloutSettings, SpecError> {
+    /// The rollout settings as the core's planner reads them (a canary of 0 means none).
+    pub fn core_rollout_settings(&self) -> Result<RolloutSettings, SpecError> {
         let rollout = &self.rollout;
         let max_unavailable = count_or_percent(
             "spec.rollout.maxUnavailable",
             &rollout.max_unavailable_or_default(),
         )?;
-        if matches!(
-            max_unavailable,
-            CountOrPercent::Count(0) | CountOrPercent::Percent(0)
-        ) {
+        if is_zero(max_unavailable) {
             return Err(SpecError::new(
                 "spec.rollout.maxUnavailable",
                 MAX_UNAVAILABLE_ZERO,
             ));
         }
+        let canary = count_or_percent("spec.rollout.canary", &rollout.canary_or_default())?;
         Ok(RolloutSettings {
-            canary: count_or_percent("spec.rollout.canary", &rollout.canary_or_default())?,
+            canary: (!is_zero(canary)).then_some(canary),
             max_unavailable,
             max_failures: count_or_percent(
                 "spec.rollout.maxFailures",
@@ -300,6 +271,7 @@ impl PatchPolicySpec {
             )?
             .unwrap_or_default(),
             rollback_on_failure: rollout.rollback_on_failure,
+            ..RolloutSettings::default()
         })
     }
 }
@@ -421,10 +393,7 @@ impl CheckSpec for PatchPolicy {
                 &mut errors,
                 count_or_percent("spec.rollout.maxUnavailable", value),
             )
-            && matches!(
-                parsed,
-                CountOrPercent::Count(0) | CountOrPercent::Percent(0)
-            )
+            && is_zero(parsed)
         {
             errors.push(SpecError::new(
                 "spec.rollout.maxUnavailable",

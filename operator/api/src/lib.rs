@@ -18,7 +18,7 @@ pub mod vulnerability_feed;
 pub use asset::{Asset, AssetSpec, AssetStatus, PatchState};
 pub use asset_group::{AssetGroup, AssetGroupSpec, AssetGroupStatus};
 pub use common::{CommonStatus, ConnectionKind, Criticality, Exposure};
-pub use convert::{CheckSpec, RolloutSettings, SpecError};
+pub use convert::{CheckSpec, SpecError};
 pub use maintenance_window::{MaintenanceWindow, MaintenanceWindowSpec, MaintenanceWindowStatus};
 pub use patch_policy::{PatchPolicy, PatchPolicySpec, PatchPolicyStatus};
 pub use patch_run::{PatchRun, PatchRunSpec, PatchRunStatus, RunPhase};

@@ -98,12 +98,12 @@ spec:
         "{:?}",
         policy.spec_errors()
     );
-    let rollout = policy.spec.rollout_settings().expect("valid");
+    let rollout = policy.spec.core_rollout_settings().expect("valid");
+    assert_eq!(rollout.canary, Some(CountOrPercent::Count(1)));
     assert_eq!(rollout.max_unavailable, CountOrPercent::Percent(25));
+    assert_eq!(rollout.max_failures, CountOrPercent::Count(0));
     assert_eq!(rollout.pause_between_waves.as_secs(), 600);
-    let core = policy.spec.core_rollout_settings().expect("valid");
-    assert_eq!(core.canary, Some(CountOrPercent::Count(1)));
-    assert_eq!(core.max_unavailable, CountOrPercent::Percent(25));
+    assert!(rollout.rollback_on_failure, "on unless turned off");
     let sla = policy.spec.sla_rules().expect("valid");
     assert_eq!(sla.deadlines.len(), 2);
     assert!(policy.spec.compile_approval().is_ok());
@@ -131,6 +131,32 @@ spec:
             "spec.rollout.maxUnavailable",
         ]
     );
+}
+
+#[test]
+fn rollout_settings_default_and_a_zero_canary_means_none() {
+    let policy: PatchPolicy = from_yaml(
+        r#"
+apiVersion: patchwarden.io/v1alpha1
+kind: PatchPolicy
+metadata: {name: plain}
+spec:
+  assetGroups: [web]
+  rollout: {canary: "0%", rollbackOnFailure: false}
+"#,
+    );
+    let rollout = policy.spec.core_rollout_settings().expect("valid");
+    assert_eq!(rollout.canary, None);
+    assert_eq!(rollout.max_unavailable, CountOrPercent::Count(1));
+    assert!(!rollout.rollback_on_failure);
+    let error = from_yaml::<PatchPolicy>(
+        "{apiVersion: patchwarden.io/v1alpha1, kind: PatchPolicy, metadata: {name: b}, \
+         spec: {assetGroups: [web], rollout: {maxUnavailable: \"0%\"}}}",
+    )
+    .spec
+    .core_rollout_settings()
+    .expect_err("no asset at a time");
+    assert_eq!(error.field, "spec.rollout.maxUnavailable");
 }
 
 #[test]
