@@ -1,0 +1,82 @@
+//! The AssetGroup controller: turns a group's declared members (a lab fleet, inline SSH
+//! hosts, Kubernetes Nodes matching `nodeSelector`) into Asset resources and reports the
+//! group's membership.
+//!
+//! Pipeline, one module per step: [`validate`] (the selectors) → [`act`] (the lab fleet,
+//! whose host names the declared Assets need) → [`observe`] (matching Nodes) → [`decide`]
+//! (the Assets the group declares) → [`act`] (create or update them) → [`observe`] (the
+//! namespace's Assets) → [`decide`] (membership) → [`status`] (members, unreachable
+//! count).
+
+mod act;
+mod decide;
+mod observe;
+mod status;
+mod validate;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use kube::ResourceExt;
+use kube::runtime::controller::Action;
+use kube::runtime::reflector::ObjectRef;
+use kube::runtime::{Controller, watcher};
+use patchwarden_api::asset::Asset;
+use patchwarden_api::asset_group::AssetGroup;
+use patchwarden_api::labels;
+use tokio::sync::watch;
+
+use super::error::{ReconcileError, Terminal};
+use super::{Context, drive, now, stopped};
+
+pub use decide::{DeclaredAsset, declared_assets};
+
+/// Controller name in logs and metrics.
+pub const NAME: &str = "AssetGroup";
+
+/// How often membership is re-read without a triggering change.
+const RESYNC: Duration = Duration::from_secs(300);
+
+/// Runs the controller until `stop` turns true; a change of an Asset reconciles the group
+/// its label names.
+pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
+    let controller = Controller::new(context.api::<AssetGroup>(), watcher::Config::default())
+        .watches(
+            context.api::<Asset>(),
+            watcher::Config::default(),
+            |asset: Asset| {
+                let group = asset.labels().get(labels::ASSET_GROUP).cloned();
+                let namespace = asset.namespace();
+                group.map(|g| {
+                    let reference = ObjectRef::<AssetGroup>::new(&g);
+                    match namespace {
+                        Some(ns) => reference.within(&ns),
+                        None => reference,
+                    }
+                })
+            },
+        )
+        .graceful_shutdown_on(stopped(stop));
+    drive(NAME, controller, context, reconcile).await;
+}
+
+async fn reconcile(
+    object: Arc<AssetGroup>,
+    context: Arc<Context>,
+) -> Result<Action, ReconcileError> {
+    let group = object.as_ref();
+    let selectors = validate::selectors(group).map_err(Terminal::from)?;
+    let report = status::Report::new(&context, group, now());
+    if group.spec.suspend {
+        report.suspended().await?;
+        return Ok(Action::await_change());
+    }
+    let lab_hosts = act::ensure_lab(&context, group).await?;
+    let nodes = observe::nodes(&context, selectors.nodes.as_ref()).await?;
+    let declared = decide::declared_assets(group, &lab_hosts, &nodes);
+    let applied = act::apply_assets(&context, group, &declared).await?;
+    let assets = observe::assets(&context, group).await?;
+    let membership = decide::membership(&group.name_any(), &assets, selectors.assets.as_ref());
+    report.membership(membership, applied).await?;
+    Ok(Action::requeue(RESYNC))
+}
