@@ -103,11 +103,14 @@ pub struct AssetSpec {
     /// Secret with key `ssh-privatekey` and key `known_hosts` (for `ssh`); defaults to the group's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credentials_ref: Option<SecretReference>,
-    /// Overrides the criticality inherited from the asset's groups.
+    // Both override what the asset's group sets.
+    /// How much an asset matters to the business; raises or lowers the risk of its findings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::values::optional_criticality_schema")]
     pub criticality: Option<Criticality>,
-    /// Overrides the exposure inherited from the asset's groups.
+    /// How reachable an asset is from an attacker's point of view.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "crate::values::optional_exposure_schema")]
     pub exposure: Option<Exposure>,
     /// Stops inventory and patching of this asset while true.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

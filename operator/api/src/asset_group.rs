@@ -82,9 +82,11 @@ pub struct AssetGroupSpec {
     pub credentials_ref: Option<SecretReference>,
     /// How much the members matter; raises or lowers the risk of their findings.
     #[serde(default)]
+    #[schemars(schema_with = "crate::values::criticality_schema")]
     pub criticality: Criticality,
     /// How reachable the members are from an attacker's point of view.
     #[serde(default)]
+    #[schemars(schema_with = "crate::values::exposure_schema")]
     pub exposure: Exposure,
     /// Stops discovery and inventory of the members while true.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -1,4 +1,4 @@
-//! Small types shared by several kinds: references, criticality, exposure.
+//! Small types shared by several kinds: references, criticality, exposure, connection kinds.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -21,57 +21,10 @@ pub struct KeyReference {
     pub key: String,
 }
 
-/// How much an asset matters to the business; raises or lowers the risk of its findings.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Default,
-    Serialize,
-    Deserialize,
-    JsonSchema,
-)]
-pub enum Criticality {
-    /// Test and scratch systems.
-    Low,
-    /// Ordinary production systems.
-    #[default]
-    Medium,
-    /// Systems whose loss hurts customers.
-    High,
-    /// Systems the business cannot run without.
-    Critical,
-}
-
-/// How reachable an asset is from an attacker's point of view.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Default,
-    Serialize,
-    Deserialize,
-    JsonSchema,
-)]
-pub enum Exposure {
-    /// No network path from outside the site.
-    Isolated,
-    /// Reachable from internal networks only.
-    #[default]
-    Internal,
-    /// Reachable from the internet.
-    Internet,
-}
+/// How much an asset matters and how reachable it is: the core's types, written in resources
+/// by their canonical names (`High`, `Internet`); fields of these types take their schema from
+/// [`crate::values::criticality_schema`] and [`crate::values::exposure_schema`].
+pub use patchwarden_core::risk::{Criticality, Exposure};
 
 /// How patchwarden reaches an asset.
 #[derive(

@@ -1,5 +1,5 @@
 //! The wire spelling of values people write in resources: durations, counts-or-percentages,
-//! cron schedules, time zones and severities.
+//! cron schedules, time zones, and the names of severities, criticalities and exposures.
 //!
 //! Each is a string-backed (or int-or-string) newtype that accepts anything the CRD schema
 //! admits, so one semantically bad object never breaks a watch of its kind. The meaning is
@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use patchwarden_core::risk::{Criticality, Exposure};
 use patchwarden_core::window::{CronSchedule, ScheduleError, TimeZoneError, parse_time_zone};
 use patchwarden_core::{CountOrPercent, Duration, Severity};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -243,6 +244,42 @@ pub fn severity_schema(_: &mut SchemaGenerator) -> Schema {
         "type": "string",
         "enum": names,
     })
+}
+
+/// Schema of a `patchwarden_core::risk::Criticality` field: one of the canonical names, least
+/// critical first.
+pub fn criticality_schema(_: &mut SchemaGenerator) -> Schema {
+    let names: Vec<&str> = Criticality::ALL.iter().map(|c| c.as_str()).collect();
+    json_schema!({
+        "type": "string",
+        "enum": names,
+    })
+}
+
+/// Schema of an optional `patchwarden_core::risk::Criticality` field.
+pub fn optional_criticality_schema(generator: &mut SchemaGenerator) -> Schema {
+    nullable(criticality_schema(generator))
+}
+
+/// Schema of a `patchwarden_core::risk::Exposure` field: one of the canonical names, least
+/// exposed first.
+pub fn exposure_schema(_: &mut SchemaGenerator) -> Schema {
+    let names: Vec<&str> = Exposure::ALL.iter().map(|e| e.as_str()).collect();
+    json_schema!({
+        "type": "string",
+        "enum": names,
+    })
+}
+
+/// Schema of an optional `patchwarden_core::risk::Exposure` field.
+pub fn optional_exposure_schema(generator: &mut SchemaGenerator) -> Schema {
+    nullable(exposure_schema(generator))
+}
+
+/// `schema`, admitting `null` as well.
+fn nullable(mut schema: Schema) -> Schema {
+    schema.insert("nullable".into(), true.into());
+    schema
 }
 
 #[cfg(test)]

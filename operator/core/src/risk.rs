@@ -32,11 +32,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::severity::Severity;
 
-/// How much an asset matters to the business.
+/// How much an asset matters to the business. The order is meaningful: `Low < … < Critical`.
+///
+/// Written as in resources (`Low`, `Medium`, `High`, `Critical`); parsed case-insensitively.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default, Serialize, Deserialize,
 )]
-#[serde(rename_all = "lowercase")]
 pub enum Criticality {
     /// Losing it is an inconvenience.
     Low,
@@ -50,19 +51,28 @@ pub enum Criticality {
 }
 
 /// How reachable an asset is from attackers.
+///
+/// Written as in resources (`Isolated`, `Internal`, `Internet`); parsed case-insensitively.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
 pub enum Exposure {
-    /// Reachable from the internet.
-    Internet,
+    /// Not reachable over the network.
+    Isolated,
     /// Reachable only from internal networks (the default).
     #[default]
     Internal,
-    /// Not reachable over the network.
-    Isolated,
+    /// Reachable from the internet.
+    Internet,
 }
 
 impl Criticality {
+    /// Every criticality, least critical first.
+    pub const ALL: [Criticality; 4] = [
+        Criticality::Low,
+        Criticality::Medium,
+        Criticality::High,
+        Criticality::Critical,
+    ];
+
     /// The formula's weight.
     pub fn weight(self) -> f64 {
         match self {
@@ -73,18 +83,21 @@ impl Criticality {
         }
     }
 
-    /// The lowercase name.
+    /// The canonical name, as written in resources (`Low`, `Medium`, …).
     pub fn as_str(self) -> &'static str {
         match self {
-            Criticality::Low => "low",
-            Criticality::Medium => "medium",
-            Criticality::High => "high",
-            Criticality::Critical => "critical",
+            Criticality::Low => "Low",
+            Criticality::Medium => "Medium",
+            Criticality::High => "High",
+            Criticality::Critical => "Critical",
         }
     }
 }
 
 impl Exposure {
+    /// Every exposure, least exposed first.
+    pub const ALL: [Exposure; 3] = [Exposure::Isolated, Exposure::Internal, Exposure::Internet];
+
     /// The formula's weight.
     pub fn weight(self) -> f64 {
         match self {
@@ -94,12 +107,12 @@ impl Exposure {
         }
     }
 
-    /// The lowercase name.
+    /// The canonical name, as written in resources (`Isolated`, `Internal`, `Internet`).
     pub fn as_str(self) -> &'static str {
         match self {
-            Exposure::Internet => "internet",
-            Exposure::Internal => "internal",
-            Exposure::Isolated => "isolated",
+            Exposure::Isolated => "Isolated",
+            Exposure::Internal => "Internal",
+            Exposure::Internet => "Internet",
         }
     }
 }
@@ -124,7 +137,7 @@ impl FromStr for Criticality {
             _ => Err(UnknownLevel {
                 kind: "criticality",
                 value: s.into(),
-                expected: "low, medium, high or critical",
+                expected: "Low, Medium, High or Critical",
             }),
         }
     }
@@ -140,7 +153,7 @@ impl FromStr for Exposure {
             _ => Err(UnknownLevel {
                 kind: "exposure",
                 value: s.into(),
-                expected: "internet, internal or isolated",
+                expected: "Isolated, Internal or Internet",
             }),
         }
     }
@@ -246,7 +259,10 @@ impl RiskScore {
             Exposure::Internal => "internal".to_string(),
             Exposure::Isolated => "isolated".to_string(),
         });
-        parts.push(format!("{} asset", i.criticality));
+        parts.push(format!(
+            "{} asset",
+            i.criticality.as_str().to_ascii_lowercase()
+        ));
         if !i.fix_available {
             parts.push("no fix yet".to_string());
         }
@@ -269,6 +285,43 @@ mod tests {
             exposure: Exposure::Internet,
             fix_available: true,
         }
+    }
+
+    #[test]
+    fn levels_are_written_and_read_by_their_canonical_names() {
+        // Each match fails to compile when a variant is added: give it its place in `ALL`.
+        let criticality_position = |c: Criticality| match c {
+            Criticality::Low => 0,
+            Criticality::Medium => 1,
+            Criticality::High => 2,
+            Criticality::Critical => 3,
+        };
+        let exposure_position = |e: Exposure| match e {
+            Exposure::Isolated => 0,
+            Exposure::Internal => 1,
+            Exposure::Internet => 2,
+        };
+        for (i, criticality) in Criticality::ALL.into_iter().enumerate() {
+            assert_eq!(criticality_position(criticality), i);
+            let json = serde_json::to_string(&criticality).expect("serializes");
+            assert_eq!(json, format!("\"{criticality}\""));
+            assert_eq!(
+                serde_json::from_str::<Criticality>(&json).ok(),
+                Some(criticality)
+            );
+            let lower = criticality.as_str().to_ascii_lowercase();
+            assert_eq!(lower.parse::<Criticality>(), Ok(criticality));
+        }
+        for (i, exposure) in Exposure::ALL.into_iter().enumerate() {
+            assert_eq!(exposure_position(exposure), i);
+            let json = serde_json::to_string(&exposure).expect("serializes");
+            assert_eq!(json, format!("\"{exposure}\""));
+            assert_eq!(serde_json::from_str::<Exposure>(&json).ok(), Some(exposure));
+            let lower = exposure.as_str().to_ascii_lowercase();
+            assert_eq!(lower.parse::<Exposure>(), Ok(exposure));
+        }
+        assert!(Criticality::ALL.is_sorted());
+        assert!("urgent".parse::<Criticality>().is_err());
     }
 
     #[test]
