@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use patchwarden_api::{
     Asset, AssetGroup, CheckSpec, MaintenanceWindow, PatchPolicy, PatchRun, VulnerabilityFeed,
 };
+use patchwarden_k8s_rules::names;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -111,19 +112,6 @@ fn string_at<'v>(value: &'v Value, path: &[&str]) -> Option<&'v str> {
         .and_then(Value::as_str)
 }
 
-/// Whether `name` is a DNS-1123 subdomain, as Kubernetes requires of object names.
-fn is_dns_subdomain(name: &str) -> bool {
-    name.len() <= 253
-        && name.split('.').all(|label| {
-            !label.is_empty()
-                && label
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        })
-}
-
 /// Reads one YAML document into a [`Document`], appending its own problems to `out`.
 pub(crate) fn read_document(
     file: &str,
@@ -224,7 +212,7 @@ pub(crate) fn read_document(
         return Some(document);
     };
     let name = document.name.clone().unwrap_or_default();
-    if !is_dns_subdomain(&name) {
+    if !names::is_dns1123_subdomain(&name) {
         out.push(document.diagnostic(
             Check::Identity,
             "metadata.name",

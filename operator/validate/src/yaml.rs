@@ -181,8 +181,8 @@ impl Builder {
                 } else {
                     match resolve_plain(&text) {
                         Ok(value) => value,
-                        Err(message) => {
-                            self.problem(position, message);
+                        Err(unrepresentable) => {
+                            self.problem(position, unrepresentable.to_string());
                             Value::String(text.into_owned())
                         }
                     }
@@ -420,17 +420,24 @@ fn merge_into(map: &mut Map<String, Value>, merge: Value) {
     }
 }
 
+/// A plain scalar that YAML reads but a Kubernetes object (JSON) cannot hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{text} is not representable in a Kubernetes object")]
+struct Unrepresentable {
+    text: String,
+}
+
 /// The value of a plain scalar under the YAML 1.2 core schema.
-fn resolve_plain(text: &str) -> Result<Value, String> {
+fn resolve_plain(text: &str) -> Result<Value, Unrepresentable> {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Ok(Value::Null),
         "true" | "True" | "TRUE" => return Ok(Value::Bool(true)),
         "false" | "False" | "FALSE" => return Ok(Value::Bool(false)),
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
         | ".nan" | ".NaN" | ".NAN" => {
-            return Err(format!(
-                "{text} is not representable in a Kubernetes object"
-            ));
+            return Err(Unrepresentable {
+                text: text.to_string(),
+            });
         }
         _ => {}
     }
