@@ -236,6 +236,51 @@ pub struct RiskEntry {
     pub explanation: String,
 }
 
+/// An upgrade that fixes open findings: what a policy approves or holds back. Policies and
+/// `plan` read the same list, so a preview is computed from what the controller uses.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AvailableUpgrade {
+    /// Binary package to upgrade.
+    pub package: String,
+    /// Source package it is built from, when it differs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_package: Option<String>,
+    /// Installed version.
+    pub installed_version: String,
+    /// Version that fixes the findings.
+    pub fixed_version: String,
+    /// The highest severity among the findings it fixes.
+    #[schemars(schema_with = "crate::values::severity_schema")]
+    pub severity: Severity,
+    /// Whether a finding it fixes is listed in CISA KEV.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub known_exploited: bool,
+    /// When the earliest advisory it fixes was published, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<Time>,
+    /// The findings it fixes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<FixedFinding>,
+}
+
+/// A finding an upgrade fixes, with what its SLA deadline needs.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FixedFinding {
+    /// CVE id, or the advisory id when there is none.
+    pub id: String,
+    /// Its severity.
+    #[schemars(schema_with = "crate::values::severity_schema")]
+    pub severity: Severity,
+    /// When it was published, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published: Option<Time>,
+    /// Its CISA KEV due date (`YYYY-MM-DD`), when listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kev_due_date: Option<String>,
+}
+
 /// The kinds of operations run on an asset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 pub enum OperationKind {
@@ -315,6 +360,9 @@ pub struct AssetStatus {
     /// Open findings, counted and explained.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub findings: Option<FindingsSummary>,
+    /// Upgrades that fix open findings, one per package.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upgrades: Vec<AvailableUpgrade>,
     /// When the findings were last computed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assessed_time: Option<Time>,

@@ -11,6 +11,7 @@ pub mod labels;
 pub mod maintenance_window;
 pub mod patch_policy;
 pub mod patch_run;
+pub mod policy_input;
 pub mod time;
 pub mod values;
 pub mod vulnerability_feed;

@@ -4,10 +4,14 @@
 // Printer columns repeat `type_`/`priority` values, which the lint mistakes for duplicates.
 #![allow(clippy::duplicated_attributes)]
 
+use std::collections::BTreeMap;
+
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::CustomResource;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+pub use patchwarden_core::rollout::RunPhase;
 
 use crate::common::impl_common_status;
 use crate::patch_policy::{HealthCheck, Hooks, RebootPolicy};
@@ -85,6 +89,7 @@ pub struct PatchRunSpec {
     pub policy: Option<String>,
     /// Why the run exists.
     #[serde(default)]
+    #[schemars(schema_with = "run_trigger_schema")]
     pub trigger: RunTrigger,
     /// The MaintenanceWindow the run was planned into, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -109,18 +114,16 @@ pub struct PatchRunSpec {
     pub suspend: bool,
 }
 
-/// Why a run exists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
-pub enum RunTrigger {
-    /// Planned into a maintenance window.
-    #[default]
-    Scheduled,
-    /// Started outside the windows for a KEV-listed finding.
-    KnownExploited,
-    /// Started outside the windows because an SLA deadline would pass first.
-    SlaBreach,
-    /// Written by a person ("patch now").
-    Manual,
+pub use patchwarden_core::policy::RunTrigger;
+
+/// Schema of the `trigger` field: the names of `RunTrigger`.
+fn run_trigger_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names: Vec<&str> = RunTrigger::ALL.iter().map(|t| t.as_str()).collect();
+    schemars::json_schema!({
+        "type": "string",
+        "enum": names,
+        "default": RunTrigger::default().as_str(),
+    })
 }
 
 /// One asset of the plan and the package versions it gets.
@@ -129,6 +132,9 @@ pub enum RunTrigger {
 pub struct PlannedAsset {
     /// Name of the Asset.
     pub name: String,
+    /// The asset group whose `maxUnavailable` budget it counts against.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// Package updates to install.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<PlannedPackage>,
@@ -171,6 +177,10 @@ pub struct RunLimits {
     #[serde(default = "default_one")]
     #[schemars(range(min = 1, max = 100000))]
     pub max_unavailable: u32,
+    /// Most assets of each asset group patched at the same time; assets without a group use
+    /// `maxUnavailable`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub max_unavailable_by_group: BTreeMap<String, u32>,
     /// The run halts once more assets than this have failed.
     #[serde(default)]
     #[schemars(range(max = 100000))]
@@ -194,36 +204,6 @@ pub struct RunLimits {
 
 fn default_one() -> u32 {
     1
-}
-
-/// Where a run is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
-pub enum RunPhase {
-    /// Created, not started (e.g. waiting for its window).
-    #[default]
-    Pending,
-    /// Patching.
-    Running,
-    /// Between waves on `spec.suspend` or on a closed window.
-    Paused,
-    /// Every asset patched and verified.
-    Succeeded,
-    /// Finished with failed assets, within `maxFailures`.
-    Failed,
-    /// Stopped after more than `maxFailures` failures.
-    Halted,
-    /// Stopped, and the failed assets restored to their recorded versions.
-    RolledBack,
-}
-
-impl RunPhase {
-    /// Whether the run has ended.
-    pub fn is_finished(self) -> bool {
-        matches!(
-            self,
-            RunPhase::Succeeded | RunPhase::Failed | RunPhase::Halted | RunPhase::RolledBack
-        )
-    }
 }
 
 /// Where one asset of a run is.
@@ -341,6 +321,7 @@ pub struct PatchRunStatus {
     pub conditions: Vec<Condition>,
     /// Where the run is.
     #[serde(default)]
+    #[schemars(schema_with = "crate::values::run_phase_schema")]
     pub phase: RunPhase,
     /// The wave in progress (0 is the canary).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -367,17 +348,3 @@ pub struct PatchRunStatus {
 }
 
 impl_common_status!(PatchRunStatus);
-
-impl From<patchwarden_core::rollout::RunPhase> for RunPhase {
-    fn from(value: patchwarden_core::rollout::RunPhase) -> Self {
-        use patchwarden_core::rollout::RunPhase as Core;
-        match value {
-            Core::Pending => RunPhase::Pending,
-            Core::Running => RunPhase::Running,
-            Core::Paused => RunPhase::Paused,
-            Core::Succeeded => RunPhase::Succeeded,
-            Core::Failed => RunPhase::Failed,
-            Core::Halted => RunPhase::Halted,
-        }
-    }
-}

@@ -8,16 +8,17 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use patchwarden_api::asset::RiskEntry;
 use patchwarden_api::maintenance_window::MaintenanceWindowSpec;
 use patchwarden_api::patch_policy::PolicyMode;
-use patchwarden_api::{Asset, AssetGroupSpec, PatchPolicySpec, labels};
-use patchwarden_core::approval::{ApprovalPolicy, UpgradeCandidate};
-use patchwarden_core::label_selector;
-use patchwarden_core::rollout::{PlanAsset, plan_rollout};
-use patchwarden_core::sla::EmergencyRule;
-use patchwarden_core::window::{self, WindowDefinition};
+use patchwarden_api::policy_input::{asset_member, group_contains, group_selector};
+use patchwarden_api::{Asset, AssetGroupSpec, PatchPolicySpec};
+use patchwarden_core::approval::UpgradeCandidate;
+use patchwarden_core::policy::{
+    self, NamedWindow, PolicyEvaluation, PolicyInput, PolicyRules, SlaFeasibility,
+    sla_class_forecasts,
+};
+use patchwarden_core::sla::{EmergencyRule, effective_emergency_rules};
+use patchwarden_core::window;
 use patchwarden_core::{Duration, Severity};
 use serde::Serialize;
 use serde_json::Value;
@@ -28,8 +29,7 @@ use crate::revision::RevisionProblem;
 use crate::snapshot::Snapshot;
 use crate::source::Revision;
 
-/// How far ahead SLA forecasts look at the window openings.
-pub const SLA_HORIZON: Duration = Duration::from_days(56);
+pub use patchwarden_core::policy::SLA_HORIZON;
 
 /// Everything `plan` computes from its inputs.
 #[derive(Debug, Clone)]
@@ -219,6 +219,8 @@ pub struct RolloutForecast {
     pub windows: usize,
     /// Some waves fit in no opening within the forecast horizon.
     pub unscheduled: bool,
+    /// The assets of each wave, canary first: the waves the controller freezes.
+    pub wave_assets: Vec<Vec<String>>,
 }
 
 impl std::fmt::Display for RolloutForecast {
@@ -310,9 +312,8 @@ pub fn compute_plan(input: &PlanInput<'_>) -> PlanReport {
                     .collect()
             })
             .unwrap_or_default();
-        let side_before =
-            before.map(|spec| PolicySide::new(&key.0, spec, &base, assets, input.now));
-        let side_after = after.map(|spec| PolicySide::new(&key.0, spec, &head, assets, input.now));
+        let side_before = before.map(|spec| PolicySide::new(&key, spec, &base, assets, input.now));
+        let side_after = after.map(|spec| PolicySide::new(&key, spec, &head, assets, input.now));
         policies.push(PolicyImpact {
             namespace: key.0.clone(),
             name: key.1.clone(),
@@ -321,14 +322,9 @@ pub fn compute_plan(input: &PlanInput<'_>) -> PlanReport {
             spec_changes,
             scope: scope_impact(side_before.as_ref(), side_after.as_ref()),
             approvals: approval_impact(side_before.as_ref(), side_after.as_ref(), change),
-            next_window: next_window_impact(side_before.as_ref(), side_after.as_ref(), input.now),
+            next_window: next_window_impact(side_before.as_ref(), side_after.as_ref()),
             sla: sla_impact(side_before.as_ref(), side_after.as_ref(), input.now),
-            rollout: rollout_impact(
-                &format!("{}/{}", key.0, key.1),
-                side_before.as_ref(),
-                side_after.as_ref(),
-                input.now,
-            ),
+            rollout: rollout_impact(side_before.as_ref(), side_after.as_ref(), input.now),
             emergency: emergency_impact(side_before.as_ref(), side_after.as_ref()),
             notes: {
                 let mut notes = notes(before, after, side_after.as_ref());
@@ -490,57 +486,68 @@ fn dependency_causes(
         .collect()
 }
 
-/// One policy as it stands in one revision, evaluated against the live assets.
+/// One policy as it stands in one revision, evaluated against the live assets by
+/// `core::policy::evaluate` — the same evaluation the controller makes.
 struct PolicySide<'a> {
     spec: &'a PatchPolicySpec,
     /// Assets in scope, by name.
     members: BTreeMap<String, &'a Asset>,
-    /// The first of the policy's groups each member belongs to (its `maxUnavailable` pool).
-    group_of: BTreeMap<String, String>,
-    windows: Vec<WindowDefinition>,
-    /// The compiled approval rules; `None` when they are invalid.
-    approval: Option<ApprovalPolicy>,
-    now: DateTime<Utc>,
+    /// The compiled rules; `None` when they are invalid.
+    rules: Option<PolicyRules>,
+    windows: Vec<NamedWindow>,
+    /// The evaluation; `None` when the rules are invalid.
+    evaluation: Option<PolicyEvaluation>,
     /// Window names the policy lists that this revision does not define (or cannot read).
     missing_windows: Vec<String>,
 }
 
 impl<'a> PolicySide<'a> {
     fn new(
-        namespace: &str,
+        key: &NamedKey,
         spec: &'a PatchPolicySpec,
         view: &RevisionView,
         assets: &'a [Asset],
         now: DateTime<Utc>,
     ) -> Self {
-        let groups: Vec<(&String, &AssetGroupSpec)> = spec
-            .asset_groups
+        let namespace = key.0.as_str();
+        let in_namespace: Vec<&'a Asset> = assets
             .iter()
-            .filter_map(|name| {
-                view.groups
-                    .get(&(namespace.to_string(), name.clone()))
-                    .map(|group| (name, group))
+            .filter(|asset| {
+                asset
+                    .metadata
+                    .namespace
+                    .as_deref()
+                    .unwrap_or(&view.default_namespace)
+                    == namespace
             })
             .collect();
-        let mut members = BTreeMap::new();
-        let mut group_of = BTreeMap::new();
-        for asset in assets.iter().filter(|asset| {
-            asset
-                .metadata
-                .namespace
-                .as_deref()
-                .unwrap_or(&view.default_namespace)
-                == namespace
-        }) {
-            let Some((group, _)) = groups
-                .iter()
-                .find(|(name, group)| group_contains(name, group, asset))
+        // Members as the controller sees them: the policy's groups in order, each group's
+        // members by name, an asset in two groups counted in the first.
+        let mut members: BTreeMap<String, &'a Asset> = BTreeMap::new();
+        let mut policy_members = Vec::new();
+        for group_name in &spec.asset_groups {
+            let Some(group) = view
+                .groups
+                .get(&(namespace.to_string(), group_name.clone()))
             else {
                 continue;
             };
-            let name = asset.metadata.name.clone().unwrap_or_default();
-            group_of.insert(name.clone(), (*group).clone());
-            members.insert(name, asset);
+            // A selector Kubernetes would refuse (the validator reports it) selects nothing.
+            let Ok(selector) = group_selector(group) else {
+                continue;
+            };
+            let mut selected: Vec<&'a Asset> = in_namespace
+                .iter()
+                .copied()
+                .filter(|asset| group_contains(group_name, selector.as_ref(), asset))
+                .collect();
+            selected.sort_by_key(|asset| asset.metadata.name.clone());
+            for asset in selected {
+                let name = asset.metadata.name.clone().unwrap_or_default();
+                if members.insert(name, asset).is_none() {
+                    policy_members.push(asset_member(asset, group_name));
+                }
+            }
         }
         let mut windows = Vec::new();
         let mut missing_windows = Vec::new();
@@ -550,130 +557,66 @@ impl<'a> PolicySide<'a> {
                 .get(&(namespace.to_string(), name.clone()))
                 .and_then(|window| window.to_definition().ok())
             {
-                Some(definition) => windows.push(definition),
+                Some(definition) => windows.push(NamedWindow {
+                    name: name.clone(),
+                    definition,
+                }),
                 None => missing_windows.push(name.clone()),
             }
         }
-        let approval = spec.compile_approval().ok();
+        let rules = spec.policy_rules(&format!("{}/{}", key.0, key.1)).ok();
+        let evaluation = rules.as_ref().map(|rules| {
+            policy::evaluate(&PolicyInput {
+                rules,
+                members: &policy_members,
+                unassessed: &[],
+                windows: &windows,
+                runs: &[],
+                generation: None,
+                requested_at: None,
+                now,
+            })
+        });
         Self {
             spec,
             members,
-            group_of,
+            rules,
             windows,
-            approval,
-            now,
+            evaluation,
             missing_windows,
         }
     }
 
-    /// The emergency rules in force: none when `Never` is listed, as it overrides the others.
+    /// The emergency rules in force.
     fn emergency(&self) -> BTreeSet<EmergencyRule> {
-        if self.spec.emergency.contains(&EmergencyRule::Never) {
-            return BTreeSet::new();
-        }
-        self.spec.emergency.iter().copied().collect()
+        effective_emergency_rules(&self.spec.emergency)
     }
 
-    /// Approved (asset, finding id, package) triples with their finding.
-    fn approved(&self) -> BTreeMap<(String, String, String), (&'a Asset, &'a RiskEntry)> {
+    /// Approved (asset, package) pairs with their upgrade.
+    fn approved(&self) -> BTreeMap<(String, String), &UpgradeCandidate> {
         let mut out = BTreeMap::new();
-        for (name, asset) in &self.members {
-            for finding in findings(asset) {
-                if hold_reason(self.approval.as_ref(), finding, self.now).is_none() {
-                    out.insert(
-                        (name.clone(), finding.id.clone(), finding.package.clone()),
-                        (*asset, finding),
-                    );
-                }
+        for verdict in self.evaluation.iter().flat_map(|e| &e.verdicts) {
+            for candidate in &verdict.approved {
+                out.insert((verdict.name.clone(), candidate.package.clone()), candidate);
             }
         }
         out
     }
-}
 
-fn findings(asset: &Asset) -> &[RiskEntry] {
-    asset
-        .status
-        .as_ref()
-        .and_then(|status| status.findings.as_ref())
-        .map(|summary| summary.top_risks.as_slice())
-        .unwrap_or(&[])
-}
-
-/// Whether an asset is a member of a group: declared by it (the asset-group label) or
-/// selected by its label selector.
-fn group_contains(name: &str, group: &AssetGroupSpec, asset: &Asset) -> bool {
-    let empty = BTreeMap::new();
-    let asset_labels = asset.metadata.labels.as_ref().unwrap_or(&empty);
-    if asset_labels.get(labels::ASSET_GROUP).map(String::as_str) == Some(name) {
-        return true;
+    /// Why the policy holds back `package` on `asset`.
+    fn hold_reason(&self, asset: &str, package: &str) -> String {
+        let Some(evaluation) = &self.evaluation else {
+            return "the policy's rules are invalid".into();
+        };
+        evaluation
+            .verdicts
+            .iter()
+            .filter(|v| v.name == asset)
+            .flat_map(|v| &v.held_back)
+            .find(|held| held.candidate.package == package)
+            .map(|held| held.reason.to_string())
+            .unwrap_or_else(|| "no longer offered as an upgrade".into())
     }
-    group
-        .selector
-        .as_ref()
-        .is_some_and(|selector| selector_matches(selector, asset_labels))
-}
-
-/// Whether a group's selector selects an asset with these labels. An empty selector selects
-/// nothing here, unlike in Kubernetes: a group must say what it wants. A selector Kubernetes
-/// would refuse (the validator reports it) selects nothing.
-fn selector_matches(selector: &LabelSelector, labels: &BTreeMap<String, String>) -> bool {
-    core_selector(selector).is_ok_and(|selector| !selector.is_empty() && selector.matches(labels))
-}
-
-/// The resource's selector in the core's terms.
-fn core_selector(
-    selector: &LabelSelector,
-) -> Result<label_selector::LabelSelector, label_selector::LabelSelectorError> {
-    let expressions = selector
-        .match_expressions
-        .iter()
-        .flatten()
-        .map(|requirement| {
-            label_selector::LabelRequirement::parse(
-                requirement.key.as_str(),
-                &requirement.operator,
-                requirement.values.clone().unwrap_or_default(),
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(label_selector::LabelSelector::new(
-        selector.match_labels.clone().unwrap_or_default(),
-        expressions,
-    ))
-}
-
-/// The upgrade that fixes a finding, as the approval core sees it; `None` without a fix.
-fn upgrade_candidate(finding: &RiskEntry) -> Option<UpgradeCandidate> {
-    Some(UpgradeCandidate {
-        package: finding.package.clone(),
-        source_package: None,
-        installed_version: finding.installed_version.clone(),
-        candidate_version: finding.fixed_version.clone()?,
-        severity: finding.severity,
-        // The live summary carries no publication time, so approveAfter cannot hold it back.
-        published: None,
-        known_exploited: finding.known_exploited,
-        cve_ids: vec![finding.id.clone()],
-        security: true,
-    })
-}
-
-/// Why a policy holds back the fix of a finding, or `None` when it approves it.
-fn hold_reason(
-    approval: Option<&ApprovalPolicy>,
-    finding: &RiskEntry,
-    now: DateTime<Utc>,
-) -> Option<String> {
-    let Some(candidate) = upgrade_candidate(finding) else {
-        return Some("no fixed version is available".into());
-    };
-    let Some(approval) = approval else {
-        return Some("the approval rules are invalid".into());
-    };
-    approval
-        .hold_reason(&candidate, now)
-        .map(|reason| reason.to_string())
 }
 
 fn scope_impact(before: Option<&PolicySide<'_>>, after: Option<&PolicySide<'_>>) -> ScopeImpact {
@@ -690,6 +633,24 @@ fn scope_impact(before: Option<&PolicySide<'_>>, after: Option<&PolicySide<'_>>)
     }
 }
 
+/// One upgrade on one asset, and why its approval changed.
+fn finding_impact(asset: &str, candidate: &UpgradeCandidate, reason: String) -> FindingImpact {
+    FindingImpact {
+        asset: asset.to_string(),
+        id: candidate
+            .cve_ids
+            .first()
+            .cloned()
+            .unwrap_or_else(|| candidate.package.clone()),
+        package: candidate.package.clone(),
+        installed_version: candidate.installed_version.clone(),
+        fixed_version: Some(candidate.candidate_version.clone()),
+        severity: candidate.severity,
+        known_exploited: candidate.known_exploited,
+        reason,
+    }
+}
+
 fn approval_impact(
     before: Option<&PolicySide<'_>>,
     after: Option<&PolicySide<'_>>,
@@ -697,45 +658,30 @@ fn approval_impact(
 ) -> ApprovalImpact {
     let approved_before = before.map(PolicySide::approved).unwrap_or_default();
     let approved_after = after.map(PolicySide::approved).unwrap_or_default();
-    let impact =
-        |(asset_name, _, _): &(String, String, String), finding: &RiskEntry, reason: String| {
-            FindingImpact {
-                asset: asset_name.clone(),
-                id: finding.id.clone(),
-                package: finding.package.clone(),
-                installed_version: finding.installed_version.clone(),
-                fixed_version: finding.fixed_version.clone(),
-                severity: finding.severity,
-                known_exploited: finding.known_exploited,
-                reason,
-            }
-        };
     let newly_approved = approved_after
         .iter()
         .filter(|(key, _)| !approved_before.contains_key(*key))
-        .map(|(key, (_, finding))| {
+        .map(|((asset, _), candidate)| {
             let reason = if change == PolicyChange::Added {
                 "new policy".to_string()
-            } else if before.is_some_and(|side| !side.members.contains_key(&key.0)) {
+            } else if before.is_some_and(|side| !side.members.contains_key(asset)) {
                 "asset entered scope".to_string()
             } else {
                 "now approved".to_string()
             };
-            impact(key, finding, reason)
+            finding_impact(asset, candidate, reason)
         })
         .collect();
     let held_back = approved_before
         .iter()
         .filter(|(key, _)| !approved_after.contains_key(*key))
-        .map(|(key, (_, finding))| {
+        .map(|((asset, package), candidate)| {
             let reason = match after {
                 None => "policy removed".to_string(),
-                Some(side) if !side.members.contains_key(&key.0) => "asset left scope".to_string(),
-                Some(side) => {
-                    hold_reason(side.approval.as_ref(), finding, side.now).unwrap_or_default()
-                }
+                Some(side) if !side.members.contains_key(asset) => "asset left scope".to_string(),
+                Some(side) => side.hold_reason(asset, package),
             };
-            impact(key, finding, reason)
+            finding_impact(asset, candidate, reason)
         })
         .collect();
     ApprovalImpact {
@@ -747,11 +693,9 @@ fn approval_impact(
 fn next_window_impact(
     before: Option<&PolicySide<'_>>,
     after: Option<&PolicySide<'_>>,
-    now: DateTime<Utc>,
 ) -> NextWindowImpact {
-    let next = |side: Option<&PolicySide<'_>>| {
-        side.and_then(|side| window::next_start_opportunity(&side.windows, now))
-    };
+    let next =
+        |side: Option<&PolicySide<'_>>| side.and_then(|side| side.evaluation.as_ref()?.next_start);
     let (before, after) = (next(before), next(after));
     NextWindowImpact {
         before,
@@ -760,15 +704,7 @@ fn next_window_impact(
     }
 }
 
-/// The SLA classes a policy may set, with the severity each concerns.
-const SLA_CLASSES: [(&str, Severity); 4] = [
-    ("critical", Severity::Critical),
-    ("high", Severity::High),
-    ("medium", Severity::Medium),
-    ("low", Severity::Low),
-];
-
-/// Whether one SLA class can be met, and why.
+/// Whether one SLA class can be met, and why, in words.
 #[derive(Debug, Clone, PartialEq)]
 struct SlaForecast {
     deadline: String,
@@ -776,49 +712,46 @@ struct SlaForecast {
     why: String,
 }
 
-fn sla_forecast(side: &PolicySide<'_>, class: &str, now: DateTime<Utc>) -> Option<SlaForecast> {
-    let (_, severity) = SLA_CLASSES.iter().find(|(name, _)| *name == class)?;
-    let rules = side.spec.sla_rules().ok()?;
-    let deadline = *rules.deadlines.get(severity)?;
-    let emergency = side.emergency();
-    // Show the deadline as written (`14d`), not normalised (`2w`).
-    let deadline_text = side
-        .spec
-        .sla
-        .for_severity(*severity)
-        .map(ToString::to_string)
-        .unwrap_or_else(|| deadline.to_string());
-    if emergency.contains(&EmergencyRule::SlaBreach) {
-        return Some(SlaForecast {
-            deadline: deadline_text,
-            met: true,
-            why: "out-of-window emergency rollouts are allowed".into(),
-        });
-    }
-    if side.windows.is_empty() {
-        return Some(SlaForecast {
-            deadline: deadline_text,
-            met: false,
-            why: "the policy has no usable maintenance window".into(),
-        });
-    }
-    let gap = window::largest_gap_across(&side.windows, now, SLA_HORIZON).length();
-    let met = gap <= deadline;
-    let why = if gap >= SLA_HORIZON {
-        format!(
-            "no window opens in the next {}",
-            human_duration(SLA_HORIZON)
-        )
-    } else if met {
-        format!("windows are at most {} apart", human_duration(gap))
-    } else {
-        format!("windows are now {} apart", human_duration(gap))
+/// The forecast of each SLA class the side sets, by severity.
+fn sla_forecasts(side: &PolicySide<'_>, now: DateTime<Utc>) -> BTreeMap<Severity, SlaForecast> {
+    let Some(rules) = &side.rules else {
+        return BTreeMap::new();
     };
-    Some(SlaForecast {
-        deadline: deadline_text,
-        met,
-        why,
-    })
+    sla_class_forecasts(rules, &side.windows, now)
+        .into_iter()
+        .map(|class| {
+            // Show the deadline as written (`14d`), not normalised (`2w`).
+            let deadline = side
+                .spec
+                .sla
+                .for_severity(class.severity)
+                .map(ToString::to_string)
+                .unwrap_or_else(|| class.deadline.to_string());
+            let why = match class.why {
+                SlaFeasibility::EmergencyAllowed => {
+                    "out-of-window emergency rollouts are allowed".to_string()
+                }
+                SlaFeasibility::NoWindow => "the policy has no usable maintenance window".into(),
+                SlaFeasibility::NoOpeningWithin { horizon } => {
+                    format!("no window opens in the next {}", human_duration(horizon))
+                }
+                SlaFeasibility::WindowsApart { gap } if class.met => {
+                    format!("windows are at most {} apart", human_duration(gap))
+                }
+                SlaFeasibility::WindowsApart { gap } => {
+                    format!("windows are now {} apart", human_duration(gap))
+                }
+            };
+            (
+                class.severity,
+                SlaForecast {
+                    deadline,
+                    met: class.met,
+                    why,
+                },
+            )
+        })
+        .collect()
 }
 
 fn sla_impact(
@@ -826,19 +759,28 @@ fn sla_impact(
     after: Option<&PolicySide<'_>>,
     now: DateTime<Utc>,
 ) -> Vec<SlaImpact> {
+    let old_all = before
+        .map(|side| sla_forecasts(side, now))
+        .unwrap_or_default();
+    let new_all = after
+        .map(|side| sla_forecasts(side, now))
+        .unwrap_or_default();
     let mut out = Vec::new();
-    for (class, _) in SLA_CLASSES {
-        let old = before.and_then(|side| sla_forecast(side, class, now));
-        let new = after.and_then(|side| sla_forecast(side, class, now));
+    for severity in [
+        Severity::Critical,
+        Severity::High,
+        Severity::Medium,
+        Severity::Low,
+    ] {
+        let (old, new) = (old_all.get(&severity), new_all.get(&severity));
         if old == new {
             continue;
         }
-        let label = class;
-        let (message, regression) = match (&old, &new) {
-            (_, None) => match &old {
-                Some(old) => (format!("{label} SLA {} removed", old.deadline), false),
-                None => continue,
-            },
+        let label = severity.as_str().to_lowercase();
+        let label = label.as_str();
+        let (message, regression) = match (old, new) {
+            (None, None) => continue,
+            (Some(old), None) => (format!("{label} SLA {} removed", old.deadline), false),
             (None, Some(new)) if new.met => (
                 format!("{label} SLA {} can be met: {}", new.deadline, new.why),
                 false,
@@ -874,11 +816,11 @@ fn sla_impact(
             },
         };
         out.push(SlaImpact {
-            class: class.to_string(),
-            deadline_before: old.as_ref().map(|f| f.deadline.clone()),
-            deadline_after: new.as_ref().map(|f| f.deadline.clone()),
-            met_before: old.as_ref().map(|f| f.met),
-            met_after: new.as_ref().map(|f| f.met),
+            class: label.to_string(),
+            deadline_before: old.map(|f| f.deadline.clone()),
+            deadline_after: new.map(|f| f.deadline.clone()),
+            met_before: old.map(|f| f.met),
+            met_after: new.map(|f| f.met),
             regression,
             message,
         });
@@ -889,39 +831,16 @@ fn sla_impact(
 /// Window openings the rollout forecast spreads waves over.
 const ROLLOUT_MAX_WINDOWS: usize = 8;
 
-fn rollout_forecast(
-    seed: &str,
-    side: &PolicySide<'_>,
-    now: DateTime<Utc>,
-) -> Option<RolloutForecast> {
-    let approved = side.approved();
-    let assets: Vec<PlanAsset> = side
-        .members
-        .iter()
-        .filter(|(name, _)| approved.keys().any(|(asset, _, _)| asset == *name))
-        .map(|(name, asset)| PlanAsset {
-            name: name.clone(),
-            group: side.group_of.get(name).cloned(),
-            risk: asset
-                .status
-                .as_ref()
-                .and_then(|status| status.findings.as_ref())
-                .and_then(|findings| findings.risk_score)
-                .unwrap_or(0.0),
-            estimated_duration: None,
-        })
-        .collect();
-    if assets.is_empty() {
-        return None;
-    }
-    let settings = side.spec.core_rollout_settings().ok()?;
-    let plan = plan_rollout(seed, &assets, &settings);
+/// The run a window would freeze, with its waves spread over the coming openings.
+fn rollout_forecast(side: &PolicySide<'_>, now: DateTime<Utc>) -> Option<RolloutForecast> {
+    let run = side.evaluation.as_ref()?.scheduled_run.as_ref()?;
+    let plan = &run.plan;
     let until = now + SLA_HORIZON.to_chrono();
     let mut openings: Vec<window::Opening> = side
         .windows
         .iter()
-        .flat_map(|definition| {
-            window::openings(definition, now, until)
+        .flat_map(|w| {
+            window::openings(&w.definition, now, until)
                 .filter(window::Opening::is_usable)
                 .collect::<Vec<_>>()
         })
@@ -935,21 +854,26 @@ fn rollout_forecast(
         estimated_duration: human_duration(plan.estimated_duration),
         windows: schedule.assignments.len(),
         unscheduled: schedule.unscheduled_from_wave.is_some(),
+        wave_assets: plan.waves.iter().map(|wave| wave.assets.clone()).collect(),
     })
 }
 
 fn rollout_impact(
-    seed: &str,
     before: Option<&PolicySide<'_>>,
     after: Option<&PolicySide<'_>>,
     now: DateTime<Utc>,
 ) -> Option<RolloutImpact> {
-    let old = before.and_then(|side| rollout_forecast(seed, side, now));
-    let new = after.and_then(|side| rollout_forecast(seed, side, now));
+    let old = before.and_then(|side| rollout_forecast(side, now));
+    let new = after.and_then(|side| rollout_forecast(side, now));
     if old == new {
         return None;
     }
     let message = match (&old, &new) {
+        (Some(old), Some(new)) if old.to_string() == new.to_string() => format!(
+            "{new}; waves change from {} to {}",
+            waves_in_words(&old.wave_assets),
+            waves_in_words(&new.wave_assets)
+        ),
         (Some(old), Some(new)) => format!("{old} → {new}"),
         (None, Some(new)) => format!("none → {new}"),
         (Some(old), None) => format!("{old} → none"),
@@ -960,6 +884,15 @@ fn rollout_impact(
         after: new,
         message,
     })
+}
+
+/// "[web-1], [web-2, api-1]": the assets of each wave, canary first.
+fn waves_in_words(waves: &[Vec<String>]) -> String {
+    waves
+        .iter()
+        .map(|wave| format!("[{}]", wave.join(", ")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn emergency_impact(
@@ -973,37 +906,38 @@ fn emergency_impact(
     if old == new {
         return None;
     }
+    // Open KEV-listed findings with a fix, over the members in scope.
     let open_kev: usize = after
         .members
         .values()
-        .map(|asset| findings(asset).iter().filter(|f| f.known_exploited).count())
+        .filter_map(|asset| asset.status.as_ref())
+        .flat_map(|status| &status.upgrades)
+        .filter(|upgrade| upgrade.known_exploited)
+        .map(|upgrade| upgrade.fixes.len().max(1))
         .sum();
+    let plural = if open_kev == 1 { "" } else { "s" };
     let mut messages = Vec::new();
     for trigger in new.difference(&old) {
-        let message = match trigger {
+        messages.push(match trigger {
             EmergencyRule::KnownExploited => format!(
-                "KEV-listed findings will now be patched outside maintenance windows ({open_kev} open KEV finding{} in scope)",
-                if open_kev == 1 { "" } else { "s" }
+                "KEV-listed findings will now be patched outside maintenance windows ({open_kev} open KEV finding{plural} in scope)"
             ),
             EmergencyRule::SlaBreach => {
                 "findings whose SLA deadline would pass before the next window will now be patched outside maintenance windows".to_string()
             }
             EmergencyRule::Never => continue,
-        };
-        messages.push(message);
+        });
     }
     for trigger in old.difference(&new) {
-        let message = match trigger {
+        messages.push(match trigger {
             EmergencyRule::KnownExploited => format!(
-                "KEV-listed findings will no longer be patched outside maintenance windows: {open_kev} open KEV finding{} in scope will wait for the next window",
-                if open_kev == 1 { "" } else { "s" }
+                "KEV-listed findings will no longer be patched outside maintenance windows: {open_kev} open KEV finding{plural} in scope will wait for the next window"
             ),
             EmergencyRule::SlaBreach => {
                 "SLA breaches will no longer trigger out-of-window rollouts".to_string()
             }
             EmergencyRule::Never => continue,
-        };
-        messages.push(message);
+        });
     }
     Some(EmergencyImpact {
         before: old.into_iter().collect(),
@@ -1105,30 +1039,5 @@ mod tests {
         assert_eq!(human_duration(Duration::from_hours(36)), "1.5 days");
         assert_eq!(human_duration(Duration::from_hours(12)), "12 hours");
         assert_eq!(human_duration(Duration::from_mins(45)), "45 minutes");
-    }
-
-    #[test]
-    fn label_selectors_follow_kubernetes_semantics() {
-        let labels: BTreeMap<String, String> = [("tier".to_string(), "web".to_string())]
-            .into_iter()
-            .collect();
-        let selector: LabelSelector = serde_json::from_value(serde_json::json!({
-            "matchLabels": {"tier": "web"},
-            "matchExpressions": [{"key": "env", "operator": "DoesNotExist"}]
-        }))
-        .expect("selector");
-        assert!(selector_matches(&selector, &labels));
-        let other: LabelSelector = serde_json::from_value(serde_json::json!({
-            "matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["web"]}]
-        }))
-        .expect("selector");
-        assert!(!selector_matches(&other, &labels));
-        assert!(!selector_matches(&LabelSelector::default(), &labels));
-        let refused: LabelSelector = serde_json::from_value(serde_json::json!({
-            "matchLabels": {"tier": "web"},
-            "matchExpressions": [{"key": "env", "operator": "Missing"}]
-        }))
-        .expect("selector");
-        assert!(!selector_matches(&refused, &labels));
     }
 }

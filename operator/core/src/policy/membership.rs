@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::label_selector::LabelSelector;
+use patchwarden_k8s_rules::{LabelSelector, selects};
 
 /// Whether an asset belongs to group `group`: the asset declares the group (the asset-group
 /// label that a group's own hosts carry), or the group's selector selects the asset's labels.
@@ -14,7 +14,7 @@ pub fn is_member(
     declared_group: Option<&str>,
     labels: &BTreeMap<String, String>,
 ) -> bool {
-    declared_group == Some(group) || selector.is_some_and(|s| s.matches(labels))
+    declared_group == Some(group) || selects(selector, labels)
 }
 
 #[cfg(test)]
@@ -24,7 +24,7 @@ mod tests {
     #[test]
     fn declared_members_and_selected_members_belong_and_an_empty_selector_selects_all() {
         let labels = BTreeMap::from([("tier".to_string(), "web".to_string())]);
-        let web = LabelSelector::new(labels.clone(), Vec::new());
+        let web = LabelSelector::parse("tier=web").expect("selector");
         assert!(is_member("g", None, Some("g"), &BTreeMap::new()));
         assert!(!is_member("g", None, Some("other"), &labels));
         assert!(is_member("g", Some(&web), None, &labels));

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
-use patchwarden_api::asset::{FindingsSummary, RiskEntry};
+use patchwarden_api::asset::{AvailableUpgrade, FindingsSummary, RiskEntry};
 use patchwarden_api::common::{Criticality, Exposure};
 use patchwarden_core::Severity;
 use patchwarden_core::approval::UpgradeCandidate;
@@ -35,6 +35,9 @@ pub struct AssetAssessment {
     pub candidates: Vec<UpgradeCandidate>,
     /// What SLA deadlines need of each fixable finding, keyed by the package it concerns.
     pub sla: Vec<(String, SlaFinding)>,
+    /// The candidates with the findings each fixes, as the Asset's status shows them and as
+    /// policies (and `plan`) read them.
+    pub upgrades: Vec<AvailableUpgrade>,
 }
 
 impl AssetAssessment {
@@ -187,11 +190,25 @@ impl Assessments {
             },
         };
         let assessment = index.assess(packages, &context);
+        let candidates = candidates(&assessment.findings);
+        let sla = sla_findings(&assessment.findings);
+        let upgrades = candidates
+            .iter()
+            .map(|candidate| {
+                let fixes: Vec<&SlaFinding> = sla
+                    .iter()
+                    .filter(|(package, _)| package == &candidate.package)
+                    .map(|(_, finding)| finding)
+                    .collect();
+                AvailableUpgrade::from_assessment(candidate, &fixes)
+            })
+            .collect();
         let assessed = Arc::new(AssetAssessment {
             basis,
             summary: summary(&assessment.findings, &assessment.summary),
-            candidates: candidates(&assessment.findings),
-            sla: sla_findings(&assessment.findings),
+            candidates,
+            sla,
+            upgrades,
         });
         if let Ok(mut assets) = self.assets.lock() {
             assets.insert(key.to_string(), assessed.clone());

@@ -134,9 +134,11 @@ impl<'a> Report<'a> {
                     desired.assessed_time = Some(to_k8s(self.now));
                 }
                 desired.findings = Some(assessed.summary.clone());
+                desired.upgrades = assessed.upgrades.clone();
             }
             None => {
                 desired.findings = None;
+                desired.upgrades = Vec::new();
                 desired.assessed_time = None;
             }
         }

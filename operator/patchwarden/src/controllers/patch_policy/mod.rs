@@ -1,0 +1,186 @@
+//! The PatchPolicy controller: reports compliance, open findings, SLA forecasts and the next
+//! window of a policy, and — inside a window, or out of window for an allowed emergency —
+//! freezes the approved patches into a PatchRun.
+//!
+//! Pipeline: [`observe`] (the policy's groups, windows, member assets and runs; dangling
+//! references are terminal) → validate (the spec into core rules) → decide (one call of
+//! `core::policy::evaluate`) → [`act`] (create the PatchRun) → [`status`] (write what was
+//! decided). A failed run is not retried with the same plan until the policy changes or a
+//! reconcile is requested: the policy stays `Degraded` and says why.
+
+mod act;
+pub mod observe;
+mod status;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use kube::runtime::controller::Action;
+use kube::runtime::{Controller, watcher};
+use patchwarden_api::CheckSpec;
+use patchwarden_api::asset::Asset;
+use patchwarden_api::asset_group::AssetGroup;
+use patchwarden_api::conditions::reason;
+use patchwarden_api::maintenance_window::MaintenanceWindow;
+use patchwarden_api::patch_policy::{PatchPolicy, PatchPolicyStatus};
+use patchwarden_api::patch_run::PatchRun;
+use patchwarden_core::policy::{self, Decision, PolicyInput};
+use tokio::sync::watch;
+
+use super::error::ReconcileError;
+use super::{Context, drive, now, object_key, requeue_at, stall, stopped};
+
+/// Controller name in logs and metrics.
+pub const NAME: &str = "PatchPolicy";
+
+/// Re-evaluation interval without triggering changes.
+const RESYNC: Duration = Duration::from_secs(60);
+/// Re-evaluation interval while waiting for assessments or a run.
+const SOON: Duration = Duration::from_secs(5);
+
+/// Runs the controller until `stop` turns true. Policies are evaluated again whenever an
+/// Asset, AssetGroup or MaintenanceWindow changes, and whenever one of their runs changes.
+pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
+    let changes = futures::stream::select_all([
+        watcher::watcher(context.api::<Asset>(), watcher::Config::default())
+            .map(|_| ())
+            .boxed(),
+        watcher::watcher(context.api::<AssetGroup>(), watcher::Config::default())
+            .map(|_| ())
+            .boxed(),
+        watcher::watcher(
+            context.api::<MaintenanceWindow>(),
+            watcher::Config::default(),
+        )
+        .map(|_| ())
+        .boxed(),
+    ]);
+    let controller = Controller::new(context.api::<PatchPolicy>(), watcher::Config::default())
+        .owns(context.api::<PatchRun>(), watcher::Config::default())
+        .reconcile_all_on(changes)
+        .with_config(
+            kube::runtime::controller::Config::default().debounce(Duration::from_millis(500)),
+        )
+        .graceful_shutdown_on(stopped(stop));
+    drive(NAME, controller, context, reconcile).await;
+}
+
+async fn reconcile(
+    object: Arc<PatchPolicy>,
+    context: Arc<Context>,
+) -> Result<Action, ReconcileError> {
+    let policy = object.as_ref();
+    let policies = context.api_for::<PatchPolicy, _>(policy);
+    let now = now();
+    let requested_at = super::reconcile_requested_at(policy);
+    let stored = policy.status.clone().unwrap_or_default();
+    let mut desired = PatchPolicyStatus {
+        conditions: stored.conditions.clone(),
+        observed_generation: policy.metadata.generation,
+        last_handled_reconcile_at: requested_at
+            .clone()
+            .or(stored.last_handled_reconcile_at.clone()),
+        ..PatchPolicyStatus::default()
+    };
+
+    // Validate the spec, then observe (references that do not resolve are terminal too).
+    let spec_errors = policy.spec_errors();
+    if !spec_errors.is_empty() {
+        let message = spec_errors
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ");
+        return stall(
+            &policies,
+            policy,
+            &mut desired,
+            reason::INVALID_SPEC,
+            &message,
+            now,
+        )
+        .await;
+    }
+    let rules = match policy.spec.policy_rules(&object_key(policy)) {
+        Ok(rules) => rules,
+        Err(e) => {
+            let message = e.to_string();
+            return stall(
+                &policies,
+                policy,
+                &mut desired,
+                reason::INVALID_SPEC,
+                &message,
+                now,
+            )
+            .await;
+        }
+    };
+    let observed = match observe::observe(&context, policy).await? {
+        Ok(observed) => observed,
+        Err(invalid) => {
+            return stall(
+                &policies,
+                policy,
+                &mut desired,
+                invalid.reason,
+                &invalid.message,
+                now,
+            )
+            .await;
+        }
+    };
+
+    // Decide.
+    let evaluation = policy::evaluate(&PolicyInput {
+        rules: &rules,
+        members: &observed.members,
+        unassessed: &observed.unassessed,
+        windows: &observed.windows,
+        runs: &observed.runs,
+        generation: policy.metadata.generation,
+        requested_at: requested_at.as_deref(),
+        now,
+    });
+    let approvals: Vec<(String, bool)> = evaluation
+        .verdicts
+        .iter()
+        .map(|v| (observed.asset_key(&v.name), !v.approved.is_empty()))
+        .collect();
+    context
+        .assessment
+        .set_approvals(&object_key(policy), &approvals);
+
+    // Act.
+    let created = match &evaluation.decision {
+        Decision::Start { run } => Some(act::create_run(&context, policy, run, now).await?),
+        _ => None,
+    };
+
+    // Write status.
+    status::write(
+        &context,
+        policy,
+        &mut desired,
+        &stored,
+        &observed,
+        &evaluation,
+        created.as_deref(),
+        now,
+    )
+    .await?;
+    Ok(
+        if created.is_some() || evaluation.runs.active.is_some() || !observed.unassessed.is_empty()
+        {
+            Action::requeue(SOON)
+        } else if let Decision::WaitForWindow {
+            until: Some(at), ..
+        } = evaluation.decision
+        {
+            requeue_at(at, now)
+        } else {
+            Action::requeue(RESYNC)
+        },
+    )
+}

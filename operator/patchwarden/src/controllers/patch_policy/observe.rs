@@ -1,0 +1,231 @@
+//! Observe: the policy's asset groups and maintenance windows (each must exist and be valid),
+//! the members of its groups with their assessments, and its runs — gathered into the plain
+//! data `core::policy::evaluate` reads.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use kube::ResourceExt;
+use kube::api::ListParams;
+use patchwarden_api::asset::Asset;
+use patchwarden_api::asset_group::AssetGroup;
+use patchwarden_api::conditions::{self as c, reason};
+use patchwarden_api::labels;
+use patchwarden_api::maintenance_window::MaintenanceWindow;
+use patchwarden_api::patch_policy::{PatchPolicy, SeverityCounts};
+use patchwarden_api::patch_run::PatchRun;
+use patchwarden_api::policy_input::{policy_member, run_record};
+use patchwarden_core::policy::{Member, NamedWindow, RunRecord};
+
+use super::super::assessment::AssetAssessment;
+use super::super::error::ReconcileError;
+use super::super::{Context, object_key};
+
+/// A reference or dependency that makes the policy unable to work as written.
+pub struct Invalid {
+    pub reason: &'static str,
+    pub message: String,
+}
+
+/// What the policy's evaluation reads.
+pub struct Observed {
+    pub namespace: String,
+    pub members: Vec<Member>,
+    /// Members (and groups) whose assessment is not ready.
+    pub unassessed: Vec<String>,
+    pub windows: Vec<NamedWindow>,
+    pub runs: Vec<RunRecord>,
+    /// The runs themselves, for their messages in conditions.
+    pub run_objects: Vec<PatchRun>,
+    /// Open findings of the assessed members, by severity.
+    pub open_findings: SeverityCounts,
+}
+
+impl Observed {
+    /// The `namespace/name` key of a member asset.
+    pub fn asset_key(&self, name: &str) -> String {
+        format!("{}/{name}", self.namespace)
+    }
+
+    pub fn run(&self, name: &str) -> Option<&PatchRun> {
+        self.run_objects.iter().find(|r| r.name_any() == name)
+    }
+}
+
+pub async fn observe(
+    context: &Context,
+    policy: &PatchPolicy,
+) -> Result<Result<Observed, Invalid>, ReconcileError> {
+    let namespace = policy
+        .namespace()
+        .unwrap_or_else(|| String::from("default"));
+    let groups = match groups(context, policy, &namespace).await? {
+        Ok(groups) => groups,
+        Err(invalid) => return Ok(Err(invalid)),
+    };
+    let windows = match windows(context, policy, &namespace).await? {
+        Ok(windows) => windows,
+        Err(invalid) => return Ok(Err(invalid)),
+    };
+    let mut observed = Observed {
+        namespace,
+        members: Vec::new(),
+        unassessed: Vec::new(),
+        windows,
+        runs: Vec::new(),
+        run_objects: Vec::new(),
+        open_findings: SeverityCounts::default(),
+    };
+    members(context, policy, &groups, &mut observed).await?;
+    let runs_api = context.api_for::<PatchRun, _>(policy);
+    observed.run_objects = runs_api
+        .list(&ListParams::default().labels(&format!("{}={}", labels::POLICY, policy.name_any())))
+        .await?
+        .items;
+    observed.runs = observed.run_objects.iter().map(run_record).collect();
+    Ok(Ok(observed))
+}
+
+async fn groups(
+    context: &Context,
+    policy: &PatchPolicy,
+    namespace: &str,
+) -> Result<Result<Vec<AssetGroup>, Invalid>, ReconcileError> {
+    let api = context.api_for::<AssetGroup, _>(policy);
+    let mut groups = Vec::new();
+    for (index, group) in policy.spec.asset_groups.iter().enumerate() {
+        match api.get_opt(group).await? {
+            Some(found) => groups.push(found),
+            None => {
+                return Ok(Err(Invalid {
+                    reason: reason::REFERENCE_NOT_FOUND,
+                    message: format!(
+                        "spec.assetGroups[{index}]: AssetGroup {group:?} does not exist in namespace {namespace}"
+                    ),
+                }));
+            }
+        }
+    }
+    Ok(Ok(groups))
+}
+
+async fn windows(
+    context: &Context,
+    policy: &PatchPolicy,
+    namespace: &str,
+) -> Result<Result<Vec<NamedWindow>, Invalid>, ReconcileError> {
+    let api = context.api_for::<MaintenanceWindow, _>(policy);
+    let mut windows = Vec::new();
+    for (index, name) in policy.spec.maintenance_windows.iter().enumerate() {
+        let Some(found) = api.get_opt(name).await? else {
+            return Ok(Err(Invalid {
+                reason: reason::REFERENCE_NOT_FOUND,
+                message: format!(
+                    "spec.maintenanceWindows[{index}]: MaintenanceWindow {name:?} does not exist in namespace {namespace}"
+                ),
+            }));
+        };
+        match found.spec.to_definition() {
+            Ok(definition) => windows.push(NamedWindow {
+                name: name.clone(),
+                definition,
+            }),
+            Err(e) => {
+                return Ok(Err(Invalid {
+                    reason: reason::DEPENDENCY_NOT_READY,
+                    message: format!(
+                        "spec.maintenanceWindows[{index}]: MaintenanceWindow {name:?} is invalid: {e}"
+                    ),
+                }));
+            }
+        }
+    }
+    Ok(Ok(windows))
+}
+
+/// The members of the groups, with their assessments.
+async fn members(
+    context: &Context,
+    policy: &PatchPolicy,
+    groups: &[AssetGroup],
+    observed: &mut Observed,
+) -> Result<(), ReconcileError> {
+    let assets = context.assets_by_name(policy).await?;
+    let found = group_members(groups, &assets, |asset| {
+        context.assessment.get(&object_key(asset))
+    });
+    observed.members = found.members;
+    observed.unassessed = found.unassessed;
+    observed.open_findings = found.open_findings;
+    Ok(())
+}
+
+/// The members of a policy's groups as its evaluation reads them.
+#[derive(Debug, Default)]
+pub struct GroupMembers {
+    pub members: Vec<Member>,
+    /// Groups not ready, and members not found or not assessed yet.
+    pub unassessed: Vec<String>,
+    pub open_findings: SeverityCounts,
+}
+
+/// The members of `groups` (each group's recorded members, in the policy's group order; an
+/// asset in two groups counts in the first) with the assessment `assessment_of` gives each.
+/// An asset released by a run counts again only once its reconcile request was handled.
+pub fn group_members(
+    groups: &[AssetGroup],
+    assets: &BTreeMap<String, Asset>,
+    assessment_of: impl Fn(&Asset) -> Option<Arc<AssetAssessment>>,
+) -> GroupMembers {
+    let mut found = GroupMembers::default();
+    for group in groups {
+        let status = group.status.as_ref();
+        let ready = status.is_some_and(|s| {
+            s.observed_generation == group.metadata.generation
+                && c::is_true(&s.conditions, c::READY)
+        });
+        if !ready {
+            found
+                .unassessed
+                .push(format!("AssetGroup {}", group.name_any()));
+            continue;
+        }
+        for name in status.map(|s| s.members.as_slice()).unwrap_or(&[]) {
+            if found.members.iter().any(|m| &m.name == name) {
+                continue;
+            }
+            let Some(asset) = assets.get(name) else {
+                found.unassessed.push(name.clone());
+                continue;
+            };
+            let requested = super::super::reconcile_requested_at(asset);
+            let handled = asset
+                .status
+                .as_ref()
+                .and_then(|s| s.last_handled_reconcile_at.clone());
+            let assessment = assessment_of(asset);
+            let Some(assessment) =
+                assessment.filter(|_| requested.is_none() || requested == handled)
+            else {
+                found.unassessed.push(name.clone());
+                continue;
+            };
+            let summary = &assessment.summary;
+            let open = &mut found.open_findings;
+            open.critical += summary.critical;
+            open.high += summary.high;
+            open.medium += summary.medium;
+            open.low += summary.low;
+            open.other += summary.negligible + summary.unknown;
+            open.known_exploited += summary.known_exploited;
+            found.members.push(policy_member(
+                name,
+                &group.name_any(),
+                summary.risk_score.unwrap_or(0.0),
+                &assessment.upgrades,
+                asset.status.as_ref().and_then(|s| s.patch_state),
+            ));
+        }
+    }
+    found
+}

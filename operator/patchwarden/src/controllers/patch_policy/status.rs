@@ -1,0 +1,247 @@
+//! Status: what the evaluation found, written once — compliance, open findings, SLA
+//! forecasts, the next window, the runs, and the conditions (`Ready`, `Compliant`,
+//! `Progressing`/`Reconciling` while a run is active, `Degraded` after a failed run).
+
+use chrono::{DateTime, Utc};
+use kube::ResourceExt;
+use patchwarden_api::RunPhase;
+use patchwarden_api::conditions::{self as c, reason};
+use patchwarden_api::patch_policy::{
+    ComplianceSummary, NextWindow, PatchPolicy, PatchPolicyStatus, RunReference, SlaForecast,
+};
+use patchwarden_api::time::to_k8s;
+use patchwarden_core::policy::{Compliance, Decision, HoldCause, PolicyEvaluation};
+use patchwarden_core::sla::Forecast;
+
+use super::super::error::ReconcileError;
+use super::super::{Context, mark_abnormal, mark_ready, status};
+use super::observe::Observed;
+
+/// Fills `desired` from the evaluation, writes it when it changed, and records a `Degraded`
+/// Event when the policy becomes degraded.
+#[allow(clippy::too_many_arguments)]
+pub async fn write(
+    context: &Context,
+    policy: &PatchPolicy,
+    desired: &mut PatchPolicyStatus,
+    stored: &PatchPolicyStatus,
+    observed: &Observed,
+    evaluation: &PolicyEvaluation,
+    created: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), ReconcileError> {
+    fill(desired, observed, evaluation, created);
+    let generation = policy.metadata.generation;
+    let progress = progress_message(observed, evaluation, created);
+    for type_ in [c::PROGRESSING, c::RECONCILING] {
+        mark_abnormal(
+            &mut desired.conditions,
+            type_,
+            progress.as_deref().map(|m| (reason::PROGRESSING, m)),
+            generation,
+            now,
+        );
+    }
+    let degraded = degraded(observed, evaluation).filter(|_| progress.is_none());
+    mark_abnormal(
+        &mut desired.conditions,
+        c::DEGRADED,
+        degraded.as_ref().map(|(r, m)| (*r, m.as_str())),
+        generation,
+        now,
+    );
+    let summary = evaluation.compliance;
+    let compliant = summary.compliant == summary.assets && observed.unassessed.is_empty();
+    let compliant_message = format!(
+        "{} of {} assets compliant ({:.1}%)",
+        summary.compliant, summary.assets, summary.percent
+    );
+    let at = to_k8s(now);
+    c::set_condition(
+        &mut desired.conditions,
+        c::new_condition(
+            c::COMPLIANT,
+            if compliant { c::TRUE } else { c::FALSE },
+            if compliant {
+                reason::ALL_COMPLIANT
+            } else {
+                reason::PATCHES_PENDING
+            },
+            compliant_message.clone(),
+            generation,
+            at.clone(),
+        ),
+        at,
+    );
+    let (ready, ready_reason, ready_message) = if let Some((r, message)) = &degraded {
+        (c::FALSE, *r, message.clone())
+    } else if let Some(message) = &progress {
+        (c::FALSE, reason::PROGRESSING, message.clone())
+    } else {
+        ready_when_idle(observed, evaluation, &compliant_message)
+    };
+    mark_ready(
+        &mut desired.conditions,
+        ready,
+        ready_reason,
+        &ready_message,
+        generation,
+        now,
+    );
+    let was_degraded = c::is_true(&stored.conditions, c::DEGRADED);
+    let policies = context.api_for::<PatchPolicy, _>(policy);
+    status::write_status(&policies, policy, desired).await?;
+    if let Some((_, message)) = degraded
+        && !was_degraded
+    {
+        context.events.warning(policy, "Degraded", message).await;
+    }
+    Ok(())
+}
+
+/// The observed fields of the status.
+fn fill(
+    desired: &mut PatchPolicyStatus,
+    observed: &Observed,
+    evaluation: &PolicyEvaluation,
+    created: Option<&str>,
+) {
+    desired.compliance = Some(compliance_summary(evaluation.compliance));
+    desired.open_findings = Some(observed.open_findings.clone());
+    desired.sla_forecasts = evaluation
+        .sla_forecasts
+        .iter()
+        .filter_map(|f| {
+            Some(SlaForecast {
+                asset: f.asset.clone(),
+                deadline: to_k8s(f.forecast.deadline()?.at),
+                breached: matches!(f.forecast, Forecast::Breached { .. }),
+                message: f.forecast.to_string(),
+            })
+        })
+        .collect();
+    desired.assets_out_of_sla =
+        u32::try_from(desired.sla_forecasts.iter().filter(|f| f.breached).count())
+            .unwrap_or(u32::MAX);
+    desired.next_window = evaluation.next_window.as_ref().map(|w| NextWindow {
+        name: w.window.clone(),
+        opens_at: to_k8s(w.opening.opens_at),
+        closes_at: to_k8s(w.opening.closes_at),
+    });
+    desired.active_run = created
+        .map(str::to_string)
+        .or_else(|| evaluation.runs.active.clone());
+    desired.last_run = evaluation
+        .runs
+        .last_finished
+        .as_deref()
+        .and_then(|name| observed.run(name))
+        .map(|run| RunReference {
+            name: run.name_any(),
+            phase: run.status.as_ref().map(|s| s.phase).unwrap_or_default(),
+            finished_at: run.status.as_ref().and_then(|s| s.finished_at.clone()),
+        });
+}
+
+fn compliance_summary(compliance: Compliance) -> ComplianceSummary {
+    ComplianceSummary {
+        assets: compliance.assets,
+        compliant: compliance.compliant,
+        pending: compliance.pending,
+        failed: compliance.failed,
+        percent: compliance.percent,
+    }
+}
+
+/// "PatchRun NAME started" or the active run's own message.
+fn progress_message(
+    observed: &Observed,
+    evaluation: &PolicyEvaluation,
+    created: Option<&str>,
+) -> Option<String> {
+    if let Some(run) = created {
+        return Some(format!("PatchRun {run} started"));
+    }
+    let active = evaluation.runs.active.as_deref()?;
+    let message = observed
+        .run(active)
+        .and_then(|r| r.status.as_ref())
+        .and_then(|s| s.message.clone())
+        .unwrap_or_else(|| String::from("pending"));
+    Some(format!("PatchRun {active}: {message}"))
+}
+
+/// The reason and message of `Degraded` when the last finished run did not succeed.
+fn degraded(observed: &Observed, evaluation: &PolicyEvaluation) -> Option<(&'static str, String)> {
+    let run = observed.run(evaluation.runs.last_failed.as_deref()?)?;
+    let run_status = run.status.clone().unwrap_or_default();
+    let reason = if run_status.phase == RunPhase::Halted {
+        reason::RUN_HALTED
+    } else {
+        reason::FAILED
+    };
+    let message = format!(
+        "PatchRun {} {:?}: {}",
+        run.name_any(),
+        run_status.phase,
+        run_status.message.unwrap_or_default()
+    );
+    Some((reason, message))
+}
+
+/// `Ready` when no run is active and none failed: waiting for assessments, suspended, plan
+/// mode, waiting for a window, or done.
+fn ready_when_idle(
+    observed: &Observed,
+    evaluation: &PolicyEvaluation,
+    compliant_message: &str,
+) -> (&'static str, &'static str, String) {
+    if !observed.unassessed.is_empty() {
+        return (
+            c::FALSE,
+            reason::DEPENDENCY_NOT_READY,
+            format!(
+                "waiting for the assessment of {} assets ({})",
+                observed.unassessed.len(),
+                observed.unassessed.join(", ")
+            ),
+        );
+    }
+    match &evaluation.decision {
+        Decision::Hold {
+            reason: HoldCause::Suspended,
+        } => (
+            c::TRUE,
+            reason::SUSPENDED,
+            format!("suspended; {compliant_message}"),
+        ),
+        Decision::Hold {
+            reason: HoldCause::PlanOnly,
+        } => (
+            c::TRUE,
+            reason::PLAN_ONLY,
+            format!("plan mode: {compliant_message}"),
+        ),
+        Decision::WaitForWindow {
+            assets,
+            window,
+            until,
+        } => {
+            let waiting = match (window, until) {
+                (Some(window), Some(at)) => format!(
+                    "{assets} assets have approved patches; waiting for window {window} at {}",
+                    at.format("%Y-%m-%d %H:%M UTC")
+                ),
+                _ => format!(
+                    "{assets} assets have approved patches, but no maintenance window opens"
+                ),
+            };
+            (
+                c::TRUE,
+                reason::WAITING_FOR_WINDOW,
+                format!("{waiting}; {compliant_message}"),
+            )
+        }
+        _ => (c::TRUE, reason::SUCCEEDED, compliant_message.to_string()),
+    }
+}
