@@ -1,0 +1,90 @@
+//! Asset operations of PatchRuns — patch, verify, roll back — run through the executors on
+//! their own tasks, and the [`Journal`] the rollout state machine observes them in.
+//!
+//! Each operation has the stable id the core derives from run, asset and step; starting an
+//! id the journal already holds does nothing, so a decision made twice acts once.
+
+mod hooks;
+mod install;
+mod journal;
+mod verify;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Utc;
+use patchwarden_api::patch_run::PlannedAsset;
+use patchwarden_executor::{AssetRef, Executor, HealthCheck};
+
+use install::Direction;
+
+pub use hooks::{HookError, HookStage};
+pub use journal::{Journal, OperationDetails};
+pub use verify::HealthCheckFailed;
+
+/// Which step an operation performs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    /// Install the planned versions.
+    Patch,
+    /// Re-inventory, confirm the planned versions and run health checks.
+    Verify,
+    /// Restore the recorded versions.
+    RollBack,
+}
+
+/// Everything an operation needs.
+pub struct OperationRequest {
+    /// `namespace/name` of the run.
+    pub run: String,
+    /// Operation id.
+    pub id: String,
+    /// The step.
+    pub step: StepKind,
+    /// The asset's name (for messages).
+    pub asset_name: String,
+    /// Where the executor acts.
+    pub target: AssetRef,
+    /// The executor.
+    pub executor: Arc<dyn Executor>,
+    /// The asset's part of the plan.
+    pub planned: PlannedAsset,
+    /// Extra health checks from the run's limits (argv and timeout).
+    pub health_checks: Vec<(String, HealthCheck, u32)>,
+    /// Whether the lab's own health check runs too.
+    pub default_health_check: bool,
+    /// Hook commands run on the asset before patching (a failure fails the asset untouched).
+    pub pre_patch: Vec<(String, HealthCheck)>,
+    /// Hook commands run on the asset after verification (a failure fails the asset).
+    pub post_patch: Vec<(String, HealthCheck)>,
+}
+
+/// Starts `request` unless its id is already known; returns whether it started.
+pub fn start(journal: &Arc<Journal>, request: OperationRequest) -> bool {
+    if !journal.begin(&request.id) {
+        return false;
+    }
+    let journal = journal.clone();
+    tokio::spawn(async move {
+        let started = Instant::now();
+        let run = request.run.clone();
+        let id = request.id.clone();
+        let result = match request.step {
+            StepKind::Patch => install::install(&request, Direction::Upgrade).await,
+            StepKind::RollBack => install::install(&request, Direction::RollBack).await,
+            StepKind::Verify => verify::verify(&request).await,
+        };
+        let stamp = |mut d: OperationDetails| {
+            d.duration = started.elapsed();
+            d.finished_at = Some(Utc::now());
+            d
+        };
+        let result = result.map(stamp).map_err(stamp);
+        match &result {
+            Ok(d) => tracing::info!(operation = %id, message = %d.message, "operation succeeded"),
+            Err(d) => tracing::warn!(operation = %id, message = %d.message, "operation failed"),
+        }
+        journal.finish(&run, &id, result);
+    });
+    true
+}

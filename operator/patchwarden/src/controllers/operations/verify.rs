@@ -1,0 +1,167 @@
+//! Verify: re-inventory the asset, check every planned package is at its planned version
+//! (which proves the vulnerabilities it fixes closed), then run the health checks and the
+//! post-patch hooks.
+
+use std::collections::BTreeSet;
+
+use patchwarden_api::patch_run::{PackageResult, PlannedPackage};
+use patchwarden_executor::HealthCheck;
+
+use super::hooks::{HookStage, run_hooks};
+use super::{OperationDetails, OperationRequest};
+
+/// Name of the lab's own health check.
+const LAB_HEALTH_CHECK: &str = "lab-health";
+
+/// A health check that kept failing after the upgrade.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{asset}: health check {name} failed after upgrading {upgraded}: {output}")]
+pub struct HealthCheckFailed {
+    /// The asset.
+    pub asset: String,
+    /// The check.
+    pub name: String,
+    /// The planned upgrades, `name version` separated by commas.
+    pub upgraded: String,
+    /// What the last attempt printed, or why it could not run.
+    pub output: String,
+}
+
+/// Verifies the asset after an upgrade.
+pub async fn verify(request: &OperationRequest) -> Result<OperationDetails, OperationDetails> {
+    let asset = &request.asset_name;
+    let inventory = request
+        .executor
+        .collect_inventory(&request.target)
+        .await
+        .map_err(|e| OperationDetails::failure(format!("{asset}: re-inventory failed: {e}")))?;
+    let installed = patchwarden_core::inventory::dpkg::parse_status(&inventory.dpkg_status)
+        .map_err(|e| {
+            OperationDetails::failure(format!("{asset}: re-inventory: dpkg status: {e}"))
+        })?;
+    let version_of = |name: &str| {
+        installed
+            .packages
+            .iter()
+            .find(|p| &*p.name == name)
+            .map(|p| p.version.to_string())
+    };
+    let (mut details, wrong) = compare_versions(&request.planned.packages, version_of);
+    if !wrong.is_empty() {
+        details.message = format!("{asset}: verification failed: {}", wrong.join("; "));
+        return Err(details);
+    }
+    if let Err(failed) = health_checks(request).await {
+        details.message = failed.to_string();
+        return Err(details);
+    }
+    if let Err(failed) = run_hooks(request, HookStage::PostPatch).await {
+        details.message = failed.to_string();
+        return Err(details);
+    }
+    details.message = format!(
+        "{asset}: {} packages verified, {} vulnerabilities closed",
+        details.packages.len(),
+        details.cves_closed.len()
+    );
+    Ok(details)
+}
+
+/// The installed version of each planned package, the vulnerabilities closed (the package
+/// is at its planned version) and still open, and one line per package that is not.
+fn compare_versions(
+    planned: &[PlannedPackage],
+    version_of: impl Fn(&str) -> Option<String>,
+) -> (OperationDetails, Vec<String>) {
+    let mut packages = Vec::new();
+    let mut closed = BTreeSet::new();
+    let mut remaining = BTreeSet::new();
+    let mut wrong = Vec::new();
+    for package in planned {
+        let now = version_of(&package.name);
+        if now.as_deref() == Some(package.to.as_str()) {
+            closed.extend(package.fixes.iter().cloned());
+        } else {
+            remaining.extend(package.fixes.iter().cloned());
+            wrong.push(format!(
+                "{} is at {} (expected {})",
+                package.name,
+                now.as_deref().unwrap_or("not installed"),
+                package.to
+            ));
+        }
+        packages.push(PackageResult {
+            name: package.name.clone(),
+            before: Some(package.from.clone()),
+            after: now,
+        });
+    }
+    let details = OperationDetails {
+        packages,
+        cves_closed: closed.into_iter().collect(),
+        cves_remaining: remaining.into_iter().collect(),
+        ..OperationDetails::default()
+    };
+    (details, wrong)
+}
+
+/// Runs each health check (the lab's own first, on lab assets) up to its attempts; the
+/// first that never passes fails the verification.
+async fn health_checks(request: &OperationRequest) -> Result<(), HealthCheckFailed> {
+    let mut checks = request.health_checks.clone();
+    if request.default_health_check {
+        let lab_check = (String::from(LAB_HEALTH_CHECK), HealthCheck::default(), 1);
+        checks.insert(0, lab_check);
+    }
+    for (name, check, attempts) in &checks {
+        let mut last = None;
+        for _ in 0..(*attempts).max(1) {
+            match request.executor.health_check(&request.target, check).await {
+                Ok(report) if report.healthy => {
+                    last = None;
+                    break;
+                }
+                Ok(report) => last = Some(report.output.trim().to_string()),
+                Err(e) => last = Some(e.to_string()),
+            }
+        }
+        if let Some(output) = last {
+            let upgraded: Vec<String> = request
+                .planned
+                .packages
+                .iter()
+                .map(|p| format!("{} {}", p.name, p.to))
+                .collect();
+            return Err(HealthCheckFailed {
+                asset: request.asset_name.clone(),
+                name: name.clone(),
+                upgraded: upgraded.join(", "),
+                output,
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packages_at_their_planned_version_close_their_vulnerabilities() {
+        let package = |name: &str, fixes: &str| PlannedPackage {
+            name: name.into(),
+            from: "1.0".into(),
+            to: "1.1".into(),
+            fixes: vec![fixes.into()],
+        };
+        let planned = [package("openssl", "CVE-1"), package("jq", "CVE-2")];
+        let (details, wrong) = compare_versions(&planned, |name| {
+            (name == "openssl").then(|| String::from("1.1"))
+        });
+        assert_eq!(details.cves_closed, ["CVE-1"]);
+        assert_eq!(details.cves_remaining, ["CVE-2"]);
+        assert_eq!(wrong, ["jq is at not installed (expected 1.1)"]);
+        assert_eq!(details.packages[0].after.as_deref(), Some("1.1"));
+    }
+}
