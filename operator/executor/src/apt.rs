@@ -25,12 +25,12 @@ pub fn validate_targets(asset: &str, targets: &[PackageTarget]) -> Result<(), Ex
         validate_package_name(&t.package).map_err(|reason| ExecError::InvalidRequest {
             asset: asset.to_string(),
             field: "package".into(),
-            reason,
+            reason: reason.to_string(),
         })?;
         validate_version(&t.version).map_err(|reason| ExecError::InvalidRequest {
             asset: asset.to_string(),
             field: format!("version of {}", t.package),
-            reason,
+            reason: reason.to_string(),
         })?;
     }
     Ok(())

@@ -183,9 +183,9 @@ impl SshExecutor {
             reason,
         };
         let address = asset.address.as_deref().unwrap_or(&asset.name);
-        validate_address(address).map_err(|r| invalid("address", r))?;
+        validate_address(address).map_err(|r| invalid("address", r.to_string()))?;
         let user = asset.user.as_deref().unwrap_or(&self.config.default_user);
-        validate_user(user).map_err(|r| invalid("user", r))?;
+        validate_user(user).map_err(|r| invalid("user", r.to_string()))?;
         let port = asset.port.unwrap_or(self.config.default_port);
         let mut argv: Vec<String> = Vec::new();
         let sudo = match self.config.sudo {
@@ -354,8 +354,17 @@ fn connection_error(asset: &str, stderr: &str) -> ExecError {
     }
 }
 
+/// An SSH destination refused before ssh is run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+enum InvalidDestination {
+    #[error("`{0}` is not a host name or IP address")]
+    Address(String),
+    #[error("`{0}` is not a user name")]
+    User(String),
+}
+
 /// Host names, IPv4 and IPv6 literals; never something ssh would read as an option.
-fn validate_address(address: &str) -> Result<(), String> {
+fn validate_address(address: &str) -> Result<(), InvalidDestination> {
     let ok = !address.is_empty()
         && !address.starts_with('-')
         && address
@@ -364,12 +373,12 @@ fn validate_address(address: &str) -> Result<(), String> {
     if ok {
         Ok(())
     } else {
-        Err(format!("`{address}` is not a host name or IP address"))
+        Err(InvalidDestination::Address(address.to_string()))
     }
 }
 
 /// POSIX user names (`[a-z_][a-z0-9_-]*`, optionally ending in `$`).
-fn validate_user(user: &str) -> Result<(), String> {
+fn validate_user(user: &str) -> Result<(), InvalidDestination> {
     let mut chars = user.chars();
     let first = chars
         .next()
@@ -381,7 +390,7 @@ fn validate_user(user: &str) -> Result<(), String> {
     if first && rest && user.len() <= 32 {
         Ok(())
     } else {
-        Err(format!("`{user}` is not a user name"))
+        Err(InvalidDestination::User(user.to_string()))
     }
 }
 

@@ -22,6 +22,7 @@ use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams
 use kube::core::{ApiResource, GroupVersionKind};
 use kube::discovery::{ApiCapabilities, Scope, pinned_kind};
 use patchwarden_api::labels;
+use patchwarden_k8s_rules::names;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -169,8 +170,8 @@ pub enum SyncOutcome {
 /// Failures of a sync pass other than an invalid revision.
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
-    #[error("source `{name}` is not a valid label value: {reason}")]
-    InvalidName { name: String, reason: &'static str },
+    #[error("source `{name}` is not a valid source name: {reason}")]
+    InvalidName { name: String, reason: String },
     #[error("source `{source_name}`: {error}")]
     Source {
         source_name: String,
@@ -250,7 +251,7 @@ impl GitSync {
         spec: GitSourceSpec,
         settings: SyncSettings,
     ) -> Result<Self, SyncError> {
-        check_label_value(&spec.name)?;
+        check_source_name(&spec.name)?;
         Ok(Self {
             client,
             spec,
@@ -861,26 +862,22 @@ impl DiscoveryCache {
     }
 }
 
-fn check_label_value(name: &str) -> Result<(), SyncError> {
-    let invalid = |reason| SyncError::InvalidName {
-        name: name.to_string(),
-        reason,
+/// A source name is a label value and, after the status ConfigMap's prefix, a DNS-1123 label:
+/// so a DNS-1123 label short enough for both.
+fn check_source_name(name: &str) -> Result<(), SyncError> {
+    let max = names::DNS1123_LABEL_MAX_LENGTH - STATUS_CONFIGMAP_PREFIX.len();
+    let reason = if name.len() > max {
+        Some(format!("must be no more than {max} characters"))
+    } else {
+        names::check_dns1123_label(name).err().map(|e| e.reasons())
     };
-    if name.is_empty() || name.len() > 63 - STATUS_CONFIGMAP_PREFIX.len() {
-        return Err(invalid("must be 1 to 41 characters"));
+    match reason {
+        Some(reason) => Err(SyncError::InvalidName {
+            name: name.to_string(),
+            reason,
+        }),
+        None => Ok(()),
     }
-    if !name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-    {
-        return Err(invalid(
-            "only lowercase letters, digits and `-` are allowed",
-        ));
-    }
-    if name.starts_with('-') || name.ends_with('-') {
-        return Err(invalid("must start and end with a letter or digit"));
-    }
-    Ok(())
 }
 
 /// `interval` stretched by up to a tenth, so many sources polling one server spread out.
@@ -948,10 +945,20 @@ mod tests {
     }
 
     #[test]
-    fn source_names_must_be_label_values() {
-        assert!(check_label_value("fleet-1").is_ok());
-        assert!(check_label_value("Fleet").is_err());
-        assert!(check_label_value("-a").is_err());
-        assert!(check_label_value("").is_err());
+    fn source_names_are_dns_labels_that_fit_the_status_config_map_name() {
+        assert!(check_source_name("fleet-1").is_ok());
+        assert!(check_source_name(&"a".repeat(41)).is_ok());
+        let error = check_source_name(&"a".repeat(42)).expect_err("too long");
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "source `{}` is not a valid source name: must be no more than 41 characters",
+                "a".repeat(42)
+            )
+        );
+        assert!(check_source_name("Fleet").is_err());
+        assert!(check_source_name("-a").is_err());
+        assert!(check_source_name("a.b").is_err());
+        assert!(check_source_name("").is_err());
     }
 }

@@ -221,22 +221,25 @@ impl LabDelta {
         };
         for (i, s) in self.sources.iter().enumerate() {
             let at = |f: &str| format!("sources[{i}] ({}).{f}", s.source);
-            validate_package_name(&s.source).map_err(|r| bad(at("source"), r))?;
-            validate_version(&s.installed_version).map_err(|r| bad(at("installed_version"), r))?;
-            validate_version(&s.candidate_version).map_err(|r| bad(at("candidate_version"), r))?;
+            validate_package_name(&s.source).map_err(|r| bad(at("source"), r.to_string()))?;
+            validate_version(&s.installed_version)
+                .map_err(|r| bad(at("installed_version"), r.to_string()))?;
+            validate_version(&s.candidate_version)
+                .map_err(|r| bad(at("candidate_version"), r.to_string()))?;
             if s.binaries.is_empty() {
                 return Err(bad(at("binaries"), "no binary packages".into()));
             }
             for b in &s.binaries {
                 let at =
                     |f: &str| format!("sources[{i}] ({}).binaries.{}.{f}", s.source, b.package);
-                validate_package_name(&b.package).map_err(|r| bad(at("package"), r))?;
+                validate_package_name(&b.package).map_err(|r| bad(at("package"), r.to_string()))?;
                 validate_version(&b.installed_version)
-                    .map_err(|r| bad(at("installed_version"), r))?;
+                    .map_err(|r| bad(at("installed_version"), r.to_string()))?;
                 validate_version(&b.candidate_version)
-                    .map_err(|r| bad(at("candidate_version"), r))?;
+                    .map_err(|r| bad(at("candidate_version"), r.to_string()))?;
                 if let Some(v) = &b.installed_source_version {
-                    validate_version(v).map_err(|r| bad(at("installed_source_version"), r))?;
+                    validate_version(v)
+                        .map_err(|r| bad(at("installed_source_version"), r.to_string()))?;
                 }
                 if b.architecture != "all" && b.architecture != "amd64" {
                     return Err(bad(

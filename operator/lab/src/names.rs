@@ -3,8 +3,17 @@
 //! Both end up in dpkg control files and in apt-get arguments; a value that starts with `-` or
 //! holds spaces would be read as an option, so only the characters Debian policy allows pass.
 
+/// A package name or version Debian policy does not allow.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidPackageField {
+    #[error("`{0}` is not a Debian package name ([a-z0-9][a-z0-9+.-]+)")]
+    Name(String),
+    #[error("`{0}` is not a Debian version")]
+    Version(String),
+}
+
 /// Checks a package name against Debian policy §5.6.1: `[a-z0-9][a-z0-9+.-]+`.
-pub fn validate_package_name(name: &str) -> Result<(), String> {
+pub fn validate_package_name(name: &str) -> Result<(), InvalidPackageField> {
     let mut chars = name.chars();
     let first_ok = chars
         .next()
@@ -15,17 +24,15 @@ pub fn validate_package_name(name: &str) -> Result<(), String> {
     if name.len() >= 2 && first_ok && rest_ok {
         Ok(())
     } else {
-        Err(format!(
-            "`{name}` is not a Debian package name ([a-z0-9][a-z0-9+.-]+)"
-        ))
+        Err(InvalidPackageField::Name(name.to_string()))
     }
 }
 
 /// Checks a version against Debian policy §5.6.12: `[epoch:]upstream[-revision]`, where the
 /// epoch is digits, the upstream version starts with a digit, and only `[A-Za-z0-9.+~-]` (and
 /// `:` when there is an epoch) occur.
-pub fn validate_version(version: &str) -> Result<(), String> {
-    let bad = || format!("`{version}` is not a Debian version");
+pub fn validate_version(version: &str) -> Result<(), InvalidPackageField> {
+    let bad = || InvalidPackageField::Version(version.to_string());
     let (epoch, rest) = match version.split_once(':') {
         Some((e, r)) => (Some(e), r),
         None => (None, version),
