@@ -10,7 +10,6 @@ pub mod feed;
 pub mod finding;
 pub mod index;
 pub mod inventory;
-pub mod label_selector;
 pub mod policy;
 pub mod quantity;
 pub mod risk;
