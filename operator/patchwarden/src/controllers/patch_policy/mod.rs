@@ -21,15 +21,14 @@ use kube::runtime::{Controller, watcher};
 use patchwarden_api::CheckSpec;
 use patchwarden_api::asset::Asset;
 use patchwarden_api::asset_group::AssetGroup;
-use patchwarden_api::conditions::reason;
 use patchwarden_api::maintenance_window::MaintenanceWindow;
 use patchwarden_api::patch_policy::{PatchPolicy, PatchPolicyStatus};
 use patchwarden_api::patch_run::PatchRun;
 use patchwarden_core::policy::{self, Decision, PolicyInput};
 use tokio::sync::watch;
 
-use super::error::ReconcileError;
-use super::{Context, drive, now, object_key, requeue_at, stall, stopped};
+use super::error::{ReconcileError, Terminal};
+use super::{Context, drive, now, object_key, requeue_at, stopped};
 
 /// Controller name in logs and metrics.
 pub const NAME: &str = "PatchPolicy";
@@ -71,7 +70,6 @@ async fn reconcile(
     context: Arc<Context>,
 ) -> Result<Action, ReconcileError> {
     let policy = object.as_ref();
-    let policies = context.api_for::<PatchPolicy, _>(policy);
     let now = now();
     let requested_at = super::reconcile_requested_at(policy);
     let stored = policy.status.clone().unwrap_or_default();
@@ -92,45 +90,13 @@ async fn reconcile(
             .map(ToString::to_string)
             .collect::<Vec<_>>()
             .join("; ");
-        return stall(
-            &policies,
-            policy,
-            &mut desired,
-            reason::INVALID_SPEC,
-            &message,
-            now,
-        )
-        .await;
+        return Err(Terminal::invalid_spec(message).into());
     }
-    let rules = match policy.spec.policy_rules(&object_key(policy)) {
-        Ok(rules) => rules,
-        Err(e) => {
-            let message = e.to_string();
-            return stall(
-                &policies,
-                policy,
-                &mut desired,
-                reason::INVALID_SPEC,
-                &message,
-                now,
-            )
-            .await;
-        }
-    };
-    let observed = match observe::observe(&context, policy).await? {
-        Ok(observed) => observed,
-        Err(invalid) => {
-            return stall(
-                &policies,
-                policy,
-                &mut desired,
-                invalid.reason,
-                &invalid.message,
-                now,
-            )
-            .await;
-        }
-    };
+    let rules = policy
+        .spec
+        .policy_rules(&object_key(policy))
+        .map_err(Terminal::invalid_spec)?;
+    let observed = observe::observe(&context, policy).await?;
 
     // Decide.
     let evaluation = policy::evaluate(&PolicyInput {

@@ -18,14 +18,8 @@ use patchwarden_api::policy_input::{policy_member, run_record};
 use patchwarden_core::policy::{Member, NamedWindow, RunRecord};
 
 use super::super::assessment::AssetAssessment;
-use super::super::error::ReconcileError;
+use super::super::error::{ReconcileError, Terminal};
 use super::super::{Context, object_key};
-
-/// A reference or dependency that makes the policy unable to work as written.
-pub struct Invalid {
-    pub reason: &'static str,
-    pub message: String,
-}
 
 /// What the policy's evaluation reads.
 pub struct Observed {
@@ -52,21 +46,12 @@ impl Observed {
     }
 }
 
-pub async fn observe(
-    context: &Context,
-    policy: &PatchPolicy,
-) -> Result<Result<Observed, Invalid>, ReconcileError> {
+pub async fn observe(context: &Context, policy: &PatchPolicy) -> Result<Observed, ReconcileError> {
     let namespace = policy
         .namespace()
         .unwrap_or_else(|| String::from("default"));
-    let groups = match groups(context, policy, &namespace).await? {
-        Ok(groups) => groups,
-        Err(invalid) => return Ok(Err(invalid)),
-    };
-    let windows = match windows(context, policy, &namespace).await? {
-        Ok(windows) => windows,
-        Err(invalid) => return Ok(Err(invalid)),
-    };
+    let groups = groups(context, policy, &namespace).await?;
+    let windows = windows(context, policy, &namespace).await?;
     let mut observed = Observed {
         namespace,
         members: Vec::new(),
@@ -83,47 +68,41 @@ pub async fn observe(
         .await?
         .items;
     observed.runs = observed.run_objects.iter().map(run_record).collect();
-    Ok(Ok(observed))
+    Ok(observed)
 }
 
 async fn groups(
     context: &Context,
     policy: &PatchPolicy,
     namespace: &str,
-) -> Result<Result<Vec<AssetGroup>, Invalid>, ReconcileError> {
+) -> Result<Vec<AssetGroup>, ReconcileError> {
     let api = context.api_for::<AssetGroup, _>(policy);
     let mut groups = Vec::new();
     for (index, group) in policy.spec.asset_groups.iter().enumerate() {
         match api.get_opt(group).await? {
             Some(found) => groups.push(found),
             None => {
-                return Ok(Err(Invalid {
-                    reason: reason::REFERENCE_NOT_FOUND,
-                    message: format!(
+                return Err(Terminal::new(reason::REFERENCE_NOT_FOUND, format!(
                         "spec.assetGroups[{index}]: AssetGroup {group:?} does not exist in namespace {namespace}"
-                    ),
-                }));
+                    )).into());
             }
         }
     }
-    Ok(Ok(groups))
+    Ok(groups)
 }
 
 async fn windows(
     context: &Context,
     policy: &PatchPolicy,
     namespace: &str,
-) -> Result<Result<Vec<NamedWindow>, Invalid>, ReconcileError> {
+) -> Result<Vec<NamedWindow>, ReconcileError> {
     let api = context.api_for::<MaintenanceWindow, _>(policy);
     let mut windows = Vec::new();
     for (index, name) in policy.spec.maintenance_windows.iter().enumerate() {
         let Some(found) = api.get_opt(name).await? else {
-            return Ok(Err(Invalid {
-                reason: reason::REFERENCE_NOT_FOUND,
-                message: format!(
+            return Err(Terminal::new(reason::REFERENCE_NOT_FOUND, format!(
                     "spec.maintenanceWindows[{index}]: MaintenanceWindow {name:?} does not exist in namespace {namespace}"
-                ),
-            }));
+                )).into());
         };
         match found.spec.to_definition() {
             Ok(definition) => windows.push(NamedWindow {
@@ -131,16 +110,13 @@ async fn windows(
                 definition,
             }),
             Err(e) => {
-                return Ok(Err(Invalid {
-                    reason: reason::DEPENDENCY_NOT_READY,
-                    message: format!(
+                return Err(Terminal::new(reason::DEPENDENCY_NOT_READY, format!(
                         "spec.maintenanceWindows[{index}]: MaintenanceWindow {name:?} is invalid: {e}"
-                    ),
-                }));
+                    )).into());
             }
         }
     }
-    Ok(Ok(windows))
+    Ok(windows)
 }
 
 /// The members of the groups, with their assessments.
