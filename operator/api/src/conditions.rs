@@ -53,8 +53,6 @@ pub mod reason {
     pub const SLA_BREACHED: &str = "SlaBreached";
     /// A rollout halted after too many failures.
     pub const RUN_HALTED: &str = "RunHalted";
-    /// A rollout failed and was rolled back.
-    pub const RUN_ROLLED_BACK: &str = "RunRolledBack";
     /// An asset could not be reached.
     pub const UNREACHABLE: &str = "Unreachable";
     /// A feed's content did not match its expected digest.

@@ -495,6 +495,7 @@ pub struct RunReference {
     /// Name of the PatchRun.
     pub name: String,
     /// Its phase when last seen.
+    #[schemars(schema_with = "crate::values::run_phase_schema")]
     pub phase: RunPhase,
     /// When it finished, if it has.
     #[serde(default, skip_serializing_if = "Option::is_none")]

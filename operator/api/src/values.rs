@@ -1,5 +1,6 @@
 //! The wire spelling of values people write in resources: durations, counts-or-percentages,
-//! cron schedules, time zones, and the names of severities, criticalities and exposures.
+//! cron schedules, time zones, and the names of severities, criticalities, exposures and run
+//! phases.
 //!
 //! Each is a string-backed (or int-or-string) newtype that accepts anything the CRD schema
 //! admits, so one semantically bad object never breaks a watch of its kind. The meaning is
@@ -10,6 +11,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use patchwarden_core::risk::{Criticality, Exposure};
+use patchwarden_core::rollout::RunPhase;
 use patchwarden_core::window::{CronSchedule, ScheduleError, TimeZoneError, parse_time_zone};
 use patchwarden_core::{CountOrPercent, Duration, Severity};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -274,6 +276,15 @@ pub fn exposure_schema(_: &mut SchemaGenerator) -> Schema {
 /// Schema of an optional `patchwarden_core::risk::Exposure` field.
 pub fn optional_exposure_schema(generator: &mut SchemaGenerator) -> Schema {
     nullable(exposure_schema(generator))
+}
+
+/// Schema of a `patchwarden_core::rollout::RunPhase` field: one of the phase names.
+pub fn run_phase_schema(_: &mut SchemaGenerator) -> Schema {
+    let names: Vec<&str> = RunPhase::ALL.iter().map(|p| p.as_str()).collect();
+    json_schema!({
+        "type": "string",
+        "enum": names,
+    })
 }
 
 /// `schema`, admitting `null` as well.

@@ -95,11 +95,37 @@ fn enums_durations_and_counts_have_precise_schemas() {
     assert_eq!(canary["x-kubernetes-int-or-string"], true);
     let run = crds::schema_of("PatchRun").expect("schema");
     let phase = find(&run, &["status", "phase"]);
-    assert!(
-        phase["enum"].as_array().is_some_and(|e| e.len() == 7),
-        "{phase}"
+    assert_eq!(
+        phase["enum"],
+        serde_json::json!([
+            "Pending",
+            "Running",
+            "Paused",
+            "Succeeded",
+            "Failed",
+            "Halted"
+        ])
     );
+    assert_eq!(phase["default"], "Pending");
+    let group = crds::schema_of("AssetGroup").expect("schema");
+    let criticality = find(&group, &["spec", "criticality"]);
+    assert_eq!(
+        criticality["enum"],
+        serde_json::json!(["Low", "Medium", "High", "Critical"])
+    );
+    assert_eq!(criticality["default"], "Medium");
+    let exposure = find(&group, &["spec", "exposure"]);
+    assert_eq!(
+        exposure["enum"],
+        serde_json::json!(["Isolated", "Internal", "Internet"])
+    );
+    assert_eq!(exposure["default"], "Internal");
     let asset = crds::schema_of("Asset").expect("schema");
+    for field in ["criticality", "exposure"] {
+        let schema = find(&asset, &["spec", field]);
+        assert_eq!(schema["nullable"], true, "{schema}");
+        assert!(schema["enum"].is_array(), "{schema}");
+    }
     let connection = find(&asset, &["spec", "connection"]);
     assert_eq!(
         connection["enum"],

@@ -21,10 +21,14 @@ use super::plan::RolloutPlan;
 use crate::sla::EmergencyReason;
 use crate::window::{self, WindowDefinition};
 
-/// The phase of a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// The phase of a run, written in resources by its variant name (`Halted`).
+///
+/// A halted run whose failed assets were all rolled back is still `Halted`: each asset's own
+/// state records whether it was rolled back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub enum RunPhase {
     /// Nothing has started yet.
+    #[default]
     Pending,
     /// Assets are being patched, or can be.
     Running,
@@ -34,13 +38,47 @@ pub enum RunPhase {
     Succeeded,
     /// Every wave ran, and some assets failed (within `maxFailures`).
     Failed,
-    /// Stopped early: too many failures, or a canary failed.
+    /// Stopped early: too many failures, or a canary failed. Failed assets may still be rolling
+    /// back until the run's `finished_at` is set.
     Halted,
+}
+
+impl RunPhase {
+    /// Every phase, in the order a run may pass through them.
+    pub const ALL: [RunPhase; 6] = [
+        RunPhase::Pending,
+        RunPhase::Running,
+        RunPhase::Paused,
+        RunPhase::Succeeded,
+        RunPhase::Failed,
+        RunPhase::Halted,
+    ];
+
+    /// Whether a run in this phase has ended or is ending: nothing new starts. A `Halted` run
+    /// has ended once its `finished_at` is set.
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            RunPhase::Succeeded | RunPhase::Failed | RunPhase::Halted
+        )
+    }
+
+    /// The name, as written in resources.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunPhase::Pending => "Pending",
+            RunPhase::Running => "Running",
+            RunPhase::Paused => "Paused",
+            RunPhase::Succeeded => "Succeeded",
+            RunPhase::Failed => "Failed",
+            RunPhase::Halted => "Halted",
+        }
+    }
 }
 
 impl fmt::Display for RunPhase {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Debug::fmt(self, f)
+        f.write_str(self.as_str())
     }
 }
 
@@ -729,5 +767,30 @@ impl Decider<'_> {
             status: self.status,
             requeue_at,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_are_written_and_read_by_their_names() {
+        // The match fails to compile when a phase is added: give it its place in `ALL`.
+        let position = |phase: RunPhase| match phase {
+            RunPhase::Pending => 0,
+            RunPhase::Running => 1,
+            RunPhase::Paused => 2,
+            RunPhase::Succeeded => 3,
+            RunPhase::Failed => 4,
+            RunPhase::Halted => 5,
+        };
+        for (i, phase) in RunPhase::ALL.into_iter().enumerate() {
+            assert_eq!(position(phase), i);
+            let json = serde_json::to_string(&phase).expect("serializes");
+            assert_eq!(json, format!("\"{phase}\""));
+            assert_eq!(serde_json::from_str::<RunPhase>(&json).ok(), Some(phase));
+        }
+        assert_eq!(RunPhase::default(), RunPhase::Pending);
     }
 }

@@ -57,7 +57,7 @@ pub fn audit_trail(
         last_handled_reconcile_at: reconcile_requested_at(run)
             .or(stored.last_handled_reconcile_at.clone()),
         conditions: stored.conditions.clone(),
-        phase: api_phase(machine),
+        phase: machine.phase,
         current_wave: (!finished).then_some(machine.current_wave),
         paused_until: paused_until(machine),
         started_at: machine.started_at.map(to_k8s),
@@ -186,10 +186,7 @@ fn run_message(
     if machine.finished_at.is_some() {
         return format!(
             "{:?}: {} of {} assets succeeded, {} failed",
-            api_phase(machine),
-            counts.succeeded,
-            counts.total,
-            counts.failed
+            machine.phase, counts.succeeded, counts.total, counts.failed
         );
     }
     let waves = u32::try_from(plan.waves.len()).unwrap_or(u32::MAX);
@@ -200,18 +197,6 @@ fn run_message(
         counts.in_progress,
         counts.succeeded
     )
-}
-
-/// The run phase as the API names it.
-fn api_phase(status: &RunStatus) -> RunPhase {
-    match status.phase {
-        rollout::RunPhase::Pending => RunPhase::Pending,
-        rollout::RunPhase::Running => RunPhase::Running,
-        rollout::RunPhase::Paused => RunPhase::Paused,
-        rollout::RunPhase::Succeeded => RunPhase::Succeeded,
-        rollout::RunPhase::Failed => RunPhase::Failed,
-        rollout::RunPhase::Halted => RunPhase::Halted,
-    }
 }
 
 /// An asset's state as the API names it; an asset still pending in a finished run was
@@ -247,7 +232,7 @@ fn set_conditions(status: &mut PatchRunStatus, generation: Option<i64>, now: Dat
             mark_abnormal(conditions, c::PROGRESSING, None, generation, now);
             mark_abnormal(conditions, c::DEGRADED, None, generation, now);
         }
-        RunPhase::Failed | RunPhase::Halted | RunPhase::RolledBack => {
+        RunPhase::Failed | RunPhase::Halted => {
             let why = if status.phase == RunPhase::Halted {
                 reason::RUN_HALTED
             } else {
