@@ -40,11 +40,11 @@ pub struct Args {
     /// A feed file, directory or http(s) URL; append `@sha256:HEX` to require a digest.
     #[arg(long = "feed", value_name = "LOCATION", required = true)]
     pub feeds: Vec<String>,
-    /// How much the asset matters.
-    #[arg(long, default_value = "medium", value_parser = parse_criticality)]
+    /// How much the asset matters: low, medium, high or critical.
+    #[arg(long, default_value = "medium")]
     pub criticality: Criticality,
-    /// How reachable the asset is.
-    #[arg(long, default_value = "internal", value_parser = parse_exposure)]
+    /// How reachable the asset is: isolated, internal or internet.
+    #[arg(long, default_value = "internal")]
     pub exposure: Exposure,
     /// The asset's name in the output.
     #[arg(long, default_value = "asset")]
@@ -55,16 +55,6 @@ pub struct Args {
     /// Rows shown in the table (all when 0).
     #[arg(long, default_value_t = 0)]
     pub limit: usize,
-}
-
-fn parse_criticality(text: &str) -> Result<Criticality, String> {
-    text.parse()
-        .map_err(|e: patchwarden_core::risk::UnknownLevel| e.to_string())
-}
-
-fn parse_exposure(text: &str) -> Result<Exposure, String> {
-    text.parse()
-        .map_err(|e: patchwarden_core::risk::UnknownLevel| e.to_string())
 }
 
 /// Splits `LOCATION@sha256:HEX` into a feed source.
@@ -227,6 +217,44 @@ mod tests {
     use std::path::PathBuf;
 
     use super::*;
+
+    /// `patchwarden assess` with `extra` arguments after the required ones.
+    fn parse(extra: &[&str]) -> Result<Args, clap::Error> {
+        #[derive(Debug, clap::Parser)]
+        struct Command {
+            #[command(flatten)]
+            args: Args,
+        }
+        let required = [
+            "assess",
+            "--inventory",
+            "status",
+            "--ecosystem",
+            "Debian:12",
+        ];
+        let feed = ["--feed", "osv.json"];
+        let argv = required.iter().chain(&feed).chain(extra);
+        <Command as clap::Parser>::try_parse_from(argv).map(|c| c.args)
+    }
+
+    #[test]
+    fn criticality_and_exposure_parse_case_insensitively_and_name_what_is_expected() {
+        let args = parse(&["--criticality", "Critical", "--exposure", "internet"]).expect("valid");
+        assert_eq!(
+            (args.criticality, args.exposure),
+            (Criticality::Critical, Exposure::Internet)
+        );
+        let defaults = parse(&[]).expect("valid");
+        assert_eq!(
+            (defaults.criticality, defaults.exposure),
+            (Criticality::Medium, Exposure::Internal)
+        );
+        let error = parse(&["--criticality", "urgent"]).expect_err("invalid");
+        assert!(
+            error.to_string().contains("Low, Medium, High or Critical"),
+            "{error}"
+        );
+    }
 
     fn data(relative: &str) -> String {
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))
