@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use patchwarden_core::Duration;
-use patchwarden_core::sla::EmergencyRule;
+use patchwarden_core::sla::{EmergencyRule, effective_emergency_rules};
 use patchwarden_core::window::{WindowDefinition, openings, opens_within, scheduled_occurrences};
 
 use crate::diagnostic::{Check, Diagnostic};
@@ -275,8 +275,8 @@ fn sla_gaps(
             continue;
         };
         let spec = &policy.spec;
-        let emergency = spec.emergency_rules();
-        let never = emergency.is_empty() || emergency.contains(&EmergencyRule::Never);
+        let emergency = effective_emergency_rules(spec.emergency_rules());
+        let never = emergency.is_empty();
         if spec.maintenance_windows.is_empty() {
             if never {
                 out.push(document.diagnostic(
@@ -287,7 +287,7 @@ fn sla_gaps(
             }
             continue;
         }
-        if !never && emergency.contains(&EmergencyRule::SlaBreach) {
+        if emergency.contains(&EmergencyRule::SlaBreach) {
             continue;
         }
         let definitions: Vec<&WindowDefinition> = spec

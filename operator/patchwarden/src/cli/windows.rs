@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use patchwarden_api::{MaintenanceWindow, PatchPolicy};
+use patchwarden_core::sla::effective_emergency_rules;
 use patchwarden_core::window::{self, Occurrence, Phase, WindowDefinition};
 use patchwarden_validate::{Check, Diagnostic, Level, Resource};
 use serde::Serialize;
@@ -199,11 +200,17 @@ fn policy_report(
         .filter(|w| !windows.contains_key(&(namespace, w.as_str())))
         .map(String::as_str)
         .collect();
-    let emergency: Vec<String> = spec.emergency.iter().map(|e| format!("{e:?}")).collect();
+    let emergency: Vec<String> = effective_emergency_rules(&spec.emergency)
+        .iter()
+        .map(|e| format!("{e:?}"))
+        .collect();
     let (next_may_act, note) = if spec.suspend {
         (None, "suspended".to_string())
     } else if spec.maintenance_windows.is_empty() {
-        (Some(now), "no maintenance windows: any time".to_string())
+        (
+            None,
+            "no maintenance windows: scheduled runs never start".to_string(),
+        )
     } else if !missing.is_empty() && definitions.is_empty() {
         (
             None,
@@ -216,16 +223,7 @@ fn policy_report(
             None => (None, "no window opens in the next two years".to_string()),
         }
     };
-    let out_of_window = spec
-        .emergency
-        .iter()
-        .filter(|e| !matches!(e, patchwarden_core::sla::EmergencyRule::Never))
-        .count();
-    let note = if out_of_window > 0
-        && !spec
-            .emergency
-            .contains(&patchwarden_core::sla::EmergencyRule::Never)
-    {
+    let note = if !emergency.is_empty() {
         format!("{note}; out of window on {}", emergency.join(", "))
     } else {
         note

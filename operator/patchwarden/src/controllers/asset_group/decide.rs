@@ -5,11 +5,12 @@
 use std::collections::BTreeMap;
 
 use kube::ResourceExt;
-use kube::core::{Selector, SelectorExt};
 use patchwarden_api::asset::{Asset, AssetSpec, PatchState};
 use patchwarden_api::asset_group::AssetGroup;
 use patchwarden_api::common::ConnectionKind;
 use patchwarden_api::labels;
+use patchwarden_api::policy_input::group_contains;
+use patchwarden_k8s_rules::LabelSelector;
 
 /// One Asset a group declares.
 #[derive(Debug, Clone, PartialEq)]
@@ -98,15 +99,12 @@ pub struct Membership {
     pub unreachable: usize,
 }
 
-/// The members among `assets`: those carrying the group label, and those `selector`
-/// matches.
-pub fn membership(group: &str, assets: &[Asset], selector: Option<&Selector>) -> Membership {
+/// The members among `assets` by the one membership rule (`plan` uses it too): those
+/// carrying the group label, and those `selector` selects.
+pub fn membership(group: &str, assets: &[Asset], selector: Option<&LabelSelector>) -> Membership {
     let mut members: Vec<&Asset> = assets
         .iter()
-        .filter(|a| {
-            a.labels().get(labels::ASSET_GROUP).map(String::as_str) == Some(group)
-                || selector.is_some_and(|s| s.matches(a.labels()))
-        })
+        .filter(|a| group_contains(group, selector, a))
         .collect();
     members.sort_by_key(|a| a.name_any());
     members.dedup_by_key(|a| a.name_any());
@@ -176,9 +174,8 @@ mod tests {
             member("a", "nodes"),
             member("c", "other"),
         ];
-        let selector: Selector = [(labels::ASSET_GROUP.to_string(), "other".to_string())]
-            .into_iter()
-            .collect();
+        let selector =
+            LabelSelector::parse(&format!("{}=other", labels::ASSET_GROUP)).expect("selector");
         let seen = membership("nodes", &assets, Some(&selector));
         assert_eq!(seen.members, ["a", "b", "c"]);
         assert_eq!(seen.unreachable, 0);

@@ -1,30 +1,30 @@
 //! Validate: a group's label selectors (`spec.selector` for member Assets,
-//! `spec.nodeSelector` for Kubernetes Nodes) into selectors the API takes. A selector that
-//! does not parse is terminal.
+//! `spec.nodeSelector` for Kubernetes Nodes), read by the Kubernetes rules in k8s-rules. A
+//! selector Kubernetes would refuse is terminal.
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
-use kube::core::{ParseExpressionError, Selector};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector as ApiLabelSelector;
 use patchwarden_api::asset_group::AssetGroup;
+use patchwarden_k8s_rules::LabelSelector;
 
 use crate::controllers::error::Terminal;
 
 /// The group's parsed selectors.
 pub struct Selectors {
     /// Assets that are members besides those carrying the group label.
-    pub assets: Option<Selector>,
+    pub assets: Option<LabelSelector>,
     /// Nodes that become `node` Assets of the group.
-    pub nodes: Option<Selector>,
+    pub nodes: Option<LabelSelector>,
 }
 
-/// A selector field that does not parse.
+/// A selector field Kubernetes would refuse.
 #[derive(Debug, thiserror::Error)]
 #[error("{field}: {source}")]
 pub struct InvalidSelector {
     /// The field: `spec.selector` or `spec.nodeSelector`.
     pub field: &'static str,
-    /// Why it does not parse.
+    /// Why it is refused.
     #[source]
-    pub source: ParseExpressionError,
+    pub source: patchwarden_k8s_rules::selector::InvalidSelector,
 }
 
 impl From<InvalidSelector> for Terminal {
@@ -36,17 +36,26 @@ impl From<InvalidSelector> for Terminal {
 /// Parses the group's selectors.
 pub fn selectors(group: &AssetGroup) -> Result<Selectors, InvalidSelector> {
     Ok(Selectors {
-        assets: selector(group.spec.selector.as_ref(), "spec.selector")?,
-        nodes: selector(group.spec.node_selector.as_ref(), "spec.nodeSelector")?,
+        assets: patchwarden_api::policy_input::group_selector(&group.spec).map_err(|source| {
+            InvalidSelector {
+                field: "spec.selector",
+                source,
+            }
+        })?,
+        nodes: node_selector(group.spec.node_selector.as_ref())?,
     })
 }
 
-fn selector(
-    selector: Option<&LabelSelector>,
-    field: &'static str,
-) -> Result<Option<Selector>, InvalidSelector> {
+fn node_selector(
+    selector: Option<&ApiLabelSelector>,
+) -> Result<Option<LabelSelector>, InvalidSelector> {
     selector
-        .cloned()
-        .map(|s| Selector::try_from(s).map_err(|source| InvalidSelector { field, source }))
+        .map(|s| {
+            let value = serde_json::to_value(s).unwrap_or(serde_json::Value::Null);
+            LabelSelector::from_json(&value).map_err(|source| InvalidSelector {
+                field: "spec.nodeSelector",
+                source,
+            })
+        })
         .transpose()
 }
