@@ -6,7 +6,6 @@
 
 use std::collections::BTreeSet;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use patchwarden_core::approval::{ApprovalPolicy, ApprovalRules, Pin, RejectedVersion};
 use patchwarden_core::rollout::RolloutSettings;
 use patchwarden_core::sla::{EmergencyRule, SlaRules};
@@ -16,6 +15,7 @@ use patchwarden_core::{CountOrPercent, Duration, Severity};
 use crate::asset::Asset;
 use crate::asset_group::{AssetGroup, LabFaultKind};
 use crate::common::ConnectionKind;
+use crate::label_selector;
 use crate::maintenance_window::{MaintenanceWindow, MaintenanceWindowSpec};
 use crate::patch_policy::{HealthCheck, Hook, PatchPolicy, PatchPolicySpec};
 use crate::patch_run::PatchRun;
@@ -435,29 +435,6 @@ impl CheckSpec for PatchPolicy {
 // ---------------------------------------------------------------------------------------------
 // AssetGroup and Asset
 
-/// Problems of a label selector under `field`.
-fn selector_errors(field: &str, selector: &LabelSelector, errors: &mut Vec<SpecError>) {
-    for (i, requirement) in selector.match_expressions.iter().flatten().enumerate() {
-        let here = format!("{field}.matchExpressions[{i}]");
-        let values = requirement.values.as_deref().unwrap_or_default();
-        match requirement.operator.as_str() {
-            "In" | "NotIn" if values.is_empty() => errors.push(SpecError::new(
-                format!("{here}.values"),
-                format!("operator {} needs at least one value", requirement.operator),
-            )),
-            "Exists" | "DoesNotExist" if !values.is_empty() => errors.push(SpecError::new(
-                format!("{here}.values"),
-                format!("operator {} takes no values", requirement.operator),
-            )),
-            "In" | "NotIn" | "Exists" | "DoesNotExist" => {}
-            other => errors.push(SpecError::new(
-                format!("{here}.operator"),
-                format!("unknown operator {other:?} (expected In, NotIn, Exists or DoesNotExist)"),
-            )),
-        }
-    }
-}
-
 impl CheckSpec for AssetGroup {
     fn spec_errors(&self) -> Vec<SpecError> {
         let spec = &self.spec;
@@ -473,10 +450,10 @@ impl CheckSpec for AssetGroup {
             ));
         }
         if let Some(selector) = &spec.selector {
-            selector_errors("spec.selector", selector, &mut errors);
+            errors.extend(label_selector::spec_errors("spec.selector", selector));
         }
         if let Some(selector) = &spec.node_selector {
-            selector_errors("spec.nodeSelector", selector, &mut errors);
+            errors.extend(label_selector::spec_errors("spec.nodeSelector", selector));
         }
         let mut names = BTreeSet::new();
         for (i, host) in spec.hosts.iter().enumerate() {

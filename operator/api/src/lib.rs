@@ -7,6 +7,7 @@ pub mod common;
 pub mod conditions;
 pub mod convert;
 pub mod crds;
+pub mod label_selector;
 pub mod labels;
 pub mod maintenance_window;
 pub mod patch_policy;
