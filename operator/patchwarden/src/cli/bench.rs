@@ -362,13 +362,8 @@ fn measure_fleet(args: &AssessArgs, assets: usize) -> anyhow::Result<FleetRun> {
         base_image(&index, "AlmaLinux:8", ubi8),
         base_image(&index, "AlmaLinux:9", ubi9),
     ];
-    let criticalities = [
-        Criticality::Low,
-        Criticality::Medium,
-        Criticality::High,
-        Criticality::Critical,
-    ];
-    let exposures = [Exposure::Internet, Exposure::Internal, Exposure::Isolated];
+    let criticalities = Criticality::ALL;
+    let exposures = Exposure::ALL;
     let threads = args.threads.max(1);
     let chunk = assets.div_ceil(threads).max(1);
     // Each worker's assets share package records among themselves only, as assets whose

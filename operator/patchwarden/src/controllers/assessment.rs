@@ -10,14 +10,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
 use patchwarden_api::asset::{AvailableUpgrade, FindingsSummary, RiskEntry};
-use patchwarden_api::common::{Criticality, Exposure};
 use patchwarden_core::Severity;
 use patchwarden_core::approval::UpgradeCandidate;
 use patchwarden_core::ecosystem::Ecosystem;
 use patchwarden_core::finding::{AssetContext, Finding};
 use patchwarden_core::index::{AdvisoryIndex, FeedSet};
 use patchwarden_core::inventory::Inventory;
-use patchwarden_core::risk;
+use patchwarden_core::risk::{Criticality, Exposure};
 use patchwarden_core::sla::SlaFinding;
 use tokio::sync::watch;
 
@@ -177,17 +176,8 @@ impl Assessments {
         let context = AssetContext {
             name: key.to_string(),
             ecosystem: Ecosystem::new(ecosystem?),
-            criticality: match criticality {
-                Criticality::Low => risk::Criticality::Low,
-                Criticality::Medium => risk::Criticality::Medium,
-                Criticality::High => risk::Criticality::High,
-                Criticality::Critical => risk::Criticality::Critical,
-            },
-            exposure: match exposure {
-                Exposure::Internet => risk::Exposure::Internet,
-                Exposure::Internal => risk::Exposure::Internal,
-                Exposure::Isolated => risk::Exposure::Isolated,
-            },
+            criticality,
+            exposure,
         };
         let assessment = index.assess(packages, &context);
         let candidates = candidates(&assessment.findings);
