@@ -222,13 +222,7 @@ pub fn run_name(name: &str, now: DateTime<Utc>) -> String {
 pub fn group_selector(
     spec: &AssetGroupSpec,
 ) -> Result<Option<LabelSelector>, patchwarden_k8s_rules::selector::InvalidSelector> {
-    spec.selector
-        .as_ref()
-        .map(|selector| {
-            let value = serde_json::to_value(selector).unwrap_or(serde_json::Value::Null);
-            LabelSelector::from_json(&value)
-        })
-        .transpose()
+    crate::label_selector::from_optional(spec.selector.as_ref())
 }
 
 /// Whether `asset` belongs to the group `name` with `spec`, by the one membership rule.

@@ -49,13 +49,8 @@ pub fn selectors(group: &AssetGroup) -> Result<Selectors, InvalidSelector> {
 fn node_selector(
     selector: Option<&ApiLabelSelector>,
 ) -> Result<Option<LabelSelector>, InvalidSelector> {
-    selector
-        .map(|s| {
-            let value = serde_json::to_value(s).unwrap_or(serde_json::Value::Null);
-            LabelSelector::from_json(&value).map_err(|source| InvalidSelector {
-                field: "spec.nodeSelector",
-                source,
-            })
-        })
-        .transpose()
+    patchwarden_api::label_selector::from_optional(selector).map_err(|source| InvalidSelector {
+        field: "spec.nodeSelector",
+        source,
+    })
 }
