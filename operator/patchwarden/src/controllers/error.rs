@@ -18,7 +18,13 @@
 //! The shared driver ([`super::driver`]) does the rest: it writes the kind's
 //! [`super::driver::StalledStatus`] with `Stalled=True` and `Ready=False` carrying the reason
 //! and message, counts the reconcile under the `terminal` error label, and waits for the
-//! object to change (`Action::await_change()`). A controller never writes `Stalled` itself.
+//! object to change (`Action::await_change()`). A controller never writes `Stalled` itself;
+//! what each kind's status keeps beside it is in [`super::stalled_status`].
+//!
+//! Step errors convert with `From`: into [`Terminal`] when only a change of the spec can
+//! help (an invalid selector, feed source or format), into [`ReconcileError`] when some of
+//! their cases are transient (a window that could not be read, a lab that could not be
+//! opened). Transient errors keep their source error and say what was being done.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
