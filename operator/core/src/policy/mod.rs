@@ -239,44 +239,8 @@ pub fn evaluate(input: &PolicyInput<'_>) -> PolicyEvaluation {
         .or_else(|| next_opening(input.windows, now));
     let next_start = window::next_start_opportunity(&definitions, now);
 
-    let forecasts: Vec<(&Member, &Verdict, Forecast)> = input
-        .members
-        .iter()
-        .zip(&verdicts)
-        .filter(|(_, verdict)| !verdict.approved.is_empty())
-        .map(|(member, verdict)| {
-            let findings = approved_findings(member, verdict);
-            let forecast = sla::forecast(&rules.sla, &findings, &definitions, now);
-            (member, verdict, forecast)
-        })
-        .collect();
-    let mut sla_forecasts: Vec<AssetForecast> = forecasts
-        .iter()
-        .filter(|(_, _, forecast)| forecast.is_at_risk())
-        .map(|(member, _, forecast)| AssetForecast {
-            asset: member.name.clone(),
-            forecast: forecast.clone(),
-        })
-        .collect();
-    sla_forecasts.sort_by_key(|f| f.forecast.deadline().map(|d| d.at));
-    let emergencies: Vec<AssetEmergency> = forecasts
-        .iter()
-        .filter_map(|(member, verdict, forecast)| {
-            let known_exploited: Vec<&str> = verdict
-                .approved
-                .iter()
-                .filter(|c| c.known_exploited)
-                .flat_map(|c| c.cve_ids.first().map(String::as_str).or(Some(&c.package)))
-                .collect();
-            sla::emergency_reason(&rules.emergency, &known_exploited, forecast).map(|reason| {
-                AssetEmergency {
-                    asset: member.name.clone(),
-                    reason,
-                }
-            })
-        })
-        .collect();
-
+    let (sla_forecasts, emergencies) =
+        deadlines_and_emergencies(rules, input.members, &verdicts, &definitions, now);
     let scheduled_run = freeze::freeze(
         rules,
         input.members,
@@ -307,6 +271,46 @@ pub fn evaluate(input: &PolicyInput<'_>) -> PolicyEvaluation {
         runs,
         decision,
     }
+}
+
+/// The at-risk SLA forecasts (earliest deadline first) and the emergencies of the members
+/// with approved patches.
+fn deadlines_and_emergencies(
+    rules: &PolicyRules,
+    members: &[Member],
+    verdicts: &[Verdict],
+    windows: &[WindowDefinition],
+    now: DateTime<Utc>,
+) -> (Vec<AssetForecast>, Vec<AssetEmergency>) {
+    let mut forecasts = Vec::new();
+    let mut emergencies = Vec::new();
+    for (member, verdict) in members.iter().zip(verdicts) {
+        if verdict.approved.is_empty() {
+            continue;
+        }
+        let findings = approved_findings(member, verdict);
+        let forecast = sla::forecast(&rules.sla, &findings, windows, now);
+        let known_exploited: Vec<&str> = verdict
+            .approved
+            .iter()
+            .filter(|c| c.known_exploited)
+            .map(|c| c.cve_ids.first().map_or(c.package.as_str(), String::as_str))
+            .collect();
+        if let Some(reason) = sla::emergency_reason(&rules.emergency, &known_exploited, &forecast) {
+            emergencies.push(AssetEmergency {
+                asset: member.name.clone(),
+                reason,
+            });
+        }
+        if forecast.is_at_risk() {
+            forecasts.push(AssetForecast {
+                asset: member.name.clone(),
+                forecast,
+            });
+        }
+    }
+    forecasts.sort_by_key(|f| f.forecast.deadline().map(|d| d.at));
+    (forecasts, emergencies)
 }
 
 /// The findings a member's approved upgrades fix.

@@ -109,14 +109,7 @@ async fn reconcile(
         requested_at: requested_at.as_deref(),
         now,
     });
-    let approvals: Vec<(String, bool)> = evaluation
-        .verdicts
-        .iter()
-        .map(|v| (observed.asset_key(&v.name), !v.approved.is_empty()))
-        .collect();
-    context
-        .assessment
-        .set_approvals(&object_key(policy), &approvals);
+    record_approvals(&context, policy, &observed, &evaluation);
 
     // Act.
     let created = match &evaluation.decision {
@@ -149,4 +142,22 @@ async fn reconcile(
             Action::requeue(RESYNC)
         },
     )
+}
+
+/// Tells the Asset controller which members this policy approves patches for (their patch
+/// state follows it).
+fn record_approvals(
+    context: &Context,
+    policy: &PatchPolicy,
+    observed: &observe::Observed,
+    evaluation: &policy::PolicyEvaluation,
+) {
+    let approvals: Vec<(String, bool)> = evaluation
+        .verdicts
+        .iter()
+        .map(|v| (observed.asset_key(&v.name), !v.approved.is_empty()))
+        .collect();
+    context
+        .assessment
+        .set_approvals(&object_key(policy), &approvals);
 }
