@@ -154,6 +154,14 @@ pub struct AssetEmergency {
     pub reason: EmergencyReason,
 }
 
+/// The trigger of the run an emergency starts.
+fn emergency_trigger(reason: &EmergencyReason) -> RunTrigger {
+    match reason {
+        EmergencyReason::KnownExploited { .. } => RunTrigger::KnownExploited,
+        EmergencyReason::SlaBreach { .. } => RunTrigger::SlaBreach,
+    }
+}
+
 /// What the policy does now.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
@@ -390,33 +398,17 @@ fn decide(
         return Decision::Start { run };
     }
     // Out of window: KEV fixes first (only those packages), then SLA breaches (all approved).
-    let known_exploited: Vec<&str> = emergencies
-        .iter()
-        .filter(|e| matches!(e.reason, EmergencyReason::KnownExploited { .. }))
-        .map(|e| e.asset.as_str())
-        .collect();
-    if let Some(run) = freeze::freeze_emergency(
-        rules,
-        input.members,
-        verdicts,
-        &known_exploited,
-        RunTrigger::KnownExploited,
-    ) {
-        return Decision::Start { run };
-    }
-    let breaching: Vec<&str> = emergencies
-        .iter()
-        .filter(|e| matches!(e.reason, EmergencyReason::SlaBreach { .. }))
-        .map(|e| e.asset.as_str())
-        .collect();
-    if let Some(run) = freeze::freeze_emergency(
-        rules,
-        input.members,
-        verdicts,
-        &breaching,
-        RunTrigger::SlaBreach,
-    ) {
-        return Decision::Start { run };
+    for trigger in [RunTrigger::KnownExploited, RunTrigger::SlaBreach] {
+        let assets: Vec<&str> = emergencies
+            .iter()
+            .filter(|e| emergency_trigger(&e.reason) == trigger)
+            .map(|e| e.asset.as_str())
+            .collect();
+        if let Some(run) =
+            freeze::freeze_emergency(rules, input.members, verdicts, &assets, trigger)
+        {
+            return Decision::Start { run };
+        }
     }
     Decision::WaitForWindow {
         assets: scheduled.assets.len(),
