@@ -177,19 +177,16 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn schema() -> Value {
-        json!({"type":"object","properties":{
-            "spec":{"type":"object","required":["size"],"properties":{
-                "size":{"type":"integer","minimum":1},
-                "mode":{"type":"string","enum":["Auto","Manual"],"default":"Auto"},
-                "labels":{"type":"object","additionalProperties":{"type":"string"}}}}}})
-    }
-
     #[test]
     fn violations_become_the_causes_the_real_server_reports() {
+        let schema = json!({"type": "object", "properties": {"spec": {
+            "type": "object", "required": ["replicas"], "properties": {
+                "replicas": {"type": "integer", "minimum": 1},
+                "tier": {"type": "string", "enum": ["web", "db"], "default": "web"},
+                "tags": {"type": "object", "additionalProperties": {"type": "string"}}}}}});
         let mut object =
-            json!({"spec":{"size":0,"mode":"Sometimes","labels":{"a":1},"bogus":true}});
-        let outcome = process(&schema(), &mut object);
+            json!({"spec": {"replicas": 0, "tier": "cache", "tags": {"a": 1}, "x": true}});
+        let outcome = process(&schema, &mut object);
         let causes: Vec<(&str, &str, &str)> = outcome
             .causes
             .iter()
@@ -199,28 +196,28 @@ mod tests {
             causes,
             [
                 (
-                    "spec.labels.a",
+                    "spec.replicas",
                     "FieldValueInvalid",
-                    "Invalid value: 1: spec.labels.a in body must be of type string: \"integer\""
+                    "Invalid value: 0: spec.replicas in body should be greater than or equal to 1"
                 ),
                 (
-                    "spec.mode",
+                    "spec.tags.a",
+                    "FieldValueInvalid",
+                    "Invalid value: 1: spec.tags.a in body must be of type string: \"integer\""
+                ),
+                (
+                    "spec.tier",
                     "FieldValueNotSupported",
-                    "Unsupported value: \"Sometimes\": supported values: \"Auto\", \"Manual\""
-                ),
-                (
-                    "spec.size",
-                    "FieldValueInvalid",
-                    "Invalid value: 0: spec.size in body should be greater than or equal to 1"
+                    "Unsupported value: \"cache\": supported values: \"web\", \"db\""
                 ),
             ]
         );
-        assert_eq!(outcome.unknown_fields, ["spec.bogus"]);
-        let mut missing = json!({"spec":{}});
-        let outcome = process(&schema(), &mut missing);
-        assert_eq!(outcome.causes[0].field, "spec.size");
+        assert_eq!(outcome.unknown_fields, ["spec.x"]);
+        let mut missing = json!({"spec": {}});
+        let outcome = process(&schema, &mut missing);
+        assert_eq!(outcome.causes[0].field, "spec.replicas");
         assert_eq!(outcome.causes[0].reason, "FieldValueRequired");
         assert_eq!(outcome.causes[0].message, "Required value");
-        assert_eq!(missing["spec"]["mode"], "Auto");
+        assert_eq!(missing["spec"]["tier"], "web");
     }
 }

@@ -198,13 +198,8 @@ impl FieldSelector {
 /// The string form, values escaped: `parse` reads it back to an equal selector.
 impl fmt::Display for FieldSelector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, requirement) in self.requirements.iter().enumerate() {
-            if i > 0 {
-                f.write_str(",")?;
-            }
-            write!(f, "{requirement}")?;
-        }
-        Ok(())
+        let printed: Vec<String> = self.requirements.iter().map(ToString::to_string).collect();
+        f.write_str(&printed.join(","))
     }
 }
 

@@ -90,11 +90,7 @@ impl fmt::Display for NameProblem {
             NameProblem::TooManySlashes => write!(
                 f,
                 "a qualified name {} with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
-                regex_error(
-                    QUALIFIED_NAME_MESSAGE,
-                    QUALIFIED_NAME_FORMAT,
-                    &["MyName", "my.name", "123-abc"]
-                )
+                qualified_name_error()
             ),
             NameProblem::EmptyPrefix => f.write_str("prefix part must be non-empty"),
             NameProblem::Prefix(inner) => write!(f, "prefix part {inner}"),
@@ -102,15 +98,7 @@ impl fmt::Display for NameProblem {
             NameProblem::NameTooLong { max } => {
                 write!(f, "name part must be no more than {max} characters")
             }
-            NameProblem::NameMalformed => write!(
-                f,
-                "name part {}",
-                regex_error(
-                    QUALIFIED_NAME_MESSAGE,
-                    QUALIFIED_NAME_FORMAT,
-                    &["MyName", "my.name", "123-abc"]
-                )
-            ),
+            NameProblem::NameMalformed => write!(f, "name part {}", qualified_name_error()),
         }
     }
 }
@@ -124,6 +112,15 @@ fn regex_error(message: &str, format: &str, examples: &[&str]) -> String {
     format!(
         "{message} (e.g. {}regex used for validation is '{format}')",
         examples.join(" or ")
+    )
+}
+
+/// The rule of a label key's name part, with Kubernetes' examples.
+fn qualified_name_error() -> String {
+    regex_error(
+        QUALIFIED_NAME_MESSAGE,
+        QUALIFIED_NAME_FORMAT,
+        &["MyName", "my.name", "123-abc"],
     )
 }
 
@@ -144,11 +141,7 @@ fn malformed_message(rule: NameRule) -> String {
             DNS1035_LABEL_FORMAT,
             &["my-name", "abc-123"],
         ),
-        NameRule::LabelKey => regex_error(
-            QUALIFIED_NAME_MESSAGE,
-            QUALIFIED_NAME_FORMAT,
-            &["MyName", "my.name", "123-abc"],
-        ),
+        NameRule::LabelKey => qualified_name_error(),
         NameRule::LabelValue => regex_error(
             "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
             LABEL_VALUE_FORMAT,
@@ -238,59 +231,52 @@ fn matches_qualified_name(value: &str) -> bool {
     }
 }
 
+/// A length limit and a shape, the two checks most rules consist of, in Kubernetes' order.
+fn length_and_shape(
+    rule: NameRule,
+    value: &str,
+    max: usize,
+    misshapen: Option<NameProblem>,
+) -> Result<(), InvalidName> {
+    let too_long = (value.len() > max).then_some(NameProblem::TooLong { max });
+    verdict(rule, value, too_long.into_iter().chain(misshapen).collect())
+}
+
 /// Checks a DNS-1123 label (Kubernetes `IsDNS1123Label`): namespace names, for example.
 pub fn check_dns1123_label(value: &str) -> Result<(), InvalidName> {
-    let mut problems = Vec::new();
-    if value.len() > DNS1123_LABEL_MAX_LENGTH {
-        problems.push(NameProblem::TooLong {
-            max: DNS1123_LABEL_MAX_LENGTH,
-        });
-    }
-    if !matches_dns1123_label(value) {
-        // A valid subdomain that is not a valid label can only have failed on its dots.
-        problems.push(if matches_dns1123_subdomain(value) {
+    // A valid subdomain that is not a valid label can only have failed on its dots.
+    let misshapen = (!matches_dns1123_label(value)).then(|| {
+        if matches_dns1123_subdomain(value) {
             NameProblem::ContainsDots
         } else {
             NameProblem::Malformed {
                 rule: NameRule::Dns1123Label,
             }
-        });
-    }
-    verdict(NameRule::Dns1123Label, value, problems)
+        }
+    });
+    length_and_shape(
+        NameRule::Dns1123Label,
+        value,
+        DNS1123_LABEL_MAX_LENGTH,
+        misshapen,
+    )
 }
 
 /// Checks a DNS-1123 subdomain (Kubernetes `IsDNS1123Subdomain`): most object names.
 pub fn check_dns1123_subdomain(value: &str) -> Result<(), InvalidName> {
-    let mut problems = Vec::new();
-    if value.len() > DNS1123_SUBDOMAIN_MAX_LENGTH {
-        problems.push(NameProblem::TooLong {
-            max: DNS1123_SUBDOMAIN_MAX_LENGTH,
-        });
-    }
-    if !matches_dns1123_subdomain(value) {
-        problems.push(NameProblem::Malformed {
-            rule: NameRule::Dns1123Subdomain,
-        });
-    }
-    verdict(NameRule::Dns1123Subdomain, value, problems)
+    let rule = NameRule::Dns1123Subdomain;
+    let misshapen = (!matches_dns1123_subdomain(value)).then_some(NameProblem::Malformed { rule });
+    length_and_shape(rule, value, DNS1123_SUBDOMAIN_MAX_LENGTH, misshapen)
 }
 
 /// Checks a DNS-1035 label (Kubernetes `IsDNS1035Label`): a DNS-1123 label that starts with a
 /// letter, as CRD plural names and version names must be.
 pub fn check_dns1035_label(value: &str) -> Result<(), InvalidName> {
-    let mut problems = Vec::new();
-    if value.len() > DNS1035_LABEL_MAX_LENGTH {
-        problems.push(NameProblem::TooLong {
-            max: DNS1035_LABEL_MAX_LENGTH,
-        });
-    }
+    let rule = NameRule::Dns1035Label;
     let starts_with_letter = value.as_bytes().first().is_some_and(u8::is_ascii_lowercase);
-    if !(starts_with_letter && matches_dns1123_label(value)) {
-        problems.push(NameProblem::Malformed {
-            rule: NameRule::Dns1035Label,
-        });
-    }
-    verdict(NameRule::Dns1035Label, value, problems)
+    let well_formed = starts_with_letter && matches_dns1123_label(value);
+    let misshapen = (!well_formed).then_some(NameProblem::Malformed { rule });
+    length_and_shape(rule, value, DNS1035_LABEL_MAX_LENGTH, misshapen)
 }
 
 /// Checks a label key, also called a qualified name (Kubernetes `IsQualifiedName`):
@@ -332,18 +318,10 @@ pub fn check_label_key(value: &str) -> Result<(), InvalidName> {
 
 /// Checks a label value (Kubernetes `IsValidLabelValue`); the empty string is a valid value.
 pub fn check_label_value(value: &str) -> Result<(), InvalidName> {
-    let mut problems = Vec::new();
-    if value.len() > LABEL_VALUE_MAX_LENGTH {
-        problems.push(NameProblem::TooLong {
-            max: LABEL_VALUE_MAX_LENGTH,
-        });
-    }
-    if !(value.is_empty() || matches_qualified_name(value)) {
-        problems.push(NameProblem::Malformed {
-            rule: NameRule::LabelValue,
-        });
-    }
-    verdict(NameRule::LabelValue, value, problems)
+    let rule = NameRule::LabelValue;
+    let well_formed = value.is_empty() || matches_qualified_name(value);
+    let misshapen = (!well_formed).then_some(NameProblem::Malformed { rule });
+    length_and_shape(rule, value, LABEL_VALUE_MAX_LENGTH, misshapen)
 }
 
 /// Whether `value` is a DNS-1123 label.

@@ -163,23 +163,17 @@ impl<'s> SchemaChecker<'s> {
                 });
             }
         }
-        let count = members.len();
-        if let Some(min) = schema.u64("minProperties")
-            && (count as u64) < min
-        {
-            out.push(Violation {
-                path: path.clone(),
-                kind: ViolationKind::TooFewProperties { min, count },
-            });
-        }
-        if let Some(max) = schema.u64("maxProperties")
-            && (count as u64) > max
-        {
-            out.push(Violation {
-                path: path.clone(),
-                kind: ViolationKind::TooManyProperties { max, count },
-            });
-        }
+        out.extend(count_violations(
+            schema,
+            path,
+            members.len(),
+            ("minProperties", |min, count| {
+                ViolationKind::TooFewProperties { min, count }
+            }),
+            ("maxProperties", |max, count| {
+                ViolationKind::TooManyProperties { max, count }
+            }),
+        ));
     }
 
     fn array(
@@ -199,23 +193,19 @@ impl<'s> SchemaChecker<'s> {
                 self.node(item_schema, item, &path.index(index), below, out);
             }
         }
-        let count = items.len();
-        if let Some(min) = schema.u64("minItems")
-            && (count as u64) < min
-        {
-            out.push(Violation {
-                path: path.clone(),
-                kind: ViolationKind::TooFewItems { min, count },
-            });
-        }
-        if let Some(max) = schema.u64("maxItems")
-            && (count as u64) > max
-        {
-            out.push(Violation {
-                path: path.clone(),
-                kind: ViolationKind::TooManyItems { max, count },
-            });
-        }
+        out.extend(count_violations(
+            schema,
+            path,
+            items.len(),
+            ("minItems", |min, count| ViolationKind::TooFewItems {
+                min,
+                count,
+            }),
+            ("maxItems", |max, count| ViolationKind::TooManyItems {
+                max,
+                count,
+            }),
+        ));
         if schema.items_are_a_set() {
             for (index, item) in items.iter().enumerate() {
                 if items[..index].contains(item) {
@@ -416,6 +406,36 @@ impl<'s> SchemaChecker<'s> {
         self.node(schema, value, path, walk, &mut probe);
         probe.is_empty()
     }
+}
+
+/// How a count rule (`minItems`, `maxProperties`, …) is named and reported.
+type CountRule<'r> = (&'r str, fn(u64, usize) -> ViolationKind);
+
+/// Violations of a node's lower and upper count rules by `count` members or items.
+fn count_violations(
+    schema: SchemaNode<'_>,
+    path: &FieldPath,
+    count: usize,
+    (min_name, too_few): CountRule<'_>,
+    (max_name, too_many): CountRule<'_>,
+) -> Vec<Violation> {
+    let n = count as u64;
+    let below = schema
+        .u64(min_name)
+        .filter(|min| n < *min)
+        .map(|min| too_few(min, count));
+    let above = schema
+        .u64(max_name)
+        .filter(|max| n > *max)
+        .map(|max| too_many(max, count));
+    below
+        .into_iter()
+        .chain(above)
+        .map(|kind| Violation {
+            path: path.clone(),
+            kind,
+        })
+        .collect()
 }
 
 /// The values an integer `format` can hold.

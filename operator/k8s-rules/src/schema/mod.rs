@@ -5,10 +5,9 @@
 //! is the caller's.
 
 mod check;
-mod defaults;
 mod node;
+mod normalize;
 mod object_meta;
-mod prune;
 mod violation;
 
 use serde_json::Value;
@@ -36,8 +35,7 @@ pub struct Admission {
 pub fn admit(schema: &Value, object: &mut Value) -> Admission {
     let node = SchemaNode::new(schema);
     let mut pruned = Vec::new();
-    prune::prune(node, object, &FieldPath::root(), true, &mut pruned);
-    defaults::apply_defaults(node, object, &FieldPath::root(), true, &mut pruned);
+    normalize::prune_and_default(node, object, &FieldPath::root(), true, &mut pruned);
     let violations = SchemaChecker::new(schema, CheckOptions::default()).check(object);
     Admission { pruned, violations }
 }

@@ -101,13 +101,8 @@ impl LabelSelector {
 /// equal selector, and a Kubernetes client reads it to the same selection.
 impl fmt::Display for LabelSelector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, requirement) in self.requirements.iter().enumerate() {
-            if i > 0 {
-                f.write_str(",")?;
-            }
-            write!(f, "{requirement}")?;
-        }
-        Ok(())
+        let printed: Vec<String> = self.requirements.iter().map(ToString::to_string).collect();
+        f.write_str(&printed.join(","))
     }
 }
 
@@ -117,18 +112,20 @@ pub fn selects(selector: Option<&LabelSelector>, labels: &BTreeMap<String, Strin
     selector.is_some_and(|selector| selector.matches(labels))
 }
 
+/// Labels from pairs, for the tests of this module and its children.
+#[cfg(test)]
+fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
 
     use super::*;
-
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
 
     #[test]
     fn string_form_matches_as_kubernetes_does() {

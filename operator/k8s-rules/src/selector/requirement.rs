@@ -336,13 +336,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-
-    fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::selector::labels;
 
     fn matches(requirement: &Requirement, labels: &BTreeMap<String, String>) -> bool {
         requirement.matches_with(|key| labels.get(key).map(String::as_str))
