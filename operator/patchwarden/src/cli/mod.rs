@@ -58,12 +58,26 @@ pub enum Command {
     Bench(bench::Args),
 }
 
+/// A `--now` style argument that is not an RFC 3339 instant.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{text:?} is not an RFC 3339 time such as 2026-12-24T18:00:00Z: {reason}")]
+pub struct InvalidTime {
+    /// The argument as given.
+    pub text: String,
+    /// Why it does not parse.
+    pub reason: chrono::ParseError,
+}
+
 /// Parses a `--now` style argument: an RFC 3339 instant.
-pub(crate) fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+pub(crate) fn parse_time(text: &str) -> Result<DateTime<Utc>, InvalidTime> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| format!("{text:?} is not an RFC 3339 time such as 2026-12-24T18:00:00Z: {e}"))
+        .map_err(|reason| InvalidTime {
+            text: text.to_string(),
+            reason,
+        })
 }
+
 
 /// Loads and validates the resource files under `paths` as of `now`. A usage problem (a missing
 /// path, no YAML at all) is printed to standard error and gives `None`: exit status 2.
