@@ -78,7 +78,6 @@ pub(crate) fn parse_time(text: &str) -> Result<DateTime<Utc>, InvalidTime> {
         })
 }
 
-
 /// Loads and validates the resource files under `paths` as of `now`. A usage problem (a missing
 /// path, no YAML at all) is printed to standard error and gives `None`: exit status 2.
 pub(crate) fn validate_files(
