@@ -2,6 +2,7 @@
 //! struct and a `run(args) -> anyhow::Result<ExitCode>` function.
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
@@ -56,6 +57,33 @@ pub enum Command {
     Snapshot(snapshot::Args),
     /// Run the built-in benchmarks.
     Bench(bench::Args),
+}
+
+/// Runs the `patchwarden` command line with the process arguments: parses them, starts
+/// logging and dispatches to the subcommand. Exit status 2 when a subcommand returns an error.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    crate::telemetry::init(cli.log_format);
+    let result = match cli.command {
+        Command::Crds(args) => crds::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Assess(args) => assess::run(args),
+        Command::Windows(args) => windows::run(args),
+        Command::Apiserver(args) => apiserver::run(args),
+        Command::Lab(args) => lab::run(args),
+        Command::Operator(args) => operator::run(args),
+        Command::Up(args) => up::run(args),
+        Command::Plan(args) => plan::run(args),
+        Command::Snapshot(args) => snapshot::run(args),
+        Command::Bench(args) => bench::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
 }
 
 /// A `--now` style argument that is not an RFC 3339 instant.

@@ -1,0 +1,14 @@
+//! The embedded control plane through real clients: the real kubectl, the kube-rs runtime,
+//! raw HTTP for what no client sends, and the `patchwarden apiserver` process (SIGTERM,
+//! SIGKILL, restarts on the same data).
+
+mod apiserver_command;
+mod bad_requests;
+mod durability;
+mod kube_runtime;
+mod kubectl_e2e;
+mod kubectl_product;
+
+/// The test CRD: a namespaced Widget with printer columns, a status subresource and a schema
+/// with defaults, enums, bounds and required fields.
+pub const WIDGET_CRD: &str = include_str!("fixtures/widget-crd.yaml");

@@ -1,0 +1,12 @@
+//! End-to-end tests of the operator: the embedded control plane, the real kubectl, the
+//! `patchwarden` executable as a process and lab fleets of real dpkg roots patched by the real
+//! apt-get and dpkg. Each test holds a turn (`support::cluster::take_turn`), so they run one
+//! at a time.
+
+mod bad_resources;
+mod crash;
+mod failure;
+mod happy_path;
+mod leader_election;
+mod up;
+mod window_closed;

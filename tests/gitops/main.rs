@@ -1,0 +1,6 @@
+//! GitOps against real Git repositories made with git2: reading revisions, `plan` golden
+//! files, and the Git source sync applying revisions to the embedded control plane.
+
+mod git_source;
+mod plan_golden;
+mod sync_apiserver;
