@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use patchwarden_core::ecosystem::Ecosystem;
-use patchwarden_core::finding::{Assessment, AssetContext};
+use patchwarden_core::finding::{Assessment, AssetContext, Finding};
 use patchwarden_core::index::AdvisoryIndex;
 use patchwarden_core::inventory::ecosystem_from_os_release;
 use patchwarden_core::risk::{Criticality, Exposure};
@@ -110,62 +110,86 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Column headings of the human table.
+const COLUMNS: [&str; 10] = [
+    "RISK",
+    "SEVERITY",
+    "PACKAGE",
+    "INSTALLED",
+    "FIXED",
+    "KEV",
+    "EPSS",
+    "CVES",
+    "ADVISORY",
+    "WHY",
+];
+
 /// The human table: one row per finding, riskiest first, then the summary line.
 pub fn render_table(assessment: &Assessment, sources: &[LoadedSource], limit: usize) -> String {
-    let header = [
-        "RISK",
-        "SEVERITY",
-        "PACKAGE",
-        "INSTALLED",
-        "FIXED",
-        "KEV",
-        "EPSS",
-        "CVES",
-        "ADVISORY",
-        "WHY",
-    ];
     let shown = if limit == 0 {
         assessment.findings.len()
     } else {
         limit.min(assessment.findings.len())
     };
-    let mut rows: Vec<[String; 10]> = Vec::with_capacity(shown);
-    for finding in &assessment.findings[..shown] {
-        let m = &finding.matched;
-        let advisory = match m.advisories.len() {
-            0 => String::new(),
-            1 => m.advisories[0].id.clone(),
-            n => format!("{} +{}", m.advisories[0].id, n - 1),
-        };
-        rows.push([
-            format!("{:.1}", finding.risk.score),
-            m.severity.to_string(),
-            m.package.clone(),
-            m.installed_version.clone(),
-            m.fixed_version
-                .clone()
-                .unwrap_or_else(|| "no fix yet".into()),
-            m.kev
-                .as_ref()
-                .map(|k| k.date_added.to_string())
-                .unwrap_or_else(|| "-".into()),
-            m.epss
-                .as_ref()
-                .map(|e| format!("{:.3}", e.probability))
-                .unwrap_or_else(|| "-".into()),
-            m.cve_ids.len().to_string(),
-            advisory,
-            finding.risk.explain(),
-        ]);
+    let rows: Vec<[String; 10]> = assessment.findings[..shown]
+        .iter()
+        .map(finding_row)
+        .collect();
+    let mut out = aligned(&rows);
+    out.push_str(&summary_line(assessment, sources));
+    if shown < assessment.findings.len() {
+        out.push_str(&format!(
+            "({} more findings not shown; use --limit 0)\n",
+            assessment.findings.len() - shown
+        ));
     }
-    let mut widths = header.map(str::len);
-    for row in &rows {
+    out
+}
+
+/// One finding's cells, in [`COLUMNS`] order.
+fn finding_row(finding: &Finding) -> [String; 10] {
+    let m = &finding.matched;
+    let advisory = match m.advisories.len() {
+        0 => String::new(),
+        1 => m.advisories[0].id.clone(),
+        n => format!("{} +{}", m.advisories[0].id, n - 1),
+    };
+    [
+        format!("{:.1}", finding.risk.score),
+        m.severity.to_string(),
+        m.package.clone(),
+        m.installed_version.clone(),
+        m.fixed_version
+            .clone()
+            .unwrap_or_else(|| "no fix yet".into()),
+        m.kev
+            .as_ref()
+            .map(|k| k.date_added.to_string())
+            .unwrap_or_else(|| "-".into()),
+        m.epss
+            .as_ref()
+            .map(|e| format!("{:.3}", e.probability))
+            .unwrap_or_else(|| "-".into()),
+        m.cve_ids.len().to_string(),
+        advisory,
+        finding.risk.explain(),
+    ]
+}
+
+/// The heading and `rows` in columns as wide as their widest cell (the last column is not
+/// padded); nothing when there are no rows.
+fn aligned(rows: &[[String; 10]]) -> String {
+    let mut out = String::new();
+    if rows.is_empty() {
+        return out;
+    }
+    let mut widths = COLUMNS.map(str::len);
+    for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.chars().count());
         }
     }
-    let mut out = String::new();
-    let line = |cells: &[&str], out: &mut String| {
+    let mut line = |cells: &[&str]| {
         let last = cells.len() - 1;
         for (i, cell) in cells.iter().enumerate() {
             if i == last {
@@ -176,13 +200,17 @@ pub fn render_table(assessment: &Assessment, sources: &[LoadedSource], limit: us
         }
         out.push('\n');
     };
-    if !rows.is_empty() {
-        line(&header, &mut out);
-        for row in &rows {
-            let cells: Vec<&str> = row.iter().map(String::as_str).collect();
-            line(&cells, &mut out);
-        }
+    line(&COLUMNS);
+    for row in rows {
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        line(&cells);
     }
+    out
+}
+
+/// The summary line: counts by severity, packages, known exploited, fixable, CVEs, the
+/// highest risk, the ecosystem and how many feed sources were read.
+fn summary_line(assessment: &Assessment, sources: &[LoadedSource]) -> String {
     let s = &assessment.summary;
     let by_severity: Vec<String> = s
         .by_severity
@@ -190,11 +218,15 @@ pub fn render_table(assessment: &Assessment, sources: &[LoadedSource], limit: us
         .rev()
         .map(|(severity, n)| format!("{severity} {n}"))
         .collect();
-    out.push_str(&format!(
+    format!(
         "{}: {} findings ({}) in {} packages, {} known exploited, {} fixable, {} CVEs, highest risk {:.1}; {} ({} feed sources)\n",
         assessment.asset,
         s.findings,
-        if by_severity.is_empty() { "none".into() } else { by_severity.join(", ") },
+        if by_severity.is_empty() {
+            "none".into()
+        } else {
+            by_severity.join(", ")
+        },
         assessment.packages,
         s.kev,
         s.fixable,
@@ -202,14 +234,7 @@ pub fn render_table(assessment: &Assessment, sources: &[LoadedSource], limit: us
         s.max_risk,
         assessment.ecosystem,
         sources.len(),
-    ));
-    if shown < assessment.findings.len() {
-        out.push_str(&format!(
-            "({} more findings not shown; use --limit 0)\n",
-            assessment.findings.len() - shown
-        ));
-    }
-    out
+    )
 }
 
 #[cfg(test)]
