@@ -2,6 +2,7 @@
 //! affected in which version ranges, what fixes them, which CVEs they cover and how severe
 //! they are. It follows the OSV schema, reduced to what matching and reporting use.
 
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::ecosystem::Ecosystem;
@@ -24,6 +25,61 @@ pub struct Advisory {
     pub severity: AdvisorySeverity,
     /// The affected packages.
     pub affected: Vec<AffectedPackage>,
+}
+
+/// What an advisory announces, told by its source: errata streams name bug-fix and
+/// enhancement updates apart from security ones (`ALBA-`/`ALEA-` beside `ALSA-`, `RHBA-`/`RHEA-`
+/// beside `RHSA-`); the security trackers (DSA, DLA, USN, `DEBIAN-CVE-`, `UBUNTU-CVE-`, Alpine
+/// secfixes, OSV vulnerability records) announce only security fixes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum AdvisoryClass {
+    /// Fixes a vulnerability.
+    Security,
+    /// A bug-fix erratum.
+    Bugfix,
+    /// An enhancement erratum.
+    Enhancement,
+}
+
+impl AdvisoryClass {
+    /// The class of the advisory with this id: `<vendor><S|B|E>A-…` errata ids say it
+    /// themselves; every other id comes from a security feed.
+    pub fn of_id(id: &str) -> AdvisoryClass {
+        let Some((prefix, _)) = id.split_once('-') else {
+            return AdvisoryClass::Security;
+        };
+        let errata = prefix.len() >= 3
+            && prefix.len() <= 5
+            && prefix.bytes().all(|b| b.is_ascii_uppercase())
+            && prefix.ends_with('A');
+        match prefix.as_bytes() {
+            [.., b'B', b'A'] if errata => AdvisoryClass::Bugfix,
+            [.., b'E', b'A'] if errata => AdvisoryClass::Enhancement,
+            _ => AdvisoryClass::Security,
+        }
+    }
+}
+
+impl Advisory {
+    /// What the advisory announces (see [`AdvisoryClass`]).
+    pub fn class(&self) -> AdvisoryClass {
+        AdvisoryClass::of_id(&self.id)
+    }
+
+    /// `published` as an instant: RFC 3339, or a plain date (`2023-03-29`, the tracker lists)
+    /// read as its start in UTC. `None` when absent or unreadable.
+    pub fn published_at(&self) -> Option<DateTime<Utc>> {
+        let text = self.published.as_deref()?.trim();
+        if let Ok(instant) = DateTime::parse_from_rfc3339(text) {
+            return Some(instant.with_timezone(&Utc));
+        }
+        if let Ok(local) = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f") {
+            return Some(local.and_utc());
+        }
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .ok()
+            .map(|date| date.and_time(NaiveTime::MIN).and_utc())
+    }
 }
 
 /// Severity of an advisory: a CVSS base score when the feed has a vector, else the
@@ -158,6 +214,46 @@ pub fn extract_cve(text: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errata_ids_tell_bugfix_and_enhancement_updates_from_security_ones() {
+        for (id, class) in [
+            ("ALSA-2026:A009", AdvisoryClass::Security),
+            ("ALBA-2024:0123", AdvisoryClass::Bugfix),
+            ("ALEA-2023:7001", AdvisoryClass::Enhancement),
+            ("RHBA-2024:1", AdvisoryClass::Bugfix),
+            ("DSA-5380-1", AdvisoryClass::Security),
+            ("DLA-4774-1", AdvisoryClass::Security),
+            ("USN-7500-1", AdvisoryClass::Security),
+            ("UBUNTU-CVE-2023-4911", AdvisoryClass::Security),
+            ("DEBIAN-CVE-2026-0001", AdvisoryClass::Security),
+            ("GHSA-xxxx-yyyy-zzzz", AdvisoryClass::Security),
+            ("CVE-2024-1", AdvisoryClass::Security),
+        ] {
+            assert_eq!(AdvisoryClass::of_id(id), class, "{id}");
+        }
+    }
+
+    #[test]
+    fn reads_rfc3339_and_plain_publication_dates() {
+        let mut advisory = Advisory {
+            id: "DSA-1-1".into(),
+            cve_ids: vec![],
+            other_ids: vec![],
+            summary: None,
+            published: Some("2023-03-29".into()),
+            severity: AdvisorySeverity::default(),
+            affected: vec![],
+        };
+        let day = |text: &str| DateTime::parse_from_rfc3339(text).map(|t| t.with_timezone(&Utc));
+        assert_eq!(advisory.published_at(), day("2023-03-29T00:00:00Z").ok());
+        advisory.published = Some("2026-10-21T09:54:24+00:00".into());
+        assert_eq!(advisory.published_at(), day("2026-10-21T09:54:24Z").ok());
+        advisory.published = Some("2014-09-20T00:00:00".into());
+        assert_eq!(advisory.published_at(), day("2014-09-20T00:00:00Z").ok());
+        advisory.published = Some("soon".into());
+        assert_eq!(advisory.published_at(), None);
+    }
 
     #[test]
     fn extracts_cve_ids_from_composite_ids() {

@@ -4,10 +4,10 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::advisory::{CvssScore, PackageNameKind};
+use crate::advisory::{AdvisoryClass, CvssScore, PackageNameKind};
 use crate::ecosystem::Ecosystem;
 use crate::inventory::InstalledPackage;
 use crate::risk::{Criticality, Exposure, RiskScore};
@@ -57,6 +57,16 @@ pub struct MatchedAdvisory {
     pub id: String,
     /// The version that fixes it, or `None` when no fix exists yet.
     pub fixed_version: Option<String>,
+    /// When it was published, when the feed says.
+    #[serde(default)]
+    pub published: Option<DateTime<Utc>>,
+    /// What it announces (a security fix, or a bug-fix or enhancement erratum).
+    #[serde(default = "security_class")]
+    pub class: AdvisoryClass,
+}
+
+fn security_class() -> AdvisoryClass {
+    AdvisoryClass::Security
 }
 
 /// The asset-independent part of a finding: one package version in one ecosystem and every
@@ -83,6 +93,16 @@ pub struct PackageMatch {
     pub severity: Severity,
     /// The CVSS score behind `severity`, when one was published.
     pub cvss: Option<CvssScore>,
+    /// Where `severity` comes from (`CVSS_V3 vector`, `Ubuntu priority`, …); `None` when no
+    /// advisory publishes one.
+    #[serde(default)]
+    pub severity_source: Option<String>,
+    /// The earliest publication among the advisories.
+    #[serde(default)]
+    pub published: Option<DateTime<Utc>>,
+    /// Whether any advisory is a security advisory (not only bug-fix or enhancement errata).
+    #[serde(default = "default_true")]
+    pub security: bool,
     /// Dense numbers of `cve_ids` in the index that produced this match (for counting
     /// distinct CVEs over many findings without hashing strings).
     #[serde(skip)]
@@ -91,6 +111,10 @@ pub struct PackageMatch {
     pub kev: Option<KevListing>,
     /// The highest EPSS score among the CVEs.
     pub epss: Option<EpssPrediction>,
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// One vulnerable package on one asset.

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use crate::advisory::{Advisory, PackageNameKind, RangeEvent};
+use crate::advisory::{Advisory, AdvisoryClass, PackageNameKind, RangeEvent};
 use crate::ecosystem::Ecosystem;
 use crate::feed::epss::{EpssTable, cve_key};
 use crate::feed::kev::{KevCatalog, KevEntry};
@@ -335,6 +335,9 @@ impl AdvisoryIndex {
         let mut cve_ids: Vec<String> = Vec::new();
         let mut severity = crate::severity::Severity::Unknown;
         let mut cvss: Option<crate::advisory::CvssScore> = None;
+        let mut severity_source: Option<String> = None;
+        let mut published: Option<chrono::DateTime<chrono::Utc>> = None;
+        let mut security = false;
         let mut advisories = Vec::with_capacity(hits.len());
         for &(position, fixed) in &hits {
             let advisory = &self.advisories[position as usize];
@@ -356,10 +359,21 @@ impl AdvisoryIndex {
             {
                 severity = level;
                 cvss = advisory.severity.cvss.clone();
+                severity_source = advisory.severity.source.clone();
             }
+            let advisory_published = advisory.published_at();
+            if let Some(at) = advisory_published
+                && published.is_none_or(|earliest| at < earliest)
+            {
+                published = Some(at);
+            }
+            let class = advisory.class();
+            security |= class == AdvisoryClass::Security;
             advisories.push(MatchedAdvisory {
                 id: advisory.id.clone(),
                 fixed_version: fixed.map(str::to_string),
+                published: advisory_published,
+                class,
             });
         }
         cve_ids.sort_unstable();
@@ -406,6 +420,9 @@ impl AdvisoryIndex {
             cve_numbers,
             severity,
             cvss,
+            severity_source,
+            published,
+            security,
             kev,
             epss,
         }))
@@ -609,6 +626,7 @@ fn risk_of(matched: &PackageMatch, context: &AssetContext) -> RiskScore {
         epss: matched.epss.as_ref().map(|e| e.probability),
         severity: matched.severity,
         cvss: matched.cvss.as_ref().map(|c| c.score),
+        severity_source: matched.severity_source.clone(),
         criticality: context.criticality,
         exposure: context.exposure,
         fix_available: matched.fixed_version.is_some(),

@@ -12,6 +12,7 @@ pub mod index;
 pub mod inventory;
 pub mod policy;
 pub mod quantity;
+pub mod rating;
 pub mod risk;
 pub mod rollout;
 pub mod severity;

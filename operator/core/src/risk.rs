@@ -184,6 +184,10 @@ pub struct RiskInputs {
     pub severity: Severity,
     /// The CVSS base score, when known.
     pub cvss: Option<f64>,
+    /// Where the severity comes from (`CVSS_V3 vector`, `Debian tracker urgency`, …), when
+    /// any source publishes one.
+    #[serde(default)]
+    pub severity_source: Option<String>,
     /// The asset's criticality.
     pub criticality: Criticality,
     /// The asset's exposure.
@@ -250,9 +254,14 @@ impl RiskScore {
         if let Some(epss) = i.epss {
             parts.push(format!("EPSS {epss:.2}"));
         }
-        parts.push(match i.cvss {
+        let rating = match i.cvss {
             Some(cvss) => format!("CVSS {cvss:.1}"),
             None => format!("{} severity", i.severity.as_str().to_ascii_lowercase()),
+        };
+        parts.push(match &i.severity_source {
+            Some(source) => format!("{rating} ({source})"),
+            None if i.cvss.is_none() => format!("{rating} (no source rates it)"),
+            None => rating,
         });
         parts.push(match i.exposure {
             Exposure::Internet => "internet-facing".to_string(),
@@ -281,10 +290,36 @@ mod tests {
             epss: Some(0.94),
             severity: Severity::Critical,
             cvss: Some(9.8),
+            severity_source: None,
             criticality: Criticality::Critical,
             exposure: Exposure::Internet,
             fix_available: true,
         }
+    }
+
+    #[test]
+    fn names_the_source_of_its_severity() {
+        let rated = RiskScore::compute(RiskInputs {
+            cvss: None,
+            severity: Severity::High,
+            severity_source: Some("Debian tracker urgency".into()),
+            epss: None,
+            ..inputs()
+        });
+        assert_eq!(
+            rated.explain(),
+            "high severity (Debian tracker urgency), internet-facing, critical asset"
+        );
+        let unrated = RiskScore::compute(RiskInputs {
+            cvss: None,
+            severity: Severity::Unknown,
+            epss: None,
+            ..inputs()
+        });
+        assert_eq!(
+            unrated.explain(),
+            "unknown severity (no source rates it), internet-facing, critical asset"
+        );
     }
 
     #[test]

@@ -8,12 +8,11 @@ use serde_json::Value;
 
 use super::FeedError;
 use crate::advisory::{
-    Advisory, AdvisorySeverity, AffectedPackage, PackageNameKind, RangeEvent, VersionRange,
-    sort_ids,
+    Advisory, AffectedPackage, PackageNameKind, RangeEvent, VersionRange, sort_ids,
 };
 use crate::cvss::score_vector;
 use crate::ecosystem::Ecosystem;
-use crate::severity::Severity;
+use crate::rating::{SeverityEvidence, SeveritySource, best_severity};
 use crate::version::VersionScheme;
 
 #[derive(Deserialize)]
@@ -141,12 +140,9 @@ fn convert(raw: OsvRecord, record: usize) -> Result<Option<Advisory>, FeedError>
     let (cve_ids, other_ids) = sort_ids(ids, "");
     let other_ids = other_ids.into_iter().filter(|o| *o != id).collect();
 
-    let mut severity = AdvisorySeverity::default();
-    apply_severities(
-        &mut severity,
-        raw.severity.as_deref().unwrap_or_default(),
-        &|f, r| err(f, r),
-    )?;
+    let mut evidence = severity_evidence(raw.severity.as_deref().unwrap_or_default(), &|f, r| {
+        err(f, r)
+    })?;
 
     let mut affected = Vec::new();
     for (index, entry) in raw.affected.unwrap_or_default().into_iter().enumerate() {
@@ -156,11 +152,10 @@ fn convert(raw: OsvRecord, record: usize) -> Result<Option<Advisory>, FeedError>
         let ecosystem = Ecosystem::new(package.ecosystem);
         let scheme = ecosystem.scheme();
         let field = |name: &str| format!("affected[{index}].{name}");
-        apply_severities(
-            &mut severity,
+        evidence.extend(severity_evidence(
             entry.severity.as_deref().unwrap_or_default(),
             &|f, r| err(&format!("affected[{index}].{f}"), r),
-        )?;
+        )?);
         let mut ranges = Vec::new();
         for (r, range) in entry.ranges.unwrap_or_default().into_iter().enumerate() {
             if range.kind != "ECOSYSTEM" {
@@ -207,17 +202,21 @@ fn convert(raw: OsvRecord, record: usize) -> Result<Option<Advisory>, FeedError>
                     .collect()
             })
             .unwrap_or_default();
-        let package_severity = ["ubuntu_priority", "urgency", "severity"]
-            .iter()
-            .find_map(|key| ecosystem_specific.get(*key).and_then(Value::as_str))
-            .and_then(|word| word.parse::<Severity>().ok());
-        if let Some(level) = package_severity
-            && severity.cvss.is_none()
-            && level > severity.level
-        {
-            severity.level = level;
-            severity.source = Some("distribution priority".into());
-        }
+        let package_rating = [
+            ("ubuntu_priority", SeveritySource::UbuntuPriority),
+            ("urgency", SeveritySource::DebianUrgency),
+            (
+                "severity",
+                SeveritySource::Qualitative("ecosystem_specific".into()),
+            ),
+        ]
+        .into_iter()
+        .find_map(|(key, source)| {
+            let word = ecosystem_specific.get(key).and_then(Value::as_str)?;
+            SeverityEvidence::word(source, word)
+        });
+        let package_severity = package_rating.as_ref().map(|e| e.level);
+        evidence.extend(package_rating);
         affected.push(AffectedPackage {
             name_kind: match scheme {
                 Some(VersionScheme::Rpm) => PackageNameKind::Binary,
@@ -232,13 +231,13 @@ fn convert(raw: OsvRecord, record: usize) -> Result<Option<Advisory>, FeedError>
         });
     }
     // Red Hat family advisories carry their rating only as the summary's prefix.
-    if severity.level == Severity::Unknown
-        && let Some((word, _)) = raw.summary.as_deref().and_then(|s| s.split_once(':'))
-        && let Ok(level) = word.parse::<Severity>()
-    {
-        severity.level = level;
-        severity.source = Some("summary".into());
-    }
+    evidence.extend(
+        raw.summary
+            .as_deref()
+            .and_then(|s| s.split_once(':'))
+            .and_then(|(word, _)| SeverityEvidence::word(SeveritySource::SummaryPrefix, word)),
+    );
+    let severity = best_severity(evidence);
     Ok(Some(Advisory {
         id,
         cve_ids,
@@ -250,38 +249,25 @@ fn convert(raw: OsvRecord, record: usize) -> Result<Option<Advisory>, FeedError>
     }))
 }
 
-/// Folds OSV `severity` entries into the advisory severity: the highest CVSS base score wins;
-/// other types give a qualitative level.
-fn apply_severities(
-    severity: &mut AdvisorySeverity,
+/// The judgements of OSV `severity` entries: scored CVSS vectors, and rating words of other
+/// types.
+fn severity_evidence(
     entries: &[OsvSeverity],
     err: &dyn Fn(&str, String) -> FeedError,
-) -> Result<(), FeedError> {
+) -> Result<Vec<SeverityEvidence>, FeedError> {
+    let mut evidence = Vec::with_capacity(entries.len());
     for (index, entry) in entries.iter().enumerate() {
         match entry.kind.as_str() {
             "CVSS_V3" | "CVSS_V4" => {
                 let scored = score_vector(&entry.score)
                     .map_err(|e| err(&format!("severity[{index}].score"), e.to_string()))?;
-                if severity
-                    .cvss
-                    .as_ref()
-                    .is_none_or(|c| scored.score > c.score)
-                {
-                    severity.level = Severity::from_cvss_score(scored.score);
-                    severity.source = Some(entry.kind.clone());
-                    severity.cvss = Some(scored);
-                }
+                evidence.push(SeverityEvidence::cvss(&entry.kind, scored));
             }
-            _ => {
-                if severity.cvss.is_none()
-                    && let Ok(level) = entry.score.parse::<Severity>()
-                    && level > severity.level
-                {
-                    severity.level = level;
-                    severity.source = Some(entry.kind.clone());
-                }
-            }
+            kind => evidence.extend(SeverityEvidence::word(
+                SeveritySource::Qualitative(kind.to_string()),
+                &entry.score,
+            )),
         }
     }
-    Ok(())
+    Ok(evidence)
 }
