@@ -41,6 +41,9 @@ pub mod reason {
     pub const INVALID_SPEC: &str = "InvalidSpec";
     /// A referenced resource does not exist.
     pub const REFERENCE_NOT_FOUND: &str = "ReferenceNotFound";
+    /// State the controller persisted on the object cannot be read (e.g. a PatchRun's
+    /// rollout state annotation was edited or truncated); starting over could repeat work.
+    pub const INVALID_STATE: &str = "InvalidState";
     /// A dependency (feed, group, window) is not ready yet.
     pub const DEPENDENCY_NOT_READY: &str = "DependencyNotReady";
     /// Waiting for a maintenance window to open.

@@ -197,6 +197,7 @@ impl PatchPolicySpec {
                 .map(|p| Pin {
                     package: p.package.clone(),
                     version: p.version.clone(),
+                    reason: Some(p.reason.clone()).filter(|r| !r.is_empty()),
                 })
                 .collect(),
             rejected: approval
@@ -428,6 +429,7 @@ impl CheckSpec for PatchPolicy {
                 "Never overrides the other rules; list either Never or the triggers",
             ));
         }
+        errors.extend(crate::unsupported::policy_errors(spec));
         errors
     }
 }
@@ -654,6 +656,7 @@ impl CheckSpec for PatchRun {
                 &mut errors,
             );
         }
+        errors.extend(crate::unsupported::run_errors(spec));
         errors
     }
 }

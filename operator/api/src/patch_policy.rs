@@ -116,10 +116,12 @@ pub struct PatchPolicySpec {
     /// How a rollout proceeds across the assets.
     #[serde(default)]
     pub rollout: Rollout,
-    /// When to reboot after patching.
+    /// When to reboot after patching. Only `Never` (the default) is supported yet: `IfRequired`
+    /// and `Always` are refused until reboots are carried out.
     #[serde(default)]
     pub reboot: RebootPolicy,
-    /// How Kubernetes nodes are drained before patching (ignored for other assets).
+    /// How Kubernetes nodes are drained before patching. Not supported yet: a drain that is
+    /// enabled is refused until nodes are drained.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drain: Option<Drain>,
     /// Commands run around a rollout and around each asset's patching.
@@ -266,8 +268,9 @@ pub struct Rollout {
     /// Defaults to 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canary: Option<CountOrPercentValue>,
-    /// Most assets patched at the same time (the wave size): a count or a percentage (rounded up,
-    /// at least 1). Defaults to 1.
+    /// Most assets patched at the same time (the wave size): a count or a percentage of each
+    /// asset group's size, rounded down as Kubernetes rounds a Deployment's `maxUnavailable`,
+    /// and at least 1 (`25%` of 10 assets is 2). Defaults to 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_unavailable: Option<CountOrPercentValue>,
     /// The run halts once more assets than this have failed: a count or a percentage (rounded
@@ -370,17 +373,17 @@ fn default_http_status() -> u16 {
 /// When to reboot after patching.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 pub enum RebootPolicy {
-    /// Reboot when the asset asks for it (e.g. a new kernel).
-    #[default]
+    /// Reboot when the asset asks for it (e.g. a new kernel). Not supported yet: refused.
     IfRequired,
     /// Never reboot; the asset keeps `rebootRequired` until someone does.
     Never,
-    /// Always reboot after patching.
+    /// Always reboot after patching. Not supported yet: refused.
     Always,
 }
 
 /// How a Kubernetes node is drained before patching.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+    #[default]
 #[serde(rename_all = "camelCase")]
 pub struct Drain {
     /// Cordon and drain the node before patching it.

@@ -47,6 +47,9 @@ pub struct Pin {
     pub package: String,
     /// Version glob the package must stay within (`3.0.*`).
     pub version: String,
+    /// Why the package is pinned, shown where the pin holds an update back.
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// An explicitly rejected version.
@@ -148,6 +151,8 @@ pub enum HoldReason {
     Pinned {
         version: String,
         pin: String,
+        #[serde(default)]
+        reason: Option<String>,
     },
     Excluded {
         pattern: String,
@@ -187,8 +192,16 @@ impl fmt::Display for HoldReason {
                     None => Ok(()),
                 }
             }
-            HoldReason::Pinned { version, pin } => {
-                write!(f, "pinned to {pin:?}; version {version} is outside the pin")
+            HoldReason::Pinned {
+                version,
+                pin,
+                reason,
+            } => {
+                write!(f, "pinned to {pin:?}; version {version} is outside the pin")?;
+                match reason {
+                    Some(reason) => write!(f, ": {reason}"),
+                    None => Ok(()),
+                }
             }
             HoldReason::Excluded { pattern } => write!(f, "excluded by pattern {pattern:?}"),
             HoldReason::NotIncluded { patterns } => {
@@ -366,14 +379,15 @@ impl ApprovalPolicy {
                 reason: self.rules.rejected[i].reason.clone(),
             });
         }
-        if let Some((_, pin)) = self
+        if let Some(i) = self
             .pins
             .iter()
-            .find(|(package, v)| package.matches_package(candidate) && !v.matches(version))
+            .position(|(package, v)| package.matches_package(candidate) && !v.matches(version))
         {
             return Some(HoldReason::Pinned {
                 version: version.clone(),
-                pin: pin.text.clone(),
+                pin: self.pins[i].1.text.clone(),
+                reason: self.rules.pins[i].reason.clone(),
             });
         }
         if let Some(pattern) = self.exclude.iter().find(|p| p.matches_package(candidate)) {

@@ -75,6 +75,7 @@ fn rules() -> impl Strategy<Value = ApprovalRules> {
                     pins: vec![Pin {
                         package: "linux-image-*".into(),
                         version: "1.*".into(),
+                        reason: None,
                     }],
                     rejected: reject
                         .map(|(p, v)| RejectedVersion {

@@ -142,6 +142,7 @@ fn pins_rejections_and_quarantines_explain_themselves() {
         pins: vec![Pin {
             package: "postgresql-*".into(),
             version: "15.*".into(),
+            reason: Some("the application supports PostgreSQL 15 only".into()),
         }],
         rejected: vec![RejectedVersion {
             package: "glibc*".into(),
@@ -160,7 +161,7 @@ fn pins_rejections_and_quarantines_explain_themselves() {
     pg.candidate_version = "16.1-1".into();
     assert_eq!(
         p.hold_reason(&pg, t).expect("pinned").to_string(),
-        "pinned to \"15.*\"; version 16.1-1 is outside the pin"
+        "pinned to \"15.*\"; version 16.1-1 is outside the pin: the application supports PostgreSQL 15 only"
     );
     pg.candidate_version = "15.6-0+deb12u1".into();
     assert_eq!(p.hold_reason(&pg, t), None);

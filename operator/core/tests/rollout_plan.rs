@@ -74,6 +74,25 @@ fn canary_then_waves_of_max_unavailable() {
 }
 
 #[test]
+fn max_unavailable_percentages_round_down_to_at_least_one() {
+    // As documented on `spec.rollout.maxUnavailable`: rounded down, as Kubernetes rounds a
+    // Deployment's `maxUnavailable`, and never below one.
+    for (percent, fleet_size, per_wave) in [(25, 10, 2), (30, 7, 2), (99, 3, 2), (10, 5, 1)] {
+        let settings = RolloutSettings {
+            max_unavailable: CountOrPercent::Percent(percent),
+            ..RolloutSettings::default()
+        };
+        let plan = plan_rollout("p", &fleet(fleet_size), &settings);
+        assert_eq!(
+            plan.max_unavailable.get(""),
+            Some(&per_wave),
+            "{percent}% of {fleet_size}"
+        );
+        assert!(plan.waves.iter().all(|w| w.assets.len() <= per_wave as usize));
+    }
+}
+
+#[test]
 fn max_unavailable_applies_per_asset_group() {
     let mut assets = Vec::new();
     for i in 0..8 {
