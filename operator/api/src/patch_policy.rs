@@ -376,6 +376,7 @@ pub enum RebootPolicy {
     /// Reboot when the asset asks for it (e.g. a new kernel). Not supported yet: refused.
     IfRequired,
     /// Never reboot; the asset keeps `rebootRequired` until someone does.
+    #[default]
     Never,
     /// Always reboot after patching. Not supported yet: refused.
     Always,
@@ -383,7 +384,6 @@ pub enum RebootPolicy {
 
 /// How a Kubernetes node is drained before patching.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-    #[default]
 #[serde(rename_all = "camelCase")]
 pub struct Drain {
     /// Cordon and drain the node before patching it.
