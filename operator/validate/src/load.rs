@@ -16,11 +16,23 @@ pub enum LoadError {
     },
 }
 
+/// Why one file found under the paths cannot be read. It is reported as a diagnostic of that
+/// file, so that the other files are still validated.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ReadError {
+    /// Reading the file failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// Walking a directory failed at this entry (no permission, a loop of links).
+    #[error(transparent)]
+    Walk(#[from] walkdir::Error),
+}
+
 /// One file found under the paths: its name for messages and its bytes, or why it could not be
 /// read.
 pub(crate) struct LoadedFile {
     pub name: String,
-    pub content: Result<Vec<u8>, String>,
+    pub content: Result<Vec<u8>, ReadError>,
 }
 
 fn is_yaml(path: &Path) -> bool {
@@ -69,20 +81,20 @@ pub(crate) fn load(paths: &[PathBuf]) -> Result<Vec<LoadedFile>, LoadError> {
                     {
                         files.push(LoadedFile {
                             name: display(entry.path()),
-                            content: std::fs::read(entry.path()).map_err(|e| e.to_string()),
+                            content: std::fs::read(entry.path()).map_err(ReadError::from),
                         });
                     }
                     Ok(_) => {}
                     Err(error) => files.push(LoadedFile {
                         name: error.path().map(display).unwrap_or_else(|| display(path)),
-                        content: Err(error.to_string()),
+                        content: Err(ReadError::from(error)),
                     }),
                 }
             }
         } else if first_time(path) {
             files.push(LoadedFile {
                 name: display(path),
-                content: std::fs::read(path).map_err(|e| e.to_string()),
+                content: std::fs::read(path).map_err(ReadError::from),
             });
         }
     }
