@@ -120,27 +120,64 @@ pub(crate) fn read_document(
     schemas: &Schemas,
     out: &mut Vec<Diagnostic>,
 ) -> Option<Document> {
-    let object = yaml.value.clone();
-    let mut document = Document {
-        file: file.to_string(),
-        index: yaml.index,
-        api_version: string_at(&object, &["apiVersion"]).map(str::to_string),
-        kind: string_at(&object, &["kind"]).map(str::to_string),
-        name: string_at(&object, &["metadata", "name"]).map(str::to_string),
-        namespace: string_at(&object, &["metadata", "namespace"])
-            .unwrap_or(default_namespace)
-            .to_string(),
-        object,
-        resource: None,
-        yaml,
+    let mut document = Document::new(file, yaml, default_namespace);
+    if !is_kubernetes_object(&document, out) {
+        return None;
+    }
+    if !has_identity(&document, out) || !document.is_patchwarden() {
+        return Some(document);
+    }
+    let Some(schema) = schema_of(&document, schemas, out) else {
+        return Some(document);
     };
+    check_name(&document, out);
+    let problems = SchemaChecker::new(schema).check(&document.object);
+    if !problems.is_empty() {
+        for problem in problems {
+            out.push(document.diagnostic(Check::Schema, &problem.path, problem.message));
+        }
+        return Some(document);
+    }
+    document.resource = typed_resource(&document, out);
+    if let Some(resource) = &document.resource {
+        for error in resource.spec_errors() {
+            out.push(document.diagnostic(Check::Spec, &error.field, error.message));
+        }
+    }
+    Some(document)
+}
+
+impl Document {
+    /// The document with its identity read, not yet checked.
+    fn new(file: &str, yaml: YamlDocument, default_namespace: &str) -> Document {
+        let object = yaml.value.clone();
+        Document {
+            file: file.to_string(),
+            index: yaml.index,
+            api_version: string_at(&object, &["apiVersion"]).map(str::to_string),
+            kind: string_at(&object, &["kind"]).map(str::to_string),
+            name: string_at(&object, &["metadata", "name"]).map(str::to_string),
+            namespace: string_at(&object, &["metadata", "namespace"])
+                .unwrap_or(default_namespace)
+                .to_string(),
+            object,
+            resource: None,
+            yaml,
+        }
+    }
+}
+
+/// Whether the document is a Kubernetes object at all; other documents are reported (as an
+/// error when not a mapping, as a warning when a mapping without apiVersion and kind) and
+/// dropped.
+fn is_kubernetes_object(document: &Document, out: &mut Vec<Diagnostic>) -> bool {
     if !document.object.is_object() {
         out.push(document.diagnostic(
             Check::Yaml,
             "",
             "expected a Kubernetes object (a mapping with apiVersion, kind and metadata)",
         ));
-        return None;
+        return false;
     }
     let has_api_version = document.object.get("apiVersion").is_some();
     let has_kind = document.object.get("kind").is_some();
@@ -153,8 +190,13 @@ pub(crate) fn read_document(
         );
         skipped.level = crate::diagnostic::Level::Warning;
         out.push(skipped);
-        return None;
+        return false;
     }
+    true
+}
+
+/// Whether apiVersion and kind are both strings, reporting each that is not.
+fn has_identity(document: &Document, out: &mut Vec<Diagnostic>) -> bool {
     let mut identity_ok = true;
     for (present, path, what) in [
         (
@@ -173,16 +215,23 @@ pub(crate) fn read_document(
             identity_ok = false;
         }
     }
-    if !identity_ok || !document.is_patchwarden() {
-        return Some(document);
-    }
+    identity_ok
+}
+
+/// The CRD schema a patchwarden document is checked against, or `None` (with the reason in
+/// `out`) when it has no name, or a version or kind this release does not serve.
+fn schema_of<'s>(
+    document: &Document,
+    schemas: &'s Schemas,
+    out: &mut Vec<Diagnostic>,
+) -> Option<&'s Value> {
     if document.name.is_none() {
         out.push(document.diagnostic(
             Check::Identity,
             "metadata.name",
             "missing metadata.name, or it is not a string",
         ));
-        return Some(document);
+        return None;
     }
     let api_version = document.api_version.clone().unwrap_or_default();
     if api_version != patchwarden_api::API_VERSION {
@@ -194,10 +243,11 @@ pub(crate) fn read_document(
                 patchwarden_api::API_VERSION
             ),
         ));
-        return Some(document);
+        return None;
     }
     let kind = document.kind.clone().unwrap_or_default();
-    let Some(schema) = schemas.schemas.get(kind.as_str()) else {
+    let schema = schemas.schemas.get(kind.as_str());
+    if schema.is_none() {
         let suggestion = closest(&kind, patchwarden_api::crds::KINDS.iter().copied())
             .map(|k| format!(" (did you mean {k}?)"))
             .unwrap_or_default();
@@ -209,8 +259,12 @@ pub(crate) fn read_document(
                 patchwarden_api::crds::KINDS.join(", ")
             ),
         ));
-        return Some(document);
-    };
+    }
+    schema
+}
+
+/// Reports a name the API server would refuse; the document is still checked further.
+fn check_name(document: &Document, out: &mut Vec<Diagnostic>) {
     let name = document.name.clone().unwrap_or_default();
     if !names::is_dns1123_subdomain(&name) {
         out.push(document.diagnostic(
@@ -221,37 +275,25 @@ pub(crate) fn read_document(
             ),
         ));
     }
-    let problems = SchemaChecker::new(schema).check(&document.object);
-    if !problems.is_empty() {
-        for problem in problems {
-            out.push(document.diagnostic(Check::Schema, &problem.path, problem.message));
-        }
-        return Some(document);
-    }
-    let typed = match kind.as_str() {
-        "VulnerabilityFeed" => typed(&document, out)
+}
+
+/// The typed resource of a document that passed the schema check, by its kind.
+fn typed_resource(document: &Document, out: &mut Vec<Diagnostic>) -> Option<Resource> {
+    match document.kind.as_deref().unwrap_or_default() {
+        "VulnerabilityFeed" => typed(document, out)
             .map(Box::new)
             .map(Resource::VulnerabilityFeed),
-        "AssetGroup" => typed(&document, out)
-            .map(Box::new)
-            .map(Resource::AssetGroup),
-        "Asset" => typed(&document, out).map(Box::new).map(Resource::Asset),
-        "MaintenanceWindow" => typed(&document, out)
+        "AssetGroup" => typed(document, out).map(Box::new).map(Resource::AssetGroup),
+        "Asset" => typed(document, out).map(Box::new).map(Resource::Asset),
+        "MaintenanceWindow" => typed(document, out)
             .map(Box::new)
             .map(Resource::MaintenanceWindow),
-        "PatchPolicy" => typed(&document, out)
+        "PatchPolicy" => typed(document, out)
             .map(Box::new)
             .map(Resource::PatchPolicy),
-        "PatchRun" => typed(&document, out).map(Box::new).map(Resource::PatchRun),
+        "PatchRun" => typed(document, out).map(Box::new).map(Resource::PatchRun),
         _ => None,
-    };
-    if let Some(resource) = &typed {
-        for error in resource.spec_errors() {
-            out.push(document.diagnostic(Check::Spec, &error.field, error.message));
-        }
     }
-    document.resource = typed;
-    Some(document)
 }
 
 /// The typed form of a document that passed the schema check.
