@@ -1,0 +1,164 @@
+//! Request handling: authentication, routing of the Kubernetes URL layout, and dispatch of each
+//! verb. Reading requests ([`request`]), building responses ([`response`]), the non-resource
+//! paths ([`non_resource`]), URL resolution ([`target`]), reads ([`reads`], over
+//! [`snapshot`]s) and writes ([`writes`], handed to the storage writer) have their modules.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Method, Request, Response};
+use http_body_util::combinators::BoxBody;
+use hyper::body::Incoming;
+
+use crate::auth::{Auth, Principal};
+use crate::cluster::Shared;
+use crate::error::ApiError;
+use crate::watch;
+
+mod non_resource;
+mod reads;
+mod request;
+mod response;
+mod snapshot;
+mod target;
+mod writes;
+
+pub use reads::partial_metadata;
+pub use snapshot::{in_namespace, snapshot};
+
+use request::{negotiate, parse_query, percent_decode};
+use response::error_response;
+use target::{Target, resolve};
+use writes::WriteTarget;
+
+pub type Body = BoxBody<Bytes, Infallible>;
+pub type Query = HashMap<String, String>;
+
+/// Per-server request context.
+pub struct Server {
+    pub shared: Arc<Shared>,
+    pub auth: Auth,
+    pub max_body: usize,
+    pub address: String,
+    pub shutdown: tokio::sync::watch::Receiver<bool>,
+}
+
+/// What representation the client asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Repr {
+    Json,
+    Table,
+    Metadata,
+}
+
+/// Entry point for every request.
+pub async fn handle(
+    server: Arc<Server>,
+    req: Request<Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let method = req.method().clone();
+    let path = req.uri().path().to_string();
+    let resp = match route(&server, req).await {
+        Ok(r) => r,
+        Err(e) => error_response(&e),
+    };
+    tracing::debug!(%method, %path, status = resp.status().as_u16(), "request");
+    Ok(resp)
+}
+
+async fn route(server: &Arc<Server>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
+    authorize(server, &req)?;
+    let query = parse_query(req.uri());
+    let segs: Vec<String> = req
+        .uri()
+        .path()
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(percent_decode)
+        .collect();
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    let registry = || server.shared.read().registry.clone();
+    if let Some(response) = non_resource::route(
+        registry,
+        &server.address,
+        &segs,
+        req.method(),
+        req.headers(),
+    ) {
+        return response;
+    }
+    let (group, version, rest) = match segs.as_slice() {
+        ["api", v, rest @ ..] => ("", *v, rest),
+        ["apis", g, v, rest @ ..] => (*g, *v, rest),
+        _ => return Err(ApiError::no_such_path()),
+    };
+    let target = resolve(&server.shared.read(), group, version, rest)?;
+    resource(server, req, target, query).await
+}
+
+/// Authenticates the request; read-only principals may only read.
+fn authorize(server: &Server, req: &Request<Incoming>) -> Result<(), ApiError> {
+    let principal = server.auth.authenticate(req.headers())?;
+    let method = req.method();
+    if principal == Principal::ReadOnly && !matches!(*method, Method::GET | Method::HEAD) {
+        return Err(ApiError::forbidden(format!(
+            "the read-only token may not {} resources",
+            method.as_str().to_ascii_lowercase()
+        )));
+    }
+    Ok(())
+}
+
+/// Dispatches a resource request by method and by whether it names one object.
+async fn resource(
+    server: &Arc<Server>,
+    req: Request<Incoming>,
+    target: Target,
+    query: Query,
+) -> Result<Response<Body>, ApiError> {
+    let method = req.method().clone();
+    let Target {
+        def,
+        namespace: ns,
+        name,
+        status,
+    } = target;
+    let Some(name) = name else {
+        return match method {
+            Method::GET => {
+                let repr = negotiate(req.headers())?;
+                if matches!(query.get("watch").map(String::as_str), Some("true" | "1")) {
+                    return watch::watch(server.clone(), def, ns, &query, repr);
+                }
+                reads::list(server, &def, ns.as_deref(), &query, repr)
+            }
+            Method::POST => writes::create(server, req, def, ns, &query).await,
+            Method::DELETE => writes::delete_collection(server, def, ns, &query).await,
+            _ => Err(not_allowed(&method)),
+        };
+    };
+    if method == Method::GET {
+        let repr = negotiate(req.headers())?;
+        return reads::get(server, &def, ns.as_deref(), &name, &query, repr);
+    }
+    let target = WriteTarget {
+        def,
+        namespace: ns,
+        name,
+        status,
+    };
+    match method {
+        Method::PUT => writes::replace(server, req, target, &query).await,
+        Method::PATCH => writes::patch(server, req, target, &query).await,
+        Method::DELETE => writes::delete(server, req, target, &query).await,
+        _ => Err(not_allowed(&method)),
+    }
+}
+
+fn not_allowed(method: &Method) -> ApiError {
+    ApiError::method_not_allowed(format!(
+        "the server does not allow this method on the requested resource: {method}"
+    ))
+}
