@@ -82,7 +82,7 @@ fn names_of(documents: &[Document], kind: &str) -> BTreeMap<String, Vec<String>>
 /// A reference error, with the closest existing name as a hint.
 fn missing(kind: &str, name: &str, namespace: &str, known: Option<&Vec<String>>) -> String {
     let hint = known
-        .and_then(|names| crate::schema::closest(name, names.iter().map(String::as_str)))
+        .and_then(|names| crate::suggest::closest(name, names.iter().map(String::as_str)))
         .map(|n| format!(" (did you mean {n:?}?)"))
         .unwrap_or_default();
     format!("{kind} {name:?} is not declared in namespace {namespace:?} in the given files{hint}")

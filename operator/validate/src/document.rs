@@ -11,7 +11,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::diagnostic::{Check, Diagnostic};
-use crate::schema::{SchemaChecker, closest};
+use crate::schema::SchemaChecker;
+use crate::suggest::closest;
 use crate::yaml::YamlDocument;
 
 /// A patchwarden resource that passed the schema check.

@@ -13,6 +13,7 @@ mod load;
 pub mod path;
 mod render;
 mod schema;
+mod suggest;
 pub mod yaml;
 
 use std::path::PathBuf;
