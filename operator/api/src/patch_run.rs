@@ -94,8 +94,9 @@ pub struct PatchRunSpec {
     /// The MaintenanceWindow the run was planned into, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub window: Option<String>,
-    /// No new asset starts after this instant (the window's close minus its cutoff); what is left
-    /// waits for the next run.
+    /// The first wave must start by this instant (the window's close minus its cutoff): a run
+    /// that has not started its first wave by then does not start, and ends `Halted` with a
+    /// message naming the deadline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_deadline: Option<Time>,
     /// The assets and the package versions each gets.
@@ -138,7 +139,8 @@ pub struct PlannedAsset {
     /// Package updates to install.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<PlannedPackage>,
-    /// Whether the updates are expected to need a reboot.
+    /// Whether the updates are expected to need a reboot. Not supported yet: `true` is refused
+    /// until reboots are carried out.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reboot_expected: bool,
 }
@@ -191,7 +193,8 @@ pub struct RunLimits {
     /// Restore recorded versions on a failed asset.
     #[serde(default)]
     pub rollback_on_failure: bool,
-    /// When to reboot after patching.
+    /// When to reboot after patching. Only `Never` (the default) is supported yet: `IfRequired`
+    /// and `Always` are refused until reboots are carried out.
     #[serde(default)]
     pub reboot: RebootPolicy,
     /// Health checks run before and after patching each asset.

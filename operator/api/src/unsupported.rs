@@ -28,7 +28,9 @@ fn reboot_error(field: &str, reboot: RebootPolicy) -> Option<SpecError> {
 
 /// The unsupported fields a policy sets.
 pub fn policy_errors(spec: &PatchPolicySpec) -> Vec<SpecError> {
-    let mut errors: Vec<SpecError> = reboot_error("spec.reboot", spec.reboot).into_iter().collect();
+    let mut errors: Vec<SpecError> = reboot_error("spec.reboot", spec.reboot)
+        .into_iter()
+        .collect();
     if spec.drain.as_ref().is_some_and(|drain| drain.enabled) {
         errors.push(SpecError::new("spec.drain.enabled", DRAIN_NOT_SUPPORTED));
     }
@@ -76,7 +78,10 @@ mod tests {
             }),
             ..PatchPolicySpec::default()
         };
-        let errors: Vec<String> = policy_errors(&policy).iter().map(ToString::to_string).collect();
+        let errors: Vec<String> = policy_errors(&policy)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(
             errors,
             [

@@ -106,6 +106,10 @@ pub struct RolloutPlan {
     pub estimated_duration: Duration,
     /// How often to look at operations in flight.
     pub poll_interval: Duration,
+    /// The first wave must start by this instant; past it, a run that has not started halts
+    /// without starting.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_deadline: Option<DateTime<Utc>>,
 }
 
 impl RolloutPlan {
@@ -326,6 +330,7 @@ pub fn plan_rollout(seed: &str, assets: &[PlanAsset], settings: &RolloutSettings
         rollback_on_failure: settings.rollback_on_failure,
         estimated_duration: Duration::from_secs(estimated),
         poll_interval: Duration::from_secs(15),
+        start_deadline: None,
     }
 }
 

@@ -4,6 +4,7 @@
 
 use patchwarden_api::maintenance_window::MaintenanceWindow;
 use patchwarden_api::patch_run::PatchRun;
+use patchwarden_api::time::from_k8s;
 use patchwarden_api::{CheckSpec, SpecError};
 use patchwarden_core::rollout::{self, RolloutPlan, StartGate};
 
@@ -116,6 +117,7 @@ pub fn rollout_plan(run: &PatchRun) -> RolloutPlan {
         rollback_on_failure: spec.limits.rollback_on_failure,
         estimated_duration: patchwarden_core::Duration::ZERO,
         poll_interval: patchwarden_core::Duration::from_secs(POLL.as_secs()),
+        start_deadline: spec.start_deadline.as_ref().map(from_k8s),
     }
 }
 
