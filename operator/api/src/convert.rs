@@ -536,18 +536,14 @@ impl CheckSpec for VulnerabilityFeed {
         let spec = &self.spec;
         let mut errors = Vec::new();
         let source = &spec.source;
-        let set = [
-            source.url.is_some(),
-            source.git.is_some(),
-            source.config_map_ref.is_some(),
-        ]
-        .iter()
-        .filter(|s| **s)
-        .count();
+        let set = [source.url.is_some(), source.config_map_ref.is_some()]
+            .iter()
+            .filter(|s| **s)
+            .count();
         if set != 1 {
             errors.push(SpecError::new(
                 "spec.source",
-                format!("exactly one of url, git and configMapRef must be set ({set} are)"),
+                format!("exactly one of url and configMapRef must be set ({set} are)"),
             ));
         }
         if let Some(url) = &source.url
