@@ -1,5 +1,5 @@
 //! The real kube-rs runtime against the embedded server: a Controller (watcher + reflector)
-//! over a derived CRD sees creates, updates and deletes; the finalizer helper, patch_status,
+//! over a derived CRD sees creates, updates and deletes; the `finalizer` function, patch_status,
 //! replace_status, the Events recorder, streaming-list and metadata watchers, and a Lease
 //! round trip with optimistic concurrency.
 

@@ -38,7 +38,7 @@ impl Kubectl {
     }
 
     /// The command with this kubeconfig, HOME and cache; standard output and error piped.
-    pub fn command(&self, args: &[&str]) -> Command {
+    fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(&self.binary);
         command
             .args(args)
