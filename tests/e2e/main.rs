@@ -7,6 +7,8 @@ mod bad_resources;
 mod crash;
 mod failure;
 mod happy_path;
+mod health_checks;
 mod leader_election;
+mod suspend;
 mod up;
 mod window_closed;

@@ -357,13 +357,20 @@ fn default_attempts() -> u32 {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HttpCheck {
-    /// URL to request; `{address}` is replaced by the asset's address.
+    /// URL the operator requests (GET) for each asset; `{address}` is replaced by the asset's
+    /// address (its name when it has none) and `{asset}` by its name. Runs before patching as
+    /// a baseline and after: a check already failing before patching does not fail the asset.
     #[schemars(length(min = 1))]
     pub url: String,
     /// The status code that means healthy.
     #[serde(default = "default_http_status")]
     #[schemars(range(min = 100, max = 599))]
     pub expect_status: u16,
+    /// Text the response body must contain to be healthy (compared byte for byte, after
+    /// decoding the body as UTF-8); unset accepts any body.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub body_contains: Option<String>,
 }
 
 fn default_http_status() -> u16 {

@@ -70,6 +70,7 @@ fn benches(c: &mut Criterion) {
         gate: StartGate::Windows(vec![nightly.clone()]),
         emergency: None,
         suspended: false,
+        skipped_assets: Default::default(),
     };
     c.bench_function("decide on a 10k-asset run", |b| {
         b.iter(|| decide(&plan, black_box(&status), &observations, from))

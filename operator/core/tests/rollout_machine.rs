@@ -37,6 +37,7 @@ fn observations(ops: &[(&str, &str, Step, OperationState)]) -> Observations {
         gate: StartGate::Anytime,
         emergency: None,
         suspended: false,
+        skipped_assets: Default::default(),
     }
 }
 
@@ -356,4 +357,95 @@ fn without_any_window_it_says_none_opens() {
         vec!["outside the maintenance window, and no window opens in the next two years"]
     );
     assert_eq!(d.requeue_at, None);
+}
+
+#[test]
+fn a_suspended_run_finishes_assets_in_flight_starts_none_and_resumes_when_unsuspended() {
+    let p = plan(
+        3,
+        RolloutSettings {
+            canary: Some(CountOrPercent::Count(1)),
+            max_unavailable: CountOrPercent::Count(2),
+            ..RolloutSettings::default()
+        },
+    );
+    let t = utc("2026-06-07T02:00:00Z");
+    let d = decide(&p, &RunStatus::new(&p), &observations(&[]), t);
+    assert_eq!(d.status.assets["node-0"].state, AssetState::Patching);
+    // Suspended while the canary is being patched: its verification still runs.
+    let mut patched = observations(&[("run-1", "node-0", Step::Patch, OperationState::Succeeded)]);
+    patched.suspended = true;
+    let d = decide(&p, &d.status, &patched, t + TimeDelta::minutes(1));
+    assert_eq!(
+        lines(&d.actions),
+        vec!["verify node-0: re-inventory and health checks (operation run-1/node-0/verify)"]
+    );
+    let mut verified = observations(&[
+        ("run-1", "node-0", Step::Patch, OperationState::Succeeded),
+        ("run-1", "node-0", Step::Verify, OperationState::Succeeded),
+    ]);
+    verified.suspended = true;
+    let d = decide(&p, &d.status, &verified, t + TimeDelta::minutes(2));
+    // The canary is done, and no asset of the next wave starts.
+    assert_eq!(d.status.assets["node-0"].state, AssetState::Succeeded);
+    assert_eq!(
+        lines(&d.actions),
+        vec!["suspended; nothing new starts until resumed"]
+    );
+    assert_eq!(d.status.phase, RunPhase::Paused);
+    assert_eq!(d.status.count(AssetState::Pending), 2);
+    let d = decide(&p, &d.status, &verified, t + TimeDelta::minutes(3));
+    assert!(d.actions.is_empty(), "{:?}", d.actions);
+    // Unsuspended: the next wave starts.
+    verified.suspended = false;
+    let d = decide(&p, &d.status, &verified, t + TimeDelta::minutes(4));
+    assert_eq!(
+        lines(&d.actions),
+        vec![
+            "start patching node-1 (operation run-1/node-1/patch)",
+            "start patching node-2 (operation run-1/node-2/patch)"
+        ]
+    );
+    assert_eq!(d.status.phase, RunPhase::Running);
+}
+
+#[test]
+fn a_suspended_asset_is_skipped_with_its_reason_and_the_run_goes_on() {
+    let p = plan(
+        3,
+        RolloutSettings {
+            canary: Some(CountOrPercent::Count(1)),
+            max_unavailable: CountOrPercent::Count(2),
+            ..RolloutSettings::default()
+        },
+    );
+    let t = utc("2026-06-07T02:00:00Z");
+    let skip = |mut obs: Observations| {
+        obs.skipped_assets
+            .insert("node-0".into(), "the Asset is suspended".into());
+        obs.skipped_assets
+            .insert("node-2".into(), "its AssetGroup g is suspended".into());
+        obs
+    };
+    // The canary is suspended: it is skipped, and the next wave starts without it.
+    let d = decide(&p, &RunStatus::new(&p), &skip(observations(&[])), t);
+    assert_eq!(d.status.assets["node-0"].state, AssetState::Skipped);
+    assert_eq!(
+        d.status.assets["node-0"].message.as_deref(),
+        Some("the Asset is suspended")
+    );
+    assert_eq!(
+        lines(&d.actions),
+        vec!["start patching node-1 (operation run-1/node-1/patch)"]
+    );
+    assert_eq!(d.status.assets["node-2"].state, AssetState::Skipped);
+    let done = skip(observations(&[
+        ("run-1", "node-1", Step::Patch, OperationState::Succeeded),
+        ("run-1", "node-1", Step::Verify, OperationState::Succeeded),
+    ]));
+    let d = decide(&p, &d.status, &done, t + TimeDelta::minutes(1));
+    let d = decide(&p, &d.status, &done, t + TimeDelta::minutes(2));
+    assert_eq!(d.status.phase, RunPhase::Succeeded);
+    assert_eq!(d.status.count(AssetState::Skipped), 2);
+    assert_eq!(d.status.count(AssetState::Succeeded), 1);
 }

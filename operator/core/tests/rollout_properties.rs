@@ -225,6 +225,7 @@ impl Run {
             gate: self.gate.clone(),
             emergency: self.emergency.clone(),
             suspended,
+            skipped_assets: Default::default(),
         }
     }
 }

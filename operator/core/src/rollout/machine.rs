@@ -93,6 +93,8 @@ pub enum AssetState {
     RollingBack,
     RolledBack,
     RollbackFailed,
+    /// Not patched: the asset (or its group) is suspended; the message says which.
+    Skipped,
 }
 
 impl AssetState {
@@ -112,6 +114,7 @@ impl AssetState {
                 | AssetState::Failed
                 | AssetState::RolledBack
                 | AssetState::RollbackFailed
+                | AssetState::Skipped
         )
     }
 
@@ -148,8 +151,6 @@ pub struct AssetProgress {
 pub enum HaltReason {
     TooManyFailures { failed: u32, allowed: u32 },
     CanaryFailed { asset: String },
-    /// The plan's start deadline passed before any asset started.
-    StartDeadlinePassed { deadline: DateTime<Utc> },
 }
 
 impl fmt::Display for HaltReason {
@@ -162,11 +163,6 @@ impl fmt::Display for HaltReason {
             HaltReason::CanaryFailed { asset } => {
                 write!(f, "canary {asset} failed, so no further wave starts")
             }
-            HaltReason::StartDeadlinePassed { deadline } => write!(
-                f,
-                "the start deadline {} passed before the first wave started, so the run does not start",
-                format_instant(*deadline)
-            ),
         }
     }
 }
@@ -333,6 +329,9 @@ pub struct Observations {
     pub emergency: Option<EmergencyReason>,
     /// The run or its policy is suspended: nothing new starts.
     pub suspended: bool,
+    /// Assets that must not be patched (the asset or its group is suspended), with the reason:
+    /// a pending one is skipped when its wave starts.
+    pub skipped_assets: BTreeMap<String, String>,
 }
 
 impl Observations {
@@ -591,9 +590,7 @@ impl Decider<'_> {
                     .get(*a)
                     .is_some_and(|p| p.state.has_failed())
             });
-        let reason = if let Some(deadline) = self.missed_start_deadline() {
-            HaltReason::StartDeadlinePassed { deadline }
-        } else if let Some(asset) = canary_failure {
+        let reason = if let Some(asset) = canary_failure {
             HaltReason::CanaryFailed {
                 asset: asset.clone(),
             }
@@ -608,13 +605,6 @@ impl Decider<'_> {
         self.status.halted = Some(reason.clone());
         self.status.paused = None;
         self.actions.push(Action::HaltRun { reason });
-    }
-
-    /// The plan's start deadline, when it has passed and no asset has started yet.
-    fn missed_start_deadline(&self) -> Option<DateTime<Utc>> {
-        let deadline = self.plan.start_deadline?;
-        let nothing_started = self.status.assets.values().all(|p| p.started_at.is_none());
-        (self.now > deadline && nothing_started).then_some(deadline)
     }
 
     fn in_flight(&self) -> bool {
@@ -678,7 +668,14 @@ impl Decider<'_> {
                 return;
             }
             self.start_wave(index);
-            return;
+            // A wave whose assets were all skipped is done: go on to the next one.
+            let wave_done = wave
+                .assets
+                .iter()
+                .all(|a| self.status.assets.get(a).is_none_or(|p| p.state.is_done()));
+            if !wave_done {
+                return;
+            }
         }
     }
 
@@ -703,7 +700,14 @@ impl Decider<'_> {
                 .assets
                 .get(asset)
                 .is_some_and(|p| p.state == AssetState::Pending);
-            if !pending || *count >= limit {
+            if !pending {
+                continue;
+            }
+            if let Some(reason) = self.observations.skipped_assets.get(asset) {
+                self.set_state(asset, AssetState::Skipped, Some(reason.clone()));
+                continue;
+            }
+            if *count >= limit {
                 continue;
             }
             *count += 1;

@@ -1,9 +1,12 @@
 //! Rollouts: planning the order and waves of a patch run ([`plan`]), and driving a frozen plan
-//! one decision at a time ([`machine`]).
+//! one decision at a time ([`machine`]), and judging health checks before and after patching
+//! ([`health`]).
 
+pub mod health;
 pub mod machine;
 pub mod plan;
 
+pub use health::{CheckOutcome, CheckRecord, HealthVerdict, http_outcome, judge};
 pub use machine::{
     Action, AssetProgress, AssetState, Decision, HaltReason, Observations, OperationState,
     PauseReason, RunPhase, RunStatus, StartGate, Step, decide, operation_id,

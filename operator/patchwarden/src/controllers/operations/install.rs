@@ -1,10 +1,11 @@
-//! Install: the patch step installs the planned `to` versions (after the pre-patch hooks),
-//! the roll back step restores the recorded `from` versions. Both install exact versions,
+//! Install: the patch step runs the health checks as a baseline, then installs the planned
+//! `to` versions (after the pre-patch hooks); the roll back step restores the recorded `from` versions. Both install exact versions,
 //! so a repeated request finds the packages already at their target and changes nothing.
 
 use patchwarden_api::patch_run::PackageResult;
 use patchwarden_executor::{ChangeReport, PackageTarget};
 
+use super::health::run_checks;
 use super::hooks::{HookStage, run_hooks};
 use super::{OperationDetails, OperationRequest};
 
@@ -43,18 +44,24 @@ pub async fn install(
             PackageTarget::new(p.name.clone(), version.clone())
         })
         .collect();
+    let mut baseline = Vec::new();
     if direction == Direction::Upgrade {
+        baseline = run_checks(request).await;
         run_hooks(request, HookStage::PrePatch)
             .await
-            .map_err(OperationDetails::failure)?;
+            .map_err(|e| OperationDetails {
+                health_baseline: baseline.clone(),
+                ..OperationDetails::failure(e)
+            })?;
     }
     let outcome = match direction {
         Direction::Upgrade => request.executor.upgrade(&request.target, &targets).await,
         Direction::RollBack => request.executor.roll_back(&request.target, &targets).await,
     };
     let verb = direction.verb();
-    let report = outcome.map_err(|e| {
-        OperationDetails::failure(format!("{}: {verb} failed: {e}", request.asset_name))
+    let report = outcome.map_err(|e| OperationDetails {
+        health_baseline: baseline.clone(),
+        ..OperationDetails::failure(format!("{}: {verb} failed: {e}", request.asset_name))
     })?;
     let packages = package_results(request, &report);
     if !report.succeeded() {
@@ -67,6 +74,7 @@ pub async fn install(
                 "{} ({}): {verb} failed: {detail}",
                 request.asset_name, request.target.name
             ),
+            health_baseline: baseline,
             ..OperationDetails::default()
         });
     }
@@ -82,11 +90,29 @@ pub async fn install(
             packages.len()
         ),
     };
+    let message = message + &baseline_note(&baseline);
     Ok(OperationDetails {
         packages,
         message,
+        health_baseline: baseline,
         ..OperationDetails::default()
     })
+}
+
+/// The checks that already fail before patching, as a note on the patch step's message.
+fn baseline_note(baseline: &[(String, patchwarden_core::rollout::CheckOutcome)]) -> String {
+    baseline
+        .iter()
+        .filter_map(|(name, outcome)| match outcome {
+            patchwarden_core::rollout::CheckOutcome::Failed { detail } => Some(format!(
+                "; health check {name} already fails before patching: {detail}"
+            )),
+            patchwarden_core::rollout::CheckOutcome::Unreachable { detail } => Some(format!(
+                "; health check {name} cannot be made before patching: {detail}"
+            )),
+            patchwarden_core::rollout::CheckOutcome::Passed => None,
+        })
+        .collect()
 }
 
 /// The version before and after of each planned package, as the executor reported it.

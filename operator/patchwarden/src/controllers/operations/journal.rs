@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use patchwarden_api::patch_run::PackageResult;
-use patchwarden_core::rollout::OperationState;
+use patchwarden_core::rollout::{CheckOutcome, OperationState};
 use tokio::sync::broadcast;
 
 /// What an operation found, for the run's audit trail.
@@ -26,6 +26,8 @@ pub struct OperationDetails {
     pub cves_remaining: Vec<String>,
     /// What happened, for people.
     pub message: String,
+    /// Each health check's outcome before patching (patch steps only).
+    pub health_baseline: Vec<(String, CheckOutcome)>,
     /// When it finished.
     pub finished_at: Option<DateTime<Utc>>,
     /// How long it took.

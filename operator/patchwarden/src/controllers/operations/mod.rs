@@ -4,6 +4,7 @@
 //! Each operation has the stable id the core derives from run, asset and step; starting an
 //! id the journal already holds does nothing, so a decision made twice acts once.
 
+mod health;
 mod hooks;
 mod install;
 mod journal;
@@ -14,10 +15,12 @@ use std::time::Instant;
 
 use chrono::Utc;
 use patchwarden_api::patch_run::PlannedAsset;
+use patchwarden_core::rollout::CheckOutcome;
 use patchwarden_executor::{AssetRef, Executor, HealthCheck};
 
 use install::Direction;
 
+pub use health::{HttpProbe, Probe, RunCheck};
 pub use hooks::{HookError, HookStage};
 pub use journal::{Journal, OperationDetails};
 pub use verify::HealthCheckFailed;
@@ -49,8 +52,10 @@ pub struct OperationRequest {
     pub executor: Arc<dyn Executor>,
     /// The asset's part of the plan.
     pub planned: PlannedAsset,
-    /// Extra health checks from the run's limits (argv and timeout).
-    pub health_checks: Vec<(String, HealthCheck, u32)>,
+    /// Health checks from the run's limits: commands and HTTP requests.
+    pub health_checks: Vec<RunCheck>,
+    /// For a verification: each check's outcome before patching (what the patch step found).
+    pub baseline: Vec<(String, CheckOutcome)>,
     /// Whether the lab's own health check runs too.
     pub default_health_check: bool,
     /// Hook commands run on the asset before patching (a failure fails the asset untouched).

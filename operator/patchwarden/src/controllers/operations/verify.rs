@@ -1,17 +1,15 @@
 //! Verify: re-inventory the asset, check every planned package is at its planned version
-//! (which proves the vulnerabilities it fixes closed), then run the health checks and the
-//! post-patch hooks.
+//! (which proves the vulnerabilities it fixes closed), then run the health checks (judged
+//! against their baseline from before patching) and the post-patch hooks.
 
 use std::collections::BTreeSet;
 
 use patchwarden_api::patch_run::{PackageResult, PlannedPackage};
-use patchwarden_executor::HealthCheck;
+use patchwarden_core::rollout::{CheckRecord, judge};
 
+use super::health::run_checks;
 use super::hooks::{HookStage, run_hooks};
 use super::{OperationDetails, OperationRequest};
-
-/// Name of the lab's own health check.
-const LAB_HEALTH_CHECK: &str = "lab-health";
 
 /// A health check that kept failing after the upgrade.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -51,10 +49,13 @@ pub async fn verify(request: &OperationRequest) -> Result<OperationDetails, Oper
         details.message = format!("{asset}: verification failed: {}", wrong.join("; "));
         return Err(details);
     }
-    if let Err(failed) = health_checks(request).await {
-        details.message = failed.to_string();
-        return Err(details);
-    }
+    let health_note = match health_checks(request).await {
+        Ok(note) => note,
+        Err(failed) => {
+            details.message = failed.to_string();
+            return Err(details);
+        }
+    };
     if let Err(failed) = run_hooks(request, HookStage::PostPatch).await {
         details.message = failed.to_string();
         return Err(details);
@@ -64,6 +65,9 @@ pub async fn verify(request: &OperationRequest) -> Result<OperationDetails, Oper
         details.packages.len(),
         details.cves_closed.len()
     );
+    if !health_note.is_empty() {
+        details.message = format!("{}; {health_note}", details.message);
+    }
     Ok(details)
 }
 
@@ -105,42 +109,40 @@ fn compare_versions(
     (details, wrong)
 }
 
-/// Runs each health check (the lab's own first, on lab assets) up to its attempts; the
-/// first that never passes fails the verification.
-async fn health_checks(request: &OperationRequest) -> Result<(), HealthCheckFailed> {
-    let mut checks = request.health_checks.clone();
-    if request.default_health_check {
-        let lab_check = (String::from(LAB_HEALTH_CHECK), HealthCheck::default(), 1);
-        checks.insert(0, lab_check);
-    }
-    for (name, check, attempts) in &checks {
-        let mut last = None;
-        for _ in 0..(*attempts).max(1) {
-            match request.executor.health_check(&request.target, check).await {
-                Ok(report) if report.healthy => {
-                    last = None;
-                    break;
-                }
-                Ok(report) => last = Some(report.output.trim().to_string()),
-                Err(e) => last = Some(e.to_string()),
-            }
-        }
-        if let Some(output) = last {
-            let upgraded: Vec<String> = request
-                .planned
-                .packages
+/// Runs each health check and judges it against its baseline: a check that passed before
+/// patching (or has no baseline) and fails now fails the verification; one that already
+/// failed before is reported and not counted. Returns that report, empty when there is none.
+async fn health_checks(request: &OperationRequest) -> Result<String, HealthCheckFailed> {
+    let records: Vec<CheckRecord> = run_checks(request)
+        .await
+        .into_iter()
+        .map(|(name, after)| CheckRecord {
+            baseline: request
+                .baseline
                 .iter()
-                .map(|p| format!("{} {}", p.name, p.to))
-                .collect();
-            return Err(HealthCheckFailed {
-                asset: request.asset_name.clone(),
-                name: name.clone(),
-                upgraded: upgraded.join(", "),
-                output,
-            });
-        }
+                .find(|(before, _)| *before == name)
+                .map(|(_, outcome)| outcome.clone()),
+            name,
+            after,
+        })
+        .collect();
+    let verdict = judge(&records);
+    let first_failing = verdict.broken.first().or(verdict.unreachable.first());
+    if let Some((name, _)) = first_failing {
+        let upgraded: Vec<String> = request
+            .planned
+            .packages
+            .iter()
+            .map(|p| format!("{} {}", p.name, p.to))
+            .collect();
+        return Err(HealthCheckFailed {
+            asset: request.asset_name.clone(),
+            name: name.clone(),
+            upgraded: upgraded.join(", "),
+            output: verdict.to_string(),
+        });
     }
-    Ok(())
+    Ok(verdict.to_string())
 }
 
 #[cfg(test)]

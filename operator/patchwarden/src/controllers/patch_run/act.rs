@@ -141,6 +141,11 @@ async fn release_finished(
         }
         let result = desired.assets.iter().find(|a| &a.name == name);
         let message = result.map(|r| r.message.clone()).unwrap_or_default();
+        if progress.state == AssetState::Skipped {
+            // Never held by the run: only say why it was left out.
+            context.events.normal(run, "AssetSkipped", message).await;
+            continue;
+        }
         let last = last_operation(run, progress, result);
         hold_asset(context, run, name, Some(last)).await?;
         if progress.state == AssetState::Succeeded {

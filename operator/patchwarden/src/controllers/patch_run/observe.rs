@@ -1,11 +1,14 @@
 //! Observe: what the rollout state machine sees — its own status as persisted on the run,
-//! the run's operations in this process's journal, and whether the run is an emergency
-//! (which lets it start outside its window).
+//! the run's operations in this process's journal, whether the run is an emergency (which
+//! lets it start outside its window), and what is suspended: the run, its PatchPolicy, and
+//! the Assets and AssetGroups it patches.
 
 use std::collections::BTreeMap;
 
 use kube::ResourceExt;
-use patchwarden_api::conditions::reason;
+use kube::api::ListParams;
+use patchwarden_api::asset_group::AssetGroup;
+use patchwarden_api::patch_policy::PatchPolicy;
 use patchwarden_api::patch_run::{PatchRun, RunTrigger};
 use patchwarden_core::rollout::{
     self, Observations, OperationState, RolloutPlan, RunStatus, StartGate, Step,
@@ -13,24 +16,80 @@ use patchwarden_core::rollout::{
 use patchwarden_core::sla::{EmergencyReason, Forecast};
 
 use super::ROLLOUT_STATE_ANNOTATION;
-use crate::controllers::error::Terminal;
+use crate::controllers::Context;
 use crate::controllers::operations::Journal;
 
-/// The machine's persisted status of a run, or a fresh one when none was persisted yet. A
-/// persisted status that cannot be read is terminal (`InvalidState`): starting again at wave 0
-/// could patch assets twice and would lose the audit trail.
-pub fn machine_status(run: &PatchRun, plan: &RolloutPlan) -> Result<RunStatus, Terminal> {
-    let Some(text) = run.annotations().get(ROLLOUT_STATE_ANNOTATION) else {
-        return Ok(RunStatus::new(plan));
+/// The machine's persisted status of a run, or a fresh one.
+pub fn machine_status(run: &PatchRun, plan: &RolloutPlan) -> RunStatus {
+    run.annotations()
+        .get(ROLLOUT_STATE_ANNOTATION)
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_else(|| RunStatus::new(plan))
+}
+
+/// What is suspended for a run, beyond its own `spec.suspend`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Suspensions {
+    /// The run's PatchPolicy has `spec.suspend: true`.
+    pub policy: bool,
+    /// Planned assets that must not be patched, with the reason.
+    pub assets: BTreeMap<String, String>,
+}
+
+/// Reads the suspensions of the run's PatchPolicy, and of the Assets and AssetGroups it plans.
+/// A policy, asset or group that no longer exists suspends nothing.
+pub async fn suspensions(
+    context: &Context,
+    run: &PatchRun,
+    plan: &RolloutPlan,
+) -> Result<Suspensions, kube::Error> {
+    let policy = match &run.spec.policy {
+        Some(name) => context
+            .api_for::<PatchPolicy, _>(run)
+            .get_opt(name)
+            .await?
+            .is_some_and(|p| p.spec.suspend),
+        None => false,
     };
-    serde_json::from_str(text).map_err(|error| {
-        Terminal::new(
-            reason::INVALID_STATE,
-            format!(
-                "metadata.annotations[{ROLLOUT_STATE_ANNOTATION}]: the persisted rollout state cannot be read ({error}); the run does not start again from wave 0"
-            ),
-        )
+    let suspended_groups: BTreeMap<String, bool> = context
+        .api_for::<AssetGroup, _>(run)
+        .list(&ListParams::default())
+        .await?
+        .items
+        .into_iter()
+        .map(|g| (g.name_any(), g.spec.suspend))
+        .collect();
+    let assets = context.assets_by_name(run).await?;
+    let mut skipped = BTreeMap::new();
+    for (asset, group) in &plan.groups {
+        let asset_suspended = assets.get(asset).is_some_and(|a| a.spec.suspend);
+        let group_suspended = suspended_groups.get(group).copied().unwrap_or(false);
+        if let Some(reason) = skip_reason(asset, asset_suspended, group, group_suspended) {
+            skipped.insert(asset.clone(), reason);
+        }
+    }
+    Ok(Suspensions {
+        policy,
+        assets: skipped,
     })
+}
+
+/// Why an asset is left out of the run, if it is.
+fn skip_reason(
+    asset: &str,
+    asset_suspended: bool,
+    group: &str,
+    group_suspended: bool,
+) -> Option<String> {
+    if asset_suspended {
+        Some(format!("{asset}: skipped: the Asset is suspended"))
+    } else if group_suspended {
+        Some(format!(
+            "{asset}: skipped: its AssetGroup {group} is suspended"
+        ))
+    } else {
+        None
+    }
 }
 
 /// The observations the machine decides on. An operation this process never started reads
@@ -40,6 +99,7 @@ pub fn observations(
     run: &PatchRun,
     plan: &RolloutPlan,
     gate: StartGate,
+    suspensions: Suspensions,
 ) -> Observations {
     let mut operations = BTreeMap::new();
     for asset in plan.groups.keys() {
@@ -55,7 +115,8 @@ pub fn observations(
         operations,
         gate,
         emergency: emergency(run),
-        suspended: run.spec.suspend,
+        suspended: run.spec.suspend || suspensions.policy,
+        skipped_assets: suspensions.assets,
     }
 }
 

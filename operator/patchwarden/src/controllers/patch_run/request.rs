@@ -1,5 +1,6 @@
 //! The operation request of one asset step: the asset's part of the frozen plan, the
-//! executor that reaches it, and the run's health checks and hooks as commands with their
+//! executor that reaches it, the run's health checks (commands and HTTP requests, with
+//! their baseline from the patch step for a verification) and hooks as commands with their
 //! timeouts.
 
 use std::collections::BTreeMap;
@@ -7,12 +8,13 @@ use std::time::Duration;
 
 use patchwarden_api::ConnectionKind;
 use patchwarden_api::asset::Asset;
-use patchwarden_api::patch_policy::{HealthCheck as HealthCheckSpec, Hook};
+use patchwarden_api::patch_policy::{HealthCheck as HealthCheckSpec, Hook, HttpCheck};
 use patchwarden_api::patch_run::{PatchRun, PlannedAsset};
+use patchwarden_core::rollout::{self, Step};
 use patchwarden_executor::HealthCheck;
 
 use crate::controllers::asset::{ConnectionError, executor_for};
-use crate::controllers::operations::{OperationRequest, StepKind};
+use crate::controllers::operations::{HttpProbe, OperationRequest, Probe, RunCheck, StepKind};
 use crate::controllers::{Context, object_key};
 
 /// How long a health check may take when its spec sets no timeout.
@@ -65,6 +67,18 @@ pub fn request(
         asset: asset.to_string(),
     })?;
     let (executor, target) = executor_for(context, object)?;
+    let address = object.spec.address.as_deref().unwrap_or(asset);
+    let baseline = match step.step {
+        StepKind::Verify => {
+            let patch = rollout::operation_id(&object_key(run), asset, Step::Patch);
+            context
+                .operations
+                .details(&patch)
+                .map(|d| d.health_baseline)
+                .unwrap_or_default()
+        }
+        StepKind::Patch | StepKind::RollBack => Vec::new(),
+    };
     let hooks = run.spec.limits.hooks.clone().unwrap_or_default();
     Ok(OperationRequest {
         pre_patch: hooks.pre_patch.iter().map(hook).collect(),
@@ -81,22 +95,44 @@ pub fn request(
             .limits
             .health_checks
             .iter()
-            .filter_map(health_check)
+            .filter_map(|check| health_check(check, asset, address))
             .collect(),
+        baseline,
         default_health_check: object.spec.connection == ConnectionKind::Lab,
     })
 }
 
-/// A command health check with its timeout and attempts; checks without a command (HTTP)
-/// are not run on the asset.
-fn health_check(check: &HealthCheckSpec) -> Option<(String, HealthCheck, u32)> {
-    let command = check.command.clone()?;
+/// A health check with its timeout and attempts: a command run on the asset, or an HTTP
+/// request whose URL has `{address}` (the asset's address, else its name) and `{asset}` (its
+/// name) filled in. A check with neither (refused by validation) is left out.
+fn health_check(check: &HealthCheckSpec, asset: &str, address: &str) -> Option<RunCheck> {
     let timeout = timeout_or(check.timeout.as_ref(), HEALTH_CHECK_TIMEOUT);
-    Some((
-        check.name.clone(),
-        HealthCheck { command, timeout },
-        check.attempts,
-    ))
+    let probe = match (&check.command, &check.http) {
+        (Some(command), _) => Probe::Command(HealthCheck {
+            command: command.clone(),
+            timeout,
+        }),
+        (None, Some(http)) => Probe::Http(http_probe(http, asset, address, timeout)),
+        (None, None) => return None,
+    };
+    Some(RunCheck {
+        name: check.name.clone(),
+        probe,
+        attempts: check.attempts,
+    })
+}
+
+/// An HTTP check for one asset.
+fn http_probe(http: &HttpCheck, asset: &str, address: &str, timeout: Duration) -> HttpProbe {
+    HttpProbe {
+        url: http
+            .url
+            .replace("{address}", address)
+            .replace("{asset}", asset),
+        expect_status: http.expect_status,
+        body_contains: http.body_contains.clone(),
+        timeout,
+    }
 }
 
 /// A hook as the command the executor runs.

@@ -93,7 +93,7 @@ fn asset_result(
         };
         record_operations(&mut result, plan, journal);
         if let Some(message) = &progress.message
-            && progress.state.has_failed()
+            && (progress.state.has_failed() || progress.state == AssetState::Skipped)
             && !result.message.contains(message.as_str())
         {
             result.message = message.clone();
@@ -184,8 +184,13 @@ fn run_message(
         return paused.to_string();
     }
     if machine.finished_at.is_some() {
+        let skipped = if counts.skipped > 0 {
+            format!(", {} skipped", counts.skipped)
+        } else {
+            String::new()
+        };
         return format!(
-            "{:?}: {} of {} assets succeeded, {} failed",
+            "{:?}: {} of {} assets succeeded, {} failed{skipped}",
             machine.phase, counts.succeeded, counts.total, counts.failed
         );
     }
@@ -204,6 +209,7 @@ fn run_message(
 fn api_asset_state(state: AssetState, finished: bool) -> AssetRunState {
     match state {
         AssetState::Pending if finished => AssetRunState::Skipped,
+        AssetState::Skipped => AssetRunState::Skipped,
         AssetState::Pending => AssetRunState::Pending,
         AssetState::Patching => AssetRunState::Patching,
         AssetState::Verifying => AssetRunState::Verifying,
