@@ -259,9 +259,18 @@ pub struct AvailableUpgrade {
     /// When the earliest advisory it fixes was published, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published: Option<Time>,
+    /// Whether an advisory it fixes is a security advisory (a DSA or DLA, a USN, a security
+    /// erratum); bug-fix and enhancement errata are not, and `approval.securityOnly` holds
+    /// them back. Absent means true.
+    #[serde(default = "upgrade_is_security")]
+    pub security: bool,
     /// The findings it fixes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixes: Vec<FixedFinding>,
+}
+
+fn upgrade_is_security() -> bool {
+    true
 }
 
 /// A finding an upgrade fixes, with what its SLA deadline needs.

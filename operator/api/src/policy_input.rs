@@ -51,6 +51,7 @@ impl AvailableUpgrade {
             severity: candidate.severity,
             known_exploited: candidate.known_exploited,
             published: candidate.published.map(to_k8s),
+            security: candidate.security,
             fixes: fixes
                 .iter()
                 .map(|finding| FixedFinding {
@@ -78,7 +79,7 @@ impl AvailableUpgrade {
             published: self.published.as_ref().map(from_k8s),
             known_exploited: self.known_exploited,
             cve_ids: self.fixes.iter().map(|f| f.id.clone()).collect(),
-            security: true,
+            security: self.security,
         }
     }
 

@@ -8,6 +8,7 @@
 //! freeze (assets, packages, groups, waves) or why none starts.
 
 mod freeze;
+mod held_back;
 mod membership;
 mod runs;
 mod sla_classes;
@@ -21,6 +22,7 @@ use crate::sla::{self, EmergencyReason, EmergencyRule, Forecast, SlaFinding, Sla
 use crate::window::{self, Opening, WindowDefinition};
 
 pub use freeze::{FrozenAsset, FrozenRun, RunTrigger};
+pub use held_back::held_back_note;
 pub use membership::is_member;
 pub use runs::{RunRecord, RunStanding};
 pub use sla_classes::{SLA_HORIZON, SlaClassForecast, SlaFeasibility, sla_class_forecasts};

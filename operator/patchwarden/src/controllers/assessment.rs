@@ -321,15 +321,20 @@ fn candidates(findings: &[Finding]) -> Vec<UpgradeCandidate> {
                 installed_version: installed,
                 candidate_version: fixed.clone(),
                 severity: m.severity,
-                published: None,
+                published: m.published,
                 known_exploited: m.kev.is_some(),
                 cve_ids: m.cve_ids.clone(),
-                security: true,
+                security: m.security,
             };
             match by_package.get_mut(&package) {
                 Some(existing) => {
                     existing.known_exploited |= candidate.known_exploited;
                     existing.severity = existing.severity.max(candidate.severity);
+                    existing.security |= candidate.security;
+                    existing.published = match (existing.published, candidate.published) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        (a, b) => a.or(b),
+                    };
                     for cve in candidate.cve_ids {
                         if !existing.cve_ids.contains(&cve) {
                             existing.cve_ids.push(cve);
@@ -361,7 +366,7 @@ fn sla_findings(findings: &[Finding]) -> Vec<(String, SlaFinding)> {
                 .or_else(|| m.advisories.first().map(|a| a.id.clone()))
                 .unwrap_or_else(|| m.package.clone()),
             severity: m.severity,
-            published: None,
+            published: m.published,
             kev_due: m.kev.as_ref().map(|k| k.due_date),
         };
         if finding.binaries.is_empty() {

@@ -10,7 +10,7 @@ use patchwarden_api::patch_policy::{
     ComplianceSummary, NextWindow, PatchPolicy, PatchPolicyStatus, RunReference, SlaForecast,
 };
 use patchwarden_api::time::to_k8s;
-use patchwarden_core::policy::{Compliance, Decision, HoldCause, PolicyEvaluation};
+use patchwarden_core::policy::{Compliance, Decision, HoldCause, PolicyEvaluation, held_back_note};
 use patchwarden_core::sla::Forecast;
 
 use super::super::error::ReconcileError;
@@ -52,10 +52,7 @@ pub async fn write(
     );
     let summary = evaluation.compliance;
     let compliant = summary.compliant == summary.assets && observed.unassessed.is_empty();
-    let compliant_message = format!(
-        "{} of {} assets compliant ({:.1}%)",
-        summary.compliant, summary.assets, summary.percent
-    );
+    let compliant_message = compliance_message(evaluation);
     let at = to_k8s(now);
     c::set_condition(
         &mut desired.conditions,
@@ -96,7 +93,41 @@ pub async fn write(
     {
         context.events.warning(policy, "Degraded", message).await;
     }
+    if let Some(message) = newly_breached(stored, desired) {
+        context.events.warning(policy, "SlaBreached", message).await;
+    }
     Ok(())
+}
+
+/// "N of M assets compliant (P%)", and what is held back and why when anything is.
+fn compliance_message(evaluation: &PolicyEvaluation) -> String {
+    let summary = evaluation.compliance;
+    let compliant = format!(
+        "{} of {} assets compliant ({:.1}%)",
+        summary.compliant, summary.assets, summary.percent
+    );
+    match held_back_note(&evaluation.verdicts) {
+        Some(note) => format!("{compliant}; {note}"),
+        None => compliant,
+    }
+}
+
+/// The Event message for the assets whose SLA forecast became breached since `stored`, or
+/// `None` when none did (one Event per transition, not per reconcile).
+fn newly_breached(stored: &PatchPolicyStatus, desired: &PatchPolicyStatus) -> Option<String> {
+    let was_breached = |asset: &str| {
+        stored
+            .sla_forecasts
+            .iter()
+            .any(|f| f.breached && f.asset == asset)
+    };
+    let messages: Vec<String> = desired
+        .sla_forecasts
+        .iter()
+        .filter(|f| f.breached && !was_breached(&f.asset))
+        .map(|f| format!("{}: {}", f.asset, f.message))
+        .collect();
+    (!messages.is_empty()).then(|| messages.join("; "))
 }
 
 /// The observed fields of the status.
