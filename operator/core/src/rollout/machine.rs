@@ -149,8 +149,17 @@ pub struct AssetProgress {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum HaltReason {
-    TooManyFailures { failed: u32, allowed: u32 },
-    CanaryFailed { asset: String },
+    TooManyFailures {
+        failed: u32,
+        allowed: u32,
+    },
+    CanaryFailed {
+        asset: String,
+    },
+    /// The plan's start deadline passed before any asset started.
+    StartDeadlinePassed {
+        deadline: DateTime<Utc>,
+    },
 }
 
 impl fmt::Display for HaltReason {
@@ -163,6 +172,11 @@ impl fmt::Display for HaltReason {
             HaltReason::CanaryFailed { asset } => {
                 write!(f, "canary {asset} failed, so no further wave starts")
             }
+            HaltReason::StartDeadlinePassed { deadline } => write!(
+                f,
+                "the start deadline {} passed before the first wave started, so the run does not start",
+                format_instant(*deadline)
+            ),
         }
     }
 }
@@ -590,7 +604,9 @@ impl Decider<'_> {
                     .get(*a)
                     .is_some_and(|p| p.state.has_failed())
             });
-        let reason = if let Some(asset) = canary_failure {
+        let reason = if let Some(deadline) = self.missed_start_deadline() {
+            HaltReason::StartDeadlinePassed { deadline }
+        } else if let Some(asset) = canary_failure {
             HaltReason::CanaryFailed {
                 asset: asset.clone(),
             }
@@ -605,6 +621,13 @@ impl Decider<'_> {
         self.status.halted = Some(reason.clone());
         self.status.paused = None;
         self.actions.push(Action::HaltRun { reason });
+    }
+
+    /// The plan's start deadline, when it has passed and no asset has started yet.
+    fn missed_start_deadline(&self) -> Option<DateTime<Utc>> {
+        let deadline = self.plan.start_deadline?;
+        let nothing_started = self.status.assets.values().all(|p| p.started_at.is_none());
+        (self.now > deadline && nothing_started).then_some(deadline)
     }
 
     fn in_flight(&self) -> bool {

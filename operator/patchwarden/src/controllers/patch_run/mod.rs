@@ -69,7 +69,7 @@ async fn reconcile(object: Arc<PatchRun>, context: Arc<Context>) -> Result<Actio
         return Ok(Action::await_change());
     }
     let Validated { plan, gate } = validate::validate(&context, run).await?;
-    let machine = observe::machine_status(run, &plan);
+    let machine = observe::machine_status(run, &plan)?;
     let suspensions = observe::suspensions(&context, run, &plan).await?;
     let observations = observe::observations(&context.operations, run, &plan, gate, suspensions);
     let decision = rollout::decide(&plan, &machine, &observations, now);
@@ -161,8 +161,54 @@ mod tests {
         assert_eq!(plan.limit_for("b"), 2);
         assert!(plan.rollback_on_failure);
         // Without a persisted state, every asset starts pending.
-        let status = machine_status(&run(), &plan);
+        let status = machine_status(&run(), &plan).expect("no persisted state");
         assert_eq!(status.count(AssetState::Pending), 3);
+    }
+
+    #[test]
+    fn per_group_max_unavailable_of_the_spec_reaches_the_core_plan() {
+        let mut run = run();
+        for asset in &mut run.spec.assets {
+            asset.group = Some(if asset.name == "a" { "db" } else { "web" }.to_string());
+        }
+        run.spec.limits.max_unavailable_by_group =
+            [("db".to_string(), 1), ("web".to_string(), 3)].into();
+        let plan = rollout_plan(&run);
+        assert_eq!(plan.groups.get("a").map(String::as_str), Some("db"));
+        assert_eq!(plan.groups.get("b").map(String::as_str), Some("web"));
+        assert_eq!(plan.limit_for("a"), 1);
+        assert_eq!(plan.limit_for("b"), 3);
+        assert_eq!(plan.limit_for("c"), 3);
+        // An asset without a group counts against the run's own limit.
+        run.spec.assets[2].group = None;
+        assert_eq!(rollout_plan(&run).limit_for("c"), 2);
+    }
+
+    #[test]
+    fn a_persisted_state_that_cannot_be_read_stalls_the_run_instead_of_restarting_it() {
+        let mut run = run();
+        let plan = rollout_plan(&run);
+        run.metadata.annotations = Some(
+            [(
+                ROLLOUT_STATE_ANNOTATION.to_string(),
+                "{\"phase\":\"Running\",\"currentWa".to_string(),
+            )]
+            .into(),
+        );
+        let error = machine_status(&run, &plan).expect_err("truncated state");
+        assert_eq!(error.reason, "InvalidState");
+        assert!(
+            error.message.starts_with(
+                "metadata.annotations[patchwarden.io/rollout-state]: the persisted rollout state cannot be read ("
+            ),
+            "{}",
+            error.message
+        );
+        assert!(
+            error
+                .message
+                .ends_with("the run does not start again from wave 0")
+        );
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use kube::ResourceExt;
 use kube::api::ListParams;
 use patchwarden_api::asset_group::AssetGroup;
+use patchwarden_api::conditions::reason;
 use patchwarden_api::patch_policy::PatchPolicy;
 use patchwarden_api::patch_run::{PatchRun, RunTrigger};
 use patchwarden_core::rollout::{
@@ -17,14 +18,24 @@ use patchwarden_core::sla::{EmergencyReason, Forecast};
 
 use super::ROLLOUT_STATE_ANNOTATION;
 use crate::controllers::Context;
+use crate::controllers::error::Terminal;
 use crate::controllers::operations::Journal;
 
-/// The machine's persisted status of a run, or a fresh one.
-pub fn machine_status(run: &PatchRun, plan: &RolloutPlan) -> RunStatus {
-    run.annotations()
-        .get(ROLLOUT_STATE_ANNOTATION)
-        .and_then(|text| serde_json::from_str(text).ok())
-        .unwrap_or_else(|| RunStatus::new(plan))
+/// The machine's persisted status of a run, or a fresh one when none was persisted yet. A
+/// persisted status that cannot be read is terminal (`InvalidState`): starting again at wave 0
+/// could patch assets twice and would lose the audit trail.
+pub fn machine_status(run: &PatchRun, plan: &RolloutPlan) -> Result<RunStatus, Terminal> {
+    let Some(text) = run.annotations().get(ROLLOUT_STATE_ANNOTATION) else {
+        return Ok(RunStatus::new(plan));
+    };
+    serde_json::from_str(text).map_err(|error| {
+        Terminal::new(
+            reason::INVALID_STATE,
+            format!(
+                "metadata.annotations[{ROLLOUT_STATE_ANNOTATION}]: the persisted rollout state cannot be read ({error}); the run does not start again from wave 0"
+            ),
+        )
+    })
 }
 
 /// What is suspended for a run, beyond its own `spec.suspend`.
