@@ -14,6 +14,7 @@ mod act;
 mod observe;
 mod persist;
 mod request;
+mod sla_breach;
 mod status;
 mod validate;
 
@@ -71,7 +72,11 @@ async fn reconcile(object: Arc<PatchRun>, context: Arc<Context>) -> Result<Actio
     let Validated { plan, gate } = validate::validate(&context, run).await?;
     let machine = observe::machine_status(run, &plan)?;
     let suspensions = observe::suspensions(&context, run, &plan).await?;
-    let observations = observe::observations(&context.operations, run, &plan, gate, suspensions);
+    let mut observations =
+        observe::observations(&context.operations, run, &plan, gate, suspensions);
+    if let Some(emergency) = sla_breach::emergency(&context, run, now).await? {
+        observations.emergency = Some(emergency);
+    }
     let decision = rollout::decide(&plan, &machine, &observations, now);
     persist::machine_status(&api, run, &machine, &decision.status).await?;
     let desired = status::desired(

@@ -14,7 +14,7 @@ use patchwarden_api::patch_run::{PatchRun, RunTrigger};
 use patchwarden_core::rollout::{
     self, Observations, OperationState, RolloutPlan, RunStatus, StartGate, Step,
 };
-use patchwarden_core::sla::{EmergencyReason, Forecast};
+use patchwarden_core::sla::EmergencyReason;
 
 use super::ROLLOUT_STATE_ANNOTATION;
 use crate::controllers::Context;
@@ -144,10 +144,7 @@ fn emergency(run: &PatchRun) -> Option<EmergencyReason> {
     };
     match run.spec.trigger {
         RunTrigger::KnownExploited => Some(EmergencyReason::KnownExploited { finding: fixes() }),
-        // The policy planned it because a deadline passes before the next window.
-        RunTrigger::SlaBreach => Some(EmergencyReason::SlaBreach {
-            forecast: Forecast::NoDeadline,
-        }),
+        // `SlaBreach` needs the policy's current forecast: see `sla_breach`.
         _ => None,
     }
 }
