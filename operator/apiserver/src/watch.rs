@@ -11,8 +11,9 @@ use http_body_util::{BodyExt, StreamBody};
 use hyper::body::Frame;
 use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
+use tokio::time::Instant;
 
-use crate::cluster::{Event, Obj};
+use crate::cluster::{Event, Obj, Shared};
 use crate::error::ApiError;
 use crate::http::{Body, Query, Repr, Server, in_namespace, partial_metadata, snapshot};
 use crate::objects;
@@ -117,126 +118,176 @@ impl Stream {
     }
 }
 
-/// Starts a watch; errors found before the stream starts are plain HTTP errors.
-pub fn watch(
-    server: Arc<Server>,
-    def: Arc<ResourceDef>,
-    ns: Option<String>,
-    query: &Query,
-    repr: Repr,
-) -> Result<Response<Body>, ApiError> {
-    let selectors = Selectors::parse(&def, query)?;
-    let flag = |k: &str| matches!(query.get(k).map(String::as_str), Some("true" | "1"));
-    let bookmarks = flag("allowWatchBookmarks");
-    let send_initial = flag("sendInitialEvents");
-    let rv_param = query
-        .get("resourceVersion")
-        .filter(|r| !r.is_empty())
-        .cloned();
-    if send_initial {
-        if !bookmarks {
-            return Err(ApiError::new(
-                422,
-                "Invalid",
-                "allowWatchBookmarks: Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true",
-            ));
+/// What a watch request asks for.
+struct WatchRequest {
+    selectors: Selectors,
+    /// `allowWatchBookmarks`.
+    bookmarks: bool,
+    /// `sendInitialEvents`: a streaming list, ended by a bookmark.
+    send_initial: bool,
+    /// The revision to resume after; None starts with the current state.
+    resume_from: Option<u64>,
+    timeout: Duration,
+    include: IncludeObject,
+}
+
+impl WatchRequest {
+    fn parse(def: &ResourceDef, query: &Query) -> Result<WatchRequest, ApiError> {
+        let selectors = Selectors::parse(def, query)?;
+        let flag = |k: &str| matches!(query.get(k).map(String::as_str), Some("true" | "1"));
+        let bookmarks = flag("allowWatchBookmarks");
+        let send_initial = flag("sendInitialEvents");
+        if send_initial {
+            check_streaming_list(query, bookmarks)?;
         }
-        if query.get("resourceVersionMatch").map(String::as_str) != Some("NotOlderThan") {
-            return Err(ApiError::new(
-                422,
-                "Invalid",
-                "resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
-            ));
+        let rv_param = query.get("resourceVersion").filter(|r| !r.is_empty());
+        let resume_from: Option<u64> = match rv_param {
+            Some(rv) if !send_initial && rv != "0" => Some(rv.parse().map_err(|_| {
+                ApiError::bad_request(format!(
+                    "resourceVersion: Invalid value: {rv:?}: must be a non-negative integer"
+                ))
+            })?),
+            _ => None,
+        };
+        let timeout = query
+            .get("timeoutSeconds")
+            .and_then(|t| t.parse::<u64>().ok())
+            .filter(|t| *t > 0)
+            .map(Duration::from_secs)
+            .unwrap_or(DEFAULT_TIMEOUT);
+        Ok(WatchRequest {
+            selectors,
+            bookmarks,
+            send_initial,
+            resume_from,
+            timeout,
+            include: IncludeObject::parse(query.get("includeObject").map(String::as_str)),
+        })
+    }
+}
+
+/// A streaming list needs bookmarks (its end is one) and `resourceVersionMatch=NotOlderThan`.
+fn check_streaming_list(query: &Query, bookmarks: bool) -> Result<(), ApiError> {
+    if !bookmarks {
+        return Err(ApiError::new(
+            422,
+            "Invalid",
+            "allowWatchBookmarks: Forbidden: sendInitialEvents requires setting allowWatchBookmarks to true",
+        ));
+    }
+    if query.get("resourceVersionMatch").map(String::as_str) != Some("NotOlderThan") {
+        return Err(ApiError::new(
+            422,
+            "Invalid",
+            "resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+        ));
+    }
+    Ok(())
+}
+
+/// Where a watch starts: the live event feed, and either the current objects (sent as ADDED),
+/// the retained events after the resume revision, or the 410 for a compacted one.
+struct Start {
+    rx: broadcast::Receiver<Arc<Event>>,
+    initial: Vec<Arc<Obj>>,
+    replay: Vec<Arc<Event>>,
+    /// The revision of the initial state (the end bookmark of a streaming list).
+    rev: u64,
+    expired: Option<ApiError>,
+}
+
+/// Takes the snapshot (or replay) and subscribes under one read lock: no gap, no duplicate.
+fn start(
+    server: &Server,
+    def: &ResourceDef,
+    ns: Option<&str>,
+    resume_from: Option<u64>,
+) -> Result<Start, ApiError> {
+    let cluster = server.shared.read();
+    let rx = server.shared.subscribe();
+    let mut start = Start {
+        rx,
+        initial: Vec::new(),
+        replay: Vec::new(),
+        rev: cluster.rev,
+        expired: None,
+    };
+    match resume_from {
+        None => {
+            let objs = snapshot(&cluster, &def.store, ns, cluster.rev, "")?;
+            start.initial = objs.into_iter().map(|(_, o)| o).collect();
+        }
+        Some(rv) if rv < cluster.compacted => {
+            start.expired = Some(ApiError::expired(format!(
+                "too old resource version: {rv} ({})",
+                cluster.compacted + 1
+            )));
+        }
+        Some(rv) => {
+            start.replay = cluster
+                .history
+                .range(cluster.history_after(rv)..)
+                .cloned()
+                .collect();
+            start.rev = rv.max(cluster.rev);
         }
     }
-    let resume_from: Option<u64> = match (&rv_param, send_initial) {
-        (Some(rv), false) if rv != "0" => Some(rv.parse().map_err(|_| {
-            ApiError::bad_request(format!(
-                "resourceVersion: Invalid value: {rv:?}: must be a non-negative integer"
-            ))
-        })?),
-        _ => None,
-    };
-    let timeout = query
-        .get("timeoutSeconds")
-        .and_then(|t| t.parse::<u64>().ok())
-        .filter(|t| *t > 0)
-        .map(Duration::from_secs)
-        .unwrap_or(DEFAULT_TIMEOUT);
-    let include = IncludeObject::parse(query.get("includeObject").map(String::as_str));
+    Ok(start)
+}
 
-    // Snapshot (or replay) and subscription under one read lock: no gap, no duplicate.
-    let (rx, initial, replay, start_rev, expired) = {
-        let cluster = server.shared.read();
-        let rx = server.shared.subscribe();
-        match resume_from {
-            None => {
-                let objs = snapshot(&cluster, &def.store, ns.as_deref(), cluster.rev, "")?;
-                (
-                    rx,
-                    objs.into_iter().map(|(_, o)| o).collect::<Vec<_>>(),
-                    Vec::new(),
-                    cluster.rev,
-                    None,
-                )
-            }
-            Some(rv) if rv < cluster.compacted => {
-                let err = ApiError::expired(format!(
-                    "too old resource version: {rv} ({})",
-                    cluster.compacted + 1
-                ));
-                (rx, Vec::new(), Vec::new(), cluster.rev, Some(err))
-            }
-            Some(rv) => {
-                let replay: Vec<Arc<Event>> = cluster
-                    .history
-                    .range(cluster.history_after(rv)..)
-                    .cloned()
-                    .collect();
-                (rx, Vec::new(), replay, rv.max(cluster.rev), None)
+/// Sends the start of the stream: the 410 of a compacted resume revision, or the initial
+/// objects, the replayed events and the end bookmark of a streaming list. Returns the last
+/// revision sent, or None when the stream is over.
+async fn send_start(
+    stream: &mut Stream,
+    start: &Start,
+    first_rev: u64,
+    end_bookmark: bool,
+) -> Option<u64> {
+    if let Some(err) = &start.expired {
+        stream.error(err).await;
+        return None;
+    }
+    let mut last_rev = first_rev;
+    for obj in &start.initial {
+        if stream.matches(obj) {
+            let line = stream.encode("ADDED", obj);
+            if !stream.send(line).await {
+                return None;
             }
         }
-    };
-    let (tx, body_rx) = mpsc::channel(1024);
-    let mut stream = Stream {
-        def,
-        ns,
-        selectors,
-        repr,
-        include,
-        columns_sent: false,
-        tx,
-    };
-    let mut shutdown = server.shutdown.clone();
-    let shared = server.shared.clone();
-    tokio::spawn(async move {
-        let deadline = tokio::time::sleep(timeout);
+    }
+    for ev in &start.replay {
+        last_rev = last_rev.max(ev.rev);
+        if let Some(line) = stream.translate(ev)
+            && !stream.send(line).await
+        {
+            return None;
+        }
+    }
+    if end_bookmark && !stream.bookmark(start.rev, true).await {
+        return None;
+    }
+    Some(last_rev)
+}
+
+/// Following the live events until the client goes, the timeout passes or the server stops.
+struct Follow {
+    bookmarks: bool,
+    deadline: Instant,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+    shared: Arc<Shared>,
+}
+
+impl Follow {
+    async fn run(
+        mut self,
+        stream: &mut Stream,
+        mut rx: broadcast::Receiver<Arc<Event>>,
+        mut last_rev: u64,
+    ) {
+        let deadline = tokio::time::sleep_until(self.deadline);
         tokio::pin!(deadline);
-        if let Some(err) = expired {
-            stream.error(&err).await;
-            return;
-        }
-        let mut last_rev = resume_from.unwrap_or(start_rev);
-        for obj in &initial {
-            if stream.matches(obj) {
-                let line = stream.encode("ADDED", obj);
-                if !stream.send(line).await {
-                    return;
-                }
-            }
-        }
-        for ev in &replay {
-            last_rev = last_rev.max(ev.rev);
-            if let Some(line) = stream.translate(ev)
-                && !stream.send(line).await
-            {
-                return;
-            }
-        }
-        if send_initial && !stream.bookmark(start_rev, true).await {
-            return;
-        }
-        let mut rx: broadcast::Receiver<Arc<Event>> = rx;
         let mut ticker = tokio::time::interval(BOOKMARK_INTERVAL);
         ticker.tick().await;
         loop {
@@ -262,27 +313,70 @@ pub fn watch(
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
-                _ = ticker.tick(), if bookmarks => {
-                    let published = shared.published_rev();
-                    if rx.is_empty() {
-                        last_rev = last_rev.max(published);
-                    }
+                _ = ticker.tick(), if self.bookmarks => {
+                    last_rev = self.caught_up(&rx, last_rev);
                     if !stream.bookmark(last_rev, false).await {
                         return;
                     }
                 }
                 _ = &mut deadline => {
-                    if bookmarks {
-                        if rx.is_empty() {
-                            last_rev = last_rev.max(shared.published_rev());
-                        }
-                        stream.bookmark(last_rev, false).await;
+                    if self.bookmarks {
+                        stream.bookmark(self.caught_up(&rx, last_rev), false).await;
                     }
                     return;
                 }
-                _ = shutdown.changed() => return,
+                _ = self.shutdown.changed() => return,
                 _ = stream.tx.closed() => return,
             }
+        }
+    }
+
+    /// With no event waiting, the watch has seen everything published: a bookmark may carry
+    /// the latest revision even when no event of this watch's kind came. The published
+    /// revision is read first: events are sent before their revision is published, so every
+    /// event up to it is queued by then, and an empty queue means none is left unsent.
+    fn caught_up(&self, rx: &broadcast::Receiver<Arc<Event>>, last_rev: u64) -> u64 {
+        let published = self.shared.published_rev();
+        if rx.is_empty() {
+            last_rev.max(published)
+        } else {
+            last_rev
+        }
+    }
+}
+
+/// Starts a watch; errors found before the stream starts are plain HTTP errors.
+pub fn watch(
+    server: Arc<Server>,
+    def: Arc<ResourceDef>,
+    ns: Option<String>,
+    query: &Query,
+    repr: Repr,
+) -> Result<Response<Body>, ApiError> {
+    let request = WatchRequest::parse(&def, query)?;
+    let start = start(&server, &def, ns.as_deref(), request.resume_from)?;
+    let (tx, body_rx) = mpsc::channel(1024);
+    let stream = Stream {
+        def,
+        ns,
+        selectors: request.selectors,
+        repr,
+        include: request.include,
+        columns_sent: false,
+        tx,
+    };
+    let follow = Follow {
+        bookmarks: request.bookmarks,
+        deadline: Instant::now() + request.timeout,
+        shutdown: server.shutdown.clone(),
+        shared: server.shared.clone(),
+    };
+    let first_rev = request.resume_from.unwrap_or(start.rev);
+    let end_bookmark = request.send_initial;
+    tokio::spawn(async move {
+        let mut stream = stream;
+        if let Some(last_rev) = send_start(&mut stream, &start, first_rev, end_bookmark).await {
+            follow.run(&mut stream, start.rx, last_rev).await;
         }
     });
     let body_stream = futures::stream::unfold(body_rx, |mut rx| async move {
