@@ -5,3 +5,4 @@ mod cli_validate;
 mod cli_windows;
 mod core_purity;
 mod crds_in_sync;
+mod fields_are_read;
