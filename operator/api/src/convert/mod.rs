@@ -4,19 +4,19 @@
 //! validates is exactly a spec the controllers can run. Conversions return the first problem;
 //! [`CheckSpec::spec_errors`] lists them all.
 
+mod maintenance_window;
+
 use std::collections::BTreeSet;
 
 use patchwarden_core::approval::{ApprovalPolicy, ApprovalRules, Pin, RejectedVersion};
 use patchwarden_core::rollout::RolloutSettings;
 use patchwarden_core::sla::{EmergencyRule, SlaRules};
-use patchwarden_core::window::{Blackout, BlackoutBound, WindowDefinition, parse_blackout_bound};
 use patchwarden_core::{CountOrPercent, Duration, Severity};
 
 use crate::asset::Asset;
 use crate::asset_group::{AssetGroup, LabFaultKind};
 use crate::common::ConnectionKind;
 use crate::label_selector;
-use crate::maintenance_window::{MaintenanceWindow, MaintenanceWindowSpec};
 use crate::patch_policy::{HealthCheck, Hook, PatchPolicy, PatchPolicySpec};
 use crate::patch_run::PatchRun;
 use crate::values::{CountOrPercentValue, DurationValue};
@@ -73,100 +73,6 @@ fn keep<T>(errors: &mut Vec<SpecError>, result: Result<T, SpecError>) -> Option<
             errors.push(error);
             None
         }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// MaintenanceWindow
-
-impl MaintenanceWindowSpec {
-    /// The window as the core evaluates it.
-    pub fn to_definition(&self) -> Result<WindowDefinition, SpecError> {
-        let (definition, mut errors) = self.definition_and_errors();
-        match definition {
-            Some(definition) if errors.is_empty() => Ok(definition),
-            _ => Err(errors.remove(0)),
-        }
-    }
-
-    fn definition_and_errors(&self) -> (Option<WindowDefinition>, Vec<SpecError>) {
-        let mut errors = Vec::new();
-        let schedule = keep(
-            &mut errors,
-            self.schedule
-                .parse()
-                .map_err(|e| SpecError::new("spec.schedule", e)),
-        );
-        let time_zone = keep(
-            &mut errors,
-            self.time_zone
-                .parse()
-                .map_err(|e| SpecError::new("spec.timeZone", e)),
-        );
-        let length = keep(
-            &mut errors,
-            duration("spec.duration", Some(&self.duration)).map(Option::unwrap_or_default),
-        );
-        let cutoff = keep(
-            &mut errors,
-            duration("spec.cutoff", self.cutoff.as_ref()).map(Option::unwrap_or_default),
-        );
-        let mut blackouts = Vec::new();
-        if let Some(tz) = time_zone {
-            for (i, blackout) in self.blackouts.iter().enumerate() {
-                let start = keep(
-                    &mut errors,
-                    parse_blackout_bound(&blackout.start, tz, BlackoutBound::Start)
-                        .map_err(|e| SpecError::new(format!("spec.blackouts[{i}].start"), e)),
-                );
-                let end = keep(
-                    &mut errors,
-                    parse_blackout_bound(&blackout.end, tz, BlackoutBound::End)
-                        .map_err(|e| SpecError::new(format!("spec.blackouts[{i}].end"), e)),
-                );
-                if let (Some(start), Some(end)) = (start, end) {
-                    if end <= start {
-                        errors.push(SpecError::new(
-                            format!("spec.blackouts[{i}].end"),
-                            format!(
-                                "blackout {:?} ends ({end}) before it starts ({start})",
-                                blackout.reason
-                            ),
-                        ));
-                    } else {
-                        blackouts.push(Blackout {
-                            start,
-                            end,
-                            reason: blackout.reason.clone(),
-                        });
-                    }
-                }
-            }
-        }
-        let (Some(schedule), Some(time_zone), Some(length), Some(cutoff)) =
-            (schedule, time_zone, length, cutoff)
-        else {
-            return (None, errors);
-        };
-        let definition = WindowDefinition {
-            schedule,
-            time_zone,
-            duration: length,
-            cutoff,
-            offset_days: self.offset_days,
-            blackouts,
-            suspend: self.suspend,
-        };
-        if let Err(error) = definition.validate() {
-            errors.push(SpecError::new(error.field(), error));
-        }
-        (Some(definition), errors)
-    }
-}
-
-impl CheckSpec for MaintenanceWindow {
-    fn spec_errors(&self) -> Vec<SpecError> {
-        self.spec.definition_and_errors().1
     }
 }
 
