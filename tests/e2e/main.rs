@@ -9,6 +9,7 @@ mod failure;
 mod happy_path;
 mod health_checks;
 mod leader_election;
+mod sla_and_delay;
 mod suspend;
 mod up;
 mod window_closed;
