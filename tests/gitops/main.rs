@@ -3,4 +3,5 @@
 
 mod git_source;
 mod plan_golden;
+mod plan_matches_run;
 mod sync_apiserver;
