@@ -39,24 +39,24 @@ fn describe(value: &Value) -> String {
 /// The cause the real server reports for a violation.
 fn cause(violation: &Violation) -> Cause {
     let path = violation.path.to_string();
-    let (reason, message) = match &violation.kind {
+    let (reason, message) = reason_and_message(&path, &violation.kind);
+    Cause {
+        reason: reason.to_string(),
+        message,
+        field: path,
+    }
+}
+
+/// The reason and message of a violation at `path`, worded as the real server words them.
+fn reason_and_message(path: &str, kind: &ViolationKind) -> (&'static str, String) {
+    const INVALID: &str = "FieldValueInvalid";
+    match kind {
         ViolationKind::NullNotAllowed { expected } => (
-            "FieldValueInvalid",
+            INVALID,
             format!("Invalid value: \"null\": {path} in body must be of type {expected}: \"null\""),
         ),
         ViolationKind::WrongType { expected, found } => {
-            let actual = type_name(found);
-            let message = match expected {
-                ExpectedType::IntOrString => format!(
-                    "Invalid value: {}: {path} in body must be of type int-or-string: {actual:?}",
-                    describe(found)
-                ),
-                _ => format!(
-                    "Invalid value: {}: {path} in body must be of type {expected}: {actual:?}",
-                    describe(found)
-                ),
-            };
-            ("FieldValueInvalid", message)
+            (INVALID, wrong_type(path, expected, found))
         }
         ViolationKind::NotInEnum { found, allowed } => {
             let listed: Vec<String> = allowed.iter().map(Value::to_string).collect();
@@ -70,24 +70,8 @@ fn cause(violation: &Violation) -> Cause {
         }
         ViolationKind::MissingRequired { .. } => ("FieldValueRequired", "Required value".into()),
         ViolationKind::UnknownField { field, .. } => {
-            ("FieldValueInvalid", format!("unknown field \"{field}\""))
+            (INVALID, format!("unknown field \"{field}\""))
         }
-        ViolationKind::TooFewProperties { min, count } => (
-            "FieldValueInvalid",
-            format!("Invalid value: {count}: {path} in body should have at least {min} properties"),
-        ),
-        ViolationKind::TooManyProperties { max, count } => (
-            "TooMany",
-            format!("Too many: {count}: must have at most {max} items"),
-        ),
-        ViolationKind::TooFewItems { min, count } => (
-            "FieldValueInvalid",
-            format!("Invalid value: {count}: {path} in body should have at least {min} items"),
-        ),
-        ViolationKind::TooManyItems { max, count } => (
-            "TooMany",
-            format!("Too many: {count}: must have at most {max} items"),
-        ),
         ViolationKind::DuplicateItem { item } => {
             ("FieldValueDuplicate", format!("Duplicate value: {item}"))
         }
@@ -95,8 +79,21 @@ fn cause(violation: &Violation) -> Cause {
             "FieldValueDuplicate",
             format!("Duplicate value: {}", Value::Array(values.clone())),
         ),
+        ViolationKind::TooFewProperties { min, count } => (
+            INVALID,
+            format!("Invalid value: {count}: {path} in body should have at least {min} properties"),
+        ),
+        ViolationKind::TooFewItems { min, count } => (
+            INVALID,
+            format!("Invalid value: {count}: {path} in body should have at least {min} items"),
+        ),
+        ViolationKind::TooManyProperties { max, count }
+        | ViolationKind::TooManyItems { max, count } => (
+            "TooMany",
+            format!("Too many: {count}: must have at most {max} items"),
+        ),
         ViolationKind::TooShort { min, value } => (
-            "FieldValueInvalid",
+            INVALID,
             format!("Invalid value: {value:?}: {path} in body should be at least {min} chars long"),
         ),
         ViolationKind::TooLong { max, .. } => (
@@ -104,11 +101,11 @@ fn cause(violation: &Violation) -> Cause {
             format!("Too long: may not be more than {max} bytes"),
         ),
         ViolationKind::PatternMismatch { pattern, value } => (
-            "FieldValueInvalid",
+            INVALID,
             format!("Invalid value: {value:?}: {path} in body should match '{pattern}'"),
         ),
         ViolationKind::NotDateTime { value } => (
-            "FieldValueInvalid",
+            INVALID,
             format!(
                 "Invalid value: {value:?}: {path} in body must be of type date-time: {value:?}"
             ),
@@ -117,59 +114,64 @@ fn cause(violation: &Violation) -> Cause {
             found,
             minimum,
             exclusive,
-        } => {
-            let relation = if *exclusive {
-                "greater than"
-            } else {
-                "greater than or equal to"
-            };
-            (
-                "FieldValueInvalid",
-                format!("Invalid value: {found}: {path} in body should be {relation} {minimum}"),
-            )
-        }
+        } => (
+            INVALID,
+            bound(path, found, "greater than", *minimum, *exclusive),
+        ),
         ViolationKind::AboveMaximum {
             found,
             maximum,
             exclusive,
-        } => {
-            let relation = if *exclusive {
-                "less than"
-            } else {
-                "less than or equal to"
-            };
-            (
-                "FieldValueInvalid",
-                format!("Invalid value: {found}: {path} in body should be {relation} {maximum}"),
-            )
-        }
+        } => (
+            INVALID,
+            bound(path, found, "less than", *maximum, *exclusive),
+        ),
         ViolationKind::NoAnyOfMatch { found } => (
-            "FieldValueInvalid",
-            format!(
-                "Invalid value: {}: {path} in body must match at least one schema (anyOf)",
-                describe(found)
-            ),
+            INVALID,
+            mismatch(path, found, "must match at least one schema (anyOf)".into()),
         ),
         ViolationKind::NotExactlyOneOf { found, matched } => (
-            "FieldValueInvalid",
-            format!(
-                "Invalid value: {}: {path} in body must validate one and only one schema (oneOf), {matched} matched",
-                describe(found)
+            INVALID,
+            mismatch(
+                path,
+                found,
+                format!("must validate one and only one schema (oneOf), {matched} matched"),
             ),
         ),
         ViolationKind::MatchesNot { found } => (
-            "FieldValueInvalid",
-            format!(
-                "Invalid value: {}: {path} in body must not validate the schema (not)",
-                describe(found)
-            ),
+            INVALID,
+            mismatch(path, found, "must not validate the schema (not)".into()),
         ),
-    };
-    Cause {
-        reason: reason.to_string(),
-        message,
-        field: path,
     }
+}
+
+fn wrong_type(path: &str, expected: &ExpectedType, found: &Value) -> String {
+    let actual = type_name(found);
+    let expected = match expected {
+        ExpectedType::IntOrString => "int-or-string".to_string(),
+        other => other.to_string(),
+    };
+    format!(
+        "Invalid value: {}: {path} in body must be of type {expected}: {actual:?}",
+        describe(found)
+    )
+}
+
+/// A number outside `minimum`/`maximum`: `relation` is "greater than" or "less than".
+fn bound(
+    path: &str,
+    found: &serde_json::Number,
+    relation: &str,
+    limit: f64,
+    exclusive: bool,
+) -> String {
+    let or_equal = if exclusive { "" } else { " or equal to" };
+    format!("Invalid value: {found}: {path} in body should be {relation}{or_equal} {limit}")
+}
+
+/// A value that fails an `anyOf`, `oneOf` or `not` combination.
+fn mismatch(path: &str, found: &Value, rule: String) -> String {
+    format!("Invalid value: {}: {path} in body {rule}", describe(found))
 }
 
 #[cfg(test)]
