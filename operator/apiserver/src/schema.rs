@@ -49,100 +49,79 @@ fn cause(violation: &Violation) -> Cause {
 
 /// The reason and message of a violation at `path`, worded as the real server words them.
 fn reason_and_message(path: &str, kind: &ViolationKind) -> (&'static str, String) {
-    const INVALID: &str = "FieldValueInvalid";
+    use ViolationKind as V;
     match kind {
-        ViolationKind::NullNotAllowed { expected } => (
-            INVALID,
-            format!("Invalid value: \"null\": {path} in body must be of type {expected}: \"null\""),
-        ),
-        ViolationKind::WrongType { expected, found } => {
-            (INVALID, wrong_type(path, expected, found))
+        V::NullNotAllowed { expected } => invalid(format!(
+            "Invalid value: \"null\": {path} in body must be of type {expected}: \"null\""
+        )),
+        V::WrongType { expected, found } => invalid(wrong_type(path, expected, found)),
+        V::NotInEnum { found, allowed } => ("FieldValueNotSupported", not_in_enum(found, allowed)),
+        V::MissingRequired { .. } => ("FieldValueRequired", "Required value".into()),
+        V::UnknownField { field, .. } => invalid(format!("unknown field \"{field}\"")),
+        V::DuplicateItem { item } => ("FieldValueDuplicate", format!("Duplicate value: {item}")),
+        V::DuplicateMapKey { values, .. } => {
+            let values = Value::Array(values.clone());
+            ("FieldValueDuplicate", format!("Duplicate value: {values}"))
         }
-        ViolationKind::NotInEnum { found, allowed } => {
-            let listed: Vec<String> = allowed.iter().map(Value::to_string).collect();
-            (
-                "FieldValueNotSupported",
-                format!(
-                    "Unsupported value: {found}: supported values: {}",
-                    listed.join(", ")
-                ),
-            )
-        }
-        ViolationKind::MissingRequired { .. } => ("FieldValueRequired", "Required value".into()),
-        ViolationKind::UnknownField { field, .. } => {
-            (INVALID, format!("unknown field \"{field}\""))
-        }
-        ViolationKind::DuplicateItem { item } => {
-            ("FieldValueDuplicate", format!("Duplicate value: {item}"))
-        }
-        ViolationKind::DuplicateMapKey { values, .. } => (
-            "FieldValueDuplicate",
-            format!("Duplicate value: {}", Value::Array(values.clone())),
-        ),
-        ViolationKind::TooFewProperties { min, count } => (
-            INVALID,
-            format!("Invalid value: {count}: {path} in body should have at least {min} properties"),
-        ),
-        ViolationKind::TooFewItems { min, count } => (
-            INVALID,
-            format!("Invalid value: {count}: {path} in body should have at least {min} items"),
-        ),
-        ViolationKind::TooManyProperties { max, count }
-        | ViolationKind::TooManyItems { max, count } => (
+        V::TooFewProperties { min, count } => invalid(format!(
+            "Invalid value: {count}: {path} in body should have at least {min} properties"
+        )),
+        V::TooFewItems { min, count } => invalid(format!(
+            "Invalid value: {count}: {path} in body should have at least {min} items"
+        )),
+        V::TooManyProperties { max, count } | V::TooManyItems { max, count } => (
             "TooMany",
             format!("Too many: {count}: must have at most {max} items"),
         ),
-        ViolationKind::TooShort { min, value } => (
-            INVALID,
-            format!("Invalid value: {value:?}: {path} in body should be at least {min} chars long"),
-        ),
-        ViolationKind::TooLong { max, .. } => (
+        V::TooShort { min, value } => invalid(format!(
+            "Invalid value: {value:?}: {path} in body should be at least {min} chars long"
+        )),
+        V::TooLong { max, .. } => (
             "TooLong",
             format!("Too long: may not be more than {max} bytes"),
         ),
-        ViolationKind::PatternMismatch { pattern, value } => (
-            INVALID,
-            format!("Invalid value: {value:?}: {path} in body should match '{pattern}'"),
-        ),
-        ViolationKind::NotDateTime { value } => (
-            INVALID,
-            format!(
-                "Invalid value: {value:?}: {path} in body must be of type date-time: {value:?}"
-            ),
-        ),
-        ViolationKind::BelowMinimum {
+        V::PatternMismatch { pattern, value } => invalid(format!(
+            "Invalid value: {value:?}: {path} in body should match '{pattern}'"
+        )),
+        V::NotDateTime { value } => invalid(format!(
+            "Invalid value: {value:?}: {path} in body must be of type date-time: {value:?}"
+        )),
+        V::BelowMinimum {
             found,
-            minimum,
+            minimum: limit,
             exclusive,
-        } => (
-            INVALID,
-            bound(path, found, "greater than", *minimum, *exclusive),
-        ),
-        ViolationKind::AboveMaximum {
+        } => invalid(bound(path, found, "greater than", *limit, *exclusive)),
+        V::AboveMaximum {
             found,
-            maximum,
+            maximum: limit,
             exclusive,
-        } => (
-            INVALID,
-            bound(path, found, "less than", *maximum, *exclusive),
-        ),
-        ViolationKind::NoAnyOfMatch { found } => (
-            INVALID,
-            mismatch(path, found, "must match at least one schema (anyOf)".into()),
-        ),
-        ViolationKind::NotExactlyOneOf { found, matched } => (
-            INVALID,
-            mismatch(
-                path,
-                found,
-                format!("must validate one and only one schema (oneOf), {matched} matched"),
-            ),
-        ),
-        ViolationKind::MatchesNot { found } => (
-            INVALID,
-            mismatch(path, found, "must not validate the schema (not)".into()),
-        ),
+        } => invalid(bound(path, found, "less than", *limit, *exclusive)),
+        V::NoAnyOfMatch { found } => invalid(mismatch(
+            path,
+            found,
+            "must match at least one schema (anyOf)",
+        )),
+        V::NotExactlyOneOf { found, matched } => invalid(mismatch(
+            path,
+            found,
+            &format!("must validate one and only one schema (oneOf), {matched} matched"),
+        )),
+        V::MatchesNot { found } => {
+            invalid(mismatch(path, found, "must not validate the schema (not)"))
+        }
     }
+}
+
+fn invalid(message: String) -> (&'static str, String) {
+    ("FieldValueInvalid", message)
+}
+
+fn not_in_enum(found: &Value, allowed: &[Value]) -> String {
+    let listed: Vec<String> = allowed.iter().map(Value::to_string).collect();
+    format!(
+        "Unsupported value: {found}: supported values: {}",
+        listed.join(", ")
+    )
 }
 
 fn wrong_type(path: &str, expected: &ExpectedType, found: &Value) -> String {
@@ -170,7 +149,7 @@ fn bound(
 }
 
 /// A value that fails an `anyOf`, `oneOf` or `not` combination.
-fn mismatch(path: &str, found: &Value, rule: String) -> String {
+fn mismatch(path: &str, found: &Value, rule: &str) -> String {
     format!("Invalid value: {}: {path} in body {rule}", describe(found))
 }
 
