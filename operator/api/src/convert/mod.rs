@@ -5,6 +5,7 @@
 //! [`CheckSpec::spec_errors`] lists them all.
 
 mod maintenance_window;
+mod vulnerability_feed;
 
 use std::collections::BTreeSet;
 
@@ -20,7 +21,6 @@ use crate::label_selector;
 use crate::patch_policy::{HealthCheck, Hook, PatchPolicy, PatchPolicySpec};
 use crate::patch_run::PatchRun;
 use crate::values::{CountOrPercentValue, DurationValue};
-use crate::vulnerability_feed::{FeedFormat, VulnerabilityFeed};
 
 /// A problem with one field of a spec.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -435,63 +435,7 @@ impl CheckSpec for Asset {
 }
 
 // ---------------------------------------------------------------------------------------------
-// VulnerabilityFeed and PatchRun
-
-impl CheckSpec for VulnerabilityFeed {
-    fn spec_errors(&self) -> Vec<SpecError> {
-        let spec = &self.spec;
-        let mut errors = Vec::new();
-        let source = &spec.source;
-        let set = [source.url.is_some(), source.config_map_ref.is_some()]
-            .iter()
-            .filter(|s| **s)
-            .count();
-        if set != 1 {
-            errors.push(SpecError::new(
-                "spec.source",
-                format!("exactly one of url and configMapRef must be set ({set} are)"),
-            ));
-        }
-        if let Some(url) = &source.url
-            && let Some((scheme, _)) = url.split_once("://")
-            && !matches!(scheme, "http" | "https" | "file")
-        {
-            errors.push(SpecError::new(
-                "spec.source.url",
-                format!("unsupported URL scheme {scheme:?} (use https, http or file)"),
-            ));
-        }
-        match spec.refresh_interval.parse() {
-            Ok(interval) if interval == Duration::ZERO => errors.push(SpecError::new(
-                "spec.refreshInterval",
-                "must be longer than zero",
-            )),
-            Ok(_) => {}
-            Err(e) => errors.push(SpecError::new("spec.refreshInterval", e)),
-        }
-        if let Some(digest) = &spec.digest {
-            let valid = digest.strip_prefix("sha256:").is_some_and(|hex| {
-                hex.len() == 64
-                    && hex
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-            });
-            if !valid {
-                errors.push(SpecError::new(
-                    "spec.digest",
-                    format!("{digest:?} is not `sha256:` followed by 64 lowercase hex digits"),
-                ));
-            }
-        }
-        if spec.format != FeedFormat::Osv && !spec.ecosystems.is_empty() {
-            errors.push(SpecError::new(
-                "spec.ecosystems",
-                "ecosystems only apply to Osv feeds",
-            ));
-        }
-        errors
-    }
-}
+// PatchRun
 
 impl CheckSpec for PatchRun {
     fn spec_errors(&self) -> Vec<SpecError> {
