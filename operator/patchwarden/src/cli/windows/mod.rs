@@ -6,7 +6,6 @@
 //! error), 2 on a usage error (missing path, no YAML found).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -15,9 +14,11 @@ use anyhow::Context;
 use chrono::{DateTime, Utc};
 use patchwarden_api::{MaintenanceWindow, PatchPolicy};
 use patchwarden_core::sla::effective_emergency_rules;
-use patchwarden_core::window::{self, Occurrence, Phase, WindowDefinition};
+use patchwarden_core::window::{self, Occurrence, WindowDefinition};
 use patchwarden_validate::{Check, Diagnostic, Level, Resource};
 use serde::Serialize;
+
+mod human;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -149,7 +150,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             text.push('\n');
             text
         }
-        Output::Human => render_human(&result),
+        Output::Human => human::render(&result),
     };
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (`| head`) is not a failure.
@@ -255,148 +256,4 @@ fn span(from: DateTime<Utc>, until: DateTime<Utc>) -> String {
         parts.push(format!("{mins}m"));
     }
     parts.join(" ")
-}
-
-fn local(t: DateTime<Utc>, definition: &WindowDefinition) -> String {
-    t.with_timezone(&definition.time_zone)
-        .format("%Y-%m-%d %H:%M %Z")
-        .to_string()
-}
-
-fn state(report: &WindowReport) -> String {
-    if report.status.suspended {
-        return "suspended".to_string();
-    }
-    let phase = match report.status.phase {
-        Phase::Open => "open",
-        Phase::PastCutoff => "past cutoff",
-        Phase::Closed if report.status.blackout.is_some() => "blackout",
-        Phase::Closed => "closed",
-    };
-    phase.to_string()
-}
-
-/// Rows of a table, padded to the widest cell of each column.
-fn table(rows: &[Vec<String>]) -> String {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    for row in rows {
-        let mut line = String::new();
-        for (c, cell) in row.iter().enumerate() {
-            if c + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                let _ = write!(line, "{cell:<width$}   ", width = widths[c]);
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-fn render_human(report: &WindowsReport) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Maintenance windows at {}",
-        report.now.format("%Y-%m-%d %H:%M UTC")
-    );
-    if report.windows.is_empty() {
-        out.push_str("(none)\n");
-    } else {
-        let mut rows = vec![vec![
-            "WINDOW".to_string(),
-            "NOW".to_string(),
-            "OPENS".to_string(),
-            "CLOSES".to_string(),
-            "NO NEW WORK FROM".to_string(),
-        ]];
-        for w in &report.windows {
-            let mut lines: Vec<Vec<String>> = Vec::new();
-            if let Some(current) = w.status.current {
-                lines.push(vec![
-                    format!("{} (now)", local(current.opens_at, &w.definition)),
-                    local(current.closes_at, &w.definition),
-                    local(current.cutoff_at, &w.definition),
-                ]);
-            }
-            for occurrence in &w.occurrences {
-                if occurrence.openings.is_empty() {
-                    lines.push(vec![
-                        local(occurrence.scheduled_open, &w.definition),
-                        format!("skipped: {}", occurrence.blacked_out_by.join("; ")),
-                    ]);
-                    continue;
-                }
-                for opening in &occurrence.openings {
-                    let mut cutoff = local(opening.cutoff_at, &w.definition);
-                    if !occurrence.blacked_out_by.is_empty() {
-                        let _ = write!(
-                            cutoff,
-                            "   (cut by blackout: {})",
-                            occurrence.blacked_out_by.join("; ")
-                        );
-                    }
-                    lines.push(vec![
-                        local(opening.opens_at, &w.definition),
-                        local(opening.closes_at, &w.definition),
-                        cutoff,
-                    ]);
-                }
-            }
-            if lines.is_empty() {
-                lines.push(vec!["no opening in the next two years".to_string()]);
-            }
-            for (i, line) in lines.into_iter().enumerate() {
-                let mut row = if i == 0 {
-                    vec![format!("{}/{}", w.namespace, w.name), state(w)]
-                } else {
-                    vec![String::new(), String::new()]
-                };
-                row.extend(line);
-                rows.push(row);
-            }
-        }
-        out.push_str(&table(&rows));
-    }
-    out.push('\n');
-    let _ = writeln!(out, "Patch policies");
-    if report.policies.is_empty() {
-        out.push_str("(none)\n");
-        return out;
-    }
-    let mut rows = vec![vec![
-        "POLICY".to_string(),
-        "MODE".to_string(),
-        "WINDOWS".to_string(),
-        "NEXT MAY ACT".to_string(),
-        "NOTE".to_string(),
-    ]];
-    for p in &report.policies {
-        rows.push(vec![
-            format!("{}/{}", p.namespace, p.name),
-            p.mode.clone(),
-            if p.windows.is_empty() {
-                "-".to_string()
-            } else {
-                p.windows.join(",")
-            },
-            p.next_may_act
-                .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-                .unwrap_or_else(|| "never".to_string()),
-            p.note.clone(),
-        ]);
-    }
-    out.push_str(&table(&rows));
-    out
 }

@@ -1,0 +1,201 @@
+//! When `patchwarden up` counts the fleet as settled: every policy has observed its current
+//! generation, has no run in flight, and is Ready, Stalled or Degraded. Also the two ways of
+//! waiting: until settled (`--exit-when-settled`), or reporting changes until stopped.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+use kube::api::ListParams;
+use kube::{Api, ResourceExt};
+use patchwarden_api::conditions as c;
+use patchwarden_api::{PatchPolicy, PatchPolicyStatus, PatchRun};
+use tokio::sync::watch;
+
+use super::summary::print_summary;
+
+/// One policy's line of the summary.
+pub(super) struct PolicyRow {
+    pub(super) name: String,
+    pub(super) ready: String,
+    pub(super) compliance: String,
+    pub(super) runs: usize,
+    pub(super) last_run: String,
+    pub(super) findings_closed: usize,
+    pub(super) problem: Option<String>,
+}
+
+/// The conditions of one policy that decide whether it has settled.
+struct Standing<'a> {
+    ready: Option<&'a Condition>,
+    /// Stalled, only when True.
+    stalled: Option<&'a Condition>,
+    /// Degraded, only when True.
+    degraded: Option<&'a Condition>,
+}
+
+impl<'a> Standing<'a> {
+    fn of(status: &'a PatchPolicyStatus) -> Standing<'a> {
+        let is_true = |cond: &&Condition| cond.status == c::TRUE;
+        Standing {
+            ready: c::find_condition(&status.conditions, c::READY),
+            stalled: c::find_condition(&status.conditions, c::STALLED).filter(is_true),
+            degraded: c::find_condition(&status.conditions, c::DEGRADED).filter(is_true),
+        }
+    }
+
+    /// Settled: the current generation is observed, nothing is running or waiting for a
+    /// dependency, and the policy has reached Ready, Stalled or Degraded.
+    fn settled(&self, policy: &PatchPolicy, status: &PatchPolicyStatus) -> bool {
+        let current = status.observed_generation == policy.metadata.generation;
+        let in_flight = status.active_run.is_some();
+        let waiting = self
+            .ready
+            .is_some_and(|r| r.reason == c::reason::DEPENDENCY_NOT_READY);
+        current
+            && !in_flight
+            && !waiting
+            && self.ready.is_some()
+            && (self.stalled.is_some()
+                || self.degraded.is_some()
+                || self.ready.is_some_and(|r| r.status == c::TRUE))
+    }
+
+    /// Why the policy failed, if it did.
+    fn problem(&self) -> Option<String> {
+        self.stalled
+            .or(self.degraded)
+            .map(|cond| format!("{}: {}", cond.type_, cond.message))
+    }
+}
+
+/// Whether every policy has settled, and the summary rows.
+pub(super) async fn settled(client: &kube::Client) -> anyhow::Result<(bool, Vec<PolicyRow>)> {
+    let policies: Api<PatchPolicy> = Api::all(client.clone());
+    let runs: Api<PatchRun> = Api::all(client.clone());
+    let policies = policies.list(&ListParams::default()).await?.items;
+    let runs = runs.list(&ListParams::default()).await?.items;
+    let mut all_settled = !policies.is_empty();
+    let mut rows = Vec::new();
+    for policy in &policies {
+        let status = policy.status.clone().unwrap_or_default();
+        let standing = Standing::of(&status);
+        all_settled &= standing.settled(policy, &status);
+        rows.push(policy_row(policy, &status, &standing, &runs));
+    }
+    Ok((all_settled, rows))
+}
+
+fn policy_row(
+    policy: &PatchPolicy,
+    status: &PatchPolicyStatus,
+    standing: &Standing<'_>,
+    runs: &[PatchRun],
+) -> PolicyRow {
+    let own: Vec<&PatchRun> = runs
+        .iter()
+        .filter(|r| {
+            r.namespace() == policy.namespace()
+                && r.spec.policy.as_deref() == Some(policy.name_any().as_str())
+        })
+        .collect();
+    let findings_closed = own
+        .iter()
+        .filter_map(|r| r.status.as_ref())
+        .flat_map(|s| s.assets.iter())
+        .map(|a| a.cves_closed.len())
+        .sum();
+    let last_run = own
+        .last()
+        .and_then(|r| {
+            r.status
+                .as_ref()
+                .map(|s| format!("{} {:?}", r.name_any(), s.phase))
+        })
+        .unwrap_or_else(|| String::from("-"));
+    PolicyRow {
+        name: format!(
+            "{}/{}",
+            policy.namespace().unwrap_or_default(),
+            policy.name_any()
+        ),
+        ready: standing
+            .ready
+            .map(|r| format!("{} ({})", r.status, r.reason))
+            .unwrap_or_else(|| String::from("Unknown")),
+        compliance: status
+            .compliance
+            .as_ref()
+            .map(|s| format!("{:.1}% ({}/{})", s.percent, s.compliant, s.assets))
+            .unwrap_or_else(|| String::from("-")),
+        runs: own.len(),
+        last_run,
+        findings_closed,
+        problem: standing.problem(),
+    }
+}
+
+/// Prints a line whenever the policies' standing changes, until Ctrl-C.
+pub(super) async fn report_until_stopped(
+    client: &kube::Client,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut last: BTreeMap<String, String> = BTreeMap::new();
+    loop {
+        if let Ok((_, rows)) = settled(client).await {
+            for row in rows {
+                let line = format!(
+                    "{} ready={} compliant={} last run={}",
+                    row.name, row.ready, row.compliance, row.last_run
+                );
+                if last.get(&row.name) != Some(&line) {
+                    eprintln!("      {line}");
+                    last.insert(row.name.clone(), line);
+                }
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = shutdown.changed() => {}
+        }
+        if *shutdown.borrow() {
+            return;
+        }
+    }
+}
+
+/// Waits until every policy has settled, then prints the summary; the exit code is 1 when a
+/// policy failed, when stopped early, or after `timeout`.
+pub(super) async fn wait_until_settled(
+    client: &kube::Client,
+    shutdown: watch::Receiver<bool>,
+    timeout: Duration,
+) -> anyhow::Result<ExitCode> {
+    let started = Instant::now();
+    // Settled twice in a row, two seconds apart: a policy between two runs is not settled.
+    let mut streak = 0;
+    loop {
+        let (done, rows) = settled(client).await?;
+        streak = if done { streak + 1 } else { 0 };
+        if streak >= 2 {
+            print_summary(&rows);
+            let failed = rows.iter().any(|r| r.problem.is_some());
+            return Ok(if failed {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            });
+        }
+        if *shutdown.borrow() {
+            print_summary(&rows);
+            return Ok(ExitCode::from(1));
+        }
+        if started.elapsed() > timeout {
+            print_summary(&rows);
+            eprintln!("not settled within {} s", timeout.as_secs());
+            return Ok(ExitCode::from(1));
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
