@@ -90,9 +90,21 @@ fn a_failing_postinst_on_the_canary_halts_rolls_back_and_degrades_the_policy() {
     assert_eq!(reason, "RunHalted");
     assert!(message.contains(&canary), "names the host: {message}");
     assert!(message.contains("openssl"), "names the package: {message}");
-    assert!(
-        message.contains("postinst") || message.contains("exit status"),
-        "names the error: {message}"
+    // The run, the step, the package and the package manager's own error, in that order.
+    let run_name = run["metadata"]["name"].as_str().expect("run name");
+    let prefix = format!(
+        "PatchRun {run_name} Halted: halted: canary {canary} failed, so no further wave starts: {canary} ("
+    );
+    assert!(message.starts_with(&prefix), "{message}");
+    let (_, failure) = message
+        .split_once("): upgrade failed: ")
+        .expect("names the failed step");
+    let (_, failure) = failure
+        .split_once(": openssl 3.0.22-1~deb12u2: ")
+        .expect("names the package and version");
+    assert_eq!(
+        failure,
+        "openssl: post-installation check failed on this host (lab fault postinst-fail) / dpkg: error processing package openssl (--configure): / installed openssl package post-installation script subprocess returned error exit status 1 (apt-get exit 100; dpkg state iF 3.0.22-1~deb12u2)"
     );
     let (ready, _, _) = condition(&policy, "Ready").expect("Ready");
     assert_eq!(ready, "False");
