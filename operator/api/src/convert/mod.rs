@@ -4,7 +4,9 @@
 //! validates is exactly a spec the controllers can run. Conversions return the first problem;
 //! [`CheckSpec::spec_errors`] lists them all.
 
+mod commands;
 mod maintenance_window;
+mod patch_run;
 mod vulnerability_feed;
 
 use std::collections::BTreeSet;
@@ -18,9 +20,10 @@ use crate::asset::Asset;
 use crate::asset_group::{AssetGroup, LabFaultKind};
 use crate::common::ConnectionKind;
 use crate::label_selector;
-use crate::patch_policy::{HealthCheck, Hook, PatchPolicy, PatchPolicySpec};
-use crate::patch_run::PatchRun;
+use crate::patch_policy::{PatchPolicy, PatchPolicySpec};
+
 use crate::values::{CountOrPercentValue, DurationValue};
+use commands::{health_check_errors, hook_errors};
 
 /// A problem with one field of a spec.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -180,53 +183,6 @@ impl PatchPolicySpec {
             rollback_on_failure: rollout.rollback_on_failure,
             ..RolloutSettings::default()
         })
-    }
-}
-
-/// Problems of health checks under `prefix`.
-fn health_check_errors(prefix: &str, checks: &[HealthCheck], errors: &mut Vec<SpecError>) {
-    let mut names = BTreeSet::new();
-    for (i, check) in checks.iter().enumerate() {
-        let field = format!("{prefix}[{i}]");
-        if !names.insert(check.name.as_str()) {
-            errors.push(SpecError::new(
-                format!("{field}.name"),
-                format!("health check name {:?} is used twice", check.name),
-            ));
-        }
-        match (&check.command, &check.http) {
-            (Some(_), Some(_)) | (None, None) => errors.push(SpecError::new(
-                field.clone(),
-                "exactly one of command and http must be set",
-            )),
-            (Some(command), None) if command.first().is_none_or(|c| c.trim().is_empty()) => errors
-                .push(SpecError::new(
-                    format!("{field}.command"),
-                    "the command needs a program as its first element",
-                )),
-            _ => {}
-        }
-        keep(
-            errors,
-            duration(&format!("{field}.timeout"), check.timeout.as_ref()),
-        );
-    }
-}
-
-/// Problems of hook commands under `prefix`.
-fn hook_errors(prefix: &str, hooks: &[Hook], errors: &mut Vec<SpecError>) {
-    for (i, hook) in hooks.iter().enumerate() {
-        let field = format!("{prefix}[{i}]");
-        if hook.command.first().is_none_or(|c| c.trim().is_empty()) {
-            errors.push(SpecError::new(
-                format!("{field}.command"),
-                "the command needs a program as its first element",
-            ));
-        }
-        keep(
-            errors,
-            duration(&format!("{field}.timeout"), hook.timeout.as_ref()),
-        );
     }
 }
 
@@ -430,79 +386,6 @@ impl CheckSpec for Asset {
         {
             errors.push(SpecError::new("spec.address", message));
         }
-        errors
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// PatchRun
-
-impl CheckSpec for PatchRun {
-    fn spec_errors(&self) -> Vec<SpecError> {
-        let spec = &self.spec;
-        let mut errors = Vec::new();
-        let mut planned = BTreeSet::new();
-        for (i, asset) in spec.assets.iter().enumerate() {
-            if !planned.insert(asset.name.as_str()) {
-                errors.push(SpecError::new(
-                    format!("spec.assets[{i}].name"),
-                    format!("asset {:?} is planned twice", asset.name),
-                ));
-            }
-        }
-        let mut placed = BTreeSet::new();
-        for (w, wave) in spec.waves.iter().enumerate() {
-            if wave.canary && w != 0 {
-                errors.push(SpecError::new(
-                    format!("spec.waves[{w}].canary"),
-                    "only the first wave can be the canary",
-                ));
-            }
-            for (i, name) in wave.assets.iter().enumerate() {
-                if !planned.contains(name.as_str()) {
-                    errors.push(SpecError::new(
-                        format!("spec.waves[{w}].assets[{i}]"),
-                        format!("asset {name:?} is not in spec.assets"),
-                    ));
-                } else if !placed.insert(name.as_str()) {
-                    errors.push(SpecError::new(
-                        format!("spec.waves[{w}].assets[{i}]"),
-                        format!("asset {name:?} is in more than one wave"),
-                    ));
-                }
-            }
-        }
-        if !spec.waves.is_empty() {
-            for (i, asset) in spec.assets.iter().enumerate() {
-                if !placed.contains(asset.name.as_str()) {
-                    errors.push(SpecError::new(
-                        format!("spec.assets[{i}]"),
-                        format!("asset {:?} is in no wave", asset.name),
-                    ));
-                }
-            }
-        }
-        keep(
-            &mut errors,
-            duration(
-                "spec.limits.pauseBetweenWaves",
-                spec.limits.pause_between_waves.as_ref(),
-            ),
-        );
-        health_check_errors(
-            "spec.limits.healthChecks",
-            &spec.limits.health_checks,
-            &mut errors,
-        );
-        if let Some(hooks) = &spec.limits.hooks {
-            hook_errors("spec.limits.hooks.prePatch", &hooks.pre_patch, &mut errors);
-            hook_errors(
-                "spec.limits.hooks.postPatch",
-                &hooks.post_patch,
-                &mut errors,
-            );
-        }
-        errors.extend(crate::unsupported::run_errors(spec));
         errors
     }
 }
