@@ -1,0 +1,199 @@
+//! The in-memory view of the stored objects and the single writer that changes them.
+//!
+//! Every change goes through the writer thread ([`writer`]): it applies queued operations to
+//! memory through a [`Txn`], writes them to SQLite in one transaction (group commit), and only
+//! then publishes the watch events and answers the callers. Readers take a read lock on a state
+//! that only ever holds committed data, and one global revision counter orders every change.
+//! At startup the state is rebuilt from the database ([`load`]).
+
+mod load;
+mod writer;
+
+pub use writer::{DEFAULT_HISTORY, Shared};
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::registry::{CRD_STORE, Registry};
+use crate::store::ChangeKind;
+
+/// One stored object version: the JSON value and its serialized bytes (lists and watches send
+/// the bytes without serializing again).
+#[derive(Debug)]
+pub struct Obj {
+    pub rev: u64,
+    pub value: Value,
+    pub json: Bytes,
+}
+
+impl Obj {
+    /// Stamps `metadata.resourceVersion` and serializes.
+    pub fn new(rev: u64, mut value: Value) -> Obj {
+        if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
+            meta.insert("resourceVersion".into(), Value::String(rev.to_string()));
+        }
+        let json = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
+        Obj { rev, value, json }
+    }
+
+    fn from_bytes(rev: u64, bytes: Vec<u8>) -> Result<Obj, serde_json::Error> {
+        let value: Value = serde_json::from_slice(&bytes)?;
+        Ok(Obj {
+            rev,
+            value,
+            json: Bytes::from(bytes),
+        })
+    }
+}
+
+/// A committed change, as watchers see it.
+#[derive(Debug)]
+pub struct Event {
+    pub rev: u64,
+    pub store: String,
+    pub key: String,
+    pub kind: ChangeKind,
+    /// The new object; for deletions the last state stamped with the deletion revision.
+    pub obj: Arc<Obj>,
+    /// The object before the change.
+    pub prev: Option<Arc<Obj>>,
+}
+
+/// The committed state.
+pub struct Cluster {
+    pub rev: u64,
+    pub stores: HashMap<String, BTreeMap<String, Arc<Obj>>>,
+    /// Recent events in revision order, for watch resume and consistent paging.
+    pub history: VecDeque<Arc<Event>>,
+    /// Events at or below this revision are no longer retained.
+    pub compacted: u64,
+    pub registry: Arc<Registry>,
+}
+
+impl Cluster {
+    pub fn store(&self, store: &str) -> Option<&BTreeMap<String, Arc<Obj>>> {
+        self.stores.get(store)
+    }
+
+    pub fn get(&self, store: &str, key: &str) -> Option<&Arc<Obj>> {
+        self.stores.get(store)?.get(key)
+    }
+
+    fn rebuild_registry(&mut self) {
+        let crds = self
+            .stores
+            .get(CRD_STORE)
+            .map(|s| s.values().map(|o| &o.value).collect::<Vec<_>>())
+            .unwrap_or_default();
+        self.registry = Arc::new(Registry::build(crds.into_iter()));
+    }
+
+    /// Index of the first retained event with a revision above `rev`.
+    pub fn history_after(&self, rev: u64) -> usize {
+        self.history.partition_point(|e| e.rev <= rev)
+    }
+}
+
+/// The body and code of a successful write.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub code: u16,
+    pub body: Value,
+    pub warnings: Vec<String>,
+}
+
+impl Reply {
+    pub fn ok(body: Value) -> Reply {
+        Reply {
+            code: 200,
+            body,
+            warnings: Vec::new(),
+        }
+    }
+}
+
+/// A write transaction handed to an operation by the writer thread.
+pub struct Txn<'a> {
+    cluster: &'a mut Cluster,
+    changes: &'a mut Vec<Arc<Event>>,
+}
+
+impl Txn<'_> {
+    pub fn cluster(&self) -> &Cluster {
+        self.cluster
+    }
+
+    pub fn get(&self, store: &str, key: &str) -> Option<Arc<Obj>> {
+        self.cluster.get(store, key).cloned()
+    }
+
+    /// Stores a new version; returns it with its revision stamped.
+    pub fn put(&mut self, store: &str, key: &str, value: Value) -> Arc<Obj> {
+        let rev = self.cluster.rev + 1;
+        self.cluster.rev = rev;
+        let obj = Arc::new(Obj::new(rev, value));
+        let prev = self
+            .cluster
+            .stores
+            .entry(store.to_string())
+            .or_default()
+            .insert(key.to_string(), obj.clone());
+        let kind = if prev.is_some() {
+            ChangeKind::Modified
+        } else {
+            ChangeKind::Added
+        };
+        self.changes.push(Arc::new(Event {
+            rev,
+            store: store.to_string(),
+            key: key.to_string(),
+            kind,
+            obj: obj.clone(),
+            prev,
+        }));
+        obj
+    }
+
+    /// Removes an object; returns its last state stamped with the deletion revision.
+    pub fn remove(&mut self, store: &str, key: &str) -> Option<Arc<Obj>> {
+        self.remove_as(store, key, None)
+    }
+
+    /// Removes an object whose final state is `last` (an update that dropped the last
+    /// finalizer), so watchers see the object as it was when it went.
+    pub fn remove_as(&mut self, store: &str, key: &str, last: Option<Value>) -> Option<Arc<Obj>> {
+        let prev = self.cluster.stores.get_mut(store)?.remove(key)?;
+        let rev = self.cluster.rev + 1;
+        self.cluster.rev = rev;
+        let obj = Arc::new(Obj::new(rev, last.unwrap_or_else(|| prev.value.clone())));
+        self.changes.push(Arc::new(Event {
+            rev,
+            store: store.to_string(),
+            key: key.to_string(),
+            kind: ChangeKind::Deleted,
+            obj: obj.clone(),
+            prev: Some(prev),
+        }));
+        Some(obj)
+    }
+}
+
+/// Reverts memory changes `changes[from..]` (a failed operation or a failed commit).
+fn undo(cluster: &mut Cluster, changes: &mut Vec<Arc<Event>>, from: usize) {
+    while changes.len() > from {
+        let Some(ev) = changes.pop() else { break };
+        let store = cluster.stores.entry(ev.store.clone()).or_default();
+        match &ev.prev {
+            Some(prev) => {
+                store.insert(ev.key.clone(), prev.clone());
+            }
+            None => {
+                store.remove(&ev.key);
+            }
+        }
+        cluster.rev = ev.rev - 1;
+    }
+}

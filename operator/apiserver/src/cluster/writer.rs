@@ -1,0 +1,263 @@
+//! The shared handle on the committed state and the single writer thread behind it.
+//!
+//! Operations queue up for the writer; it takes them in batches, runs each on the in-memory
+//! state (undoing the changes of one that fails), writes the batch's changes to SQLite in one
+//! transaction (group commit), and only then publishes the watch events and answers the
+//! callers.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+use super::{Cluster, Event, Reply, Txn, load, undo};
+use crate::error::{ApiError, ServerError};
+use crate::registry::CRD_STORE;
+use crate::store::{Db, LogRow, SyncMode};
+
+type Operation = Box<dyn FnOnce(&mut Txn<'_>) -> Result<Reply, ApiError> + Send>;
+
+struct Job {
+    op: Operation,
+    reply: oneshot::Sender<Result<Reply, ApiError>>,
+}
+
+/// The shared handle: committed state, the writer queue and the event feed.
+pub struct Shared {
+    state: RwLock<Cluster>,
+    jobs: mpsc::UnboundedSender<Job>,
+    events: broadcast::Sender<Arc<Event>>,
+    /// Highest revision whose events were already sent on `events`.
+    published: AtomicU64,
+}
+
+/// How many events are kept for watch resume and consistent paging.
+pub const DEFAULT_HISTORY: usize = 20_000;
+const BROADCAST_CAPACITY: usize = 16_384;
+const MAX_BATCH: usize = 512;
+/// The revision log is compacted after this many changes.
+const COMPACTION_INTERVAL: usize = 1000;
+
+/// The message of the job [`Shared::close`] queues; the writer stops after it.
+const SHUTTING_DOWN: &str = "shutting down";
+
+impl Shared {
+    /// Loads the database and starts the writer thread.
+    pub fn open(
+        db_path: &Path,
+        sync: SyncMode,
+        history_limit: usize,
+    ) -> Result<(Arc<Shared>, std::thread::JoinHandle<()>), ServerError> {
+        let db = Db::open(db_path, sync)?;
+        let cluster = load::cluster(db.load()?)?;
+        let (jobs, rx) = mpsc::unbounded_channel();
+        let (events, _) = broadcast::channel(BROADCAST_CAPACITY);
+        let shared = Arc::new(Shared {
+            published: AtomicU64::new(cluster.rev),
+            state: RwLock::new(cluster),
+            jobs,
+            events,
+        });
+        let writer = Writer {
+            shared: shared.clone(),
+            db,
+            history_limit,
+            since_compaction: 0,
+        };
+        let handle = std::thread::Builder::new()
+            .name("apiserver-writer".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|source| ServerError::Io {
+                action: "starting the writer thread for",
+                path: db_path.display().to_string(),
+                source,
+            })?;
+        Ok((shared, handle))
+    }
+
+    pub fn read(&self) -> RwLockReadGuard<'_, Cluster> {
+        self.state.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write_lock(&self) -> RwLockWriteGuard<'_, Cluster> {
+        self.state.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Subscribes to committed events; call while holding the read lock so that the snapshot
+    /// taken under the same lock and the live events neither overlap nor leave a gap.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.events.subscribe()
+    }
+
+    pub fn published_rev(&self) -> u64 {
+        self.published.load(Ordering::Acquire)
+    }
+
+    /// Runs one operation in the writer and waits until it is committed.
+    pub async fn write<F>(&self, op: F) -> Result<Reply, ApiError>
+    where
+        F: FnOnce(&mut Txn<'_>) -> Result<Reply, ApiError> + Send + 'static,
+    {
+        let (tx, rx) = oneshot::channel();
+        self.jobs
+            .send(Job {
+                op: Box::new(op),
+                reply: tx,
+            })
+            .map_err(|_| ApiError::unavailable("the storage writer has stopped"))?;
+        rx.await
+            .map_err(|_| ApiError::unavailable("the storage writer has stopped"))?
+    }
+
+    /// Asks the writer to finish the queued work and stop.
+    pub fn close(&self) {
+        // Dropping the sender is not possible through `&self`; an empty job marks the end.
+        let (tx, _rx) = oneshot::channel();
+        let _ = self.jobs.send(Job {
+            op: Box::new(|_| Err(ApiError::unavailable(SHUTTING_DOWN))),
+            reply: tx,
+        });
+    }
+}
+
+fn to_log_row(ev: &Event) -> LogRow {
+    LogRow {
+        rev: ev.rev,
+        store: ev.store.clone(),
+        key: ev.key.clone(),
+        kind: ev.kind,
+        value: ev.obj.json.to_vec(),
+        prev: ev.prev.as_ref().map(|p| p.json.to_vec()),
+    }
+}
+
+/// The writer thread's state.
+struct Writer {
+    shared: Arc<Shared>,
+    db: Db,
+    history_limit: usize,
+    since_compaction: usize,
+}
+
+/// The outcome of one batch: each job's reply channel and result, the changes of the jobs
+/// that succeeded, and whether the batch held the closing job.
+struct Batch {
+    replies: Vec<(
+        oneshot::Sender<Result<Reply, ApiError>>,
+        Result<Reply, ApiError>,
+    )>,
+    changes: Vec<Arc<Event>>,
+    stopping: bool,
+}
+
+impl Writer {
+    /// Runs batches until the closing job or until every sender is gone.
+    fn run(mut self, mut rx: mpsc::UnboundedReceiver<Job>) {
+        let mut stopping = false;
+        while !stopping {
+            let Some(jobs) = next_batch(&mut rx) else {
+                break;
+            };
+            let shared = self.shared.clone();
+            let replies = {
+                let mut cluster = shared.write_lock();
+                let mut batch = run_jobs(&mut cluster, jobs);
+                if !batch.changes.is_empty() {
+                    self.commit(&mut cluster, &mut batch);
+                }
+                stopping = batch.stopping;
+                batch.replies
+            };
+            // Callers hear back only once the lock is released and the changes are visible.
+            for (reply, result) in replies {
+                let _ = reply.send(result);
+            }
+        }
+    }
+
+    /// Writes the batch's changes to the database, then publishes them; when the commit fails
+    /// the changes are undone and every job that had succeeded fails.
+    fn commit(&mut self, cluster: &mut Cluster, batch: &mut Batch) {
+        let rows: Vec<LogRow> = batch.changes.iter().map(|e| to_log_row(e)).collect();
+        if let Err(e) = self.db.commit(&rows) {
+            tracing::error!(error = %e, "committing a batch of writes failed");
+            undo(cluster, &mut batch.changes, 0);
+            for (_, result) in batch.replies.iter_mut() {
+                if result.is_ok() {
+                    *result = Err(ApiError::internal(format!(
+                        "storing the change failed: {e}"
+                    )));
+                }
+            }
+            return;
+        }
+        self.publish(cluster, &batch.changes);
+    }
+
+    /// Makes committed changes visible: registry, history (trimmed to its limit), the event
+    /// feed and the published revision; compacts the log now and then.
+    fn publish(&mut self, cluster: &mut Cluster, changes: &[Arc<Event>]) {
+        if changes.iter().any(|e| e.store == CRD_STORE) {
+            cluster.rebuild_registry();
+        }
+        self.since_compaction += changes.len();
+        for ev in changes {
+            cluster.history.push_back(ev.clone());
+            // A lagging receiver is told to relist by the watch stream itself.
+            let _ = self.shared.events.send(ev.clone());
+        }
+        while cluster.history.len() > self.history_limit {
+            if let Some(old) = cluster.history.pop_front() {
+                cluster.compacted = old.rev;
+            }
+        }
+        self.shared.published.store(cluster.rev, Ordering::Release);
+        if self.since_compaction >= COMPACTION_INTERVAL {
+            self.since_compaction = 0;
+            if let Err(e) = self.db.compact(cluster.compacted) {
+                tracing::warn!(error = %e, "compacting the revision log failed");
+            }
+        }
+    }
+}
+
+/// Waits for a job, then takes whatever else is queued, up to [`MAX_BATCH`] jobs.
+fn next_batch(rx: &mut mpsc::UnboundedReceiver<Job>) -> Option<Vec<Job>> {
+    let first = rx.blocking_recv()?;
+    let mut jobs = vec![first];
+    while jobs.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(job) => jobs.push(job),
+            Err(_) => break,
+        }
+    }
+    Some(jobs)
+}
+
+/// Runs each job on the state; a job that fails leaves no change behind.
+fn run_jobs(cluster: &mut Cluster, jobs: Vec<Job>) -> Batch {
+    let mut batch = Batch {
+        replies: Vec::with_capacity(jobs.len()),
+        changes: Vec::new(),
+        stopping: false,
+    };
+    for job in jobs {
+        let mark = batch.changes.len();
+        let result = {
+            let mut txn = Txn {
+                cluster: &mut *cluster,
+                changes: &mut batch.changes,
+            };
+            (job.op)(&mut txn)
+        };
+        if let Err(e) = &result {
+            if e.code == 503 && e.message == SHUTTING_DOWN {
+                batch.stopping = true;
+            }
+            undo(cluster, &mut batch.changes, mark);
+        }
+        batch.replies.push((job.reply, result));
+    }
+    batch
+}
