@@ -4,6 +4,8 @@
 //! validates is exactly a spec the controllers can run. Conversions return the first problem;
 //! [`CheckSpec::spec_errors`] lists them all.
 
+mod asset;
+mod asset_group;
 mod commands;
 mod maintenance_window;
 mod patch_run;
@@ -16,10 +18,6 @@ use patchwarden_core::rollout::RolloutSettings;
 use patchwarden_core::sla::{EmergencyRule, SlaRules};
 use patchwarden_core::{CountOrPercent, Duration, Severity};
 
-use crate::asset::Asset;
-use crate::asset_group::{AssetGroup, LabFaultKind};
-use crate::common::ConnectionKind;
-use crate::label_selector;
 use crate::patch_policy::{PatchPolicy, PatchPolicySpec};
 
 use crate::values::{CountOrPercentValue, DurationValue};
@@ -292,100 +290,6 @@ impl CheckSpec for PatchPolicy {
             ));
         }
         errors.extend(crate::unsupported::policy_errors(spec));
-        errors
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// AssetGroup and Asset
-
-impl CheckSpec for AssetGroup {
-    fn spec_errors(&self) -> Vec<SpecError> {
-        let spec = &self.spec;
-        let mut errors = Vec::new();
-        if spec.selector.is_none()
-            && spec.node_selector.is_none()
-            && spec.hosts.is_empty()
-            && spec.lab.is_none()
-        {
-            errors.push(SpecError::new(
-                "spec",
-                "the group selects nothing: set selector, nodeSelector, hosts or lab",
-            ));
-        }
-        if let Some(selector) = &spec.selector {
-            errors.extend(label_selector::spec_errors("spec.selector", selector));
-        }
-        if let Some(selector) = &spec.node_selector {
-            errors.extend(label_selector::spec_errors("spec.nodeSelector", selector));
-        }
-        let mut names = BTreeSet::new();
-        for (i, host) in spec.hosts.iter().enumerate() {
-            if !names.insert(host.name.as_str()) {
-                errors.push(SpecError::new(
-                    format!("spec.hosts[{i}].name"),
-                    format!("host name {:?} is used twice", host.name),
-                ));
-            }
-        }
-        if let Some(lab) = &spec.lab {
-            let group = self.metadata.name.as_deref().unwrap_or_default();
-            let hosts: BTreeSet<String> = lab.host_names(group).into_iter().collect();
-            for (i, fault) in lab.faults.iter().enumerate() {
-                if fault.kind != LabFaultKind::Unreachable && fault.package.is_none() {
-                    errors.push(SpecError::new(
-                        format!("spec.lab.faults[{i}].package"),
-                        format!(
-                            "a {:?} fault needs the package that triggers it",
-                            fault.kind
-                        ),
-                    ));
-                }
-                for (j, host) in fault.hosts.iter().enumerate() {
-                    if !hosts.contains(host) {
-                        errors.push(SpecError::new(
-                            format!("spec.lab.faults[{i}].hosts[{j}]"),
-                            format!(
-                                "no lab host {host:?} in this group (its hosts are {})",
-                                describe_names(&hosts)
-                            ),
-                        ));
-                    }
-                }
-            }
-        }
-        errors
-    }
-}
-
-/// "a-0 … a-5" for a long list, every name for a short one.
-fn describe_names(names: &BTreeSet<String>) -> String {
-    let list: Vec<&String> = names.iter().collect();
-    match list.as_slice() {
-        [] => "none".to_string(),
-        [first, .., last] if list.len() > 4 => format!("{first} … {last}"),
-        _ => list
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(", "),
-    }
-}
-
-impl CheckSpec for Asset {
-    fn spec_errors(&self) -> Vec<SpecError> {
-        let spec = &self.spec;
-        let mut errors = Vec::new();
-        let needs_address = match spec.connection {
-            ConnectionKind::Ssh => Some("an SSH asset needs an address (host name or IP)"),
-            ConnectionKind::Node => Some("a node asset needs an address (the Node's name)"),
-            ConnectionKind::Agent | ConnectionKind::Lab => None,
-        };
-        if let Some(message) = needs_address
-            && spec.address.as_deref().is_none_or(|a| a.trim().is_empty())
-        {
-            errors.push(SpecError::new("spec.address", message));
-        }
         errors
     }
 }
