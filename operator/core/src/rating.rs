@@ -8,7 +8,9 @@
 //! Order of authority, best first: a CVSS base score computed from a vector (the highest score
 //! among several), the distribution's own rating of the package (Ubuntu priority, Debian
 //! urgency), another qualitative `severity` entry, the rating word in the summary. Within one
-//! kind of source the most severe judgement wins.
+//! kind of source the most severe judgement wins. The Debian DSA/DLA lists and the
+//! Greenbone-derived checks publish no rating at all, so advisories read from them stay
+//! `Unknown` unless another feed rates the same CVE's record.
 
 use std::fmt;
 
