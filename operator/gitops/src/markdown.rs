@@ -15,6 +15,24 @@ const MAX_VALUE_CHARS: usize = 60;
 /// Renders the report.
 pub fn render_markdown(report: &PlanReport) -> String {
     let mut out = String::new();
+    render_title(&mut out, report);
+    render_counts(&mut out, report);
+    if !report.valid {
+        render_problems(&mut out, report);
+    }
+    render_changes(&mut out, report);
+
+    if report.policies.is_empty() {
+        let _ = writeln!(out, "No policy is affected.");
+    }
+    for policy in &report.policies {
+        render_policy(&mut out, policy, report.live_state.is_some());
+    }
+    out
+}
+
+/// The heading, the two revisions, and the live state the impact was computed against.
+fn render_title(out: &mut String, report: &PlanReport) {
     let _ = writeln!(out, "## patchwarden plan\n");
     let _ = write!(
         out,
@@ -40,7 +58,10 @@ pub fn render_markdown(report: &PlanReport) -> String {
             );
         }
     }
+}
 
+/// The summary line a reviewer reads first.
+fn render_counts(out: &mut String, report: &PlanReport) {
     let summary = &report.summary;
     let mut counts = vec![format!(
         "**{} polic{} affected**",
@@ -74,28 +95,19 @@ pub fn render_markdown(report: &PlanReport) -> String {
         ));
     }
     let _ = writeln!(out, "{}\n", counts.join(" · "));
+}
 
-    if !report.valid {
-        let _ = writeln!(out, "### ❌ The head revision is invalid\n");
-        let _ = writeln!(
-            out,
-            "Nothing in it would be applied: the sync rejects the whole revision and keeps the last good one.\n"
-        );
-        for problem in &report.problems {
-            let _ = writeln!(out, "- {}", cell(&problem.to_string()));
-        }
-        out.push('\n');
+/// Why the head revision is invalid.
+fn render_problems(out: &mut String, report: &PlanReport) {
+    let _ = writeln!(out, "### ❌ The head revision is invalid\n");
+    let _ = writeln!(
+        out,
+        "Nothing in it would be applied: the sync rejects the whole revision and keeps the last good one.\n"
+    );
+    for problem in &report.problems {
+        let _ = writeln!(out, "- {}", cell(&problem.to_string()));
     }
-
-    render_changes(&mut out, report);
-
-    if report.policies.is_empty() {
-        let _ = writeln!(out, "No policy is affected.");
-    }
-    for policy in &report.policies {
-        render_policy(&mut out, policy, report.live_state.is_some());
-    }
-    out
+    out.push('\n');
 }
 
 fn render_changes(out: &mut String, report: &PlanReport) {
