@@ -3,25 +3,21 @@
 //! The controllers' validate step and `patchwarden validate` both call these, so a spec that
 //! validates is exactly a spec the controllers can run. Conversions return the first problem;
 //! [`CheckSpec::spec_errors`] lists them all.
+//!
+//! One file per kind; `commands` holds the checks of health checks and hooks, which policies and
+//! runs share. The parsing helpers below name the field of every value they read.
 
 mod asset;
 mod asset_group;
 mod commands;
 mod maintenance_window;
+mod patch_policy;
 mod patch_run;
 mod vulnerability_feed;
 
-use std::collections::BTreeSet;
-
-use patchwarden_core::approval::{ApprovalPolicy, ApprovalRules, Pin, RejectedVersion};
-use patchwarden_core::rollout::RolloutSettings;
-use patchwarden_core::sla::{EmergencyRule, SlaRules};
-use patchwarden_core::{CountOrPercent, Duration, Severity};
-
-use crate::patch_policy::{PatchPolicy, PatchPolicySpec};
+use patchwarden_core::{CountOrPercent, Duration};
 
 use crate::values::{CountOrPercentValue, DurationValue};
-use commands::{health_check_errors, hook_errors};
 
 /// A problem with one field of a spec.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -74,222 +70,5 @@ fn keep<T>(errors: &mut Vec<SpecError>, result: Result<T, SpecError>) -> Option<
             errors.push(error);
             None
         }
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// PatchPolicy
-
-const MAX_UNAVAILABLE_ZERO: &str =
-    "must allow at least one asset at a time (a count of 1 or more, or a percentage above 0%)";
-
-impl PatchPolicySpec {
-    /// The approval rules as the core reads them (globs not yet compiled).
-    pub fn approval_rules(&self) -> Result<ApprovalRules, SpecError> {
-        let approval = &self.approval;
-        Ok(ApprovalRules {
-            min_severity: approval.min_severity,
-            approve_after: duration(
-                "spec.approval.approveAfter",
-                approval.approve_after.as_ref(),
-            )?
-            .unwrap_or_default(),
-            known_exploited_skips_delay: !approval.delay_known_exploited,
-            security_only: approval.security_only,
-            include: approval.include.clone(),
-            exclude: approval.exclude.clone(),
-            pins: approval
-                .pins
-                .iter()
-                .map(|p| Pin {
-                    package: p.package.clone(),
-                    version: p.version.clone(),
-                    reason: Some(p.reason.clone()).filter(|r| !r.is_empty()),
-                })
-                .collect(),
-            rejected: approval
-                .rejected
-                .iter()
-                .map(|r| RejectedVersion {
-                    package: r.package.clone(),
-                    version: r.version.clone(),
-                    reason: (!r.reason.is_empty()).then(|| r.reason.clone()),
-                })
-                .collect(),
-            quarantined: Vec::new(),
-        })
-    }
-
-    /// The approval rules with their globs compiled.
-    pub fn compile_approval(&self) -> Result<ApprovalPolicy, SpecError> {
-        ApprovalPolicy::compile(self.approval_rules()?)
-            .map_err(|e| SpecError::new(format!("spec.{}", e.field), e))
-    }
-
-    /// The SLA rules as the core reads them.
-    pub fn sla_rules(&self) -> Result<SlaRules, SpecError> {
-        let mut deadlines = std::collections::BTreeMap::new();
-        for (severity, name) in [
-            (Severity::Critical, "critical"),
-            (Severity::High, "high"),
-            (Severity::Medium, "medium"),
-            (Severity::Low, "low"),
-        ] {
-            if let Some(deadline) =
-                duration(&format!("spec.sla.{name}"), self.sla.for_severity(severity))?
-            {
-                deadlines.insert(severity, deadline);
-            }
-        }
-        Ok(SlaRules {
-            deadlines,
-            kev_due_date: self.sla.kev_due_date,
-        })
-    }
-
-    /// The emergency rules; empty means never out of window.
-    pub fn emergency_rules(&self) -> &[EmergencyRule] {
-        &self.emergency
-    }
-
-    /// The rollout settings as the core's planner reads them (a canary of 0 means none).
-    pub fn core_rollout_settings(&self) -> Result<RolloutSettings, SpecError> {
-        let rollout = &self.rollout;
-        let max_unavailable = count_or_percent(
-            "spec.rollout.maxUnavailable",
-            &rollout.max_unavailable_or_default(),
-        )?;
-        if is_zero(max_unavailable) {
-            return Err(SpecError::new(
-                "spec.rollout.maxUnavailable",
-                MAX_UNAVAILABLE_ZERO,
-            ));
-        }
-        let canary = count_or_percent("spec.rollout.canary", &rollout.canary_or_default())?;
-        Ok(RolloutSettings {
-            canary: (!is_zero(canary)).then_some(canary),
-            max_unavailable,
-            max_failures: count_or_percent(
-                "spec.rollout.maxFailures",
-                &rollout.max_failures_or_default(),
-            )?,
-            pause_between_waves: duration(
-                "spec.rollout.pauseBetweenWaves",
-                rollout.pause_between_waves.as_ref(),
-            )?
-            .unwrap_or_default(),
-            rollback_on_failure: rollout.rollback_on_failure,
-            ..RolloutSettings::default()
-        })
-    }
-}
-
-impl CheckSpec for PatchPolicy {
-    fn spec_errors(&self) -> Vec<SpecError> {
-        let spec = &self.spec;
-        let mut errors = Vec::new();
-        if spec.asset_groups.is_empty() {
-            errors.push(SpecError::new(
-                "spec.assetGroups",
-                "name at least one AssetGroup",
-            ));
-        }
-        for (list, field) in [
-            (&spec.asset_groups, "spec.assetGroups"),
-            (&spec.maintenance_windows, "spec.maintenanceWindows"),
-        ] {
-            let mut seen = BTreeSet::new();
-            for (i, name) in list.iter().enumerate() {
-                if !seen.insert(name) {
-                    errors.push(SpecError::new(
-                        format!("{field}[{i}]"),
-                        format!("{name:?} is listed twice"),
-                    ));
-                }
-            }
-        }
-        keep(&mut errors, spec.approval_rules());
-        // Glob errors are reported one by one, so each names its own field.
-        for (list, name) in [
-            (&spec.approval.include, "include"),
-            (&spec.approval.exclude, "exclude"),
-        ] {
-            for (i, pattern) in list.iter().enumerate() {
-                if let Err(e) = globset::Glob::new(pattern) {
-                    errors.push(SpecError::new(
-                        format!("spec.approval.{name}[{i}]"),
-                        format!("invalid glob {pattern:?}: {}", e.kind()),
-                    ));
-                }
-            }
-        }
-        for (list, name) in [
-            (&spec.approval.pins, "pins"),
-            (&spec.approval.rejected, "rejected"),
-        ] {
-            for (i, pin) in list.iter().enumerate() {
-                for (value, part) in [(&pin.package, "package"), (&pin.version, "version")] {
-                    if let Err(e) = globset::Glob::new(value) {
-                        errors.push(SpecError::new(
-                            format!("spec.approval.{name}[{i}].{part}"),
-                            format!("invalid glob {value:?}: {}", e.kind()),
-                        ));
-                    }
-                }
-            }
-        }
-        keep(&mut errors, spec.sla_rules());
-        // Each rollout field separately, so one bad value does not hide another.
-        let rollout = &spec.rollout;
-        for (field, value) in [
-            ("spec.rollout.canary", rollout.canary.as_ref()),
-            ("spec.rollout.maxFailures", rollout.max_failures.as_ref()),
-        ] {
-            if let Some(value) = value {
-                keep(&mut errors, count_or_percent(field, value));
-            }
-        }
-        if let Some(value) = &rollout.max_unavailable
-            && let Some(parsed) = keep(
-                &mut errors,
-                count_or_percent("spec.rollout.maxUnavailable", value),
-            )
-            && is_zero(parsed)
-        {
-            errors.push(SpecError::new(
-                "spec.rollout.maxUnavailable",
-                MAX_UNAVAILABLE_ZERO,
-            ));
-        }
-        keep(
-            &mut errors,
-            duration(
-                "spec.rollout.pauseBetweenWaves",
-                rollout.pause_between_waves.as_ref(),
-            ),
-        );
-        health_check_errors(
-            "spec.rollout.healthChecks",
-            &rollout.health_checks,
-            &mut errors,
-        );
-        if let Some(drain) = &spec.drain {
-            keep(
-                &mut errors,
-                duration("spec.drain.timeout", drain.timeout.as_ref()),
-            );
-        }
-        if let Some(hooks) = &spec.hooks {
-            hook_errors("spec.hooks.prePatch", &hooks.pre_patch, &mut errors);
-            hook_errors("spec.hooks.postPatch", &hooks.post_patch, &mut errors);
-        }
-        if spec.emergency.contains(&EmergencyRule::Never) && spec.emergency.len() > 1 {
-            errors.push(SpecError::new(
-                "spec.emergency",
-                "Never overrides the other rules; list either Never or the triggers",
-            ));
-        }
-        errors.extend(crate::unsupported::policy_errors(spec));
-        errors
     }
 }
