@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use patchwarden_core::approval::UpgradeCandidate;
-use patchwarden_core::policy::{FrozenRun, Member, PolicyRules, RunRecord};
+use patchwarden_core::policy::{FrozenRun, Member, PolicyRules, RunRecord, suspension_reason};
 use patchwarden_core::sla::SlaFinding;
 
 use patchwarden_k8s_rules::LabelSelector;
@@ -118,13 +118,14 @@ pub fn policy_member(
             patch_state,
             Some(PatchState::Failed | PatchState::Unreachable | PatchState::Quarantined)
         ),
+        suspended: None,
     }
 }
 
-/// An asset as a member, from what its status shows.
+/// An asset as a member, from what its status shows; a suspended Asset is held back.
 pub fn asset_member(asset: &Asset, group: &str) -> Member {
     let status = asset.status.as_ref();
-    policy_member(
+    let mut member = policy_member(
         asset.metadata.name.as_deref().unwrap_or_default(),
         group,
         status
@@ -133,7 +134,9 @@ pub fn asset_member(asset: &Asset, group: &str) -> Member {
             .unwrap_or(0.0),
         status.map(|s| s.upgrades.as_slice()).unwrap_or(&[]),
         status.and_then(|s| s.patch_state),
-    )
+    );
+    member.suspended = suspension_reason(asset.spec.suspend, None);
+    member
 }
 
 /// A run of the policy as the evaluation reads it.

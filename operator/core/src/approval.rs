@@ -170,6 +170,10 @@ pub enum HoldReason {
         approve_after: Duration,
         approvable_at: DateTime<Utc>,
     },
+    /// The asset, or its group, is suspended: nothing is patched on it.
+    Suspended {
+        reason: String,
+    },
 }
 
 impl fmt::Display for HoldReason {
@@ -230,6 +234,7 @@ impl fmt::Display for HoldReason {
                 published.format("%Y-%m-%d %H:%M UTC"),
                 approvable_at.format("%Y-%m-%d %H:%M UTC"),
             ),
+            HoldReason::Suspended { reason } => f.write_str(reason),
         }
     }
 }

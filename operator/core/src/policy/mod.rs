@@ -16,7 +16,7 @@ mod sla_classes;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::approval::{ApprovalPolicy, HeldBack, UpgradeCandidate};
+use crate::approval::{ApprovalOutcome, ApprovalPolicy, HeldBack, HoldReason, UpgradeCandidate};
 use crate::rollout::RolloutSettings;
 use crate::sla::{self, EmergencyReason, EmergencyRule, Forecast, SlaFinding, SlaRules};
 use crate::window::{self, Opening, WindowDefinition};
@@ -57,6 +57,9 @@ pub struct Member {
     pub findings: Vec<(String, SlaFinding)>,
     /// The last patch attempt failed, or the asset is unreachable or quarantined.
     pub failing: bool,
+    /// Why the asset is not patched (it or its group is suspended): every candidate is held
+    /// back with this reason, so no run plans it.
+    pub suspended: Option<String>,
 }
 
 /// A maintenance window the policy names, compiled.
@@ -231,7 +234,10 @@ pub fn evaluate(input: &PolicyInput<'_>) -> PolicyEvaluation {
         .members
         .iter()
         .map(|member| {
-            let outcome = rules.approval.approve(&member.candidates, now);
+            let outcome = match &member.suspended {
+                Some(reason) => suspended_outcome(&member.candidates, reason),
+                None => rules.approval.approve(&member.candidates, now),
+            };
             Verdict {
                 name: member.name.clone(),
                 group: member.group.clone(),
@@ -280,6 +286,31 @@ pub fn evaluate(input: &PolicyInput<'_>) -> PolicyEvaluation {
         scheduled_run,
         runs,
         decision,
+    }
+}
+
+/// Every candidate of a suspended member, held back with the suspension's reason.
+fn suspended_outcome(candidates: &[UpgradeCandidate], reason: &str) -> ApprovalOutcome {
+    ApprovalOutcome {
+        approved: Vec::new(),
+        held_back: candidates
+            .iter()
+            .map(|candidate| HeldBack {
+                candidate: candidate.clone(),
+                reason: HoldReason::Suspended {
+                    reason: reason.to_string(),
+                },
+            })
+            .collect(),
+    }
+}
+
+/// Why an asset is not patched: it is suspended, or its group (named) is; `None` when neither.
+pub fn suspension_reason(asset_suspended: bool, suspended_group: Option<&str>) -> Option<String> {
+    match (asset_suspended, suspended_group) {
+        (true, _) => Some(String::from("the Asset is suspended")),
+        (false, Some(group)) => Some(format!("its AssetGroup {group} is suspended")),
+        (false, None) => None,
     }
 }
 

@@ -49,6 +49,7 @@ fn member(name: &str, group: &str, candidates: Vec<UpgradeCandidate>) -> Member 
         candidates,
         findings: Vec::new(),
         failing: false,
+        suspended: None,
     }
 }
 
@@ -343,4 +344,36 @@ fn sla_classes_are_met_only_when_windows_are_close_enough_or_emergencies_are_all
             .iter()
             .all(|f| f.met)
     );
+}
+
+#[test]
+fn suspended_members_are_held_back_with_the_reason_and_left_out_of_the_run() {
+    let rules = rules(&[]);
+    let mut members = fleet();
+    members[0].suspended = suspension_reason(true, None);
+    members[2].suspended = suspension_reason(false, Some("db"));
+    let evaluation = evaluate_with(&rules, &members, &[tuesday_nights()], &[]);
+    let verdict = |name: &str| {
+        evaluation
+            .verdicts
+            .iter()
+            .find(|v| v.name == name)
+            .expect("verdict")
+    };
+    assert!(verdict("a").approved.is_empty());
+    assert_eq!(verdict("a").held_back.len(), 2);
+    assert_eq!(
+        verdict("a").held_back[0].to_string(),
+        "openssl 1.0-1 -> 1.0-2 held back: the Asset is suspended"
+    );
+    assert_eq!(
+        verdict("c").held_back[0].reason,
+        HoldReason::Suspended {
+            reason: "its AssetGroup db is suspended".into()
+        }
+    );
+    let run = evaluation.scheduled_run.expect("b is still planned");
+    let planned: Vec<&str> = run.assets.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(planned, ["b"]);
+    assert_eq!(suspension_reason(false, None), None);
 }

@@ -15,7 +15,7 @@ use patchwarden_api::maintenance_window::MaintenanceWindow;
 use patchwarden_api::patch_policy::{PatchPolicy, SeverityCounts};
 use patchwarden_api::patch_run::PatchRun;
 use patchwarden_api::policy_input::{policy_member, run_record};
-use patchwarden_core::policy::{Member, NamedWindow, RunRecord};
+use patchwarden_core::policy::{Member, NamedWindow, RunRecord, suspension_reason};
 
 use super::super::assessment::AssetAssessment;
 use super::super::error::{ReconcileError, Terminal};
@@ -194,13 +194,17 @@ pub fn group_members(
             open.low += summary.low;
             open.other += summary.negligible + summary.unknown;
             open.known_exploited += summary.known_exploited;
-            found.members.push(policy_member(
+            let mut member = policy_member(
                 name,
                 &group.name_any(),
                 summary.risk_score.unwrap_or(0.0),
                 &assessment.upgrades,
                 asset.status.as_ref().and_then(|s| s.patch_state),
-            ));
+            );
+            let group_name = group.name_any();
+            let suspended_group = group.spec.suspend.then_some(group_name.as_str());
+            member.suspended = suspension_reason(asset.spec.suspend, suspended_group);
+            found.members.push(member);
         }
     }
     found

@@ -11,6 +11,7 @@ use patchwarden_api::asset_group::AssetGroup;
 use patchwarden_api::conditions::reason;
 use patchwarden_api::patch_policy::PatchPolicy;
 use patchwarden_api::patch_run::{PatchRun, RunTrigger};
+use patchwarden_core::policy::suspension_reason;
 use patchwarden_core::rollout::{
     self, Observations, OperationState, RolloutPlan, RunStatus, StartGate, Step,
 };
@@ -75,32 +76,15 @@ pub async fn suspensions(
     for (asset, group) in &plan.groups {
         let asset_suspended = assets.get(asset).is_some_and(|a| a.spec.suspend);
         let group_suspended = suspended_groups.get(group).copied().unwrap_or(false);
-        if let Some(reason) = skip_reason(asset, asset_suspended, group, group_suspended) {
-            skipped.insert(asset.clone(), reason);
+        let suspended_group = group_suspended.then_some(group.as_str());
+        if let Some(reason) = suspension_reason(asset_suspended, suspended_group) {
+            skipped.insert(asset.clone(), format!("{asset}: skipped: {reason}"));
         }
     }
     Ok(Suspensions {
         policy,
         assets: skipped,
     })
-}
-
-/// Why an asset is left out of the run, if it is.
-fn skip_reason(
-    asset: &str,
-    asset_suspended: bool,
-    group: &str,
-    group_suspended: bool,
-) -> Option<String> {
-    if asset_suspended {
-        Some(format!("{asset}: skipped: the Asset is suspended"))
-    } else if group_suspended {
-        Some(format!(
-            "{asset}: skipped: its AssetGroup {group} is suspended"
-        ))
-    } else {
-        None
-    }
 }
 
 /// The observations the machine decides on. An operation this process never started reads
