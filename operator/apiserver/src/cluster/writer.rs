@@ -5,6 +5,8 @@
 //! transaction (group commit), and only then publishes the watch events and answers the
 //! callers.
 
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -235,7 +237,7 @@ fn next_batch(rx: &mut mpsc::UnboundedReceiver<Job>) -> Option<Vec<Job>> {
     Some(jobs)
 }
 
-/// Runs each job on the state; a job that fails leaves no change behind.
+/// Runs each job on the state; a job that fails, or panics, leaves no change behind.
 fn run_jobs(cluster: &mut Cluster, jobs: Vec<Job>) -> Batch {
     let mut batch = Batch {
         replies: Vec::with_capacity(jobs.len()),
@@ -244,20 +246,113 @@ fn run_jobs(cluster: &mut Cluster, jobs: Vec<Job>) -> Batch {
     };
     for job in jobs {
         let mark = batch.changes.len();
-        let result = {
-            let mut txn = Txn {
-                cluster: &mut *cluster,
-                changes: &mut batch.changes,
-            };
-            (job.op)(&mut txn)
-        };
+        let rev = cluster.rev;
+        let result = run_job(cluster, &mut batch.changes, job.op);
         if let Err(e) = &result {
             if e.code == 503 && e.message == SHUTTING_DOWN {
                 batch.stopping = true;
             }
             undo(cluster, &mut batch.changes, mark);
+            // A panic may have come between taking a revision and recording the change.
+            cluster.rev = rev;
         }
         batch.replies.push((job.reply, result));
     }
     batch
+}
+
+/// Runs one operation, turning a panic into a 500: one request's bug must not stop the only
+/// thread that writes, or every later write would fail until a restart.
+fn run_job(
+    cluster: &mut Cluster,
+    changes: &mut Vec<Arc<Event>>,
+    op: Operation,
+) -> Result<Reply, ApiError> {
+    // Unwind safety: the operation reaches shared state only through the transaction, whose
+    // changes the caller undoes on any error, and the operation itself is consumed here.
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        let mut txn = Txn { cluster, changes };
+        op(&mut txn)
+    }));
+    outcome.unwrap_or_else(|payload| {
+        let cause = panic_message(payload.as_ref());
+        tracing::error!(%cause, "a write operation panicked; it was rolled back");
+        Err(ApiError::internal(format!(
+            "an internal error occurred while handling the request, nothing was changed: {cause}"
+        )))
+    })
+}
+
+fn panic_message(payload: &(dyn Any + Send)) -> &str {
+    payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("the operation panicked")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+    use std::sync::atomic::AtomicUsize;
+
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    /// A fresh directory under the system's temporary directory, removed when dropped.
+    struct ScratchDir(PathBuf);
+
+    impl ScratchDir {
+        fn new() -> ScratchDir {
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            let n = NEXT.fetch_add(1, Ordering::Relaxed);
+            let dir = std::env::temp_dir().join(format!(
+                "patchwarden-apiserver-writer-{}-{n}",
+                std::process::id()
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            ScratchDir(dir)
+        }
+    }
+
+    impl Drop for ScratchDir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn put(txn: &mut Txn<'_>, key: &str) {
+        txn.put("test/things", key, json!({"metadata": {"name": key}}));
+    }
+
+    #[test]
+    fn a_panicking_operation_fails_alone_and_the_writer_keeps_serving() {
+        let dir = ScratchDir::new();
+        let (shared, writer) =
+            Shared::open(&dir.0.join("state.db"), SyncMode::Normal, 100).unwrap();
+        let panicked = futures::executor::block_on(shared.write(|txn| {
+            put(txn, "half-done");
+            panic!("a bug in one operation");
+        }));
+        let err = panicked.unwrap_err();
+        assert_eq!((err.code, err.reason), (500, "InternalError"), "{err}");
+        let next = futures::executor::block_on(shared.write(|txn| {
+            put(txn, "next");
+            Ok(Reply::ok(Value::Null))
+        }));
+        assert!(next.is_ok(), "the next write succeeds: {next:?}");
+        {
+            let cluster = shared.read();
+            assert!(
+                cluster.get("test/things", "half-done").is_none(),
+                "rolled back"
+            );
+            assert!(cluster.get("test/things", "next").is_some());
+            // The rolled-back change left no gap: the next write took the next revision.
+            assert_eq!(cluster.rev, 1);
+        }
+        shared.close();
+        writer.join().unwrap();
+    }
 }
