@@ -1,5 +1,6 @@
 //! End to end, `spec.suspend` on a PatchPolicy during its run: once the run shows it is
-//! suspended, no further asset starts; unsuspending resumes the run to `Succeeded`.
+//! suspended, no further asset starts; unsuspending resumes the run to `Succeeded`. An Asset
+//! suspended meanwhile is skipped by the resumed run, with the reason in its result.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -68,7 +69,7 @@ fn set_suspend(cluster: &Cluster, suspend: bool) {
 }
 
 #[test]
-fn suspending_the_policy_pauses_its_active_run_and_unsuspending_resumes_it() {
+fn a_suspended_policy_pauses_its_run_and_resumes_it_skipping_a_suspended_asset() {
     let cluster = Cluster::start();
     let _operator = Operator::start(&cluster, patchwarden!(), "suspend", &[]);
     apply_with_open_window(&cluster, RESOURCES, "app");
@@ -97,12 +98,47 @@ fn suspending_the_policy_pauses_its_active_run_and_unsuspending_resumes_it() {
     assert_eq!(still["status"]["phase"], "Paused", "{still}");
     assert_eq!(started(&still), started_when_paused, "{still}");
 
+    // One asset that has not started yet is suspended while the run waits.
+    let held = paused["spec"]["assets"]
+        .as_array()
+        .and_then(|assets| {
+            assets
+                .iter()
+                .filter_map(|a| a["name"].as_str())
+                .find(|name| !started_when_paused.contains(*name))
+        })
+        .expect("an asset not started yet")
+        .to_string();
+    cluster.kubectl(&[
+        "patch",
+        "asset",
+        &held,
+        "--type",
+        "merge",
+        "-p",
+        "{\"spec\":{\"suspend\":true}}",
+    ]);
+
     set_suspend(&cluster, false);
     let run = cluster.wait_for("the run to succeed", Duration::from_secs(300), || {
         the_run(&cluster).filter(|run| run["status"]["finishedAt"].is_string())
     });
     assert_eq!(run["status"]["phase"], "Succeeded", "{run}");
-    assert_eq!(started(&run).len(), total, "{run}");
+    assert_eq!(started(&run).len(), total - 1, "{run}");
+    let results = run["status"]["assets"].as_array().expect("results");
+    for result in results {
+        if result["name"] == held.as_str() {
+            assert_eq!(result["state"], "Skipped", "{result}");
+            assert_eq!(
+                result["message"],
+                format!("{held}: skipped: the Asset is suspended"),
+                "{result}"
+            );
+        } else {
+            assert_eq!(result["state"], "Succeeded", "{result}");
+        }
+    }
+    assert_eq!(run["status"]["counts"]["skipped"], 1, "{run}");
     let runs = cluster
         .get_json(&["patchruns", "-l", "patchwarden.io/policy=paced"])
         .expect("runs");
