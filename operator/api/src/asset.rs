@@ -112,7 +112,8 @@ pub struct AssetSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "crate::values::optional_exposure_schema")]
     pub exposure: Option<Exposure>,
-    /// Stops inventory and patching of this asset while true.
+    /// Stops inventory and patching of this asset while true: policies hold its updates back,
+    /// and a run that has not started on it skips it (`Skipped`, with the reason).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub suspend: bool,
 }

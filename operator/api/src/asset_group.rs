@@ -88,7 +88,9 @@ pub struct AssetGroupSpec {
     #[serde(default)]
     #[schemars(schema_with = "crate::values::exposure_schema")]
     pub exposure: Exposure,
-    /// Stops discovery and inventory of the members while true.
+    /// Stops discovery, inventory and patching of the members while true: policies hold their
+    /// updates back, and a run skips the members it has not started on (`Skipped`, with the
+    /// reason).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub suspend: bool,
 }

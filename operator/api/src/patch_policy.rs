@@ -130,7 +130,8 @@ pub struct PatchPolicySpec {
     /// `Enforce` patches; `Plan` only reports what it would do.
     #[serde(default)]
     pub mode: PolicyMode,
-    /// Stops new rollouts while true (a run in progress pauses between waves).
+    /// Stops new rollouts while true, and pauses the active run: assets in flight finish, no
+    /// further asset starts until it is false again.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub suspend: bool,
 }

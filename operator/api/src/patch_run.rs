@@ -110,7 +110,7 @@ pub struct PatchRunSpec {
     /// The limits and behaviour of the rollout, copied from the policy when the run was planned.
     #[serde(default)]
     pub limits: RunLimits,
-    /// Pauses the run before its next wave while true.
+    /// Pauses the run while true: assets in flight finish, no further asset starts.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub suspend: bool,
 }
