@@ -22,8 +22,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::StreamExt;
+use kube::ResourceExt;
 use kube::runtime::controller::Action;
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::{Controller, watcher};
+use patchwarden_api::patch_policy::PatchPolicy;
 use patchwarden_api::patch_run::PatchRun;
 use patchwarden_core::rollout::{self, Decision};
 use tokio::sync::watch;
@@ -44,7 +47,8 @@ pub const ROLLOUT_STATE_ANNOTATION: &str = "patchwarden.io/rollout-state";
 /// How often a run with operations in flight is looked at even without a wake-up.
 const POLL: Duration = Duration::from_secs(15);
 
-/// Runs the controller until `stop` turns true; finished operations wake their run at once.
+/// Runs the controller until `stop` turns true; finished operations wake their run at once,
+/// and a change of a PatchPolicy (its `suspend`) wakes its active run.
 pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
     // A finished operation wakes the runs (few are active at once; finished ones return
     // at once).
@@ -56,9 +60,21 @@ pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
             }
         });
     let controller = Controller::new(context.api::<PatchRun>(), watcher::Config::default())
+        .watches(
+            context.api::<PatchPolicy>(),
+            watcher::Config::default(),
+            active_run_of,
+        )
         .reconcile_all_on(wake_stream.boxed())
         .graceful_shutdown_on(stopped(stop));
     drive(NAME, controller, context, reconcile).await;
+}
+
+/// The active run of a policy, which a change of the policy (suspended or resumed) concerns.
+fn active_run_of(policy: PatchPolicy) -> Option<ObjectRef<PatchRun>> {
+    let namespace = policy.namespace()?;
+    let run = policy.status?.active_run?;
+    Some(ObjectRef::new(&run).within(&namespace))
 }
 
 async fn reconcile(object: Arc<PatchRun>, context: Arc<Context>) -> Result<Action, ReconcileError> {
@@ -168,6 +184,47 @@ mod tests {
         // Without a persisted state, every asset starts pending.
         let status = machine_status(&run(), &plan).expect("no persisted state");
         assert_eq!(status.count(AssetState::Pending), 3);
+    }
+
+    #[test]
+    fn a_run_past_its_start_deadline_says_so_in_its_phase_and_message() {
+        let mut run = run();
+        let deadline = chrono::DateTime::parse_from_rfc3339("2026-06-07T04:30:00Z")
+            .expect("time")
+            .with_timezone(&chrono::Utc);
+        run.spec.start_deadline = Some(patchwarden_api::time::to_k8s(deadline));
+        let plan = rollout_plan(&run);
+        assert_eq!(plan.start_deadline, Some(deadline));
+        let observations = rollout::Observations {
+            operations: Default::default(),
+            gate: rollout::StartGate::Anytime,
+            emergency: None,
+            suspended: false,
+            skipped_assets: Default::default(),
+        };
+        let late = deadline + chrono::Duration::minutes(1);
+        let decision = rollout::decide(&plan, &RunStatus::new(&plan), &observations, late);
+        assert!(
+            decision
+                .actions
+                .iter()
+                .all(|a| !matches!(a, rollout::Action::StartAsset { .. }))
+        );
+        let journal = operations::Journal::new();
+        let trail = status::audit_trail(
+            &run,
+            &plan,
+            &decision.status,
+            &journal,
+            &PatchRunStatus::default(),
+        );
+        assert_eq!(trail.phase, RunPhase::Halted);
+        assert_eq!(
+            trail.message.as_deref(),
+            Some(
+                "halted: the start deadline 2026-06-07 04:30:00 UTC passed before the first wave started, so the run does not start"
+            )
+        );
     }
 
     #[test]

@@ -178,6 +178,9 @@ fn run_message(
             .filter(|a| matches!(a.state, AssetRunState::Failed | AssetRunState::RolledBack))
             .map(|a| a.message.as_str())
             .collect();
+        if failures.is_empty() {
+            return format!("halted: {halted}");
+        }
         return format!("halted: {halted}: {}", failures.join("; "));
     }
     if let Some(paused) = &machine.paused {
