@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use crate::json;
 use crate::registry::{Registry, ResourceDef};
 
 pub const AGGREGATED_CONTENT_TYPE: &str =
@@ -57,8 +58,8 @@ pub fn api_group(registry: &Registry, group: &str) -> Option<Value> {
     let groups = registry.groups();
     let (_, versions) = groups.iter().find(|(g, _)| g == group)?;
     let mut entry = group_entry(group, versions);
-    entry["kind"] = json!("APIGroup");
-    entry["apiVersion"] = json!("v1");
+    json::set(&mut entry, "kind", json!("APIGroup"));
+    json::set(&mut entry, "apiVersion", json!("v1"));
     Some(entry)
 }
 
@@ -87,10 +88,10 @@ pub fn resource_list(registry: &Registry, group: &str, version: &str) -> Option<
             "kind": d.kind, "verbs": VERBS,
         });
         if !d.short_names.is_empty() {
-            r["shortNames"] = json!(d.short_names);
+            json::set(&mut r, "shortNames", json!(d.short_names));
         }
         if !d.categories.is_empty() {
-            r["categories"] = json!(d.categories);
+            json::set(&mut r, "categories", json!(d.categories));
         }
         resources.push(r);
         for sub in subresources(d) {
@@ -113,17 +114,17 @@ fn discovery_resource(d: &ResourceDef) -> Value {
         "singularResource": d.singular, "verbs": VERBS,
     });
     if !d.short_names.is_empty() {
-        r["shortNames"] = json!(d.short_names);
+        json::set(&mut r, "shortNames", json!(d.short_names));
     }
     if !d.categories.is_empty() {
-        r["categories"] = json!(d.categories);
+        json::set(&mut r, "categories", json!(d.categories));
     }
     let subs: Vec<Value> = subresources(d)
         .into_iter()
         .map(|s| json!({"subresource": s, "responseKind": response_kind, "verbs": ["get", "patch", "update"]}))
         .collect();
     if !subs.is_empty() {
-        r["subresources"] = Value::Array(subs);
+        json::set(&mut r, "subresources", Value::Array(subs));
     }
     r
 }

@@ -49,6 +49,19 @@ impl ApiError {
         Self::new(400, "BadRequest", message)
     }
 
+    /// 400 for a body that cannot be decoded as the kind, as the real server words it, with
+    /// the causes naming the fields.
+    pub fn undecodable(kind: &str, version: &str, reason: &str, causes: Vec<Cause>) -> Self {
+        let mut err = Self::bad_request(format!(
+            "{kind} in version \"{version}\" cannot be handled as a {kind}: {reason}"
+        ));
+        err.details = Some(Box::new(Details {
+            causes,
+            ..Details::default()
+        }));
+        err
+    }
+
     pub fn unauthorized() -> Self {
         Self::new(401, "Unauthorized", "Unauthorized")
     }

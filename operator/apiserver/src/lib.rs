@@ -27,6 +27,7 @@ mod discovery;
 pub mod error;
 mod events;
 mod http;
+mod json;
 mod objects;
 mod openapi;
 mod patch;

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
+use crate::json;
 use crate::registry::{Registry, ResourceDef};
 
 const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
@@ -153,7 +154,11 @@ fn operation(def: &ResourceDef, action: &str, with_body: bool, list: bool) -> Va
             };
             content.insert(ct.to_string(), json!({"schema": schema}));
         }
-        op["requestBody"] = json!({"content": content, "required": true});
+        json::set(
+            &mut op,
+            "requestBody",
+            json!({"content": content, "required": true}),
+        );
     }
     if list {
         for p in [
@@ -167,7 +172,7 @@ fn operation(def: &ResourceDef, action: &str, with_body: bool, list: bool) -> Va
             params.push(param(p, p));
         }
     }
-    op["parameters"] = Value::Array(params);
+    json::set(&mut op, "parameters", Value::Array(params));
     op
 }
 
@@ -194,10 +199,10 @@ fn paths_for(def: &ResourceDef, paths: &mut Map<String, Value>) {
         "delete": operation(def, "delete", false, false),
     });
     if def.namespaced {
-        coll["parameters"] = json!([ns_param]);
-        item["parameters"] = json!([name_param, ns_param]);
+        json::set(&mut coll, "parameters", json!([ns_param]));
+        json::set(&mut item, "parameters", json!([name_param, ns_param]));
     } else {
-        item["parameters"] = json!([name_param]);
+        json::set(&mut item, "parameters", json!([name_param]));
     }
     paths.insert(collection.clone(), coll);
     paths.insert(format!("{collection}/{{name}}"), item.clone());

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use serde_json_path::JsonPath;
 
+use crate::json;
 use crate::registry::{PrinterColumn, ResourceDef};
 
 /// A printer column's JSONPath that does not compile.
@@ -181,13 +182,14 @@ pub fn rows(def: &ResourceDef, objects: &[Value], include: IncludeObject) -> Vec
             match include {
                 IncludeObject::None => {}
                 IncludeObject::Metadata => {
-                    row["object"] = json!({
+                    let metadata = json!({
                         "kind": "PartialObjectMetadata",
                         "apiVersion": "meta.k8s.io/v1",
                         "metadata": obj.get("metadata").cloned().unwrap_or(json!({})),
                     });
+                    json::set(&mut row, "object", metadata);
                 }
-                IncludeObject::Object => row["object"] = obj.clone(),
+                IncludeObject::Object => json::set(&mut row, "object", obj.clone()),
             }
             row
         })
@@ -209,11 +211,12 @@ pub fn table(
         "metadata": {"resourceVersion": resource_version, "continue": continue_token},
         "rows": rows(def, objects, include),
     });
-    if with_columns {
-        t["columnDefinitions"] = column_definitions(def);
+    let columns = if with_columns {
+        column_definitions(def)
     } else {
-        t["columnDefinitions"] = Value::Null;
-    }
+        Value::Null
+    };
+    json::set(&mut t, "columnDefinitions", columns);
     t
 }
 

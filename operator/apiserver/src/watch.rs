@@ -16,6 +16,7 @@ use tokio::time::Instant;
 use crate::cluster::{Event, Obj, Shared};
 use crate::error::ApiError;
 use crate::http::{Body, Query, Repr, Server, in_namespace, partial_metadata, snapshot};
+use crate::json;
 use crate::objects;
 use crate::registry::ResourceDef;
 use crate::selector::Selectors;
@@ -83,7 +84,11 @@ impl Stream {
     async fn bookmark(&self, rev: u64, initial_end: bool) -> bool {
         let mut metadata = json!({"resourceVersion": rev.to_string()});
         if initial_end {
-            metadata["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+            json::set(
+                &mut metadata,
+                "annotations",
+                json!({"k8s.io/initial-events-end": "true"}),
+            );
         }
         let object = json!({"kind": self.def.kind, "apiVersion": self.def.api_version(), "metadata": metadata});
         self.send_value(&json!({"type": "BOOKMARK", "object": object}))

@@ -5,6 +5,7 @@
 use patchwarden_k8s_rules::names;
 use serde_json::{Value, json};
 
+use super::field_types;
 use super::metadata::now_rfc3339;
 use super::{FieldValidation, WriteOpts};
 use crate::error::{ApiError, Cause};
@@ -12,7 +13,7 @@ use crate::registry::{CRD_STORE, ResourceDef};
 use crate::schema;
 
 /// Checks the body's `apiVersion`/`kind` against the endpoint (400 when they disagree) and
-/// fills them in when absent.
+/// fills them in when absent; well-known fields of the wrong type are a 400 too.
 pub fn check_type(def: &ResourceDef, obj: &mut Value) -> Result<(), ApiError> {
     let Some(map) = obj.as_object_mut() else {
         return Err(ApiError::bad_request(
@@ -45,7 +46,7 @@ pub fn check_type(def: &ResourceDef, obj: &mut Value) -> Result<(), ApiError> {
     if map.get("metadata").is_some_and(|m| !m.is_object()) {
         return Err(ApiError::bad_request("metadata: expected an object"));
     }
-    Ok(())
+    field_types::check(def, map).map_err(|wrong| wrong.into_api_error(def))
 }
 
 /// Checks an object name as the real server does: namespaces are DNS-1123 labels, custom

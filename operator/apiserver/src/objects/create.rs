@@ -148,12 +148,18 @@ fn reset_server_metadata(def: &ResourceDef, obj: &mut Value) {
 
 /// A new namespace is Active and carries the `kubernetes` finalizer unless it names its own.
 fn set_namespace_defaults(obj: &mut Value) {
-    if let Some(m) = obj.as_object_mut() {
-        m.insert("status".into(), json!({"phase": "Active"}));
-        let spec = m.entry("spec").or_insert_with(|| json!({}));
-        if spec.get("finalizers").is_none() {
-            spec["finalizers"] = json!(["kubernetes"]);
-        }
+    let Some(m) = obj.as_object_mut() else {
+        return;
+    };
+    m.insert("status".into(), json!({"phase": "Active"}));
+    let spec = m.entry("spec").or_insert(Value::Null);
+    // Admission let only an object or null through; null counts as absent.
+    if spec.is_null() {
+        *spec = json!({});
+    }
+    if let Some(spec) = spec.as_object_mut() {
+        spec.entry("finalizers")
+            .or_insert_with(|| json!(["kubernetes"]));
     }
 }
 

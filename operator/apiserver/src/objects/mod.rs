@@ -3,13 +3,15 @@
 //! managedFields), optimistic concurrency, status masking, finalizers and schema processing.
 //!
 //! Each verb has its module ([`create`], [`update`], [`patching`], [`delete`]); the checks
-//! every written object passes are in [`admission`], field ownership in [`managed_fields`],
+//! every written object passes are in [`admission`] (with the types of the
+//! well-known fields in [`field_types`]), field ownership in [`managed_fields`],
 //! and the metadata helpers in [`metadata`]. This module holds what reads and writes share:
 //! storage keys and the views an object is shown through.
 
 mod admission;
 mod create;
 mod delete;
+mod field_types;
 mod managed_fields;
 mod metadata;
 mod patching;
