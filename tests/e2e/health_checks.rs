@@ -270,3 +270,33 @@ fn an_http_check_broken_by_the_patch_rolls_the_canary_back_and_an_unreachable_on
     );
     drop(server);
 }
+
+#[test]
+fn a_check_already_failing_before_patching_is_reported_and_does_not_fail_the_asset() {
+    let cluster = Cluster::start();
+    // Every path outside `/health/<host>` answers 500, before patching as after.
+    let server = PackageWatchingServer::start(cluster.path("labs/default/web/hosts"));
+    let _operator = Operator::start(&cluster, patchwarden!(), "baseline", &[]);
+    let resources = resources(server.port).replace(
+        "        timeout: 5s\n        attempts: 2\n",
+        "        timeout: 5s\n        attempts: 2\n      - name: legacy\n        http:\n          url: \"http://127.0.0.1:PORT/legacy\"\n        attempts: 1\n",
+    );
+    let resources = resources
+        .replace("PORT", &server.port.to_string())
+        .replace("{address}", "unchanged-host");
+    apply_with_open_window(&cluster, &resources, "web");
+
+    let run = finished_run(&cluster, "checked");
+    assert_eq!(run["status"]["phase"], "Succeeded", "{run}");
+    for result in run["status"]["assets"].as_array().expect("results") {
+        assert_eq!(result["state"], "Succeeded", "{result}");
+        let message = result["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(
+                "health check legacy was already failing before patching (not counted): GET http://127.0.0.1:"
+            ) && message.contains("HTTP status 500, expected 200"),
+            "{message}"
+        );
+    }
+    drop(server);
+}
