@@ -35,70 +35,87 @@ pub fn parse_secdb(text: &str) -> Result<Vec<Advisory>, FeedError> {
         .ok_or_else(|| FeedError::new(0, None, "packages", "missing or not a list"))?;
     let mut advisories = Vec::new();
     for (index, entry) in packages.iter().enumerate() {
-        let record = index + 1;
-        let pkg = entry.get("pkg").unwrap_or(entry);
-        let name = scalar(pkg.get("name"))
-            .ok_or_else(|| FeedError::new(record, None, "pkg.name", "missing"))?;
-        let Some(secfixes) = pkg.get("secfixes") else {
-            continue;
-        };
-        let secfixes = secfixes
-            .as_mapping()
-            .ok_or_else(|| FeedError::new(record, Some(&name), "pkg.secfixes", "not a mapping"))?;
-        for (version, ids) in secfixes {
-            let version = scalar(Some(version)).ok_or_else(|| {
-                FeedError::new(
-                    record,
-                    Some(&name),
-                    "pkg.secfixes",
-                    "version key is not a scalar",
-                )
-            })?;
-            if version == "0" {
-                continue;
-            }
-            VersionScheme::Apk.validate(&version).map_err(|e| {
-                FeedError::new(
-                    record,
-                    Some(&name),
-                    format!("pkg.secfixes.{version}"),
-                    e.to_string(),
-                )
-            })?;
-            let ids: Vec<String> = match ids {
-                Value::Sequence(list) => list.iter().filter_map(|v| scalar(Some(v))).collect(),
-                Value::Null => Vec::new(),
-                other => vec![scalar(Some(other)).unwrap_or_default()],
-            };
-            let mut cve_ids = Vec::new();
-            let mut other_ids = Vec::new();
-            for id in ids {
-                match extract_cve(&id) {
-                    Some(cve) if !cve_ids.contains(&cve) => cve_ids.push(cve),
-                    Some(_) => {}
-                    None => other_ids.push(id.trim().to_string()),
-                }
-            }
-            advisories.push(Advisory {
-                id: format!("ALPINE-{release}-{name}-{version}"),
-                cve_ids,
-                other_ids,
-                summary: None,
-                published: None,
-                severity: AdvisorySeverity::default(),
-                affected: vec![AffectedPackage {
-                    ecosystem: ecosystem.clone(),
-                    package: name.clone(),
-                    name_kind: PackageNameKind::Source,
-                    binaries: Vec::new(),
-                    ranges: vec![VersionRange::fixed_in(version)],
-                    versions: Vec::new(),
-                    severity: None,
-                }],
-            });
-        }
+        advisories.extend(package_advisories(entry, index + 1, &release, &ecosystem)?);
     }
     Ok(advisories)
+}
+
+/// One advisory per fixed version in a package entry's `secfixes` (none without them).
+fn package_advisories(
+    entry: &Value,
+    record: usize,
+    release: &str,
+    ecosystem: &Ecosystem,
+) -> Result<Vec<Advisory>, FeedError> {
+    let pkg = entry.get("pkg").unwrap_or(entry);
+    let name = scalar(pkg.get("name"))
+        .ok_or_else(|| FeedError::new(record, None, "pkg.name", "missing"))?;
+    let Some(secfixes) = pkg.get("secfixes") else {
+        return Ok(Vec::new());
+    };
+    let secfixes = secfixes
+        .as_mapping()
+        .ok_or_else(|| FeedError::new(record, Some(&name), "pkg.secfixes", "not a mapping"))?;
+    let mut advisories = Vec::new();
+    for (version, ids) in secfixes {
+        let version = scalar(Some(version)).ok_or_else(|| {
+            FeedError::new(
+                record,
+                Some(&name),
+                "pkg.secfixes",
+                "version key is not a scalar",
+            )
+        })?;
+        if version == "0" {
+            continue;
+        }
+        VersionScheme::Apk.validate(&version).map_err(|e| {
+            FeedError::new(
+                record,
+                Some(&name),
+                format!("pkg.secfixes.{version}"),
+                e.to_string(),
+            )
+        })?;
+        let (cve_ids, other_ids) = split_ids(ids);
+        advisories.push(Advisory {
+            id: format!("ALPINE-{release}-{name}-{version}"),
+            cve_ids,
+            other_ids,
+            summary: None,
+            published: None,
+            severity: AdvisorySeverity::default(),
+            affected: vec![AffectedPackage {
+                ecosystem: ecosystem.clone(),
+                package: name.clone(),
+                name_kind: PackageNameKind::Source,
+                binaries: Vec::new(),
+                ranges: vec![VersionRange::fixed_in(version)],
+                versions: Vec::new(),
+                severity: None,
+            }],
+        });
+    }
+    Ok(advisories)
+}
+
+/// The ids a fix lists, as (CVE ids, once each; the other ids as written).
+fn split_ids(ids: &Value) -> (Vec<String>, Vec<String>) {
+    let ids: Vec<String> = match ids {
+        Value::Sequence(list) => list.iter().filter_map(|v| scalar(Some(v))).collect(),
+        Value::Null => Vec::new(),
+        other => vec![scalar(Some(other)).unwrap_or_default()],
+    };
+    let mut cve_ids = Vec::new();
+    let mut other_ids = Vec::new();
+    for id in ids {
+        match extract_cve(&id) {
+            Some(cve) if !cve_ids.contains(&cve) => cve_ids.push(cve),
+            Some(_) => {}
+            None => other_ids.push(id.trim().to_string()),
+        }
+    }
+    (cve_ids, other_ids)
 }
 
 /// A YAML scalar as a string (numbers included: `1.10` must stay `1.10`, which serde_yaml

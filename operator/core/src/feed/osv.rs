@@ -121,6 +121,7 @@ fn json_field(error: &serde_json::Error) -> String {
     format!("json (line {}, column {})", error.line(), error.column())
 }
 
+/// One record in the advisory model; `None` when it is withdrawn.
 fn convert(raw: OsvRecord, record: usize) -> Result<Option<Advisory>, FeedError> {
     if raw.withdrawn.is_some() {
         return Ok(None);
@@ -146,89 +147,11 @@ fn convert(raw: OsvRecord, record: usize) -> Result<Option<Advisory>, FeedError>
 
     let mut affected = Vec::new();
     for (index, entry) in raw.affected.unwrap_or_default().into_iter().enumerate() {
-        let Some(package) = entry.package else {
-            continue;
-        };
-        let ecosystem = Ecosystem::new(package.ecosystem);
-        let scheme = ecosystem.scheme();
-        let field = |name: &str| format!("affected[{index}].{name}");
-        evidence.extend(severity_evidence(
-            entry.severity.as_deref().unwrap_or_default(),
-            &|f, r| err(&format!("affected[{index}].{f}"), r),
-        )?);
-        let mut ranges = Vec::new();
-        for (r, range) in entry.ranges.unwrap_or_default().into_iter().enumerate() {
-            if range.kind != "ECOSYSTEM" {
-                continue;
-            }
-            let mut events = Vec::new();
-            for event in range.events {
-                for (kind, value) in event {
-                    let place = field(&format!("ranges[{r}].events.{kind}"));
-                    let version = value
-                        .as_str()
-                        .ok_or_else(|| err(&place, format!("expected a string, found {value}")))?
-                        .to_string();
-                    let is_origin = kind == "introduced" && version == "0";
-                    if let Some(scheme) = scheme
-                        && !is_origin
-                    {
-                        scheme
-                            .validate(&version)
-                            .map_err(|e| err(&place, e.to_string()))?;
-                    }
-                    events.push(match kind.as_str() {
-                        "introduced" => RangeEvent::Introduced(version),
-                        "fixed" => RangeEvent::Fixed(version),
-                        "last_affected" => RangeEvent::LastAffected(version),
-                        // `limit` only bounds git ranges; nothing else is defined.
-                        _ => continue,
-                    });
-                }
-            }
-            ranges.push(VersionRange { events });
+        let in_entry = |f: &str, r: String| err(&format!("affected[{index}].{f}"), r);
+        if let Some((package, package_evidence)) = affected_package(entry, &in_entry)? {
+            evidence.extend(package_evidence);
+            affected.push(package);
         }
-        let ecosystem_specific = entry.ecosystem_specific.unwrap_or(Value::Null);
-        let binaries = ecosystem_specific
-            .get("binaries")
-            .and_then(Value::as_array)
-            .map(|list| {
-                list.iter()
-                    .filter_map(|b| {
-                        b.get("binary_name")
-                            .and_then(Value::as_str)
-                            .map(str::to_string)
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let package_rating = [
-            ("ubuntu_priority", SeveritySource::UbuntuPriority),
-            ("urgency", SeveritySource::DebianUrgency),
-            (
-                "severity",
-                SeveritySource::Qualitative("ecosystem_specific".into()),
-            ),
-        ]
-        .into_iter()
-        .find_map(|(key, source)| {
-            let word = ecosystem_specific.get(key).and_then(Value::as_str)?;
-            SeverityEvidence::word(source, word)
-        });
-        let package_severity = package_rating.as_ref().map(|e| e.level);
-        evidence.extend(package_rating);
-        affected.push(AffectedPackage {
-            name_kind: match scheme {
-                Some(VersionScheme::Rpm) => PackageNameKind::Binary,
-                _ => PackageNameKind::Source,
-            },
-            ecosystem,
-            package: package.name,
-            binaries,
-            ranges,
-            versions: entry.versions.unwrap_or_default(),
-            severity: package_severity,
-        });
     }
     // Red Hat family advisories carry their rating only as the summary's prefix.
     evidence.extend(
@@ -247,6 +170,116 @@ fn convert(raw: OsvRecord, record: usize) -> Result<Option<Advisory>, FeedError>
         severity,
         affected,
     }))
+}
+
+/// One `affected` entry, with the severity judgements it carries (its `severity` entries,
+/// then its ecosystem-specific rating); `None` for an entry without a package. `err` names
+/// fields relative to the entry.
+fn affected_package(
+    entry: OsvAffected,
+    err: &dyn Fn(&str, String) -> FeedError,
+) -> Result<Option<(AffectedPackage, Vec<SeverityEvidence>)>, FeedError> {
+    let Some(package) = entry.package else {
+        return Ok(None);
+    };
+    let ecosystem = Ecosystem::new(package.ecosystem);
+    let scheme = ecosystem.scheme();
+    let mut evidence = severity_evidence(entry.severity.as_deref().unwrap_or_default(), err)?;
+    let mut ranges = Vec::new();
+    for (r, range) in entry.ranges.unwrap_or_default().into_iter().enumerate() {
+        if range.kind != "ECOSYSTEM" {
+            continue;
+        }
+        let events = range_events(range.events, r, scheme, err)?;
+        ranges.push(VersionRange { events });
+    }
+    let ecosystem_specific = entry.ecosystem_specific.unwrap_or(Value::Null);
+    let package_rating = package_rating(&ecosystem_specific);
+    let package_severity = package_rating.as_ref().map(|e| e.level);
+    evidence.extend(package_rating);
+    let package = AffectedPackage {
+        name_kind: match scheme {
+            Some(VersionScheme::Rpm) => PackageNameKind::Binary,
+            _ => PackageNameKind::Source,
+        },
+        ecosystem,
+        package: package.name,
+        binaries: ubuntu_binaries(&ecosystem_specific),
+        ranges,
+        versions: entry.versions.unwrap_or_default(),
+        severity: package_severity,
+    };
+    Ok(Some((package, evidence)))
+}
+
+/// The events of range number `r`, each version checked against the ecosystem's scheme when
+/// it has one (`introduced: "0"` is the origin, not a version).
+fn range_events(
+    events: Vec<serde_json::Map<String, Value>>,
+    r: usize,
+    scheme: Option<VersionScheme>,
+    err: &dyn Fn(&str, String) -> FeedError,
+) -> Result<Vec<RangeEvent>, FeedError> {
+    let mut out = Vec::new();
+    for event in events {
+        for (kind, value) in event {
+            let place = format!("ranges[{r}].events.{kind}");
+            let version = value
+                .as_str()
+                .ok_or_else(|| err(&place, format!("expected a string, found {value}")))?
+                .to_string();
+            let is_origin = kind == "introduced" && version == "0";
+            if let Some(scheme) = scheme
+                && !is_origin
+            {
+                scheme
+                    .validate(&version)
+                    .map_err(|e| err(&place, e.to_string()))?;
+            }
+            out.push(match kind.as_str() {
+                "introduced" => RangeEvent::Introduced(version),
+                "fixed" => RangeEvent::Fixed(version),
+                "last_affected" => RangeEvent::LastAffected(version),
+                // `limit` only bounds git ranges; nothing else is defined.
+                _ => continue,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Ubuntu's `ecosystem_specific.binaries`: the binary packages built from the source.
+fn ubuntu_binaries(ecosystem_specific: &Value) -> Vec<String> {
+    ecosystem_specific
+        .get("binaries")
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .filter_map(|b| {
+                    b.get("binary_name")
+                        .and_then(Value::as_str)
+                        .map(str::to_string)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The package's own rating word: Ubuntu's priority, Debian's urgency, or a severity word.
+fn package_rating(ecosystem_specific: &Value) -> Option<SeverityEvidence> {
+    [
+        ("ubuntu_priority", SeveritySource::UbuntuPriority),
+        ("urgency", SeveritySource::DebianUrgency),
+        (
+            "severity",
+            SeveritySource::Qualitative("ecosystem_specific".into()),
+        ),
+    ]
+    .into_iter()
+    .find_map(|(key, source)| {
+        let word = ecosystem_specific.get(key).and_then(Value::as_str)?;
+        SeverityEvidence::word(source, word)
+    })
 }
 
 /// The judgements of OSV `severity` entries: scored CVSS vectors, and rating words of other

@@ -1,0 +1,239 @@
+//! The advisory index: built once per feed set, shared read-only between threads, and
+//! matched against inventories. Advisories are grouped by ecosystem and package name with
+//! their ranges pre-sorted into intervals; KEV and EPSS are keyed by CVE. A
+//! [`FleetMatcher`] memoizes each distinct (ecosystem, package, version) triple, so a fleet
+//! costs as many range evaluations as it has distinct triples, not assets.
+
+use std::collections::HashMap;
+
+use crate::advisory::Advisory;
+use crate::ecosystem::Ecosystem;
+use crate::feed::epss::{EpssTable, cve_key};
+use crate::feed::kev::{KevCatalog, KevEntry};
+use crate::finding::{Assessment, AssetContext};
+use crate::inventory::Inventory;
+use crate::version::VersionScheme;
+
+mod build;
+mod fx;
+mod intervals;
+mod matcher;
+mod triple;
+
+pub use fx::FxHasher;
+use fx::FxMap;
+use intervals::Interval;
+pub use matcher::FleetMatcher;
+
+/// The feeds an index is built from.
+#[derive(Debug, Clone, Default)]
+pub struct FeedSet {
+    /// Advisories from every OSV, tracker and secdb feed.
+    pub advisories: Vec<Advisory>,
+    /// The KEV catalog, when loaded.
+    pub kev: Option<KevCatalog>,
+    /// EPSS scores, when loaded.
+    pub epss: Option<EpssTable>,
+}
+
+/// Counts describing an index.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IndexStats {
+    /// Advisories kept.
+    pub advisories: usize,
+    /// (ecosystem, package) keys.
+    pub packages: usize,
+    /// Affected entries indexed.
+    pub entries: usize,
+    /// Affected entries skipped because their ecosystem has no known version ordering.
+    pub skipped_entries: usize,
+    /// Ecosystems indexed.
+    pub ecosystems: usize,
+    /// KEV entries.
+    pub kev: usize,
+    /// EPSS scores.
+    pub epss: usize,
+}
+
+/// One affected entry of an advisory, for one package name.
+#[derive(Debug)]
+struct Entry {
+    advisory: u32,
+    intervals: Vec<Interval>,
+    versions: Vec<Box<str>>,
+}
+
+/// The entries of one ecosystem, by source and by binary package name.
+#[derive(Debug)]
+struct EcosystemIndex {
+    ecosystem: Ecosystem,
+    scheme: VersionScheme,
+    by_source: FxMap<Box<str>, Vec<Entry>>,
+    by_binary: FxMap<Box<str>, Vec<Entry>>,
+}
+
+/// Advisories, KEV and EPSS arranged for matching. `Send + Sync`: share it behind an `Arc`.
+#[derive(Debug)]
+pub struct AdvisoryIndex {
+    advisories: Vec<Advisory>,
+    ecosystems: Vec<EcosystemIndex>,
+    ecosystem_ids: HashMap<String, u32>,
+    kev: FxMap<u64, KevEntry>,
+    epss: EpssTable,
+    /// Every CVE named by an advisory, numbered densely (see `PackageMatch::cve_numbers`).
+    cve_numbers: FxMap<u64, u32>,
+    stats: IndexStats,
+}
+
+impl AdvisoryIndex {
+    /// Counts describing the index.
+    pub fn stats(&self) -> &IndexStats {
+        &self.stats
+    }
+
+    /// The indexed advisories.
+    pub fn advisories(&self) -> &[Advisory] {
+        &self.advisories
+    }
+
+    /// The KEV entry of a CVE.
+    pub fn kev(&self, cve: &str) -> Option<&KevEntry> {
+        self.kev.get(&cve_key(cve)?)
+    }
+
+    /// The EPSS table.
+    pub fn epss(&self) -> &EpssTable {
+        &self.epss
+    }
+
+    /// Whether any advisory names this ecosystem.
+    pub fn knows_ecosystem(&self, ecosystem: &Ecosystem) -> bool {
+        self.ecosystem_ids.contains_key(ecosystem.as_str())
+    }
+
+    /// Assesses one asset.
+    pub fn assess(&self, inventory: &Inventory, context: &AssetContext) -> Assessment {
+        self.matcher().assess(inventory, context)
+    }
+
+    /// A matcher that memoizes per (ecosystem, package, version) triple; use one per thread
+    /// over a fleet.
+    pub fn matcher<'i>(&self) -> FleetMatcher<'_, 'i> {
+        FleetMatcher::new(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::advisory::{
+        AdvisorySeverity, AffectedPackage, PackageNameKind, RangeEvent, VersionRange,
+    };
+    use crate::inventory::InstalledPackage;
+    use crate::risk::{Criticality, Exposure};
+
+    fn advisory(
+        id: &str,
+        eco: &str,
+        package: &str,
+        kind: PackageNameKind,
+        events: Vec<RangeEvent>,
+    ) -> Advisory {
+        Advisory {
+            id: id.into(),
+            cve_ids: vec![format!("CVE-2024-{}", 1000 + id.len())],
+            other_ids: vec![],
+            summary: None,
+            published: None,
+            severity: AdvisorySeverity::default(),
+            affected: vec![AffectedPackage {
+                ecosystem: Ecosystem::new(eco),
+                package: package.into(),
+                name_kind: kind,
+                binaries: vec![],
+                ranges: vec![VersionRange { events }],
+                versions: vec![],
+                severity: None,
+            }],
+        }
+    }
+
+    #[test]
+    fn evaluates_introduced_fixed_and_last_affected() {
+        use RangeEvent::*;
+        let feeds = FeedSet {
+            advisories: vec![
+                advisory(
+                    "A",
+                    "Debian:12",
+                    "openssl",
+                    PackageNameKind::Source,
+                    vec![Introduced("0".into()), Fixed("3.0.11-1~deb12u2".into())],
+                ),
+                advisory(
+                    "BB",
+                    "Debian:12",
+                    "openssl",
+                    PackageNameKind::Source,
+                    vec![Introduced("3.0.0".into()), LastAffected("3.0.9-1".into())],
+                ),
+                advisory(
+                    "CCC",
+                    "Debian:12",
+                    "openssl",
+                    PackageNameKind::Source,
+                    vec![Introduced("3.1".into())],
+                ),
+            ],
+            ..FeedSet::default()
+        };
+        let index = AdvisoryIndex::build(feeds);
+        let context = AssetContext {
+            name: "h".into(),
+            ecosystem: Ecosystem::new("Debian:12"),
+            criticality: Criticality::High,
+            exposure: Exposure::Internal,
+        };
+        let mut libssl = InstalledPackage::new("libssl3", "3.0.9-1");
+        libssl.source = Some(Arc::from("openssl"));
+        let inventory = Inventory {
+            packages: vec![
+                Arc::new(libssl),
+                Arc::new(InstalledPackage::new("openssl", "3.0.9-1")),
+            ],
+        };
+        let assessment = index.assess(&inventory, &context);
+        assert_eq!(
+            assessment.findings.len(),
+            1,
+            "both binaries share one source finding"
+        );
+        let finding = &assessment.findings[0];
+        let ids: Vec<&str> = finding
+            .matched
+            .advisories
+            .iter()
+            .map(|a| a.id.as_str())
+            .collect();
+        assert_eq!(ids, ["A", "BB"]);
+        assert_eq!(
+            finding.matched.fixed_version.as_deref(),
+            Some("3.0.11-1~deb12u2")
+        );
+        assert_eq!(finding.binaries.len(), 2);
+        let fixed = Inventory {
+            packages: vec![Arc::new(InstalledPackage::new(
+                "openssl",
+                "3.0.11-1~deb12u2",
+            ))],
+        };
+        assert!(index.assess(&fixed, &context).findings.is_empty());
+        let other_release = AssetContext {
+            ecosystem: Ecosystem::new("Debian:11"),
+            ..context
+        };
+        assert!(index.assess(&inventory, &other_release).findings.is_empty());
+    }
+}
