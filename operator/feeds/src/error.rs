@@ -45,6 +45,39 @@ pub enum LoadError {
         /// The cause.
         reason: String,
     },
+    /// Unpacking would produce more than the limit allows (a decompression bomb).
+    #[error("{location}: unpacks to more than {limit} bytes")]
+    TooLarge {
+        /// The archive.
+        location: String,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// A zip archive has more entries than the limit allows.
+    #[error("{location}: more than {limit} zip entries")]
+    TooManyEntries {
+        /// The archive.
+        location: String,
+        /// The limit.
+        limit: usize,
+    },
+    /// Archives are nested deeper than the limit allows.
+    #[error("{location}: archives nested more than {limit} deep")]
+    TooDeep {
+        /// The innermost archive.
+        location: String,
+        /// The limit.
+        limit: usize,
+    },
+    /// The source may not be read: a plain-http URL, a path outside the feed base, or a
+    /// symbolic link.
+    #[error("{location}: refused: {reason}")]
+    Refused {
+        /// The URL or path.
+        location: String,
+        /// Why.
+        reason: String,
+    },
     /// The document is not text.
     #[error("{location}: not UTF-8 text ({reason})")]
     NotText {

@@ -9,8 +9,12 @@ mod error;
 mod inventory;
 mod source;
 
-pub use document::{LoadedDocument, decompress, parse_document};
-pub use download::{MAX_DOWNLOAD_BYTES, download};
+pub use document::{
+    LoadedDocument, MAX_UNPACKED_BYTES, UnpackLimits, decompress, decompress_within, parse_document,
+};
+pub use download::{MAX_DOWNLOAD_BYTES, download, refused_transport};
 pub use error::{InventoryFormatName, LoadError};
 pub use inventory::{parse_inventory, read_inventory, read_text};
-pub use source::{FeedSource, LoadedFeeds, LoadedSource, load_feeds, load_source, sha256_hex};
+pub use source::{
+    FeedSource, LoadedFeeds, LoadedSource, confine_to_base, load_feeds, load_source, sha256_hex,
+};

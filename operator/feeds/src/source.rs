@@ -141,8 +141,12 @@ fn read_directory(
     Ok((digest, total))
 }
 
+/// A URL for the downloader (which refuses every scheme but https and loopback http): anything
+/// with a `scheme://` prefix other than `file://`.
 fn is_url(location: &str) -> bool {
-    location.starts_with("http://") || location.starts_with("https://")
+    location
+        .split_once("://")
+        .is_some_and(|(scheme, _)| scheme != "file" && !scheme.contains('/'))
 }
 
 /// Lowercase hex sha256.
@@ -163,9 +167,12 @@ fn verify(location: &str, source: &FeedSource, actual: &str) -> Result<(), LoadE
     }
 }
 
+/// The files below `dir`, hidden ones left out. A symbolic link is an error: it could lead
+/// outside the directory, or back into it forever.
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
+        let entry = entry?;
+        let path = entry.path();
         let hidden = path
             .file_name()
             .and_then(|n| n.to_str())
@@ -173,11 +180,103 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         if hidden {
             continue;
         }
-        if path.is_dir() {
+        let file_type = entry.file_type()?;
+        if file_type.is_symlink() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{} is a symbolic link, which is refused", path.display()),
+            ));
+        }
+        if file_type.is_dir() {
             collect_files(&path, out)?;
         } else {
             out.push(path);
         }
     }
     Ok(())
+}
+
+/// A local feed path confined to `base`: relative paths are read from `base`, no component
+/// of the path below `base` may be a symbolic link, and the canonical path must lie under the
+/// canonical `base` (so `../` cannot leave it).
+pub fn confine_to_base(base: &Path, path: &Path) -> Result<PathBuf, LoadError> {
+    let location = path.display().to_string();
+    let refused = |reason: String| LoadError::Refused {
+        location: location.clone(),
+        reason,
+    };
+    let io = |source: std::io::Error| LoadError::Io {
+        location: location.clone(),
+        source,
+    };
+    let canonical_base = base.canonicalize().map_err(|e| LoadError::Io {
+        location: base.display().to_string(),
+        source: e,
+    })?;
+    let joined = canonical_base.join(path);
+    let mut walked = PathBuf::new();
+    for component in joined.components() {
+        walked.push(component);
+        if walked.starts_with(&canonical_base)
+            && walked != canonical_base
+            && std::fs::symlink_metadata(&walked)
+                .map_err(io)?
+                .file_type()
+                .is_symlink()
+        {
+            return Err(refused(format!(
+                "{} is a symbolic link, which is refused",
+                walked.display()
+            )));
+        }
+    }
+    let canonical = joined.canonicalize().map_err(io)?;
+    if !canonical.starts_with(&canonical_base) {
+        return Err(refused(format!(
+            "outside the feed base directory {}",
+            canonical_base.display()
+        )));
+    }
+    Ok(canonical)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_local_path_stays_under_the_base_and_is_no_symlink() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let base = dir.path().join("feeds");
+        std::fs::create_dir_all(base.join("osv")).expect("base");
+        std::fs::write(base.join("osv/all.json"), "[]").expect("feed");
+        std::fs::write(dir.path().join("secret"), "x").expect("outside");
+        let inside = confine_to_base(&base, Path::new("osv/all.json")).expect("inside");
+        assert!(
+            inside.ends_with("feeds/osv/all.json"),
+            "{}",
+            inside.display()
+        );
+        let absolute = base.join("osv/all.json");
+        assert!(confine_to_base(&base, &absolute).is_ok());
+
+        let error = confine_to_base(&base, Path::new("../secret")).expect_err("outside");
+        assert!(matches!(error, LoadError::Refused { .. }), "{error}");
+        let error = confine_to_base(&base, &dir.path().join("secret")).expect_err("outside");
+        assert!(matches!(error, LoadError::Refused { .. }), "{error}");
+
+        std::os::unix::fs::symlink(dir.path().join("secret"), base.join("link")).expect("link");
+        let error = confine_to_base(&base, Path::new("link")).expect_err("symlink");
+        assert!(error.to_string().contains("symbolic link"), "{error}");
+    }
+
+    #[test]
+    fn a_symlink_loop_in_a_directory_is_an_error_not_a_stack_overflow() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        std::fs::create_dir(dir.path().join("sub")).expect("sub");
+        std::os::unix::fs::symlink(dir.path(), dir.path().join("sub/loop")).expect("loop");
+        let source = FeedSource::new(dir.path().display().to_string());
+        let error = load_source(&source, &mut FeedSet::default()).expect_err("refused");
+        assert!(error.to_string().contains("symbolic link"), "{error}");
+    }
 }
