@@ -5,6 +5,7 @@
 mod apiserver_command;
 mod bad_requests;
 mod durability;
+mod hostile_bodies;
 mod kube_runtime;
 mod kubectl_e2e;
 mod kubectl_product;

@@ -28,6 +28,7 @@ pub mod error;
 mod events;
 mod http;
 mod json;
+mod limits;
 mod objects;
 mod openapi;
 mod patch;

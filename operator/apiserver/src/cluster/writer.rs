@@ -20,9 +20,12 @@ use crate::store::{Db, LogRow, SyncMode};
 
 type Operation = Box<dyn FnOnce(&mut Txn<'_>) -> Result<Reply, ApiError> + Send>;
 
+/// Where the outcome of an operation goes: the caller waiting in [`Shared::write`].
+type ReplyTo = oneshot::Sender<Result<Reply, ApiError>>;
+
 struct Job {
     op: Operation,
-    reply: oneshot::Sender<Result<Reply, ApiError>>,
+    reply: ReplyTo,
 }
 
 /// The shared handle: committed state, the writer queue and the event feed.
@@ -145,10 +148,7 @@ struct Writer {
 /// The outcome of one batch: each job's reply channel and result, the changes of the jobs
 /// that succeeded, and whether the batch held the closing job.
 struct Batch {
-    replies: Vec<(
-        oneshot::Sender<Result<Reply, ApiError>>,
-        Result<Reply, ApiError>,
-    )>,
+    replies: Vec<(ReplyTo, Result<Reply, ApiError>)>,
     changes: Vec<Arc<Event>>,
     stopping: bool,
 }

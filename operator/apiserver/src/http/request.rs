@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use super::{Query, Repr};
 use crate::error::ApiError;
+use crate::limits::{MAX_DEPTH, check_depth};
 use crate::objects::{FieldValidation, WriteOpts};
 
 pub fn parse_query(uri: &http::Uri) -> Query {
@@ -138,8 +139,15 @@ pub fn content_type(headers: &HeaderMap) -> String {
         .unwrap_or_default()
 }
 
-/// Decodes a JSON or YAML body into a value.
+/// Decodes a JSON or YAML body into a value, nested no deeper than [`MAX_DEPTH`].
 pub fn decode_body(bytes: &[u8], content_type: &str) -> Result<Value, ApiError> {
+    let value = decode(bytes, content_type)?;
+    check_depth(&value, MAX_DEPTH)
+        .map_err(|e| ApiError::bad_request(format!("the request body cannot be accepted: {e}")))?;
+    Ok(value)
+}
+
+fn decode(bytes: &[u8], content_type: &str) -> Result<Value, ApiError> {
     if content_type.contains("protobuf") || content_type.contains("cbor") {
         return Err(ApiError::unsupported_media_type(
             content_type,

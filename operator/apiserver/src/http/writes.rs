@@ -13,7 +13,9 @@ use super::snapshot::snapshot;
 use super::{Body, Query, Server};
 use crate::cluster::Reply;
 use crate::error::ApiError;
+use crate::limits::MAX_DEPTH;
 use crate::objects::{self, DeleteOpts, ObjectRef, PatchRequest, PatchType, UpdateKind};
+use crate::patch::Limits;
 use crate::registry::ResourceDef;
 use crate::selector::Selectors;
 
@@ -128,6 +130,10 @@ pub async fn patch(
         patch_type,
         body: value,
         status_subresource: target.status,
+        limits: Limits {
+            max_bytes: server.max_body,
+            max_depth: MAX_DEPTH,
+        },
     };
     let reply = server
         .shared

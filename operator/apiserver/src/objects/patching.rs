@@ -11,7 +11,7 @@ use super::update::{UpdateKind, update};
 use super::{ObjectRef, WriteOpts, to_view};
 use crate::cluster::{Obj, Reply, Txn};
 use crate::error::ApiError;
-use crate::patch::{self, PatchError};
+use crate::patch::{self, Limits, OperationError, PatchError};
 
 /// The patch formats accepted on PATCH.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,12 +21,14 @@ pub enum PatchType {
     Apply,
 }
 
-/// One PATCH request: its format, its decoded body and whether it goes to /status. (`force`
-/// is not part of it: conflicts are never reported, so forcing would change nothing.)
+/// One PATCH request: its format, its decoded body, whether it goes to /status, and the
+/// bounds of the document a JSON patch may build. (`force` is not part of it: conflicts are
+/// never reported, so forcing would change nothing.)
 pub struct PatchRequest {
     pub patch_type: PatchType,
     pub body: Value,
     pub status_subresource: bool,
+    pub limits: Limits,
 }
 
 /// Applies a patch (or server-side apply) to an object.
@@ -42,7 +44,7 @@ pub fn patch(
         }
         return Err(ApiError::not_found(&at.def.group, &at.def.plural, at.name));
     };
-    let (patched, kind) = patched_object(at, &old, request.patch_type, &request.body, opts)?;
+    let (patched, kind) = patched_object(at, &old, &request, opts)?;
     update(
         txn,
         at,
@@ -82,17 +84,15 @@ fn apply_create(
 fn patched_object(
     at: ObjectRef<'_>,
     old: &Obj,
-    patch_type: PatchType,
-    body: &Value,
+    request: &PatchRequest,
     opts: &WriteOpts,
 ) -> Result<(Value, UpdateKind), ApiError> {
     let current = to_view(at.def, &old.value);
-    match patch_type {
+    let body = &request.body;
+    match request.patch_type {
         PatchType::Json => {
-            let mut patched = patch::json_patch(&current, body).map_err(|e| match e {
-                PatchError::Malformed(m) => ApiError::bad_request(m),
-                other => ApiError::new(422, "Invalid", other.to_string()),
-            })?;
+            let mut patched =
+                patch::json_patch(&current, body, request.limits).map_err(json_patch_error)?;
             // A resourceVersion the patch itself changed is a precondition; the one it kept
             // from the current object is not.
             if patched.pointer("/metadata/resourceVersion")
@@ -121,5 +121,18 @@ fn patched_object(
             let merged = patch::apply(Some(&base), &applied, &mine, &others);
             Ok((merged, UpdateKind::Apply(applied)))
         }
+    }
+}
+
+/// A JSON patch that cannot be applied: 400 when it is not a list of operations, 413 when the
+/// document it builds grows too large, 422 otherwise.
+fn json_patch_error(e: PatchError) -> ApiError {
+    match e {
+        PatchError::Malformed(m) => ApiError::bad_request(m),
+        PatchError::Failed {
+            reason: OperationError::TooLarge { .. },
+            ..
+        } => ApiError::new(413, "RequestEntityTooLarge", e.to_string()),
+        other => ApiError::new(422, "Invalid", other.to_string()),
     }
 }
