@@ -60,6 +60,11 @@ pub mod reason {
     pub const UNREACHABLE: &str = "Unreachable";
     /// A feed's content did not match its expected digest.
     pub const DIGEST_MISMATCH: &str = "DigestMismatch";
+    /// A feed load held no records; the last good content stays in use.
+    pub const EMPTY_FEED: &str = "EmptyFeed";
+    /// A feed load held far fewer records than the last good one (more than
+    /// `spec.maxShrinkPercent` fewer); the last good content stays in use.
+    pub const FEED_SHRANK: &str = "FeedShrank";
     /// Policy runs in `Plan` mode and changes nothing.
     pub const PLAN_ONLY: &str = "PlanOnly";
 }
