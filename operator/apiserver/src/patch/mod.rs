@@ -1,9 +1,11 @@
-//! Patch formats: JSON Patch (RFC 6902, [`json_patch`]), JSON Merge Patch (RFC 7386,
-//! [`merge_patch`]) and server-side apply with per-manager field sets ([`apply`]).
+//! Patch formats: JSON Patch (RFC 6902, [`json_patch`], over JSON Pointer paths in
+//! [`pointer`]), JSON Merge Patch (RFC 7386, [`merge_patch`]) and server-side apply with
+//! per-manager field sets ([`apply`]).
 
 mod apply;
 mod json_patch;
 mod merge_patch;
+mod pointer;
 
 pub use apply::{FieldSet, apply, field_set, fields_v1, parse_fields_v1};
 pub use json_patch::{Limits, OperationError, PatchError, json_patch};
