@@ -199,6 +199,31 @@ fn load_auth(config: &Config) -> Result<auth::Auth, ServerError> {
     Ok(auth::Auth::single(&token))
 }
 
+/// The token written into the admin kubeconfig; a tokens file must name one admin.
+fn admin_token(auth: &auth::Auth, config: &Config) -> Result<String, ServerError> {
+    let token = auth.admin_token().ok_or_else(|| ServerError::Tokens {
+        path: config
+            .tokens_file
+            .as_ref()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
+        line: 0,
+        reason: "no admin token (every token is read-only)".to_string(),
+    })?;
+    Ok(token.to_string())
+}
+
+/// The listener and the address it really got (the port when 0 was asked for).
+async fn bind(listen: SocketAddr) -> Result<(TcpListener, SocketAddr), ServerError> {
+    let bind_err = |source| ServerError::Bind {
+        addr: listen.to_string(),
+        source,
+    };
+    let listener = TcpListener::bind(listen).await.map_err(bind_err)?;
+    let addr = listener.local_addr().map_err(bind_err)?;
+    Ok((listener, addr))
+}
+
 async fn start(config: Config) -> Result<RunningServer, ServerError> {
     std::fs::create_dir_all(&config.data_dir).map_err(io_err("creating", &config.data_dir))?;
     if !config.tls && !config.listen.ip().is_loopback() {
@@ -210,18 +235,7 @@ async fn start(config: Config) -> Result<RunningServer, ServerError> {
     if !config.tls {
         auth = auth.allow_anonymous_admin();
     }
-    let token = auth
-        .admin_token()
-        .ok_or_else(|| ServerError::Tokens {
-            path: config
-                .tokens_file
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_default(),
-            line: 0,
-            reason: "no admin token (every token is read-only)".to_string(),
-        })?
-        .to_string();
+    let token = admin_token(&auth, &config)?;
     let db_path = config.data_dir.join("state.db");
     let (shared, writer) = cluster::Shared::open(&db_path, config.sync, config.history_limit)?;
     shared
@@ -231,16 +245,7 @@ async fn start(config: Config) -> Result<RunningServer, ServerError> {
         })
         .await
         .map_err(|_| ServerError::WriterStopped)?;
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .map_err(|source| ServerError::Bind {
-            addr: config.listen.to_string(),
-            source,
-        })?;
-    let addr = listener.local_addr().map_err(|source| ServerError::Bind {
-        addr: config.listen.to_string(),
-        source,
-    })?;
+    let (listener, addr) = bind(config.listen).await?;
     let tls = if config.tls {
         Some(tls::setup(&config.data_dir.join("tls"), addr.ip())?)
     } else {
