@@ -15,7 +15,7 @@ use patchwarden_api::labels;
 use patchwarden_gitops::revision::RevisionProblem;
 use patchwarden_gitops::snapshot::{Snapshot, read_live};
 use patchwarden_gitops::source::GitReference;
-use patchwarden_gitops::sync::{GitSourceSpec, GitSync, SyncOutcome, SyncSettings};
+use patchwarden_gitops::sync::{AllowedKinds, GitSourceSpec, GitSync, SyncOutcome, SyncSettings};
 use serde_json::json;
 use support::cluster::TestServer;
 use support::git::TestRepo;
@@ -114,6 +114,17 @@ impl ControlPlane {
     }
 }
 
+/// The default kinds and the others these tests declare.
+fn test_kinds() -> AllowedKinds {
+    AllowedKinds::with_extra([
+        "Namespace",
+        "ConfigMap",
+        "apiextensions.k8s.io/CustomResourceDefinition",
+        "example.com/Widget",
+    ])
+    .expect("kinds")
+}
+
 fn sync_for(plane: &ControlPlane, repo: &TestRepo, cache: &std::path::Path) -> GitSync {
     GitSync::new(
         plane.client.clone(),
@@ -128,6 +139,7 @@ fn sync_for(plane: &ControlPlane, repo: &TestRepo, cache: &std::path::Path) -> G
             status_namespace: "default".into(),
             cache_dir: cache.to_path_buf(),
             prune: true,
+            allowed_kinds: test_kinds(),
         },
     )
     .expect("sync")
@@ -482,6 +494,7 @@ fn polling_picks_up_new_commits_on_a_trigger() {
                     status_namespace: "patchwarden-system".into(),
                     cache_dir: cache.path().to_path_buf(),
                     prune: true,
+                    allowed_kinds: test_kinds(),
                 },
             )
             .expect("sync"),
@@ -577,5 +590,50 @@ spec:
         stored.metadata.labels.as_ref().expect("labels")[labels::SOURCE],
         "fleet"
     );
+    });
+}
+
+#[test]
+fn a_revision_declaring_a_kind_not_allowed_is_rejected_and_the_last_good_one_stays() {
+    let server = TestServer::start();
+    server.block_on(async {
+        let plane = ControlPlane::new(&server).await;
+        let repo = TestRepo::new();
+        let cache = tempfile::tempdir().expect("cache");
+        let sync = sync_for(&plane, &repo, cache.path());
+        let first = repo.commit(
+            "a window",
+            &[
+                ("fleet/namespace.yaml", NAMESPACE),
+                ("fleet/window.yaml", WINDOW),
+            ],
+        );
+        let (revision, _, _) = applied(sync.sync_once().await.expect("sync 1"));
+        assert_eq!(revision, first);
+
+        let second = repo.commit(
+            "a secret",
+            &[(
+                "fleet/secret.yaml",
+                "apiVersion: v1\nkind: Secret\nmetadata: {name: token, namespace: ops}\nstringData: {token: x}\n",
+            )],
+        );
+        let outcome = sync.sync_once().await.expect("sync 2");
+        let (revision, problems, last_applied) = rejected(outcome);
+        assert_eq!(revision, second);
+        assert_eq!(last_applied, format!("main@sha1:{first}"));
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert!(
+            text.iter()
+                .any(|t| t.starts_with("fleet/secret.yaml") && t.contains("kind Secret")),
+            "{text:?}"
+        );
+        let status = plane.status().await;
+        assert_eq!(status["lastAppliedRevision"], format!("main@sha1:{first}"));
+        assert_eq!(status["reason"], "ValidationFailed");
+        let secrets: Api<k8s_openapi::api::core::v1::Secret> =
+            Api::namespaced(plane.client.clone(), "ops");
+        assert!(secrets.get_opt("token").await.expect("get").is_none());
+        assert!(status["message"].contains("kind Secret"), "{status:?}");
     });
 }

@@ -1,6 +1,10 @@
 //! Reading a Git source with git2, without a working-tree checkout: open a local repository
 //! or keep a bare mirror of a URL in a cache directory, resolve a branch, tag or commit to a
 //! revision, and list the YAML files of that revision's tree (optionally under a sub-path).
+//!
+//! Only https, ssh (`ssh://` or `user@host:path`) and `file://` URLs and local paths are
+//! read; a URL's user-info (`user:token@`) never appears in an error, a status or the mirror's
+//! directory name ([`redacted_url`]); and a blob larger than [`MAX_BLOB_BYTES`] is refused.
 
 use std::path::{Path, PathBuf};
 
@@ -100,6 +104,75 @@ pub enum SourceError {
     NotADirectory { path: String, commit: String },
     #[error("file `{path}` in commit {commit} is not UTF-8 text")]
     NotText { path: String, commit: String },
+    #[error(
+        "file `{path}` in commit {commit} is {size} bytes, more than the {limit} bytes a file may have"
+    )]
+    BlobTooLarge {
+        path: String,
+        commit: String,
+        size: usize,
+        limit: usize,
+    },
+    #[error("{url}: {reason}; use an https, ssh or file:// URL, or a local path")]
+    Transport { url: String, reason: String },
+}
+
+/// Largest YAML file read from a revision.
+pub const MAX_BLOB_BYTES: usize = 1 << 20;
+
+/// `url` without its user-info: `https://user:token@host/x` is `https://host/x`. Anything
+/// that is not `scheme://…` (a path, `git@host:repo`) is returned as it is.
+pub fn redacted_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(authority_end);
+    match authority.rfind('@') {
+        Some(at) => format!("{scheme}://{}{path}", &authority[at + 1..]),
+        None => url.to_string(),
+    }
+}
+
+/// A git2 error with every occurrence of the raw `url` replaced by its redacted form (libgit2
+/// may quote the URL it was given).
+fn redact_error(url: &str, error: git2::Error) -> git2::Error {
+    let redacted = redacted_url(url);
+    if redacted == url || !error.message().contains(url) {
+        return error;
+    }
+    git2::Error::new(
+        error.code(),
+        error.class(),
+        error.message().replace(url, &redacted),
+    )
+}
+
+/// Why `location` may not be read, if it may not: only https, ssh and `file://` URLs, and
+/// scp-like ssh addresses (`git@host:repo`), are allowed besides local paths.
+pub fn refused_transport(location: &str) -> Option<String> {
+    match location.split_once("://") {
+        Some((scheme, _)) => match scheme.to_ascii_lowercase().as_str() {
+            "https" | "ssh" | "file" => None,
+            other => Some(format!("the {other} transport is not allowed")),
+        },
+        None => match location.split_once(':') {
+            // A path without a colon before its first `/` is local.
+            None => None,
+            Some((host, _)) if host.contains('/') => None,
+            // scp-like ssh: `[user@]host:path`.
+            Some((host, path))
+                if !host.is_empty()
+                    && !path.starts_with(':')
+                    && !location.contains(char::is_whitespace) =>
+            {
+                None
+            }
+            Some(_) => Some(String::from(
+                "not a local path nor a URL of a known transport",
+            )),
+        },
+    }
 }
 
 /// A repository opened for reading revisions.
@@ -113,7 +186,7 @@ impl std::fmt::Debug for GitRepository {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GitRepository")
             .field("path", &self.repo.path())
-            .field("remote_url", &self.remote_url)
+            .field("remote_url", &self.remote_url.as_deref().map(redacted_url))
             .finish()
     }
 }
@@ -140,6 +213,12 @@ impl GitRepository {
     /// Opens `location` as a local repository when it is a path that exists, otherwise
     /// mirrors it as a URL under `cache_dir` and fetches it.
     pub fn open_or_mirror(location: &str, cache_dir: &Path) -> Result<Self, SourceError> {
+        if let Some(reason) = refused_transport(location) {
+            return Err(SourceError::Transport {
+                url: redacted_url(location),
+                reason,
+            });
+        }
         let local = Path::new(location);
         if !location.contains("://") && local.exists() {
             return Self::open(local);
@@ -152,11 +231,17 @@ impl GitRepository {
     /// Prepares (or reopens) a bare mirror of `url` in `cache_dir`; call [`Self::fetch`] to
     /// bring it up to date.
     pub fn mirror(url: &str, cache_dir: &Path) -> Result<Self, SourceError> {
-        let path = cache_dir.join(mirror_dir_name(url));
+        if let Some(reason) = refused_transport(url) {
+            return Err(SourceError::Transport {
+                url: redacted_url(url),
+                reason,
+            });
+        }
+        let path = cache_dir.join(mirror_dir_name(&redacted_url(url)));
         let mirror_error = |source| SourceError::Mirror {
-            url: url.to_string(),
+            url: redacted_url(url),
             path: path.clone(),
-            source,
+            source: redact_error(url, source),
         };
         let repo = if path.join("HEAD").exists() {
             Repository::open_bare(&path).map_err(mirror_error)?
@@ -178,8 +263,8 @@ impl GitRepository {
             return Ok(());
         };
         let fetch_error = |source| SourceError::Fetch {
-            url: url.clone(),
-            source,
+            url: redacted_url(url),
+            source: redact_error(url, source),
         };
         let mut remote = self.repo.remote_anonymous(url).map_err(fetch_error)?;
         // Without a readable git configuration only anonymous access is possible.
@@ -336,6 +421,19 @@ impl GitRepository {
                 Some(prefix) => format!("{prefix}/{relative}"),
                 None => relative,
             };
+            let (size, _) = self
+                .repo
+                .odb()
+                .and_then(|odb| odb.read_header(id))
+                .map_err(tree_error)?;
+            if size > MAX_BLOB_BYTES {
+                return Err(SourceError::BlobTooLarge {
+                    path,
+                    commit: revision.commit.clone(),
+                    size,
+                    limit: MAX_BLOB_BYTES,
+                });
+            }
             let blob = self.repo.find_blob(id).map_err(tree_error)?;
             let content =
                 String::from_utf8(blob.content().to_vec()).map_err(|_| SourceError::NotText {
@@ -372,4 +470,105 @@ fn mirror_dir_name(url: &str) -> String {
         .rev()
         .collect();
     format!("{tail}-{hash:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SECRET_URL: &str = "https://deploy:s3cret-token@127.0.0.1:1/ops/fleet.git";
+
+    #[test]
+    fn user_info_is_stripped_from_urls() {
+        assert_eq!(
+            redacted_url("https://user:tok@git.example.com/a/b.git?x=1"),
+            "https://git.example.com/a/b.git?x=1"
+        );
+        assert_eq!(
+            redacted_url("ssh://git@git.example.com:22/a.git"),
+            "ssh://git.example.com:22/a.git"
+        );
+        assert_eq!(
+            redacted_url("https://git.example.com/a@b"),
+            "https://git.example.com/a@b"
+        );
+        assert_eq!(
+            redacted_url("git@git.example.com:a.git"),
+            "git@git.example.com:a.git"
+        );
+        assert_eq!(redacted_url("/srv/repo"), "/srv/repo");
+    }
+
+    #[test]
+    fn only_https_ssh_and_file_transports_are_read() {
+        assert_eq!(refused_transport("https://git.example.com/a.git"), None);
+        assert_eq!(refused_transport("ssh://git@git.example.com/a.git"), None);
+        assert_eq!(refused_transport("file:///srv/repo"), None);
+        assert_eq!(refused_transport("git@git.example.com:a.git"), None);
+        assert_eq!(refused_transport("/srv/repo"), None);
+        let cache = tempfile::tempdir().expect("cache");
+        for url in [
+            "http://user:s3cret@git.example.com/a.git",
+            "git://git.example.com/a.git",
+            "ext::sh -c touch% /tmp/pwned",
+            "ftp://git.example.com/a.git",
+        ] {
+            let error = GitRepository::open_or_mirror(url, cache.path()).expect_err(url);
+            let message = error.to_string();
+            assert!(matches!(error, SourceError::Transport { .. }), "{message}");
+            assert!(!message.contains("s3cret"), "{message}");
+        }
+    }
+
+    #[test]
+    fn the_mirror_directory_and_fetch_errors_carry_no_credentials() {
+        let cache = tempfile::tempdir().expect("cache");
+        let error = GitRepository::open_or_mirror(SECRET_URL, cache.path()).expect_err("no server");
+        let message = error.to_string();
+        assert!(
+            message.contains("https://127.0.0.1:1/ops/fleet.git"),
+            "{message}"
+        );
+        assert!(!message.contains("s3cret"), "{message}");
+        let mirror = GitRepository::mirror(SECRET_URL, cache.path()).expect("mirror");
+        assert!(!format!("{mirror:?}").contains("s3cret"));
+        for entry in std::fs::read_dir(cache.path()).expect("cache listing") {
+            let name = entry.expect("entry").file_name();
+            let name = name.to_string_lossy();
+            assert!(
+                !name.contains("s3cret") && !name.contains("deploy"),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_blob_over_the_cap_is_refused_naming_the_file() {
+        let dir = tempfile::tempdir().expect("repository");
+        let repo = Repository::init(dir.path()).expect("init");
+        let big = vec![b'#'; MAX_BLOB_BYTES + 1];
+        let small = repo.blob(b"kind: X\n").expect("small blob");
+        let large = repo.blob(&big).expect("large blob");
+        let mut builder = repo.treebuilder(None).expect("tree");
+        builder.insert("a.yaml", small, 0o100644).expect("a");
+        builder.insert("huge.yaml", large, 0o100644).expect("huge");
+        let tree = repo
+            .find_tree(builder.write().expect("write"))
+            .expect("find");
+        let signature = git2::Signature::now("t", "t@example.com").expect("signature");
+        let commit = repo
+            .commit(Some("HEAD"), &signature, &signature, "c", &tree, &[])
+            .expect("commit");
+        let git = GitRepository::open(dir.path()).expect("open");
+        let revision = Revision {
+            reference: "main".into(),
+            commit: commit.to_string(),
+        };
+        let error = git.yaml_files(&revision, None).expect_err("too large");
+        assert!(
+            matches!(error, SourceError::BlobTooLarge { ref path, .. } if path == "huge.yaml"),
+            "{error}"
+        );
+        assert!(error.to_string().contains("huge.yaml"), "{error}");
+    }
 }

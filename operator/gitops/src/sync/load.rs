@@ -1,4 +1,5 @@
-//! Fetching and loading the followed revision. git2 is synchronous, so this runs on a blocking
+//! Fetching and loading the followed revision, rejected as a whole when it is invalid or
+//! declares a kind the source may not apply. git2 is synchronous, so this runs on a blocking
 //! thread; the repository handle is kept between passes so each pass only fetches.
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ impl GitSync {
         let spec = self.spec.clone();
         let cache_dir = self.settings.cache_dir.clone();
         let source_name = spec.name.clone();
+        let allowed_kinds = self.settings.allowed_kinds.clone();
         let context = ValidationContext {
             now: chrono::Utc::now(),
             default_namespace: self.settings.default_namespace.clone(),
@@ -36,7 +38,14 @@ impl GitSync {
             let revision = git.resolve(&spec.reference);
             let result = revision.and_then(|revision| {
                 match load_revision(&git, &revision, spec.path.as_deref(), &context) {
-                    Ok(loaded) => Ok(Ok(loaded)),
+                    Ok(loaded) => {
+                        let refusals = allowed_kinds.refusals(&loaded.resources);
+                        if refusals.is_empty() {
+                            Ok(Ok(loaded))
+                        } else {
+                            Ok(Err((loaded.revision, refusals)))
+                        }
+                    }
                     Err(RevisionError::Invalid { revision, problems }) => {
                         Ok(Err((revision, problems)))
                     }

@@ -23,12 +23,14 @@ use crate::resources::ResourceKey;
 use crate::revision::RevisionProblem;
 use crate::source::{GitReference, GitRepository, Revision, SourceError};
 
+mod allowed_kinds;
 mod apply;
 mod discovery;
 mod load;
 mod prune;
 mod status;
 
+pub use allowed_kinds::{AllowedKinds, DEFAULT_KINDS, InvalidAllowedKind, PATCHWARDEN_GROUP};
 use discovery::DiscoveryCache;
 pub use status::SourceStatus;
 
@@ -63,6 +65,8 @@ pub struct SyncSettings {
     pub cache_dir: PathBuf,
     /// Delete objects that carry our label but are no longer in Git.
     pub prune: bool,
+    /// The kinds the sync may apply; a revision declaring another kind is rejected.
+    pub allowed_kinds: AllowedKinds,
 }
 
 /// The result of one sync pass.
@@ -154,8 +158,12 @@ pub struct GitSync {
 
 impl std::fmt::Debug for GitSync {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let spec = GitSourceSpec {
+            url: crate::source::redacted_url(&self.spec.url),
+            ..self.spec.clone()
+        };
         f.debug_struct("GitSync")
-            .field("spec", &self.spec)
+            .field("spec", &spec)
             .field("settings", &self.settings)
             .finish()
     }

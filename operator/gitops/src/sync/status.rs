@@ -10,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::discovery::is_not_found;
-use super::{FIELD_MANAGER, GitSync, SyncError};
+use super::{FIELD_MANAGER, GitSourceSpec, GitSync, SyncError};
 use crate::resources::ResourceKey;
+use crate::source::redacted_url;
 
 /// Longest status message kept: a revision with many problems must not outgrow the ConfigMap
 /// (the log line has them all).
@@ -124,10 +125,7 @@ impl GitSync {
         let api: Api<ConfigMap> =
             Api::namespaced(self.client.clone(), &self.settings.status_namespace);
         let name = self.status_configmap_name();
-        let mut data = status.to_data();
-        data.insert("url".into(), self.spec.url.clone());
-        data.insert("reference".into(), self.spec.reference.label().to_string());
-        data.insert("path".into(), self.spec.path.clone().unwrap_or_default());
+        let data = configmap_data(status, &self.spec);
         // The status record is deliberately not labelled as a source object: prune skips it.
         let configmap = json!({
             "apiVersion": "v1",
@@ -176,6 +174,16 @@ impl GitSync {
     }
 }
 
+/// The status ConfigMap's data: the status, and the source it is for (its URL without
+/// user-info, so no credential is ever stored).
+fn configmap_data(status: &SourceStatus, spec: &GitSourceSpec) -> BTreeMap<String, String> {
+    let mut data = status.to_data();
+    data.insert("url".into(), redacted_url(&spec.url));
+    data.insert("reference".into(), spec.reference.label().to_string());
+    data.insert("path".into(), spec.path.clone().unwrap_or_default());
+    data
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,5 +212,18 @@ mod tests {
         let data = status.to_data();
         assert!(data["message"].ends_with("… (shortened)"));
         assert!(data["message"].chars().count() < MAX_STATUS_MESSAGE_CHARS + 20);
+    }
+
+    #[test]
+    fn the_status_config_map_never_stores_the_url_user_info() {
+        let spec = GitSourceSpec {
+            name: "fleet".into(),
+            url: "https://deploy:s3cret-token@git.example.com/ops/fleet.git".into(),
+            reference: crate::source::GitReference::Branch("main".into()),
+            path: None,
+        };
+        let data = configmap_data(&SourceStatus::default(), &spec);
+        assert_eq!(data["url"], "https://git.example.com/ops/fleet.git");
+        assert!(data.values().all(|value| !value.contains("s3cret")));
     }
 }

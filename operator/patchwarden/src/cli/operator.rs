@@ -68,6 +68,11 @@ pub struct Args {
     /// Directory for Git mirrors of URL repositories.
     #[arg(long, default_value = ".patchwarden/git")]
     pub git_cache: PathBuf,
+    /// Another kind `--git-repo` may apply besides AssetGroup, Asset, MaintenanceWindow,
+    /// PatchPolicy and VulnerabilityFeed: `Kind` for the core group (`Secret`), `group/Kind`
+    /// (`patchwarden.io/PatchRun`), or `*` for every kind. Repeatable.
+    #[arg(long = "git-allow-kind", value_name = "KIND")]
+    pub git_allow_kind: Vec<String>,
 }
 
 /// Builds a client from a kubeconfig file, or from the environment when `path` is `None`.
@@ -162,6 +167,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                             .unwrap_or_else(|| String::from("default")),
                         cache_dir: args.git_cache.clone(),
                         prune: true,
+                        allowed_kinds: patchwarden_gitops::sync::AllowedKinds::with_extra(
+                            args.git_allow_kind.iter().map(String::as_str),
+                        )?,
                     },
                 )?;
                 let interval = Duration::from_secs(args.git_interval.max(1));

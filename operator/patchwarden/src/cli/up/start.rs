@@ -118,6 +118,7 @@ pub(super) async fn sync_repository(
             status_namespace: String::from("default"),
             cache_dir: state.join("git"),
             prune: true,
+            allowed_kinds: patchwarden_gitops::sync::AllowedKinds::default(),
         },
     )?;
     report_sync(sync.sync_once().await, args.sync_interval);
