@@ -371,6 +371,11 @@ const WHERE_READ: &[(&str, &str, Where)] = &[
     ("VulnerabilityFeed", "spec.format", Read(FEED_DECIDE)),
     (
         "VulnerabilityFeed",
+        "spec.maxShrinkPercent",
+        Read(FEED_DECIDE),
+    ),
+    (
+        "VulnerabilityFeed",
         "spec.refreshInterval",
         Read(FEED_VALIDATE),
     ),
