@@ -1,4 +1,4 @@
-//! The served resource types: the built-in kinds ([`builtins`]) and every established
+//! The served resource types: the built-in kinds ([`builtins`](mod@builtins)) and every established
 //! CustomResourceDefinition version ([`crd`]), with what discovery, OpenAPI, validation, tables
 //! and selectors need to know of each.
 
