@@ -1,7 +1,8 @@
 //! Request handling: authentication, routing of the Kubernetes URL layout, and dispatch of each
-//! verb. Reading requests ([`request`]), building responses ([`response`]), the non-resource
-//! paths ([`non_resource`]), URL resolution ([`target`]), reads ([`reads`], over
-//! [`snapshot`](mod@snapshot)s) and writes ([`writes`], handed to the storage writer) have their modules.
+//! verb. Reading requests ([`request`]), building responses ([`response`]), the non-resource paths
+//! ([`non_resource`]), URL resolution ([`target`]), reads ([`reads`], over
+//! [`snapshot`](mod@snapshot)s) and writes ([`writes`], handed to the storage writer) have their
+//! modules.
 
 use std::collections::HashMap;
 use std::convert::Infallible;

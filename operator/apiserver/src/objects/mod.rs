@@ -2,11 +2,11 @@
 //! deletion, with the metadata the server owns (uid, timestamps, resourceVersion, generation,
 //! managedFields), optimistic concurrency, status masking, finalizers and schema processing.
 //!
-//! Each verb has its module ([`create`](mod@create), [`update`](mod@update), [`patching`], [`delete`](mod@delete)); the checks
-//! every written object passes are in [`admission`] (with the types of the
-//! well-known fields in [`field_types`]), field ownership in [`managed_fields`],
-//! and the metadata helpers in [`metadata`]. This module holds what reads and writes share:
-//! storage keys and the views an object is shown through.
+//! Each verb has its module ([`create`](mod@create), [`update`](mod@update), [`patching`],
+//! [`delete`](mod@delete)); the checks every written object passes are in [`admission`] (with the
+//! types of the well-known fields in [`field_types`]), field ownership in [`managed_fields`], and
+//! the metadata helpers in [`metadata`]. This module holds what reads and writes share: storage
+//! keys and the views an object is shown through.
 
 mod admission;
 mod create;

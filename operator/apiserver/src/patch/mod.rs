@@ -1,6 +1,6 @@
 //! Patch formats: JSON Patch (RFC 6902, [`json_patch`](mod@json_patch), over JSON Pointer paths in
-//! [`pointer`](mod@pointer)), JSON Merge Patch (RFC 7386, [`merge_patch`](mod@merge_patch)) and server-side apply with
-//! per-manager field sets ([`apply`](mod@apply)).
+//! [`pointer`](mod@pointer)), JSON Merge Patch (RFC 7386, [`merge_patch`](mod@merge_patch)) and
+//! server-side apply with per-manager field sets ([`apply`](mod@apply)).
 
 mod apply;
 mod json_patch;

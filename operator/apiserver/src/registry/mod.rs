@@ -1,6 +1,6 @@
 //! The served resource types: the built-in kinds ([`builtins`](mod@builtins)) and every established
-//! CustomResourceDefinition version ([`crd`]), with what discovery, OpenAPI, validation, tables
-//! and selectors need to know of each.
+//! CustomResourceDefinition version ([`crd`]), with what discovery, OpenAPI, validation, tables and
+//! selectors need to know of each.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
