@@ -1,0 +1,277 @@
+//! `PatchPolicy`: what to patch (approval), by when (SLA), when (windows, emergencies) and how
+//! (rollout, reboot, drain, hooks) for a set of asset groups.
+
+// Printer columns repeat `type_`/`priority` values, which the lint mistakes for duplicates.
+#![allow(clippy::duplicated_attributes)]
+
+mod rollout;
+mod status;
+
+use kube::CustomResource;
+use patchwarden_core::Severity;
+use patchwarden_core::sla::EmergencyRule;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::values::DurationValue;
+
+pub use rollout::{Drain, HealthCheck, Hook, Hooks, HttpCheck, RebootPolicy, Rollout};
+pub use status::{
+    ComplianceSummary, NextWindow, PatchPolicyStatus, RunReference, SeverityCounts, SlaForecast,
+};
+
+/// What to patch, by when, when and how, for a set of asset groups.
+#[derive(CustomResource, Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[kube(
+    group = "patchwarden.io",
+    version = "v1alpha1",
+    kind = "PatchPolicy",
+    namespaced,
+    status = "PatchPolicyStatus",
+    shortname = "pp",
+    category = "patchwarden",
+    derive = "PartialEq",
+    doc = "Which patches to approve for a set of asset groups, their SLA deadlines, and how and when to roll them out.",
+    printcolumn(
+        name = "Ready",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].status",
+        description = "Whether the policy is reconciled"
+    ),
+    printcolumn(
+        name = "Compliant %",
+        type_ = "number",
+        json_path = ".status.compliance.percent",
+        description = "Share of assets with every approved patch applied"
+    ),
+    printcolumn(
+        name = "Open Critical",
+        type_ = "integer",
+        json_path = ".status.openFindings.critical",
+        description = "Open critical findings in scope"
+    ),
+    printcolumn(
+        name = "KEV",
+        type_ = "integer",
+        json_path = ".status.openFindings.knownExploited",
+        description = "Open KEV-listed findings in scope"
+    ),
+    printcolumn(
+        name = "Out of SLA",
+        type_ = "integer",
+        json_path = ".status.assetsOutOfSla",
+        description = "Assets with a finding past its deadline"
+    ),
+    printcolumn(
+        name = "Next Window",
+        type_ = "string",
+        json_path = ".status.nextWindow.opensAt",
+        description = "Next opening of one of the policy's windows"
+    ),
+    printcolumn(
+        name = "Active Run",
+        type_ = "string",
+        json_path = ".status.activeRun",
+        description = "PatchRun in progress",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Mode",
+        type_ = "string",
+        json_path = ".spec.mode",
+        description = "Enforce or Plan",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Status",
+        type_ = "string",
+        json_path = ".status.conditions[?(@.type==\"Ready\")].message",
+        description = "Ready message",
+        priority = 1
+    ),
+    printcolumn(
+        name = "Age",
+        type_ = "date",
+        json_path = ".metadata.creationTimestamp",
+        description = "Time since creation"
+    )
+)]
+#[serde(rename_all = "camelCase")]
+pub struct PatchPolicySpec {
+    /// Names of the AssetGroups (same namespace) whose members the policy patches.
+    #[schemars(length(min = 1))]
+    pub asset_groups: Vec<String>,
+    /// Names of the MaintenanceWindows (same namespace) in which rollouts may start. With none,
+    /// only emergencies start rollouts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maintenance_windows: Vec<String>,
+    /// Which available updates are approved.
+    #[serde(default)]
+    pub approval: Approval,
+    /// Deadlines for fixing findings, per severity, counted from the advisory's publication.
+    #[serde(default)]
+    pub sla: Sla,
+    /// When a rollout may start outside the maintenance windows: `KnownExploited` (an approved
+    /// fix for a CISA KEV-listed vulnerability starts at once), `SlaBreach` (an asset whose SLA
+    /// would pass before the next window starts at once), or `Never` (the default; overrides the
+    /// others).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "emergency_rules_schema")]
+    pub emergency: Vec<EmergencyRule>,
+    /// How a rollout proceeds across the assets.
+    #[serde(default)]
+    pub rollout: Rollout,
+    /// When to reboot after patching. Only `Never` (the default) is supported yet: `IfRequired`
+    /// and `Always` are refused until reboots are carried out.
+    #[serde(default)]
+    pub reboot: RebootPolicy,
+    /// How Kubernetes nodes are drained before patching. Not supported yet: a drain that is
+    /// enabled is refused until nodes are drained.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drain: Option<Drain>,
+    /// Commands run around a rollout and around each asset's patching.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hooks: Option<Hooks>,
+    /// `Enforce` patches; `Plan` only reports what it would do.
+    #[serde(default)]
+    pub mode: PolicyMode,
+    /// Stops new rollouts while true, and pauses the active run: assets in flight finish, no
+    /// further asset starts until it is false again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub suspend: bool,
+}
+
+/// Which available updates are approved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Approval {
+    /// Findings below this severity are not patched (KEV-listed findings always are).
+    #[serde(default = "default_min_severity")]
+    #[schemars(schema_with = "crate::values::severity_schema")]
+    pub min_severity: Severity,
+    /// An update is approved only once its advisory is at least this old, so broken updates are
+    /// found by others first (KEV-listed findings are exempt unless `delayKnownExploited`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approve_after: Option<DurationValue>,
+    /// Also hold KEV-listed findings for `approveAfter`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delay_known_exploited: bool,
+    /// Only updates that fix a vulnerability are approved.
+    #[serde(default = "default_true")]
+    pub security_only: bool,
+    /// Package name globs (e.g. `openssl*`); when given, only matching packages are patched.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub include: Vec<String>,
+    /// Package name globs that are never patched (e.g. `linux-image-*`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    /// Packages held within versions: never upgraded to a version the glob does not match.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pins: Vec<PackagePin>,
+    /// Package versions that must never be installed (known bad updates).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rejected: Vec<PackagePin>,
+}
+
+impl Default for Approval {
+    fn default() -> Self {
+        Approval {
+            min_severity: default_min_severity(),
+            approve_after: None,
+            delay_known_exploited: false,
+            security_only: true,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            pins: Vec::new(),
+            rejected: Vec::new(),
+        }
+    }
+}
+
+fn default_min_severity() -> Severity {
+    Severity::Medium
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// A package and a version, with the reason it is singled out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PackagePin {
+    /// Package name, or a glob over package names (`libssl*`).
+    #[schemars(length(min = 1))]
+    pub package: String,
+    /// Version in the package manager's own syntax, or a glob over versions (`3.0.*`).
+    #[schemars(length(min = 1))]
+    pub version: String,
+    /// Why, shown to people.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Deadlines for fixing findings, counted from the advisory's publication. The earliest
+/// applicable deadline wins.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Sla {
+    /// Deadline for Critical findings, e.g. `7d`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub critical: Option<DurationValue>,
+    /// Deadline for High findings, e.g. `30d`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub high: Option<DurationValue>,
+    /// Deadline for Medium findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub medium: Option<DurationValue>,
+    /// Deadline for Low findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub low: Option<DurationValue>,
+    /// Also honour the due date CISA publishes for each KEV entry.
+    #[serde(default = "default_true")]
+    pub kev_due_date: bool,
+}
+
+impl Default for Sla {
+    fn default() -> Self {
+        Sla {
+            critical: None,
+            high: None,
+            medium: None,
+            low: None,
+            kev_due_date: true,
+        }
+    }
+}
+
+impl Sla {
+    /// The deadline written for a severity, if any.
+    pub fn for_severity(&self, severity: Severity) -> Option<&DurationValue> {
+        match severity {
+            Severity::Critical => self.critical.as_ref(),
+            Severity::High => self.high.as_ref(),
+            Severity::Medium => self.medium.as_ref(),
+            Severity::Low => self.low.as_ref(),
+            Severity::Negligible | Severity::Unknown => None,
+        }
+    }
+}
+
+/// Schema of the `emergency` list: names of `patchwarden_core::sla::EmergencyRule`.
+fn emergency_rules_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "array",
+        "items": {"type": "string", "enum": ["KnownExploited", "SlaBreach", "Never"]},
+    })
+}
+
+/// Whether a policy acts or only reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
+pub enum PolicyMode {
+    /// Create and drive PatchRuns.
+    #[default]
+    Enforce,
+    /// Compute and report what would be patched, and when; change nothing.
+    Plan,
+}

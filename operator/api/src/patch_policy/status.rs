@@ -1,0 +1,135 @@
+//! The observed state of a PatchPolicy: compliance, open findings, SLA forecasts, the next
+//! window and the runs, as controllers write them and `kubectl` shows them.
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::common::impl_common_status;
+use crate::patch_run::RunPhase;
+
+/// Compliance counts of the assets in scope.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ComplianceSummary {
+    /// Assets in scope.
+    #[serde(default)]
+    pub assets: u32,
+    /// Assets with every approved patch applied.
+    #[serde(default)]
+    pub compliant: u32,
+    /// Assets with approved patches still to apply.
+    #[serde(default)]
+    pub pending: u32,
+    /// Assets whose last patch attempt failed, quarantined or unreachable.
+    #[serde(default)]
+    pub failed: u32,
+    /// `compliant / assets` as a percentage with one decimal (100 when there are no assets).
+    #[serde(default)]
+    pub percent: f64,
+}
+
+/// Open findings in scope, by severity.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SeverityCounts {
+    /// Critical findings.
+    #[serde(default)]
+    pub critical: u32,
+    /// High findings.
+    #[serde(default)]
+    pub high: u32,
+    /// Medium findings.
+    #[serde(default)]
+    pub medium: u32,
+    /// Low findings.
+    #[serde(default)]
+    pub low: u32,
+    /// Negligible findings and those without a published severity.
+    #[serde(default)]
+    pub other: u32,
+    /// Findings listed in CISA KEV (also counted under their severity).
+    #[serde(default)]
+    pub known_exploited: u32,
+}
+
+/// The next opening among a policy's windows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NextWindow {
+    /// The MaintenanceWindow that opens next.
+    pub name: String,
+    /// When it opens.
+    pub opens_at: Time,
+    /// When it closes.
+    pub closes_at: Time,
+}
+
+/// A short record of a PatchRun.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RunReference {
+    /// Name of the PatchRun.
+    pub name: String,
+    /// Its phase when last seen.
+    #[schemars(schema_with = "crate::values::run_phase_schema")]
+    pub phase: RunPhase,
+    /// When it finished, if it has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<Time>,
+}
+
+/// An asset past one of its SLA deadlines, or forecast to be.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SlaForecast {
+    /// The Asset.
+    pub asset: String,
+    /// Its earliest deadline.
+    pub deadline: Time,
+    /// Whether the deadline has already passed.
+    pub breached: bool,
+    /// What happens and why, e.g. "will breach on 2026-12-03 unless patched out of window:
+    /// next window opens 2026-12-05".
+    pub message: String,
+}
+
+/// Observed state of a PatchPolicy.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PatchPolicyStatus {
+    /// The `metadata.generation` this status reflects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed_generation: Option<i64>,
+    /// The last handled value of the `reconcile.fluxcd.io/requestedAt` annotation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_handled_reconcile_at: Option<String>,
+    /// Conditions (`Ready`, `Compliant`, `Progressing`, `Degraded`, `Stalled`, `Reconciling`),
+    /// one per type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["type"]))]
+    pub conditions: Vec<Condition>,
+    /// Compliance counts and percentage of the assets in scope.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance: Option<ComplianceSummary>,
+    /// Open findings in scope, by severity.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_findings: Option<SeverityCounts>,
+    /// Number of assets with a finding past its SLA deadline.
+    #[serde(default)]
+    pub assets_out_of_sla: u32,
+    /// Assets past, or forecast to miss, an SLA deadline, earliest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sla_forecasts: Vec<SlaForecast>,
+    /// The next opening among the policy's windows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_window: Option<NextWindow>,
+    /// The PatchRun in progress, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active_run: Option<String>,
+    /// The last finished PatchRun.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_run: Option<RunReference>,
+}
+
+impl_common_status!(PatchPolicyStatus);
