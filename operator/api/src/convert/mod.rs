@@ -5,7 +5,7 @@
 //! [`CheckSpec::spec_errors`] lists them all.
 //!
 //! One file per kind; `commands` holds the checks of health checks and hooks, which policies and
-//! runs share. The parsing helpers below name the field of every value they read.
+//! runs share. The parsing functions below name the field of every value they read.
 
 mod asset;
 mod asset_group;
