@@ -88,7 +88,11 @@ fn max_unavailable_percentages_round_down_to_at_least_one() {
             Some(&per_wave),
             "{percent}% of {fleet_size}"
         );
-        assert!(plan.waves.iter().all(|w| w.assets.len() <= per_wave as usize));
+        assert!(
+            plan.waves
+                .iter()
+                .all(|w| w.assets.len() <= per_wave as usize)
+        );
     }
 }
 
