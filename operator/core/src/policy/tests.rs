@@ -1,7 +1,9 @@
 use chrono::TimeZone;
 
 use super::*;
-use crate::approval::ApprovalRules;
+use crate::approval::{ApprovalPolicy, ApprovalRules};
+use crate::rollout::RolloutSettings;
+use crate::sla::{EmergencyRule, Forecast, SlaRules};
 use crate::{CountOrPercent, Duration, Severity};
 
 /// Wednesday 2026-12-16 12:00 UTC.

@@ -1,0 +1,76 @@
+//! What the evaluation reads: the compiled rules, the members with their candidates, the
+//! windows and the policy's runs.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::RunRecord;
+use crate::approval::{ApprovalPolicy, UpgradeCandidate};
+use crate::rollout::RolloutSettings;
+use crate::sla::{EmergencyRule, SlaFinding, SlaRules};
+use crate::window::{Opening, WindowDefinition};
+
+/// A policy's spec, compiled into core rules.
+pub struct PolicyRules {
+    /// `namespace/name`: seeds the rollout order so that equal inputs give equal waves.
+    pub key: String,
+    pub approval: ApprovalPolicy,
+    pub sla: SlaRules,
+    /// The declared emergency rules (`Never` is resolved here, not by callers).
+    pub emergency: Vec<EmergencyRule>,
+    pub rollout: RolloutSettings,
+    /// `mode: Plan`: evaluate and report, never start a run.
+    pub plan_only: bool,
+    /// `suspend: true`: no new run starts.
+    pub suspended: bool,
+}
+
+/// One member asset of the policy's groups, as observed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Member {
+    pub name: String,
+    /// The first of the policy's groups the asset belongs to: its `maxUnavailable` pool.
+    pub group: String,
+    /// The asset's risk score, riskiest patched first.
+    pub risk: f64,
+    /// One candidate per fixable package.
+    pub candidates: Vec<UpgradeCandidate>,
+    /// The findings each candidate fixes, by package, for SLA deadlines.
+    pub findings: Vec<(String, SlaFinding)>,
+    /// The last patch attempt failed, or the asset is unreachable or quarantined.
+    pub failing: bool,
+    /// Why the asset is not patched (it or its group is suspended): every candidate is held
+    /// back with this reason, so no run plans it.
+    pub suspended: Option<String>,
+}
+
+/// A maintenance window the policy names, compiled.
+#[derive(Debug, Clone)]
+pub struct NamedWindow {
+    pub name: String,
+    pub definition: WindowDefinition,
+}
+
+/// An opening of a named window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NamedOpening {
+    pub window: String,
+    pub opening: Opening,
+}
+
+/// Everything the evaluation reads.
+pub struct PolicyInput<'a> {
+    pub rules: &'a PolicyRules,
+    /// Members with an assessment, each once.
+    pub members: &'a [Member],
+    /// Members (or groups) whose assessment is not ready yet: no run starts while any is.
+    pub unassessed: &'a [String],
+    pub windows: &'a [NamedWindow],
+    pub runs: &'a [RunRecord],
+    /// The policy's generation and its current reconcile request, which a failed run blocks.
+    pub generation: Option<i64>,
+    pub requested_at: Option<&'a str>,
+    pub now: DateTime<Utc>,
+}
