@@ -11,7 +11,7 @@
 //! reason and a message naming the field — and the reconcile passes it up with `?`
 //! (`Terminal` converts into [`ReconcileError::Terminal`]):
 //!
-//! ```ignore
+//! ```text
 //! let definition = window_definition(&window.spec).map_err(Terminal::invalid_spec)?;
 //! ```
 //!
