@@ -538,4 +538,44 @@ fn tokens_are_checked_and_read_only_tokens_cannot_write() {
     );
     assert_eq!(code, 200);
     assert_eq!(json_body(&body)["metadata"]["name"], "c");
+
+    // Secrets hold credentials: a read-only token may neither list, get nor watch them.
+    let secret =
+        br#"{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},"stringData":{"k":"v"}}"#;
+    let secrets = "/api/v1/namespaces/default/secrets";
+    let (code, _, _) = raw_request(
+        addr,
+        "POST",
+        secrets,
+        &[JSON, ("Authorization", "Bearer admin-token")],
+        secret,
+    );
+    assert_eq!(code, 201);
+    for path in [
+        secrets.to_string(),
+        format!("{secrets}/s"),
+        format!("{secrets}?watch=true&timeoutSeconds=1"),
+        "/api/v1/secrets".to_string(),
+    ] {
+        let (code, _, body) = raw_request(
+            addr,
+            "GET",
+            &path,
+            &[("Authorization", "Bearer viewer-token")],
+            b"",
+        );
+        assert_eq!(code, 403, "GET {path}");
+        let (_, reason, body) = status(code, &body);
+        assert_eq!(reason, "Forbidden");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.contains("may not read secrets"), "{message}");
+    }
+    let (code, _, _) = raw_request(
+        addr,
+        "GET",
+        &format!("{secrets}/s"),
+        &[("Authorization", "Bearer admin-token")],
+        b"",
+    );
+    assert_eq!(code, 200);
 }

@@ -188,12 +188,28 @@ fn load_auth(config: &Config) -> Result<auth::Auth, ServerError> {
         return auth::Auth::from_file(file);
     }
     let token_path = config.data_dir.join("token");
+    // Only a missing file makes a new token: any other failure to read it is an error, so a
+    // transient fault never silently invalidates every kubeconfig written so far.
     let token = match std::fs::read_to_string(&token_path) {
         Ok(t) if !t.trim().is_empty() => t.trim().to_string(),
-        _ => {
+        Ok(_) => {
+            return Err(ServerError::Tokens {
+                path: token_path.display().to_string(),
+                line: 0,
+                reason: "the token file is empty".to_string(),
+            });
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let t = auth::generate_token()?;
             write_private(&token_path, &t)?;
             t
+        }
+        Err(source) => {
+            return Err(ServerError::Io {
+                action: "reading the token file",
+                path: token_path.display().to_string(),
+                source,
+            });
         }
     };
     Ok(auth::Auth::single(&token))
@@ -364,5 +380,41 @@ async fn wait_for_signal() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod token_file_tests {
+    use super::*;
+
+    #[test]
+    fn a_token_file_that_cannot_be_read_is_an_error_and_is_kept() {
+        let dir = tempfile::tempdir().expect("dir");
+        let token_path = dir.path().join("token");
+        std::fs::write(&token_path, [0xff, 0xfe, 0xfd]).expect("write");
+        let error = load_auth(&Config::new(dir.path())).expect_err("an unreadable token file");
+        assert!(
+            error.to_string().contains("reading the token file"),
+            "{error}"
+        );
+        assert_eq!(
+            std::fs::read(&token_path).expect("read"),
+            [0xff, 0xfe, 0xfd]
+        );
+        std::fs::write(&token_path, "  \n").expect("write");
+        let error = load_auth(&Config::new(dir.path())).expect_err("an empty token file");
+        assert!(
+            error.to_string().contains("the token file is empty"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_missing_token_file_gets_a_new_token_that_is_kept() {
+        let dir = tempfile::tempdir().expect("dir");
+        let first = load_auth(&Config::new(dir.path())).expect("auth");
+        let token = first.admin_token().expect("admin").to_string();
+        let again = load_auth(&Config::new(dir.path())).expect("auth");
+        assert_eq!(again.admin_token(), Some(token.as_str()));
     }
 }

@@ -16,6 +16,7 @@ use hyper::body::Incoming;
 use crate::auth::{Auth, Principal};
 use crate::cluster::Shared;
 use crate::error::ApiError;
+use crate::registry::ResourceDef;
 use crate::watch;
 
 mod non_resource;
@@ -70,7 +71,7 @@ pub async fn handle(
 }
 
 async fn route(server: &Arc<Server>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
-    authorize(server, &req)?;
+    let principal = authorize(server, &req)?;
     let query = parse_query(req.uri());
     let segs: Vec<String> = req
         .uri()
@@ -96,11 +97,12 @@ async fn route(server: &Arc<Server>, req: Request<Incoming>) -> Result<Response<
         _ => return Err(ApiError::no_such_path()),
     };
     let target = resolve(&server.shared.read(), group, version, rest)?;
+    authorize_resource(principal, &target.def)?;
     resource(server, req, target, query).await
 }
 
 /// Authenticates the request; read-only principals may only read.
-fn authorize(server: &Server, req: &Request<Incoming>) -> Result<(), ApiError> {
+fn authorize(server: &Server, req: &Request<Incoming>) -> Result<Principal, ApiError> {
     let principal = server.auth.authenticate(req.headers())?;
     let method = req.method();
     if principal == Principal::ReadOnly && !matches!(*method, Method::GET | Method::HEAD) {
@@ -108,6 +110,17 @@ fn authorize(server: &Server, req: &Request<Incoming>) -> Result<(), ApiError> {
             "the read-only token may not {} resources",
             method.as_str().to_ascii_lowercase()
         )));
+    }
+    Ok(principal)
+}
+
+/// Read-only principals may not read Secrets (get, list or watch): they hold credentials,
+/// such as the SSH keys patchwarden logs in with.
+fn authorize_resource(principal: Principal, def: &ResourceDef) -> Result<(), ApiError> {
+    if principal == Principal::ReadOnly && def.group.is_empty() && def.plural == "secrets" {
+        return Err(ApiError::forbidden(
+            "the read-only token may not read secrets".to_string(),
+        ));
     }
     Ok(())
 }
