@@ -316,14 +316,49 @@ pub(crate) fn io_err<'a>(
     }
 }
 
-/// Writes a file only its owner may read (tokens, keys, kubeconfigs).
+/// Writes a file only its owner may read (tokens, keys, kubeconfigs): into a new temporary
+/// file beside it, created with mode 0600 and never through a symlink (`create_new`), then
+/// renamed into place, so the contents are never readable by others, a reader never sees half
+/// a file, and a symlink planted at `path` is replaced rather than followed.
 pub(crate) fn write_private(path: &std::path::Path, contents: &str) -> Result<(), ServerError> {
-    std::fs::write(path, contents).map_err(io_err("writing", path))?;
+    use std::io::Write;
     #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-            .map_err(io_err("restricting permissions of", path))?;
+    use std::os::unix::fs::OpenOptionsExt;
+    let dir = path.parent().unwrap_or_else(|| std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let suffix = crate::auth::generate_token()?;
+    let temporary = dir.join(format!(".{name}.{suffix}.tmp"));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    let written = options.open(&temporary).and_then(|mut file| {
+        file.write_all(contents.as_bytes())?;
+        file.sync_all()
+    });
+    if let Err(source) = written.and_then(|()| std::fs::rename(&temporary, path)) {
+        // Best effort: the temporary file is ours and useless now.
+        let _ = std::fs::remove_file(&temporary);
+        return Err(io_err("writing", path)(source));
     }
     Ok(())
+}
+
+/// Creates `dir` (and missing parents) readable by its owner only.
+pub(crate) fn create_private_dir(dir: &std::path::Path) -> Result<(), ServerError> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+        builder.mode(0o700);
+        builder.create(dir).map_err(io_err("creating", dir))?;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(io_err("restricting permissions of", dir))
+    }
+    #[cfg(not(unix))]
+    builder.create(dir).map_err(io_err("creating", dir))
 }

@@ -42,7 +42,7 @@ mod watch;
 
 pub use auth::READ_ONLY_GROUP;
 pub use error::ServerError;
-use error::{io_err, write_private};
+use error::{create_private_dir, write_private};
 pub use store::SyncMode;
 
 /// Default request body limit (the real server's default is 3 MiB).
@@ -241,7 +241,7 @@ async fn bind(listen: SocketAddr) -> Result<(TcpListener, SocketAddr), ServerErr
 }
 
 async fn start(config: Config) -> Result<RunningServer, ServerError> {
-    std::fs::create_dir_all(&config.data_dir).map_err(io_err("creating", &config.data_dir))?;
+    create_private_dir(&config.data_dir)?;
     if !config.tls && !config.listen.ip().is_loopback() {
         return Err(ServerError::Insecure {
             addr: config.listen.to_string(),
@@ -416,5 +416,51 @@ mod token_file_tests {
         let token = first.admin_token().expect("admin").to_string();
         let again = load_auth(&Config::new(dir.path())).expect("auth");
         assert_eq!(again.admin_token(), Some(token.as_str()));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn private_files_are_0600_written_whole_and_never_through_a_symlink() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("dir");
+        let elsewhere = dir.path().join("elsewhere");
+        std::fs::write(&elsewhere, "keep").expect("write");
+        let target = dir.path().join("token");
+        std::os::unix::fs::symlink(&elsewhere, &target).expect("symlink");
+        write_private(&target, "secret").expect("write_private");
+        assert_eq!(std::fs::read_to_string(&elsewhere).expect("read"), "keep");
+        let meta = std::fs::symlink_metadata(&target).expect("metadata");
+        assert!(meta.file_type().is_file());
+        assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::read_to_string(&target).expect("read"), "secret");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_directory_is_0700_and_the_database_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().expect("dir");
+        let data = dir.path().join("data");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let server = runtime
+            .block_on(ApiServer::start(Config::new(&data)))
+            .expect("start");
+        let mode = |p: &std::path::Path| {
+            std::fs::metadata(p).expect("metadata").permissions().mode() & 0o777
+        };
+        assert_eq!(mode(&data), 0o700);
+        assert_eq!(mode(&data.join("state.db")), 0o600);
+        assert_eq!(mode(&data.join("token")), 0o600);
+        assert_eq!(mode(&data.join("kubeconfig")), 0o600);
+        drop(server);
     }
 }

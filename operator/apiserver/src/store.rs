@@ -99,6 +99,19 @@ impl Db {
     pub fn open(path: &Path, sync: SyncMode) -> Result<Db, ServerError> {
         let path_str = path.display().to_string();
         let conn = Connection::open(path).map_err(db_err(&path_str))?;
+        // The objects include Secrets: only the owner may read the database (SQLite gives its
+        // WAL and shared-memory files the database file's mode).
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(
+                |source| ServerError::Io {
+                    action: "restricting permissions of",
+                    path: path_str.clone(),
+                    source,
+                },
+            )?;
+        }
         let synchronous = match sync {
             SyncMode::Full => "FULL",
             SyncMode::Normal => "NORMAL",

@@ -10,7 +10,7 @@ use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::error::{ServerError, io_err, write_private};
+use crate::error::{ServerError, create_private_dir, io_err, write_private};
 
 /// The serving configuration and the CA certificate clients should trust.
 pub struct TlsSetup {
@@ -38,7 +38,7 @@ fn ca_params() -> CertificateParams {
 
 /// Loads (or creates) the CA under `dir` and issues a serving certificate.
 pub fn setup(dir: &Path, listen_ip: IpAddr) -> Result<TlsSetup, ServerError> {
-    std::fs::create_dir_all(dir).map_err(io_err("creating", dir))?;
+    create_private_dir(dir)?;
     let ca_cert_path = dir.join("ca.crt");
     let ca_key_path = dir.join("ca.key");
     let (ca_pem, ca_key) = if ca_cert_path.exists() && ca_key_path.exists() {
