@@ -30,12 +30,10 @@ pub struct AssetAssessment {
     pub basis: String,
     /// What the Asset's status shows.
     pub summary: FindingsSummary,
-    /// One candidate per fixable binary package: the version that fixes its findings.
-    pub candidates: Vec<UpgradeCandidate>,
     /// What SLA deadlines need of each fixable finding, keyed by the package it concerns.
     pub sla: Vec<(String, SlaFinding)>,
-    /// The candidates with the findings each fixes, as the Asset's status shows them and as
-    /// policies (and `plan`) read them.
+    /// One upgrade per fixable binary package with the findings it fixes, as the Asset's status
+    /// shows them and as policies (and `plan`) read them.
     pub upgrades: Vec<AvailableUpgrade>,
 }
 
@@ -196,7 +194,6 @@ impl Assessments {
         let assessed = Arc::new(AssetAssessment {
             basis,
             summary: summary(&assessment.findings, &assessment.summary),
-            candidates,
             sla,
             upgrades,
         });
