@@ -2,6 +2,7 @@
 //! the real apt-get and dpkg from a local apt repository of tiny packages that mirror real
 //! Debian 12 names and versions; the lab also writes the matching OSV feed.
 
+pub mod boot;
 pub mod delta;
 pub mod dpkg_state;
 pub mod error;
