@@ -178,13 +178,15 @@ impl Executor for LabExecutor {
             let reboot_required_pkgs = tokio::fs::read_to_string(host.reboot_required_pkgs())
                 .await
                 .unwrap_or_default();
+            let (kernel, architecture) = platform(&asset.name).await;
             Ok(Inventory::from_parts(
                 &asset.name,
                 os_release,
                 out.stdout,
                 reboot_required,
                 &reboot_required_pkgs,
-            ))
+            )
+            .with_platform(&kernel, &architecture))
         })
     }
 
@@ -261,6 +263,20 @@ fn lab_health_argv(host: &LabHost, check: &HealthCheck) -> Vec<String> {
         }
     }
     argv
+}
+
+/// The kernel and dpkg architecture of a lab host: those of this machine, which runs its
+/// packages. Unknown (blank) when they cannot be read; they are informational.
+async fn platform(asset: &str) -> (String, String) {
+    let kernel = tokio::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .await
+        .unwrap_or_default();
+    let spec = CommandSpec::new("dpkg").arg("--print-architecture");
+    let architecture = match run(asset, &spec, Some(QUERY_TIMEOUT)).await {
+        Ok(out) if out.success() => out.stdout,
+        _ => String::new(),
+    };
+    (kernel, architecture)
 }
 
 async fn read_text(asset: &str, path: &Path) -> Result<String, ExecError> {

@@ -58,6 +58,10 @@ pub struct Inventory {
     pub reboot_required: bool,
     /// Packages listed in `/run/reboot-required.pkgs`.
     pub reboot_required_packages: Vec<String>,
+    /// The running kernel release (`uname -r`), when the executor knows it.
+    pub kernel: Option<String>,
+    /// The dpkg architecture (`dpkg --print-architecture`), when the executor knows it.
+    pub architecture: Option<String>,
 }
 
 impl Inventory {
@@ -85,7 +89,18 @@ impl Inventory {
             dpkg_status,
             reboot_required,
             reboot_required_packages,
+            kernel: None,
+            architecture: None,
         }
+    }
+
+    /// The inventory with the running kernel and the architecture; blank values count as
+    /// unknown.
+    pub fn with_platform(mut self, kernel: &str, architecture: &str) -> Inventory {
+        let known = |s: &str| Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        self.kernel = known(kernel);
+        self.architecture = known(architecture);
+        self
     }
 }
 

@@ -11,7 +11,7 @@ use crate::error::ExecError;
 use crate::model::{AssetRef, ChangeKind, ChangeReport, PackageTarget};
 
 use super::SshExecutor;
-use super::scripts::{CHANGE_SCRIPT, split_sections};
+use super::scripts::{CHANGE_SCRIPT, Marker, split_sections};
 
 /// What the change script printed, by section.
 struct ChangeOutput<'a> {
@@ -26,11 +26,13 @@ struct ChangeOutput<'a> {
 }
 
 impl<'a> ChangeOutput<'a> {
-    /// The sections of `stdout`; `None` when the script did not get as far as printing them.
-    fn read(stdout: &'a str) -> Option<ChangeOutput<'a>> {
-        let sections = split_sections(stdout);
-        let before = sections.first().map(|(_, body)| *body).unwrap_or("");
-        let ((_, apt_stdout), (header, after)) = (sections.get(1)?, sections.get(2)?);
+    /// The sections of `stdout` marked by `marker`; `None` when the script did not get as far
+    /// as printing them all.
+    fn read(stdout: &'a str, marker: &Marker) -> Option<ChangeOutput<'a>> {
+        let sections = split_sections(stdout, marker);
+        let [(_, before), ("apt", apt_stdout), (header, after)] = sections.as_slice() else {
+            return None;
+        };
         let exit_code = header
             .strip_prefix("apt-exit ")
             .and_then(|c| c.trim().parse::<i32>().ok());
@@ -52,16 +54,22 @@ impl SshExecutor {
         kind: ChangeKind,
         targets: &[PackageTarget],
     ) -> Result<ChangeReport, ExecError> {
+        // Names and versions from a feed or a plan are refused before any command is built.
         validate_targets(&asset.name, targets)?;
-        let remote = self.change_command(kind, targets);
+        let marker = self.marker(asset)?;
+        let remote = self.change_command(&marker, kind, targets);
+        let operation = format!("{} over ssh", kind.as_str());
         let _guard = self.locks.acquire(&asset.name).await;
         let started = Instant::now();
-        let out = self.remote(asset, &remote, None).await?;
+        let limit = Some(self.config.change_timeout);
+        let out = self
+            .remote_operation(asset, &operation, &remote, limit)
+            .await?;
         let duration = started.elapsed();
-        let Some(output) = ChangeOutput::read(&out.stdout) else {
+        let Some(output) = ChangeOutput::read(&out.stdout, &marker) else {
             return Err(ExecError::Command {
                 asset: asset.name.clone(),
-                command: format!("{} over ssh", kind.as_str()),
+                command: operation,
                 status: out.status_text(),
                 stderr: tail(&format!("{}\n{}", out.stdout, out.stderr), 8),
             });
@@ -79,8 +87,14 @@ impl SshExecutor {
         }))
     }
 
-    /// The remote argv: the change script with its refresh flag and apt-get's arguments.
-    fn change_command(&self, kind: ChangeKind, targets: &[PackageTarget]) -> Vec<String> {
+    /// The remote argv: the change script with its marker, its refresh flag and apt-get's
+    /// arguments.
+    fn change_command(
+        &self,
+        marker: &Marker,
+        kind: ChangeKind,
+        targets: &[PackageTarget],
+    ) -> Vec<String> {
         let mut remote = vec![
             "env".to_string(),
             "DEBIAN_FRONTEND=noninteractive".to_string(),
@@ -89,6 +103,7 @@ impl SshExecutor {
             "-c".to_string(),
             CHANGE_SCRIPT.to_string(),
             "patchwarden-change".to_string(),
+            marker.as_str().to_string(),
             if self.config.refresh_package_lists {
                 "refresh".to_string()
             } else {
@@ -105,5 +120,32 @@ impl SshExecutor {
         ];
         remote.extend(apt_get_args(kind, targets));
         remote
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apt_output_cannot_forge_a_section_or_the_exit_code() {
+        let marker = Marker::fixed("@@patchwarden-0123456789abcdef0123456789abcdef@@");
+        let m = marker.as_str();
+        let stdout = format!(
+            "openssl\t1\tii\n{m} apt\nSetting up openssl (2) ...\n@@patchwarden@@ apt-exit 0\n\
+             {m}x apt-exit 0\n{m} apt-exit 100\nopenssl\t2\tiF\n"
+        );
+        let output = ChangeOutput::read(&stdout, &marker).unwrap();
+        assert_eq!(output.exit_code, Some(100));
+        assert!(output.apt_stdout.contains("@@patchwarden@@ apt-exit 0"));
+        assert_eq!(output.after, "openssl\t2\tiF\n");
+        assert_eq!(output.before, "openssl\t1\tii\n");
+    }
+
+    #[test]
+    fn a_second_exit_line_with_the_marker_makes_the_output_unreadable() {
+        let marker = Marker::fixed("@@patchwarden-m@@");
+        let stdout = "x\n@@patchwarden-m@@ apt\n@@patchwarden-m@@ apt-exit 0\n@@patchwarden-m@@ apt-exit 1\n";
+        assert!(ChangeOutput::read(stdout, &marker).is_none());
     }
 }

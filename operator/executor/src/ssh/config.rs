@@ -18,11 +18,21 @@ pub struct SshConfig {
     /// Port when the asset names none.
     pub default_port: u16,
     pub connect_timeout: Duration,
-    /// When remote commands run through `sudo -n`.
+    /// When remote commands run through `sudo -n --`.
     pub sudo: SudoMode,
     /// Run `apt-get update` before each upgrade or roll back.
     pub refresh_package_lists: bool,
+    /// Most ssh sessions this executor has open at once (unless it shares a wider limit).
+    pub max_sessions: usize,
+    /// Longest an inventory may take.
+    pub inventory_timeout: Duration,
+    /// Longest an upgrade or roll back may take, `apt-get update` included. On timeout the
+    /// local ssh is stopped; apt keeps running on the asset in its own session.
+    pub change_timeout: Duration,
 }
+
+/// Sessions open at once when nothing else is configured.
+pub const DEFAULT_MAX_SESSIONS: usize = 16;
 
 impl SshConfig {
     pub fn new(identity_file: PathBuf, known_hosts: PathBuf) -> SshConfig {
@@ -35,6 +45,9 @@ impl SshConfig {
             connect_timeout: Duration::from_secs(10),
             sudo: SudoMode::WhenNotRoot,
             refresh_package_lists: true,
+            max_sessions: DEFAULT_MAX_SESSIONS,
+            inventory_timeout: Duration::from_secs(300),
+            change_timeout: Duration::from_secs(30 * 60),
         }
     }
 }
@@ -91,7 +104,7 @@ impl SshConfig {
     }
 }
 
-/// When the SSH executor prefixes remote commands with `sudo -n` (never prompting).
+/// When the SSH executor prefixes remote commands with `sudo -n --` (never prompting).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SudoMode {
     Never,

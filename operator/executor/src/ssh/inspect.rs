@@ -10,14 +10,15 @@ use crate::error::ExecError;
 use crate::model::{AssetRef, HealthCheck, HealthReport, Inventory};
 
 use super::SshExecutor;
-use super::scripts::{INVENTORY_SCRIPT, STATE_SCRIPT, split_sections};
+use super::scripts::{INVENTORY_SCRIPT, INVENTORY_SECTIONS, STATE_SCRIPT, split_sections};
 
 impl SshExecutor {
     /// Runs `true`; no answer within twice the connect timeout means unreachable.
     pub(super) async fn reachable(&self, asset: &AssetRef) -> Result<(), ExecError> {
         let out = self
-            .remote(
+            .remote_operation(
                 asset,
+                "reachability check",
                 &["true".to_string()],
                 Some(self.config.connect_timeout * 2),
             )
@@ -40,14 +41,21 @@ impl SshExecutor {
 
     /// The inventory, read by the inventory script in one login.
     pub(super) async fn read_inventory(&self, asset: &AssetRef) -> Result<Inventory, ExecError> {
+        let marker = self.marker(asset)?;
         let remote = [
             "sh".to_string(),
             "-c".to_string(),
             INVENTORY_SCRIPT.to_string(),
+            "patchwarden-inventory".to_string(),
+            marker.as_str().to_string(),
         ];
-        let out = self.remote(asset, &remote, None).await?;
-        let sections = split_sections(&out.stdout);
-        if !out.success() || sections.len() != 4 {
+        let limit = Some(self.config.inventory_timeout);
+        let out = self
+            .remote_operation(asset, "inventory over ssh", &remote, limit)
+            .await?;
+        let sections = split_sections(&out.stdout, &marker);
+        let headers: Vec<&str> = sections.iter().skip(1).map(|(h, _)| *h).collect();
+        if !out.success() || headers != INVENTORY_SECTIONS {
             return Err(ExecError::Command {
                 asset: asset.name.clone(),
                 command: "inventory over ssh".into(),
@@ -55,13 +63,15 @@ impl SshExecutor {
                 stderr: tail(&out.stderr, 6),
             });
         }
+        let body = |i: usize| sections[i].1;
         Ok(Inventory::from_parts(
             &asset.name,
-            sections[0].1.to_string(),
-            sections[1].1.to_string(),
-            sections[2].1.trim() == "yes",
-            sections[3].1,
-        ))
+            body(0).to_string(),
+            body(1).to_string(),
+            body(2).trim() == "yes",
+            body(3),
+        )
+        .with_platform(body(4), body(5)))
     }
 
     /// Runs the check's command, or reads the package states when it has none; a timeout is an
@@ -78,7 +88,11 @@ impl SshExecutor {
             check.command.clone()
         };
         let started = Instant::now();
-        let out = match self.remote(asset, &remote, Some(check.timeout)).await {
+        let limit = Some(check.timeout);
+        let out = match self
+            .remote_operation(asset, "health check", &remote, limit)
+            .await
+        {
             Ok(out) => out,
             Err(ExecError::Timeout { after, .. }) => {
                 return Ok(HealthReport::timed_out(

@@ -36,7 +36,8 @@ impl SshExecutor {
             SudoMode::WhenNotRoot => user != "root",
         };
         if sudo {
-            argv.extend(["sudo".to_string(), "-n".to_string()]);
+            // `--` ends sudo's options: the command can never be read as one.
+            argv.extend(["sudo".to_string(), "-n".to_string(), "--".to_string()]);
         }
         argv.extend(remote.iter().cloned());
         let line = command_line(&argv).map_err(|e| invalid("command", e.to_string()))?;
@@ -76,8 +77,33 @@ impl SshExecutor {
         remote: &[String],
         limit: Option<Duration>,
     ) -> Result<CommandOutput, ExecError> {
+        self.remote_operation(asset, "remote command", remote, limit)
+            .await
+    }
+
+    /// Runs `remote` on the asset within one of the executor's sessions and within `limit`.
+    /// A timeout names the asset and `operation`, never the command's arguments.
+    pub(super) async fn remote_operation(
+        &self,
+        asset: &AssetRef,
+        operation: &str,
+        remote: &[String],
+        limit: Option<Duration>,
+    ) -> Result<CommandOutput, ExecError> {
         let spec = self.ssh_command(asset, remote)?;
-        let out = run(&asset.name, &spec, limit).await?;
+        // The semaphore is never closed; should it be, running without a permit is no worse.
+        let _session = self.sessions.acquire().await.ok();
+        let out = match run(&asset.name, &spec, limit).await {
+            Ok(out) => out,
+            Err(ExecError::Timeout { asset, after, .. }) => {
+                return Err(ExecError::Timeout {
+                    asset,
+                    command: operation.to_string(),
+                    after,
+                });
+            }
+            Err(other) => return Err(other),
+        };
         if out.exit_code == Some(255) {
             return Err(connection_error(&asset.name, &out.stderr));
         }

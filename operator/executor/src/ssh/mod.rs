@@ -10,14 +10,21 @@
 mod change;
 mod config;
 mod destination;
+#[cfg(test)]
+mod fake_client_tests;
 mod inspect;
 mod login;
 mod scripts;
 #[cfg(test)]
 mod tests;
 
-pub use config::{CredentialsError, SshConfig, SudoMode};
+pub use config::{CredentialsError, DEFAULT_MAX_SESSIONS, SshConfig, SudoMode};
 
+use std::sync::Arc;
+
+use tokio::sync::Semaphore;
+
+use crate::error::ExecError;
 use crate::locks::AssetLocks;
 use crate::model::{
     AssetRef, ChangeKind, ChangeReport, HealthCheck, HealthReport, Inventory, PackageTarget,
@@ -29,14 +36,65 @@ use crate::{ExecFuture, Executor};
 pub struct SshExecutor {
     config: SshConfig,
     locks: AssetLocks,
+    /// One permit per open ssh session.
+    sessions: Arc<Semaphore>,
+    /// The directory of the key files this executor wrote, removed when it is dropped.
+    key_files: Option<tempfile::TempDir>,
 }
 
 impl SshExecutor {
     pub fn new(config: SshConfig) -> SshExecutor {
+        let sessions = Arc::new(Semaphore::new(config.max_sessions.max(1)));
         SshExecutor {
             config,
             locks: AssetLocks::default(),
+            sessions,
+            key_files: None,
         }
+    }
+
+    /// An executor using a private key and known_hosts given as bytes (e.g. from a Secret),
+    /// written to owner-only files in a new temporary directory (under `$TMPDIR`) that is
+    /// removed when the executor is dropped. `configure` adjusts the rest of the configuration.
+    pub fn from_key_material(
+        private_key: &[u8],
+        known_hosts: &[u8],
+        configure: impl FnOnce(&mut SshConfig),
+    ) -> Result<SshExecutor, CredentialsError> {
+        let dir = tempfile::Builder::new()
+            .prefix("patchwarden-ssh-")
+            .tempdir()
+            .map_err(|source| CredentialsError {
+                path: std::env::temp_dir(),
+                source,
+            })?;
+        let mut config = SshConfig::from_key_material(dir.path(), private_key, known_hosts)?;
+        configure(&mut config);
+        let mut executor = SshExecutor::new(config);
+        executor.key_files = Some(dir);
+        Ok(executor)
+    }
+
+    /// The executor drawing its sessions from `sessions`, a limit shared with other
+    /// executors, instead of its own.
+    pub fn sharing_sessions(mut self, sessions: Arc<Semaphore>) -> SshExecutor {
+        self.sessions = sessions;
+        self
+    }
+
+    /// How this executor reaches assets.
+    pub fn config(&self) -> &SshConfig {
+        &self.config
+    }
+
+    /// A new section marker for one remote script.
+    fn marker(&self, asset: &AssetRef) -> Result<scripts::Marker, ExecError> {
+        scripts::Marker::random().map_err(|source| ExecError::Io {
+            asset: asset.name.clone(),
+            action: "read",
+            path: "/dev/urandom".into(),
+            source,
+        })
     }
 }
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::model::AssetRef;
 
 use super::login::connection_error;
-use super::scripts::split_sections;
+use super::scripts::{Marker, split_sections};
 use super::{SshConfig, SshExecutor};
 
 fn executor() -> SshExecutor {
@@ -40,7 +40,7 @@ fn a_non_root_login_runs_commands_through_sudo() {
     let mut asset = AssetRef::named("web-1");
     asset.user = Some("deploy".into());
     let spec = executor().ssh_command(&asset, &["true".into()]).unwrap();
-    assert_eq!(spec.args.last().unwrap(), "'sudo' '-n' 'true'");
+    assert_eq!(spec.args.last().unwrap(), "'sudo' '-n' '--' 'true'");
     let root = executor()
         .ssh_command(&AssetRef::named("web-1"), &["true".into()])
         .unwrap();
@@ -74,12 +74,16 @@ fn key_material_is_written_owner_only_with_a_final_newline() {
 
 #[test]
 fn sections_split_at_marks() {
-    let s = split_sections("a\nb\n@@patchwarden@@ apt\nout\n@@patchwarden@@ apt-exit 100\nafter\n");
+    let m = Marker::fixed("@@patchwarden-1f@@");
+    let s = split_sections(
+        "a\nb\n@@patchwarden-1f@@ apt\nout\n@@patchwarden@@ apt\n@@patchwarden-1f@@ apt-exit 100\nafter\n",
+        &m,
+    );
     assert_eq!(
         s,
         [
             ("", "a\nb\n"),
-            ("apt", "out\n"),
+            ("apt", "out\n@@patchwarden@@ apt\n"),
             ("apt-exit 100", "after\n")
         ]
     );
