@@ -8,6 +8,7 @@ pub mod duration;
 pub mod ecosystem;
 pub mod feed;
 pub mod finding;
+pub mod host_supply;
 pub mod index;
 pub mod inventory;
 pub mod policy;
