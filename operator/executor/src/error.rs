@@ -55,6 +55,16 @@ pub enum ExecError {
         command: String,
         after: Duration,
     },
+    #[error("{asset}: did not answer with a new boot id within the reboot timeout of {timeout:?}")]
+    RebootTimeout { asset: String, timeout: Duration },
+    #[error(
+        "{asset}: host answered but did not reboot: boot id is still {boot_id} after {after:?}"
+    )]
+    NotRebooted {
+        asset: String,
+        boot_id: String,
+        after: Duration,
+    },
     #[error("{asset}: cannot {action} {path}: {source}")]
     Io {
         asset: String,
@@ -76,6 +86,8 @@ impl ExecError {
             ExecError::Spawn { .. }
             | ExecError::Command { .. }
             | ExecError::Timeout { .. }
+            | ExecError::RebootTimeout { .. }
+            | ExecError::NotRebooted { .. }
             | ExecError::Io { .. } => ExecErrorKind::Failed,
         }
     }

@@ -3,7 +3,10 @@
 //! `dpkg-query --admindir` and files inside the root.
 //!
 //! Operations on one host are serialised (dpkg holds a lock per database); different hosts run
-//! in parallel.
+//! in parallel. A reboot gives the host a new boot id and clears its reboot-required markers
+//! (see `reboot`).
+
+mod reboot;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -19,7 +22,7 @@ use crate::locks::AssetLocks;
 use crate::model::{
     AssetRef, ChangeKind, ChangeReport, HealthCheck, HealthReport, Inventory, PackageTarget,
 };
-use crate::{ExecFuture, Executor};
+use crate::{ExecFuture, Executor, RebootReport, RebootRequest};
 
 /// Executor for the hosts of one lab directory. An asset names its lab host in `address`
 /// (or, without one, in `name`); reports and errors name the asset.
@@ -204,6 +207,18 @@ impl Executor for LabExecutor {
         targets: &'a [PackageTarget],
     ) -> ExecFuture<'a, ChangeReport> {
         Box::pin(self.change(asset, ChangeKind::RollBack, targets))
+    }
+
+    fn boot_id<'a>(&'a self, asset: &'a AssetRef) -> ExecFuture<'a, String> {
+        Box::pin(self.read_boot_id(asset))
+    }
+
+    fn reboot<'a>(
+        &'a self,
+        asset: &'a AssetRef,
+        request: &'a RebootRequest,
+    ) -> ExecFuture<'a, RebootReport> {
+        Box::pin(self.reboot_host(asset, request))
     }
 
     fn health_check<'a>(

@@ -15,6 +15,7 @@ pub mod lab;
 pub mod locks;
 pub mod model;
 pub mod quote;
+pub mod reboot;
 pub mod ssh;
 
 pub use error::{ExecError, ExecErrorKind};
@@ -23,6 +24,7 @@ pub use model::{
     AssetRef, ChangeKind, ChangeReport, HealthCheck, HealthReport, InstalledPackage, Inventory,
     OutcomeResult, PackageOutcome, PackageTarget, VersionChange,
 };
+pub use reboot::{RebootReport, RebootRequest};
 pub use ssh::{CredentialsError, SshConfig, SshExecutor, SudoMode};
 
 /// The future every executor operation returns.
@@ -53,6 +55,19 @@ pub trait Executor: Send + Sync + std::fmt::Debug {
         asset: &'a AssetRef,
         targets: &'a [PackageTarget],
     ) -> ExecFuture<'a, ChangeReport>;
+
+    /// The id of the asset's current boot (`/proc/sys/kernel/random/boot_id`).
+    fn boot_id<'a>(&'a self, asset: &'a AssetRef) -> ExecFuture<'a, String>;
+
+    /// Reboots the asset and waits until it answers with a new boot id; a dropped connection
+    /// while the command runs is expected. With `request.boot_id_before` set and a different
+    /// current boot id, the reboot already happened and is not issued again. An asset that
+    /// does not come back within the timeout, or comes back with the same boot id, is an error.
+    fn reboot<'a>(
+        &'a self,
+        asset: &'a AssetRef,
+        request: &'a RebootRequest,
+    ) -> ExecFuture<'a, RebootReport>;
 
     /// Runs a health check; an unhealthy asset is a report, not an error.
     fn health_check<'a>(

@@ -14,6 +14,7 @@ mod destination;
 mod fake_client_tests;
 mod inspect;
 mod login;
+mod reboot;
 mod scripts;
 #[cfg(test)]
 mod tests;
@@ -29,7 +30,7 @@ use crate::locks::AssetLocks;
 use crate::model::{
     AssetRef, ChangeKind, ChangeReport, HealthCheck, HealthReport, Inventory, PackageTarget,
 };
-use crate::{ExecFuture, Executor};
+use crate::{ExecFuture, Executor, RebootReport, RebootRequest};
 
 /// Executor for assets reached with the system OpenSSH client.
 #[derive(Debug)]
@@ -125,6 +126,18 @@ impl Executor for SshExecutor {
         targets: &'a [PackageTarget],
     ) -> ExecFuture<'a, ChangeReport> {
         Box::pin(self.change(asset, ChangeKind::RollBack, targets))
+    }
+
+    fn boot_id<'a>(&'a self, asset: &'a AssetRef) -> ExecFuture<'a, String> {
+        Box::pin(self.read_boot_id(asset))
+    }
+
+    fn reboot<'a>(
+        &'a self,
+        asset: &'a AssetRef,
+        request: &'a RebootRequest,
+    ) -> ExecFuture<'a, RebootReport> {
+        Box::pin(self.reboot_asset(asset, request))
     }
 
     fn health_check<'a>(
