@@ -8,6 +8,7 @@ mod durability;
 mod hostile_bodies;
 mod kube_runtime;
 mod kubectl_e2e;
+mod kubectl_protobuf;
 mod kubectl_product;
 
 /// The test CRD: a namespaced Widget with printer columns, a status subresource and a schema

@@ -32,6 +32,7 @@ mod limits;
 mod objects;
 mod openapi;
 mod patch;
+mod protobuf;
 mod registry;
 mod schema;
 mod selector;

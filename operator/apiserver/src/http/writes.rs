@@ -16,6 +16,7 @@ use crate::error::ApiError;
 use crate::limits::MAX_DEPTH;
 use crate::objects::{self, DeleteOpts, ObjectRef, PatchRequest, PatchType, UpdateKind};
 use crate::patch::Limits;
+use crate::protobuf;
 use crate::registry::ResourceDef;
 use crate::selector::Selectors;
 
@@ -87,10 +88,14 @@ pub async fn replace(
     Ok(reply_response(reply))
 }
 
-/// The body of a POST or PUT, decoded by its content type.
+/// The body of a POST or PUT, decoded by its content type: JSON, YAML, or the protobuf of the
+/// built-in kinds typed clients send.
 async fn read_object(server: &Server, req: Request<Incoming>) -> Result<Value, ApiError> {
     let ct = content_type(req.headers());
     let body = read_body(req, server.max_body).await?;
+    if protobuf::is_protobuf(&ct) {
+        return Ok(protobuf::decode(&body)?);
+    }
     decode_body(&body, &ct)
 }
 

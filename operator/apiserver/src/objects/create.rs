@@ -8,6 +8,7 @@ use serde_json::{Map, Value, json};
 use super::admission::{admit_crd, apply_schema, check_names, check_type};
 use super::managed_fields::{Ownership, record_managed_fields};
 use super::metadata::{meta_mut, meta_str, name_suffix, new_uid, now_rfc3339, tracks_generation};
+use super::secrets::{admit_secret, is_secret};
 use super::{WriteOpts, from_view, key, to_view};
 use crate::cluster::{Obj, Reply, Txn};
 use crate::error::ApiError;
@@ -46,6 +47,9 @@ pub fn create(
     apply_schema(def, &mut obj, &name, opts, &mut warnings)?;
     if def.store == CRD_STORE {
         admit_crd(&mut obj, &name)?;
+    }
+    if is_secret(def) {
+        admit_secret(&mut obj, &name, None)?;
     }
     if def.store == NAMESPACE_STORE {
         set_namespace_defaults(&mut obj);

@@ -15,6 +15,7 @@ mod field_types;
 mod managed_fields;
 mod metadata;
 mod patching;
+mod secrets;
 mod update;
 
 use serde_json::Value;

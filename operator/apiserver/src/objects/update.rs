@@ -13,6 +13,7 @@ use super::metadata::{
     finalizers, meta, meta_mut, meta_str, set_or_remove, spec_part, terminating, tracks_generation,
     without_resource_version,
 };
+use super::secrets::{admit_secret, is_secret};
 use super::{ObjectRef, WriteOpts, from_view, to_view};
 use crate::cluster::{Obj, Reply, Txn};
 use crate::error::ApiError;
@@ -67,6 +68,9 @@ pub fn update(
     if !status_subresource {
         if def.store == CRD_STORE {
             readmit_crd(&mut new, old_value, at.name)?;
+        }
+        if is_secret(def) {
+            admit_secret(&mut new, at.name, Some(old_value))?;
         }
         bump_generation(def, old_value, &mut new);
     }
