@@ -2,7 +2,9 @@
 //! gzip and zip archives and http(s) URLs; verifying them against an expected sha256 and
 //! reporting each source's digest; detecting each document's kind; and handing the text to
 //! the pure parsers of `patchwarden-core`, whose errors are given the file they came from.
+//! [`debian`] builds an OSV feed from a Debian repository's own index and changelogs.
 
+pub mod debian;
 mod document;
 mod download;
 mod error;

@@ -21,7 +21,7 @@ pub fn parse_status(text: &str) -> Result<Inventory, InventoryError> {
 }
 
 /// Splits deb822 text into paragraphs (separated by blank lines).
-pub(crate) fn paragraphs(text: &str) -> impl Iterator<Item = &str> {
+pub fn paragraphs(text: &str) -> impl Iterator<Item = &str> {
     text.split("\n\n")
         .flat_map(|chunk| chunk.split("\r\n\r\n"))
         .map(|p| p.trim_matches(|c| c == '\n' || c == '\r'))
@@ -30,7 +30,7 @@ pub(crate) fn paragraphs(text: &str) -> impl Iterator<Item = &str> {
 
 /// The single-line value of a field in one paragraph (continuation lines are not needed for
 /// the fields read here).
-pub(crate) fn field<'a>(paragraph: &'a str, name: &str) -> Option<&'a str> {
+pub fn field<'a>(paragraph: &'a str, name: &str) -> Option<&'a str> {
     paragraph.lines().find_map(|line| {
         let (key, value) = line.split_once(':')?;
         (!line.starts_with([' ', '\t']) && key.eq_ignore_ascii_case(name)).then(|| value.trim())
