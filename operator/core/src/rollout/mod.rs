@@ -1,10 +1,11 @@
 //! Rollouts: planning the order and waves of a patch run ([`plan`]), and driving a frozen plan
-//! one decision at a time ([`machine`]), and judging health checks before and after patching
+//! one decision at a time ([`machine`]), deciding reboots ([`reboot`]), and judging health checks before and after patching
 //! ([`health`]).
 
 pub mod health;
 pub mod machine;
 pub mod plan;
+pub mod reboot;
 
 pub use health::{CheckOutcome, CheckRecord, HealthVerdict, http_outcome, judge};
 pub use machine::{
@@ -15,3 +16,4 @@ pub use plan::{
     PlanAsset, RolloutPlan, RolloutSettings, Wave, WindowAssignment, WindowFit, WindowSchedule,
     plan_rollout, stable_hash,
 };
+pub use reboot::{RebootMode, should_reboot};

@@ -9,6 +9,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::reboot::RebootMode;
 use crate::window::Opening;
 use crate::{CountOrPercent, Duration};
 
@@ -110,6 +111,9 @@ pub struct RolloutPlan {
     /// without starting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_deadline: Option<DateTime<Utc>>,
+    /// When an asset is rebooted after its install (before it is verified).
+    #[serde(default)]
+    pub reboot: RebootMode,
 }
 
 impl RolloutPlan {
@@ -331,6 +335,7 @@ pub fn plan_rollout(seed: &str, assets: &[PlanAsset], settings: &RolloutSettings
         estimated_duration: Duration::from_secs(estimated),
         poll_interval: Duration::from_secs(15),
         start_deadline: None,
+        reboot: RebootMode::Never,
     }
 }
 

@@ -16,6 +16,11 @@ pub enum Action {
         asset: String,
         operation: String,
     },
+    /// Reboot the asset if the plan's mode and its inventory after the install ask for it.
+    RebootAsset {
+        asset: String,
+        operation: String,
+    },
     VerifyAsset {
         asset: String,
         operation: String,
@@ -42,6 +47,7 @@ impl Action {
     pub fn asset(&self) -> Option<&str> {
         match self {
             Action::StartAsset { asset, .. }
+            | Action::RebootAsset { asset, .. }
             | Action::VerifyAsset { asset, .. }
             | Action::RollBackAsset { asset, .. } => Some(asset),
             _ => None,
@@ -55,6 +61,10 @@ impl fmt::Display for Action {
             Action::StartAsset { asset, operation } => {
                 write!(f, "start patching {asset} (operation {operation})")
             }
+            Action::RebootAsset { asset, operation } => write!(
+                f,
+                "reboot {asset} if needed, and wait for a new boot id (operation {operation})"
+            ),
             Action::VerifyAsset { asset, operation } => write!(
                 f,
                 "verify {asset}: re-inventory and health checks (operation {operation})"

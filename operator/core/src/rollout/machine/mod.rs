@@ -2,11 +2,11 @@
 //! report about each operation, and `now`, decide what happens next.
 //!
 //! Idempotency: every asset step has an operation id derived from the run, the asset and the
-//! step. A step is recorded in the status (`Patching`, `Verifying`, `RollingBack`) in the same
-//! decision that asks for it, and the controller persists the status before it acts. After a
-//! crash, the controller reports the operation as `Absent` if it never reached the executor; the
-//! machine then asks for the same operation again (same id, so an executor that did see it runs
-//! it once). A step that never started and may no longer start (the window closed, the run
+//! step. A step is recorded in the status (`Patching`, `Rebooting`, `Verifying`, `RollingBack`)
+//! in the same decision that asks for it, and the controller persists the status before it acts.
+//! After a crash, the controller reports the operation as `Absent` if it never reached the
+//! executor; the machine then asks for the same operation again (same id, so an executor that
+//! did see it runs it once; a reboot compares the boot id recorded before it). A step that never started and may no longer start (the window closed, the run
 //! halted) goes back to `Pending`. Conversely, when a status write was lost and the executor
 //! already knows an asset's operation, the machine adopts and observes it instead of asking for
 //! it again.

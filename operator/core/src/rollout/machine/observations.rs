@@ -12,6 +12,8 @@ use crate::window::WindowDefinition;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Step {
     Patch,
+    /// Reboot after a successful install (when the plan's reboot mode allows one).
+    Reboot,
     Verify,
     RollBack,
 }
@@ -20,6 +22,7 @@ impl Step {
     fn as_str(self) -> &'static str {
         match self {
             Step::Patch => "patch",
+            Step::Reboot => "reboot",
             Step::Verify => "verify",
             Step::RollBack => "rollback",
         }

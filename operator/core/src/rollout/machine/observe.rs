@@ -46,6 +46,7 @@ impl Decider<'_> {
             };
             let step = match state {
                 AssetState::Patching => Step::Patch,
+                AssetState::Rebooting => Step::Reboot,
                 AssetState::Verifying => Step::Verify,
                 _ => Step::RollBack,
             };
@@ -53,19 +54,13 @@ impl Decider<'_> {
             match self.observations.operation(&operation).clone() {
                 OperationState::Running => {}
                 OperationState::Succeeded => match step {
-                    Step::Patch => {
-                        let verify = self.operation(&name, Step::Verify);
-                        self.set_state(&name, AssetState::Verifying, None);
-                        self.actions.push(Action::VerifyAsset {
-                            asset: name,
-                            operation: verify,
-                        });
-                    }
+                    Step::Patch if self.plan.reboot.may_reboot() => self.reboot(name),
+                    Step::Patch | Step::Reboot => self.verify(name),
                     Step::Verify => self.set_state(&name, AssetState::Succeeded, None),
                     Step::RollBack => self.set_state(&name, AssetState::RolledBack, None),
                 },
                 OperationState::Failed { message } => match step {
-                    Step::Patch | Step::Verify => self.fail(name, message),
+                    Step::Patch | Step::Reboot | Step::Verify => self.fail(name, message),
                     Step::RollBack => {
                         self.set_state(&name, AssetState::RollbackFailed, Some(message))
                     }
@@ -88,11 +83,28 @@ impl Decider<'_> {
                     progress.started_at = None;
                 }
             }
+            // The controller compares the boot id it recorded with the current one, so a
+            // reboot asked for again is not carried out twice.
+            Step::Reboot => self.actions.push(Action::RebootAsset { asset, operation }),
             Step::Verify => self.actions.push(Action::VerifyAsset { asset, operation }),
             Step::RollBack => self
                 .actions
                 .push(Action::RollBackAsset { asset, operation }),
         }
+    }
+
+    /// The install succeeded and the plan may reboot: the reboot step comes before verification.
+    fn reboot(&mut self, asset: String) {
+        let operation = self.operation(&asset, Step::Reboot);
+        self.set_state(&asset, AssetState::Rebooting, None);
+        self.actions.push(Action::RebootAsset { asset, operation });
+    }
+
+    /// The install (and reboot, if any) succeeded: verify.
+    fn verify(&mut self, asset: String) {
+        let operation = self.operation(&asset, Step::Verify);
+        self.set_state(&asset, AssetState::Verifying, None);
+        self.actions.push(Action::VerifyAsset { asset, operation });
     }
 
     pub(super) fn set_state(&mut self, asset: &str, state: AssetState, message: Option<String>) {

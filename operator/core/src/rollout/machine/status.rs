@@ -74,6 +74,8 @@ impl fmt::Display for RunPhase {
 pub enum AssetState {
     Pending,
     Patching,
+    /// Rebooting after its install (or finding that it needs no reboot), before verification.
+    Rebooting,
     Verifying,
     Succeeded,
     Failed,
@@ -85,11 +87,14 @@ pub enum AssetState {
 }
 
 impl AssetState {
-    /// Being patched, verified or rolled back: unavailable.
+    /// Being patched, rebooted, verified or rolled back: unavailable.
     pub fn is_in_flight(self) -> bool {
         matches!(
             self,
-            AssetState::Patching | AssetState::Verifying | AssetState::RollingBack
+            AssetState::Patching
+                | AssetState::Rebooting
+                | AssetState::Verifying
+                | AssetState::RollingBack
         )
     }
 
