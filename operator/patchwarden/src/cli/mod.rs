@@ -14,6 +14,7 @@ pub mod apiserver;
 pub mod assess;
 pub mod bench;
 pub mod crds;
+pub mod feed;
 pub mod lab;
 pub mod operator;
 pub mod plan;
@@ -57,6 +58,8 @@ pub enum Command {
     Snapshot(snapshot::Args),
     /// Run the built-in benchmarks.
     Bench(bench::Args),
+    /// Build vulnerability feeds from a distribution's own data.
+    Feed(feed::Args),
 }
 
 /// Runs the `patchwarden` command line with the process arguments: parses them, starts
@@ -76,6 +79,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args),
         Command::Snapshot(args) => snapshot::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Feed(args) => feed::run(args),
     };
     match result {
         Ok(code) => code,
