@@ -7,6 +7,7 @@
 //! (see `reboot`).
 
 mod reboot;
+mod sources;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -219,6 +220,14 @@ impl Executor for LabExecutor {
         request: &'a RebootRequest,
     ) -> ExecFuture<'a, RebootReport> {
         Box::pin(self.reboot_host(asset, request))
+    }
+
+    fn package_sources<'a>(
+        &'a self,
+        asset: &'a AssetRef,
+        packages: &'a [String],
+    ) -> ExecFuture<'a, crate::HostSources> {
+        Box::pin(self.read_sources(asset, packages))
     }
 
     fn health_check<'a>(

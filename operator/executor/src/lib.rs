@@ -9,8 +9,11 @@ use std::future::Future;
 use std::pin::Pin;
 
 pub mod apt;
+pub mod apt_lists;
+pub mod apt_policy;
 pub mod command;
 pub mod error;
+pub mod host_sources;
 pub mod lab;
 pub mod locks;
 pub mod model;
@@ -19,6 +22,7 @@ pub mod reboot;
 pub mod ssh;
 
 pub use error::{ExecError, ExecErrorKind};
+pub use host_sources::{HostSources, PackageOrigin, PackageSource, RepositoryRelease};
 pub use lab::{LabExecutor, LabVersion, source_targets};
 pub use model::{
     AssetRef, ChangeKind, ChangeReport, HealthCheck, HealthReport, InstalledPackage, Inventory,
@@ -68,6 +72,15 @@ pub trait Executor: Send + Sync + std::fmt::Debug {
         asset: &'a AssetRef,
         request: &'a RebootRequest,
     ) -> ExecFuture<'a, RebootReport>;
+
+    /// What the asset's configured package sources offer for `packages` (`apt-cache policy`)
+    /// and the release header of each repository apt fetched. Read-only; the package lists are
+    /// as fresh as the asset's last `apt-get update`.
+    fn package_sources<'a>(
+        &'a self,
+        asset: &'a AssetRef,
+        packages: &'a [String],
+    ) -> ExecFuture<'a, HostSources>;
 
     /// Runs a health check; an unhealthy asset is a report, not an error.
     fn health_check<'a>(

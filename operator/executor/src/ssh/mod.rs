@@ -16,6 +16,7 @@ mod inspect;
 mod login;
 mod reboot;
 mod scripts;
+mod sources;
 #[cfg(test)]
 mod tests;
 
@@ -138,6 +139,14 @@ impl Executor for SshExecutor {
         request: &'a RebootRequest,
     ) -> ExecFuture<'a, RebootReport> {
         Box::pin(self.reboot_asset(asset, request))
+    }
+
+    fn package_sources<'a>(
+        &'a self,
+        asset: &'a AssetRef,
+        packages: &'a [String],
+    ) -> ExecFuture<'a, crate::HostSources> {
+        Box::pin(self.read_sources(asset, packages))
     }
 
     fn health_check<'a>(
