@@ -38,13 +38,14 @@ const RUN_OBSERVE: &str = "operator/patchwarden/src/controllers/patch_run/observ
 const RUN_REQUEST: &str = "operator/patchwarden/src/controllers/patch_run/request";
 const INSTALL: &str = "operator/patchwarden/src/controllers/operations/install";
 const VERIFY: &str = "operator/patchwarden/src/controllers/operations/verify";
+const REBOOT: &str = "operator/patchwarden/src/controllers/operations/reboot";
+const RUN_REBOOT: &str = "operator/patchwarden/src/controllers/patch_run/reboot";
 const FEED_VALIDATE: &str = "operator/patchwarden/src/controllers/vulnerability_feed/validate";
 const FEED_DECIDE: &str = "operator/patchwarden/src/controllers/vulnerability_feed/decide";
 
 /// The SSH, node and agent executors are not configured in this operator: an asset that needs
 /// one stalls with this message.
 const NO_EXECUTOR: Where = Refused(ASSET_VALIDATE, "executor is configured in this operator");
-const NO_REBOOT: Where = Refused(UNSUPPORTED, "patchwarden does not reboot assets yet");
 const NO_DRAIN: Where = Refused(UNSUPPORTED, "draining nodes is not supported yet");
 
 /// Kind, field path (`[]` for the items of a list), and where it is honoured.
@@ -198,7 +199,9 @@ const WHERE_READ: &[(&str, &str, Where)] = &[
         Read("operator/patchwarden/src/controllers/patch_policy/observe"),
     ),
     ("PatchPolicy", "spec.mode", Read(POLICY_INPUT)),
-    ("PatchPolicy", "spec.reboot", NO_REBOOT),
+    ("PatchPolicy", "spec.reboot", Read(POLICY_INPUT)),
+    ("PatchPolicy", "spec.rebootCommand", Read(POLICY_INPUT)),
+    ("PatchPolicy", "spec.rebootTimeout", Read(POLICY_INPUT)),
     ("PatchPolicy", "spec.rollout.canary", Read(CONVERT)),
     (
         "PatchPolicy",
@@ -275,7 +278,7 @@ const WHERE_READ: &[(&str, &str, Where)] = &[
     ("PatchRun", "spec.assets[].packages[].from", Read(INSTALL)),
     ("PatchRun", "spec.assets[].packages[].name", Read(INSTALL)),
     ("PatchRun", "spec.assets[].packages[].to", Read(INSTALL)),
-    ("PatchRun", "spec.assets[].rebootExpected", NO_REBOOT),
+    ("PatchRun", "spec.assets[].rebootExpected", Read(REBOOT)),
     (
         "PatchRun",
         "spec.limits.healthChecks[].attempts",
@@ -353,7 +356,9 @@ const WHERE_READ: &[(&str, &str, Where)] = &[
         "spec.limits.pauseBetweenWaves",
         Read(RUN_VALIDATE),
     ),
-    ("PatchRun", "spec.limits.reboot", NO_REBOOT),
+    ("PatchRun", "spec.limits.reboot", Read(RUN_VALIDATE)),
+    ("PatchRun", "spec.limits.rebootCommand", Read(RUN_REBOOT)),
+    ("PatchRun", "spec.limits.rebootTimeout", Read(RUN_REBOOT)),
     (
         "PatchRun",
         "spec.limits.rollbackOnFailure",

@@ -139,8 +139,8 @@ pub struct PlannedAsset {
     /// Package updates to install.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub packages: Vec<PlannedPackage>,
-    /// Whether the updates are expected to need a reboot. Not supported yet: `true` is refused
-    /// until reboots are carried out.
+    /// Whether the updates are expected to need a reboot. Informational: `limits.reboot` and
+    /// the asset's inventory after the install decide whether it is rebooted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reboot_expected: bool,
 }
@@ -193,10 +193,16 @@ pub struct RunLimits {
     /// Restore recorded versions on a failed asset.
     #[serde(default)]
     pub rollback_on_failure: bool,
-    /// When to reboot after patching. Only `Never` (the default) is supported yet: `IfRequired`
-    /// and `Always` are refused until reboots are carried out.
+    /// When to reboot after patching: `Never` (the default), `IfRequired` (when the asset's
+    /// inventory after the install says so) or `Always`. Verification runs after the reboot.
     #[serde(default)]
     pub reboot: RebootPolicy,
+    /// How long an asset may take to come back with a new boot id (default `10m`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reboot_timeout: Option<DurationValue>,
+    /// The reboot command as an argument list (default `["systemctl", "reboot"]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reboot_command: Option<Vec<String>>,
     /// Health checks run before and after patching each asset.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub health_checks: Vec<HealthCheck>,

@@ -209,6 +209,8 @@ pub fn run_spec(name: &str, spec: &PatchPolicySpec, run: &FrozenRun) -> PatchRun
             pause_between_waves: spec.rollout.pause_between_waves.clone(),
             rollback_on_failure: spec.rollout.rollback_on_failure,
             reboot: spec.reboot,
+            reboot_timeout: spec.reboot_timeout.clone(),
+            reboot_command: spec.reboot_command.clone(),
             health_checks: spec.rollout.health_checks.clone(),
             hooks: spec.hooks.clone(),
         },

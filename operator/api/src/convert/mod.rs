@@ -13,6 +13,7 @@ mod commands;
 mod maintenance_window;
 mod patch_policy;
 mod patch_run;
+pub mod reboot;
 mod vulnerability_feed;
 
 use patchwarden_core::{CountOrPercent, Duration};

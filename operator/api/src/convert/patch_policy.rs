@@ -141,6 +141,12 @@ impl CheckSpec for PatchPolicy {
                 "Never overrides the other rules; list either Never or the triggers",
             ));
         }
+        super::reboot::reboot_errors(
+            "spec",
+            spec.reboot_timeout.as_ref(),
+            spec.reboot_command.as_deref(),
+            &mut errors,
+        );
         errors.extend(crate::unsupported::policy_errors(spec));
         errors
     }

@@ -65,7 +65,7 @@ fn plan_errors(spec: &PatchRunSpec) -> Vec<SpecError> {
     errors
 }
 
-/// The pause between waves, the health checks and the hooks of the run.
+/// The pause between waves, the reboot settings, the health checks and the hooks of the run.
 fn limits_errors(limits: &RunLimits, errors: &mut Vec<SpecError>) {
     keep(
         errors,
@@ -73,6 +73,12 @@ fn limits_errors(limits: &RunLimits, errors: &mut Vec<SpecError>) {
             "spec.limits.pauseBetweenWaves",
             limits.pause_between_waves.as_ref(),
         ),
+    );
+    super::reboot::reboot_errors(
+        "spec.limits",
+        limits.reboot_timeout.as_ref(),
+        limits.reboot_command.as_deref(),
+        errors,
     );
     health_check_errors("spec.limits.healthChecks", &limits.health_checks, errors);
     if let Some(hooks) = &limits.hooks {

@@ -121,10 +121,19 @@ pub struct PatchPolicySpec {
     /// How a rollout proceeds across the assets.
     #[serde(default)]
     pub rollout: Rollout,
-    /// When to reboot after patching. Only `Never` (the default) is supported yet: `IfRequired`
-    /// and `Always` are refused until reboots are carried out.
+    /// When to reboot after patching: `Never` (the default), `IfRequired` (when the asset's
+    /// inventory after the install says a reboot is required, e.g. `/run/reboot-required`) or
+    /// `Always`. A reboot is proven by a new boot id; verification runs after it.
     #[serde(default)]
     pub reboot: RebootPolicy,
+    /// How long an asset may take to come back with a new boot id after its reboot command
+    /// (default `10m`); longer fails the asset like a failed install.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reboot_timeout: Option<DurationValue>,
+    /// The reboot command, as an argument list run like other commands (through sudo where
+    /// configured). Default `["systemctl", "reboot"]`; neither it nor an argument may be empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reboot_command: Option<Vec<String>>,
     /// How Kubernetes nodes are drained before patching. Not supported yet: a drain that is
     /// enabled is refused until nodes are drained.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -128,12 +128,13 @@ fn default_http_status() -> u16 {
 /// When to reboot after patching.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 pub enum RebootPolicy {
-    /// Reboot when the asset asks for it (e.g. a new kernel). Not supported yet: refused.
+    /// Reboot when the asset asks for it after the install (e.g. a new kernel wrote
+    /// `/run/reboot-required`).
     IfRequired,
     /// Never reboot; the asset keeps `rebootRequired` until someone does.
     #[default]
     Never,
-    /// Always reboot after patching. Not supported yet: refused.
+    /// Always reboot after patching.
     Always,
 }
 
