@@ -1,3 +1,6 @@
+//! Unit tests; a failed `unwrap` is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use patchwarden_core::Severity;
 use patchwarden_core::advisory::RangeEvent;
 use patchwarden_core::feed::osv::parse_record;

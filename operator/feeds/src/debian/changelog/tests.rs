@@ -1,3 +1,6 @@
+//! Unit tests; a failed `unwrap` is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use super::*;
 
 const OPENSSL: &str = "\

@@ -1,3 +1,6 @@
+//! Unit tests; a failed `unwrap` is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use super::*;
 
 /// A header block: `name`, octal `size`, `kind`, with the GNU or POSIX magic.
