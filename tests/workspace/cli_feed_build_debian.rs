@@ -106,7 +106,7 @@ fn repository(work: &Path, marker: &Path) -> PathBuf {
         ),
     ]
     .concat();
-    let foo = entry(
+    let epoch = entry(
         "foo",
         "1:2.0-1+deb12u1",
         "low",
@@ -140,7 +140,7 @@ fn repository(work: &Path, marker: &Path) -> PathBuf {
             version: "1:2.0-1+deb12u1+b1",
             source: Some("foo (1:2.0-1+deb12u1)"),
             changelog_name: "changelog.Debian.gz",
-            changelog: &foo,
+            changelog: &epoch,
         },
         Deb {
             package: "nativepkg",
