@@ -63,6 +63,15 @@ fn build_deb(deb: &Deb<'_>, work: &Path, dir: &Path) -> PathBuf {
     std::fs::write(root.join("DEBIAN/control"), control).expect("control");
     let gz = gzip(deb.changelog.as_bytes(), work);
     std::fs::write(doc.join(deb.changelog_name), gz).expect("changelog");
+    if deb.changelog_name == "changelog.Debian.gz" {
+        // Like real packages: an upstream changelog beside Debian's (never read as one), and
+        // payload after the docs, so reading stops while dpkg-deb still has data to write.
+        let upstream = gzip(b"Version 3.0: fixed CVE-2026-7777 upstream.\n", work);
+        std::fs::write(doc.join("changelog.gz"), upstream).expect("upstream changelog");
+        let payload = root.join("usr/share/zz-payload");
+        std::fs::create_dir_all(&payload).expect("payload directory");
+        std::fs::write(payload.join("data"), vec![0u8; 4 << 20]).expect("payload");
+    }
     std::fs::create_dir_all(dir).expect("pool directory");
     let out = dir.join(format!(
         "{}_{}_amd64.deb",
