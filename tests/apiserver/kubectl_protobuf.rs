@@ -101,7 +101,7 @@ fn an_ssh_auth_secret_without_a_private_key_is_refused_naming_the_field() {
 fn protobuf_bodies_of_other_kinds_get_415_telling_the_client_to_send_json() {
     let server = TestServer::start();
     // `k8s\0`, then runtime.Unknown{typeMeta: {apiVersion: "apps/v1", kind: "Deployment"}}.
-    let mut body = b"k8s\0\x0a\x16\x0a\x07apps/v1\x12\x0aDeployment".to_vec();
+    let mut body = b"k8s\0\x0a\x15\x0a\x07apps/v1\x12\x0aDeployment".to_vec();
     body.extend_from_slice(b"\x12\x00");
     let protobuf = ("Content-Type", "application/vnd.kubernetes.protobuf");
     let (code, _, response) = raw_request(

@@ -7,6 +7,7 @@ mod bad_requests;
 mod durability;
 mod hostile_bodies;
 mod kube_runtime;
+mod kubectl_auth_can_i;
 mod kubectl_e2e;
 mod kubectl_protobuf;
 mod kubectl_product;

@@ -22,6 +22,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 
 mod auth;
+mod authorization;
 mod cluster;
 mod discovery;
 pub mod error;

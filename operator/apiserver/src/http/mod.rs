@@ -14,11 +14,12 @@ use http_body_util::combinators::BoxBody;
 use hyper::body::Incoming;
 
 use crate::auth::{Auth, Principal};
+use crate::authorization::{Access, denial, verb_of};
 use crate::cluster::Shared;
 use crate::error::ApiError;
-use crate::registry::ResourceDef;
 use crate::watch;
 
+mod access_review;
 mod non_resource;
 mod reads;
 mod request;
@@ -71,7 +72,7 @@ pub async fn handle(
 }
 
 async fn route(server: &Arc<Server>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
-    let principal = authorize(server, &req)?;
+    let principal = server.auth.authenticate(req.headers())?;
     let query = parse_query(req.uri());
     let segs: Vec<String> = req
         .uri()
@@ -81,6 +82,11 @@ async fn route(server: &Arc<Server>, req: Request<Incoming>) -> Result<Response<
         .map(percent_decode)
         .collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    // Every token may ask what it may do, read-only ones included.
+    if segs == access_review::PATH {
+        return access_review::create(server, req, principal).await;
+    }
+    authorize_method(principal, req.method())?;
     let registry = || server.shared.read().registry.clone();
     if let Some(response) = non_resource::route(
         registry,
@@ -97,32 +103,38 @@ async fn route(server: &Arc<Server>, req: Request<Incoming>) -> Result<Response<
         _ => return Err(ApiError::no_such_path()),
     };
     let target = resolve(&server.shared.read(), group, version, rest)?;
-    authorize_resource(principal, &target.def)?;
+    authorize_resource(principal, req.method(), &target)?;
     resource(server, req, target, query).await
 }
 
-/// Authenticates the request; read-only principals may only read.
-fn authorize(server: &Server, req: &Request<Incoming>) -> Result<Principal, ApiError> {
-    let principal = server.auth.authenticate(req.headers())?;
-    let method = req.method();
-    if principal == Principal::ReadOnly && !matches!(*method, Method::GET | Method::HEAD) {
-        return Err(ApiError::forbidden(format!(
-            "the read-only token may not {} resources",
-            method.as_str().to_ascii_lowercase()
-        )));
+/// Read-only principals may only read.
+fn authorize_method(principal: Principal, method: &Method) -> Result<(), ApiError> {
+    let access = Access {
+        verb: verb_of(method, true),
+        group: "",
+        resource: None,
+    };
+    match denial(principal, access) {
+        Some(reason) => Err(ApiError::forbidden(reason)),
+        None => Ok(()),
     }
-    Ok(principal)
 }
 
-/// Read-only principals may not read Secrets (get, list or watch): they hold credentials,
-/// such as the SSH keys patchwarden logs in with.
-fn authorize_resource(principal: Principal, def: &ResourceDef) -> Result<(), ApiError> {
-    if principal == Principal::ReadOnly && def.group.is_empty() && def.plural == "secrets" {
-        return Err(ApiError::forbidden(
-            "the read-only token may not read secrets".to_string(),
-        ));
+/// The principal's rules for the resource: read-only principals may not read Secrets.
+fn authorize_resource(
+    principal: Principal,
+    method: &Method,
+    target: &Target,
+) -> Result<(), ApiError> {
+    let access = Access {
+        verb: verb_of(method, target.name.is_some()),
+        group: &target.def.group,
+        resource: Some(&target.def.plural),
+    };
+    match denial(principal, access) {
+        Some(reason) => Err(ApiError::forbidden(reason)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Dispatches a resource request by method and by whether it names one object.

@@ -50,7 +50,7 @@ pub async fn create(
     query: &Query,
 ) -> Result<Response<Body>, ApiError> {
     let opts = write_opts(query, req.headers())?;
-    let obj = read_object(server, req).await?;
+    let obj = read_object(server, req, &def).await?;
     let reply = server
         .shared
         .write(move |txn| objects::create(txn, &def, ns.as_deref(), obj, &opts, false))
@@ -66,7 +66,7 @@ pub async fn replace(
     query: &Query,
 ) -> Result<Response<Body>, ApiError> {
     let opts = write_opts(query, req.headers())?;
-    let obj = read_object(server, req).await?;
+    let obj = read_object(server, req, &target.def).await?;
     let reply = server
         .shared
         .write(move |txn| {
@@ -90,11 +90,15 @@ pub async fn replace(
 
 /// The body of a POST or PUT, decoded by its content type: JSON, YAML, or the protobuf of the
 /// built-in kinds typed clients send.
-async fn read_object(server: &Server, req: Request<Incoming>) -> Result<Value, ApiError> {
+async fn read_object(
+    server: &Server,
+    req: Request<Incoming>,
+    def: &ResourceDef,
+) -> Result<Value, ApiError> {
     let ct = content_type(req.headers());
     let body = read_body(req, server.max_body).await?;
     if protobuf::is_protobuf(&ct) {
-        return Ok(protobuf::decode(&body)?);
+        return Ok(protobuf::decode_for(&body, &def.api_version(), &def.kind)?);
     }
     decode_body(&body, &ct)
 }

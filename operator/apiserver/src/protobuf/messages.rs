@@ -110,3 +110,48 @@ pub struct NamespaceSpec {
     #[prost(string, repeated, tag = "1")]
     pub finalizers: Vec<String>,
 }
+
+/// `authorization.v1.SelfSubjectAccessReview`, what `kubectl auth can-i` sends; its status is
+/// the server's answer, so only the spec is read.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct SelfSubjectAccessReview {
+    #[prost(message, optional, tag = "2")]
+    pub spec: Option<SelfSubjectAccessReviewSpec>,
+}
+
+/// `authorization.v1.SelfSubjectAccessReviewSpec`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct SelfSubjectAccessReviewSpec {
+    #[prost(message, optional, tag = "1")]
+    pub resource_attributes: Option<ResourceAttributes>,
+    #[prost(message, optional, tag = "2")]
+    pub non_resource_attributes: Option<NonResourceAttributes>,
+}
+
+/// `authorization.v1.ResourceAttributes` (without the selectors, which no rule here reads).
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct ResourceAttributes {
+    #[prost(string, optional, tag = "1")]
+    pub namespace: Option<String>,
+    #[prost(string, optional, tag = "2")]
+    pub verb: Option<String>,
+    #[prost(string, optional, tag = "3")]
+    pub group: Option<String>,
+    #[prost(string, optional, tag = "4")]
+    pub version: Option<String>,
+    #[prost(string, optional, tag = "5")]
+    pub resource: Option<String>,
+    #[prost(string, optional, tag = "6")]
+    pub subresource: Option<String>,
+    #[prost(string, optional, tag = "7")]
+    pub name: Option<String>,
+}
+
+/// `authorization.v1.NonResourceAttributes`.
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct NonResourceAttributes {
+    #[prost(string, optional, tag = "1")]
+    pub path: Option<String>,
+    #[prost(string, optional, tag = "2")]
+    pub verb: Option<String>,
+}

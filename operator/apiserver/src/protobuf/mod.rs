@@ -1,6 +1,6 @@
 //! Protobuf request bodies (`application/vnd.kubernetes.protobuf`). Typed clients such as
 //! kubectl's `create secret`, `create configmap` and `create namespace` send built-in objects
-//! this way: the magic `k8s\0`, then a `runtime.Unknown` whose `typeMeta` names the kind and
+//! this way (and `kubectl auth can-i` its SelfSubjectAccessReview): the magic `k8s\0`, then a `runtime.Unknown` whose `typeMeta` names the kind and
 //! whose `raw` holds the object's message. Secret, ConfigMap and Namespace are decoded into the
 //! JSON objects the JSON path stores; any other protobuf body is refused with 415, which tells
 //! the client to send JSON. Responses are always JSON (clients that send protobuf list
@@ -21,7 +21,12 @@ pub const MEDIA_TYPE: &str = "application/vnd.kubernetes.protobuf";
 const MAGIC: &[u8] = b"k8s\0";
 
 /// The kinds whose protobuf bodies are read, each with its `apiVersion`.
-const SUPPORTED: &[(&str, &str)] = &[("v1", "Secret"), ("v1", "ConfigMap"), ("v1", "Namespace")];
+const SUPPORTED: &[(&str, &str)] = &[
+    ("v1", "Secret"),
+    ("v1", "ConfigMap"),
+    ("v1", "Namespace"),
+    ("authorization.k8s.io/v1", "SelfSubjectAccessReview"),
+];
 
 /// Why a protobuf body could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -33,7 +38,7 @@ pub enum ProtobufError {
     #[error("the protobuf envelope has contentEncoding {0:?}; only unencoded bodies are read")]
     Encoded(String),
     #[error(
-        "protobuf bodies are read only for v1 Secret, ConfigMap and Namespace, not for {kind:?} (apiVersion {api_version:?}); send the object as application/json"
+        "protobuf bodies are read only for v1 Secret, ConfigMap and Namespace (and SelfSubjectAccessReview), not for {kind:?} (apiVersion {api_version:?}); send the object as application/json"
     )]
     Unsupported { api_version: String, kind: String },
     #[error("the protobuf {kind} cannot be decoded: {source}")]
@@ -61,6 +66,18 @@ pub fn is_protobuf(content_type: &str) -> bool {
     content_type == MEDIA_TYPE
 }
 
+/// Decodes a protobuf body sent to the endpoint of `kind` (`api_version`): other endpoints,
+/// custom resources above all, get 415 without the body being read.
+pub fn decode_for(body: &[u8], api_version: &str, kind: &str) -> Result<Value, ProtobufError> {
+    if !SUPPORTED.contains(&(api_version, kind)) {
+        return Err(ProtobufError::Unsupported {
+            api_version: api_version.to_string(),
+            kind: kind.to_string(),
+        });
+    }
+    decode(body)
+}
+
 /// Decodes a protobuf body into the object's JSON form.
 pub fn decode(body: &[u8]) -> Result<Value, ProtobufError> {
     let envelope = body.strip_prefix(MAGIC).ok_or(ProtobufError::NoMagic)?;
@@ -86,6 +103,11 @@ pub fn decode(body: &[u8]) -> Result<Value, ProtobufError> {
         Some("Namespace") => messages::Namespace::decode(raw.as_slice())
             .map(to_json::namespace)
             .map_err(object_error("Namespace")),
+        Some("SelfSubjectAccessReview") => {
+            messages::SelfSubjectAccessReview::decode(raw.as_slice())
+                .map(to_json::access_review)
+                .map_err(object_error("SelfSubjectAccessReview"))
+        }
         _ => Err(ProtobufError::Unsupported { api_version, kind }),
     }
 }

@@ -102,3 +102,32 @@ fn encoded_truncated_and_unprefixed_bodies_are_refused() {
     assert!(matches!(decode(b"{}"), Err(ProtobufError::NoMagic)));
     assert!(matches!(decode(b""), Err(ProtobufError::NoMagic)));
 }
+
+/// `kubectl auth can-i get secrets -n default`.
+const ACCESS_REVIEW: &str = "6b 38 73 00 0a 32 0a 17 61 75 74 68 6f 72 69 7a 61 74 69 6f 6e 2e 6b
+    38 73 2e 69 6f 2f 76 31 12 17 53 65 6c 66 53 75 62 6a 65 63 74 41 63 63 65 73 73 52 65 76 69
+    65 77 12 3f 0a 10 0a 00 12 00 1a 00 22 00 2a 00 32 00 38 00 42 00 12 21 0a 1f 0a 07 64 65 66
+    61 75 6c 74 12 03 67 65 74 1a 00 22 00 2a 07 73 65 63 72 65 74 73 32 00 3a 00 1a 08 08 00 12
+    00 1a 00 20 00 1a 00 22 00";
+
+#[test]
+fn kubectls_access_review_decodes_its_attributes() {
+    assert_eq!(
+        decode(&hex(ACCESS_REVIEW)).unwrap(),
+        json!({
+            "apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
+            "metadata": {},
+            "spec": {"resourceAttributes": {"namespace": "default", "verb": "get", "resource": "secrets"}},
+        })
+    );
+}
+
+#[test]
+fn endpoints_of_other_kinds_refuse_protobuf_unread() {
+    let error = decode_for(&hex(SSH_SECRET), "example.com/v1", "Widget").unwrap_err();
+    assert!(
+        matches!(error, ProtobufError::Unsupported { .. }),
+        "{error}"
+    );
+    assert!(decode_for(&hex(SSH_SECRET), "v1", "Secret").is_ok());
+}

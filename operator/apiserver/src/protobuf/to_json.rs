@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::messages::{ConfigMap, Namespace, ObjectMeta, OwnerReference, Secret};
+use super::messages::{
+    ConfigMap, Namespace, ObjectMeta, OwnerReference, Secret, SelfSubjectAccessReview,
+};
 
 /// A Secret: `data` base64-encoded, as its JSON form carries it.
 pub fn secret(secret: Secret) -> Value {
@@ -111,4 +113,33 @@ fn base64_map(map: BTreeMap<String, Vec<u8>>) -> Map<String, Value> {
     map.into_iter()
         .map(|(k, v)| (k, Value::String(engine.encode(v))))
         .collect()
+}
+
+/// A SelfSubjectAccessReview: its spec's attributes.
+pub fn access_review(review: SelfSubjectAccessReview) -> Value {
+    let mut out = Map::new();
+    out.insert("apiVersion".into(), json!("authorization.k8s.io/v1"));
+    out.insert("kind".into(), json!("SelfSubjectAccessReview"));
+    out.insert("metadata".into(), json!({}));
+    let spec = review.spec.unwrap_or_default();
+    let mut spec_out = Map::new();
+    if let Some(attrs) = spec.resource_attributes {
+        let mut a = Map::new();
+        insert_string(&mut a, "namespace", attrs.namespace);
+        insert_string(&mut a, "verb", attrs.verb);
+        insert_string(&mut a, "group", attrs.group);
+        insert_string(&mut a, "version", attrs.version);
+        insert_string(&mut a, "resource", attrs.resource);
+        insert_string(&mut a, "subresource", attrs.subresource);
+        insert_string(&mut a, "name", attrs.name);
+        spec_out.insert("resourceAttributes".into(), Value::Object(a));
+    }
+    if let Some(attrs) = spec.non_resource_attributes {
+        let mut a = Map::new();
+        insert_string(&mut a, "path", attrs.path);
+        insert_string(&mut a, "verb", attrs.verb);
+        spec_out.insert("nonResourceAttributes".into(), Value::Object(a));
+    }
+    out.insert("spec".into(), Value::Object(spec_out));
+    Value::Object(out)
 }
