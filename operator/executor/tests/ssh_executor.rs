@@ -220,10 +220,31 @@ fn inside_namespace() {
         exec.check_reachable(one).await.unwrap();
         eprintln!("ssh check_reachable: {:?}", t.elapsed());
 
+        // A line looking like the old fixed section marker, inside a file the inventory reads,
+        // does not split the output: each call's marker is random.
+        let os_release = lab.host("lab-01").unwrap().os_release();
+        let mut text = std::fs::read_to_string(&os_release).unwrap();
+        text.push_str("@@patchwarden@@ dpkg-status\n");
+        std::fs::write(&os_release, text).unwrap();
+
         let t = Instant::now();
         let inv = exec.collect_inventory(one).await.unwrap();
         eprintln!("ssh collect_inventory: {:?}", t.elapsed());
         assert!(inv.os_release.contains("VERSION_CODENAME=bookworm"));
+        assert!(inv.os_release.ends_with("@@patchwarden@@ dpkg-status\n"));
+        assert!(
+            inv.dpkg_status.starts_with("Package: "),
+            "{}",
+            &inv.dpkg_status[..80]
+        );
+        let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
+        assert_eq!(inv.kernel.as_deref(), Some(kernel.trim()));
+        let arch = Command::new("dpkg")
+            .arg("--print-architecture")
+            .output()
+            .unwrap();
+        let arch = String::from_utf8(arch.stdout).unwrap();
+        assert_eq!(inv.architecture.as_deref(), Some(arch.trim()));
         assert!(
             inv.dpkg_status
                 .contains("Package: libssl3\nStatus: install ok installed\n")
@@ -359,6 +380,49 @@ fn inside_namespace() {
         assert_eq!(err.kind(), ExecErrorKind::Invalid, "{err}");
         assert!(err.to_string().contains("lab-01"), "{err}");
         assert_eq!(std::fs::read_to_string(&log).unwrap(), log_before);
+        // The same through credentials given as bytes, as a Secret carries them: the
+        // inventory is refused as a configuration error naming the verification failure.
+        let from_secret = SshExecutor::from_key_material(
+            &std::fs::read(&client_key).unwrap(),
+            format!("[127.0.0.11]:{port} {wrong_key}\n").as_bytes(),
+            |_| {},
+        )
+        .unwrap();
+        let err = from_secret.collect_inventory(one).await.unwrap_err();
+        assert_eq!(err.kind(), ExecErrorKind::Invalid, "{err}");
+        assert!(
+            err.to_string().contains("Host key verification failed"),
+            "{err}"
+        );
+        let key_dir = from_secret
+            .config()
+            .identity_file
+            .parent()
+            .unwrap()
+            .to_path_buf();
+        assert!(key_dir.exists());
+        drop(from_secret);
+        assert!(!key_dir.exists(), "key files removed with the executor");
+
+        // An upgrade that outlives its time limit is a timeout naming asset and operation,
+        // not its arguments. An apt-get that had started goes on in its own session on the
+        // asset; the next upgrade waits for its lock and ends at the target either way.
+        let mut hasty = config.clone();
+        hasty.change_timeout = Duration::from_millis(300);
+        hasty.refresh_package_lists = false;
+        let hasty = SshExecutor::new(hasty);
+        let jq = source_targets(&lab, "jq", LabVersion::Candidate);
+        let err = hasty.upgrade(two, &jq).await.unwrap_err();
+        assert_eq!(err.kind(), ExecErrorKind::Failed, "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("lab-02: `upgrade over ssh` did not finish within"),
+            "{err}"
+        );
+        assert!(!err.to_string().contains("jq"), "{err}");
+        let report = exec.upgrade(two, &jq).await.unwrap();
+        assert!(report.succeeded(), "{:?}", report.failure_message());
+        assert_eq!(state(&lab, "lab-02", &jq[0].package).0, jq[0].version);
     });
     drop(hosts);
     assert_eq!(std::fs::read("/var/lib/dpkg/status").unwrap(), real_status);

@@ -27,7 +27,8 @@ pub struct SshConfig {
     /// Longest an inventory may take.
     pub inventory_timeout: Duration,
     /// Longest an upgrade or roll back may take, `apt-get update` included. On timeout the
-    /// local ssh is stopped; apt keeps running on the asset in its own session.
+    /// local ssh is stopped; an `apt-get install` that had started keeps running on the asset
+    /// in its own session, and the next change waits for its lock.
     pub change_timeout: Duration,
 }
 
