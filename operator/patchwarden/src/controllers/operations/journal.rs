@@ -24,6 +24,8 @@ pub struct OperationDetails {
     pub cves_closed: Vec<String>,
     /// Targeted vulnerabilities still open.
     pub cves_remaining: Vec<String>,
+    /// Whether the asset was rebooted (reboot steps only).
+    pub rebooted: bool,
     /// What happened, for people.
     pub message: String,
     /// Each health check's outcome before patching (patch steps only).

@@ -1,4 +1,4 @@
-//! Asset operations of PatchRuns — patch, verify, roll back — run through the executors on
+//! Asset operations of PatchRuns — patch, reboot, verify, roll back — run through the executors on
 //! their own tasks, and the [`Journal`] the rollout state machine observes them in.
 //!
 //! Each operation has the stable id the core derives from run, asset and step; starting an
@@ -8,6 +8,7 @@ mod health;
 mod hooks;
 mod install;
 mod journal;
+mod reboot;
 mod verify;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use install::Direction;
 pub use health::{HttpProbe, Probe, RunCheck};
 pub use hooks::{HookError, HookStage};
 pub use journal::{Journal, OperationDetails};
+pub use reboot::{BootIdRecord, REBOOT_ANNOTATION, RebootSettings, recorded_boot_id};
 pub use verify::HealthCheckFailed;
 
 /// Which step an operation performs.
@@ -30,6 +32,8 @@ pub use verify::HealthCheckFailed;
 pub enum StepKind {
     /// Install the planned versions.
     Patch,
+    /// Reboot when the run's mode and the asset's inventory ask for it.
+    Reboot,
     /// Re-inventory, confirm the planned versions and run health checks.
     Verify,
     /// Restore the recorded versions.
@@ -62,6 +66,8 @@ pub struct OperationRequest {
     pub pre_patch: Vec<(String, HealthCheck)>,
     /// Hook commands run on the asset after verification (a failure fails the asset).
     pub post_patch: Vec<(String, HealthCheck)>,
+    /// For a reboot step: the run's reboot settings and where the boot id is recorded.
+    pub reboot: Option<RebootSettings>,
 }
 
 /// Starts `request` unless its id is already known; returns whether it started.
@@ -77,6 +83,7 @@ pub fn start(journal: &Arc<Journal>, request: OperationRequest) -> bool {
         let result = match request.step {
             StepKind::Patch => install::install(&request, Direction::Upgrade).await,
             StepKind::RollBack => install::install(&request, Direction::RollBack).await,
+            StepKind::Reboot => reboot::reboot(&request).await,
             StepKind::Verify => verify::verify(&request).await,
         };
         let stamp = |mut d: OperationDetails| {

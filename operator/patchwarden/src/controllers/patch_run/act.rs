@@ -50,6 +50,7 @@ pub async fn act(
 fn asset_step(action: &rollout::Action) -> Option<AssetStep<'_>> {
     let (asset, step, operation) = match action {
         rollout::Action::StartAsset { asset, operation } => (asset, StepKind::Patch, operation),
+        rollout::Action::RebootAsset { asset, operation } => (asset, StepKind::Reboot, operation),
         rollout::Action::VerifyAsset { asset, operation } => (asset, StepKind::Verify, operation),
         rollout::Action::RollBackAsset { asset, operation } => {
             (asset, StepKind::RollBack, operation)

@@ -13,6 +13,7 @@
 mod act;
 mod observe;
 mod persist;
+mod reboot;
 mod request;
 mod sla_breach;
 mod status;

@@ -98,7 +98,7 @@ pub fn observations(
 ) -> Observations {
     let mut operations = BTreeMap::new();
     for asset in plan.groups.keys() {
-        for step in [Step::Patch, Step::Verify, Step::RollBack] {
+        for step in [Step::Patch, Step::Reboot, Step::Verify, Step::RollBack] {
             let id = rollout::operation_id(&plan.run_id, asset, step);
             let state = journal.state(&id);
             if state != OperationState::Absent {

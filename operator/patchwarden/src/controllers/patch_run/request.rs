@@ -7,12 +7,14 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use patchwarden_api::ConnectionKind;
+use patchwarden_api::SpecError;
 use patchwarden_api::asset::Asset;
 use patchwarden_api::patch_policy::{HealthCheck as HealthCheckSpec, Hook, HttpCheck};
 use patchwarden_api::patch_run::{PatchRun, PlannedAsset};
 use patchwarden_core::rollout::{self, Step};
 use patchwarden_executor::HealthCheck;
 
+use super::reboot::reboot_settings;
 use crate::controllers::asset::{ConnectionError, executor_for};
 use crate::controllers::operations::{HttpProbe, OperationRequest, Probe, RunCheck, StepKind};
 use crate::controllers::{Context, object_key};
@@ -34,6 +36,9 @@ pub enum RequestError {
     /// No executor reaches the asset.
     #[error(transparent)]
     Connection(#[from] ConnectionError),
+    /// The run's reboot settings are invalid.
+    #[error("{asset}: {error}")]
+    Reboot { asset: String, error: SpecError },
 }
 
 /// One asset step the machine asked for.
@@ -77,8 +82,15 @@ pub fn request(
                 .map(|d| d.health_baseline)
                 .unwrap_or_default()
         }
-        StepKind::Patch | StepKind::RollBack => Vec::new(),
+        StepKind::Patch | StepKind::Reboot | StepKind::RollBack => Vec::new(),
     };
+    let reboot = (step.step == StepKind::Reboot)
+        .then(|| reboot_settings(context, run, object))
+        .transpose()
+        .map_err(|error| RequestError::Reboot {
+            asset: asset.to_string(),
+            error,
+        })?;
     let hooks = run.spec.limits.hooks.clone().unwrap_or_default();
     Ok(OperationRequest {
         pre_patch: hooks.pre_patch.iter().map(hook).collect(),
@@ -98,6 +110,7 @@ pub fn request(
             .filter_map(|check| health_check(check, asset, address))
             .collect(),
         baseline,
+        reboot,
         default_health_check: object.spec.connection == ConnectionKind::Lab,
     })
 }

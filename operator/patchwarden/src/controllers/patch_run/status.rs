@@ -114,13 +114,19 @@ fn asset_result(
 }
 
 /// What the asset's finished operations found. Later steps refine what earlier ones
-/// recorded: verify's re-inventory wins over patch, and a roll back's versions win over both.
+/// recorded: verify's re-inventory wins over patch, and a roll back's versions win over both;
+/// whether the asset was rebooted is kept.
 fn record_operations(result: &mut AssetResult, plan: &RolloutPlan, journal: &Journal) {
-    for step in [Step::Patch, Step::Verify, Step::RollBack] {
+    let mut reboot_note = None;
+    for step in [Step::Patch, Step::Reboot, Step::Verify, Step::RollBack] {
         let id = rollout::operation_id(&plan.run_id, &result.name, step);
         let Some(details) = journal.details(&id) else {
             continue;
         };
+        if step == Step::Reboot {
+            result.rebooted |= details.rebooted;
+            reboot_note = Some(details.message.clone());
+        }
         if !details.packages.is_empty() {
             result.packages = details.packages.clone();
         }
@@ -132,6 +138,12 @@ fn record_operations(result: &mut AssetResult, plan: &RolloutPlan, journal: &Jou
             result.cves_closed.clear();
         }
         result.message = details.message.clone();
+    }
+    // The reboot (or why there was none) stays in the message once verification reports.
+    if let Some(note) = reboot_note
+        && !result.message.contains(note.as_str())
+    {
+        result.message = format!("{}; {note}", result.message);
     }
 }
 
@@ -214,7 +226,8 @@ fn api_asset_state(state: AssetState, finished: bool) -> AssetRunState {
         AssetState::Pending if finished => AssetRunState::Skipped,
         AssetState::Skipped => AssetRunState::Skipped,
         AssetState::Pending => AssetRunState::Pending,
-        AssetState::Patching => AssetRunState::Patching,
+        // A reboot is part of patching the asset; `rebooted` says it happened.
+        AssetState::Patching | AssetState::Rebooting => AssetRunState::Patching,
         AssetState::Verifying => AssetRunState::Verifying,
         AssetState::Succeeded => AssetRunState::Succeeded,
         AssetState::Failed | AssetState::RollingBack | AssetState::RollbackFailed => {

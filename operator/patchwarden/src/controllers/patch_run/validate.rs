@@ -3,10 +3,11 @@
 //! that is missing or invalid, is terminal: the run shows `Stalled` until it changes.
 
 use patchwarden_api::maintenance_window::MaintenanceWindow;
+use patchwarden_api::patch_policy::RebootPolicy;
 use patchwarden_api::patch_run::PatchRun;
 use patchwarden_api::time::from_k8s;
 use patchwarden_api::{CheckSpec, SpecError};
-use patchwarden_core::rollout::{self, RolloutPlan, StartGate};
+use patchwarden_core::rollout::{self, RebootMode, RolloutPlan, StartGate};
 
 use super::POLL;
 use crate::controllers::error::{ReconcileError, Terminal};
@@ -118,6 +119,16 @@ pub fn rollout_plan(run: &PatchRun) -> RolloutPlan {
         estimated_duration: patchwarden_core::Duration::ZERO,
         poll_interval: patchwarden_core::Duration::from_secs(POLL.as_secs()),
         start_deadline: spec.start_deadline.as_ref().map(from_k8s),
+        reboot: reboot_mode(spec.limits.reboot),
+    }
+}
+
+/// The core's reboot mode for the run's frozen `limits.reboot`.
+pub fn reboot_mode(reboot: RebootPolicy) -> RebootMode {
+    match reboot {
+        RebootPolicy::Never => RebootMode::Never,
+        RebootPolicy::IfRequired => RebootMode::IfRequired,
+        RebootPolicy::Always => RebootMode::Always,
     }
 }
 
