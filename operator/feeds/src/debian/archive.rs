@@ -48,6 +48,8 @@ pub enum ArchiveError {
     Load(#[from] LoadError),
     #[error("{}: {reason}", path.display())]
     Read { path: PathBuf, reason: String },
+    #[error("--{option} {value:?} is not one directory name")]
+    NotAName { option: &'static str, value: String },
 }
 
 /// What a build read and produced.
@@ -73,6 +75,7 @@ pub struct ArchiveFeed {
 
 /// Builds the OSV feed of one suite, component and architecture of a repository.
 pub fn build_from_archive(selection: &ArchiveSelection) -> Result<ArchiveFeed, ArchiveError> {
+    check_names(selection)?;
     let index_dir = selection
         .repo
         .join("dists")
@@ -97,6 +100,26 @@ pub fn build_from_archive(selection: &ArchiveSelection) -> Result<ArchiveFeed, A
     feed.sources = changelogs.len();
     feed.advisories = build_advisories(&changelogs, &selection.ecosystem);
     Ok(feed)
+}
+
+/// Suite, component and architecture each name one directory under `dists/`.
+fn check_names(selection: &ArchiveSelection) -> Result<(), ArchiveError> {
+    for (option, value) in [
+        ("suite", &selection.suite),
+        ("component", &selection.component),
+        ("arch", &selection.arch),
+    ] {
+        let mut components = Path::new(value).components();
+        let single = matches!(components.next(), Some(std::path::Component::Normal(_)))
+            && components.next().is_none();
+        if !single || value.contains('/') {
+            return Err(ArchiveError::NotAName {
+                option,
+                value: value.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `Packages`, else `Packages.gz`; `Packages.xz` alone is an error that says so.
@@ -280,5 +303,75 @@ impl Drop for DataTarball {
             let _ = self.child.kill();
             let _ = self.child.wait();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn selection(repo: &Path, suite: &str) -> ArchiveSelection {
+        ArchiveSelection {
+            repo: repo.to_path_buf(),
+            suite: suite.to_string(),
+            component: "main".into(),
+            arch: "amd64".into(),
+            ecosystem: "Debian:12".into(),
+        }
+    }
+
+    #[test]
+    fn suite_component_and_arch_are_single_directory_names() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        for suite in ["../../etc", "a/b", "..", "/abs", ""] {
+            let error = build_from_archive(&selection(dir.path(), suite)).expect_err(suite);
+            assert!(
+                matches!(error, ArchiveError::NotAName { .. }),
+                "{suite}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_missing_or_xz_only_index_is_an_error_naming_it() {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let error = build_from_archive(&selection(dir.path(), "s")).expect_err("no index");
+        assert!(matches!(error, ArchiveError::NoIndex(_)), "{error}");
+        let index_dir = dir.path().join("dists/s/main/binary-amd64");
+        std::fs::create_dir_all(&index_dir).expect("dists");
+        std::fs::write(index_dir.join("Packages.xz"), b"\xfd7zXZ\0").expect("xz");
+        let error = build_from_archive(&selection(dir.path(), "s")).expect_err("xz only");
+        assert!(error.to_string().contains("Packages.xz"), "{error}");
+    }
+
+    #[test]
+    fn the_newest_source_version_and_the_binary_named_like_the_source_come_first() {
+        let binary = |package: &str, source_version: &str, size| IndexedBinary {
+            package: package.into(),
+            version: source_version.into(),
+            source: "openssl".into(),
+            source_version: source_version.into(),
+            filename: format!("pool/{package}_{source_version}.deb"),
+            size,
+        };
+        let groups = by_source(vec![
+            binary("libssl3", "3.0.22-1", 10),
+            binary("openssl", "3.0.9-1", 5),
+            binary("openssl", "3.0.22-1", 900),
+            binary("libssl-dev", "3.0.22-1", 5),
+        ]);
+        let order: Vec<(&str, &str)> = groups["openssl"]
+            .iter()
+            .map(|b| (b.package.as_str(), b.source_version.as_str()))
+            .collect();
+        assert_eq!(
+            order,
+            [
+                ("openssl", "3.0.22-1"),
+                ("libssl-dev", "3.0.22-1"),
+                ("libssl3", "3.0.22-1"),
+                ("openssl", "3.0.9-1")
+            ]
+        );
     }
 }
