@@ -5,6 +5,7 @@
 
 mod bad_resources;
 mod crash;
+mod debian_hosts;
 mod failure;
 mod happy_path;
 mod health_checks;

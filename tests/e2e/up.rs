@@ -8,53 +8,11 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::cluster::take_turn;
-use support::kubectl::Kubectl;
 use support::patchwarden;
 use support::paths::repo_path;
-use support::process::{Process, stdout_piped_stderr_to};
 use support::resources::condition;
+use support::up::Up;
 use support::wait::poll;
-
-/// A running `patchwarden up` and kubectl for the kubeconfig it wrote; killed by PID when
-/// dropped.
-struct Up {
-    process: Process,
-    kubectl: Kubectl,
-}
-
-impl Up {
-    fn start(state: &Path, home: &Path, log: &Path) -> Up {
-        let mut command = patchwarden!();
-        command
-            .args(["up", "--repo"])
-            .arg(repo_path("examples/quickstart"))
-            .arg("--state-dir")
-            .arg(state)
-            .args(["--listen", "127.0.0.1:0", "--sync-interval", "5"]);
-        let mut process = Process::spawn(stdout_piped_stderr_to(&mut command, log));
-        let kubeconfig = process
-            .line_after("export KUBECONFIG=", Duration::from_secs(120))
-            .unwrap_or_else(|| {
-                panic!(
-                    "up printed no KUBECONFIG line: {}",
-                    std::fs::read_to_string(log).unwrap_or_default()
-                )
-            });
-        Up {
-            process,
-            kubectl: Kubectl::new(Path::new(&kubeconfig), home),
-        }
-    }
-
-    /// SIGTERM, like Ctrl-C, then wait for the clean stop.
-    fn stop(&mut self) {
-        self.process.terminate(Duration::from_secs(30));
-    }
-
-    fn get(&self, what: &[&str]) -> Option<Value> {
-        self.kubectl.get_json(what)
-    }
-}
 
 fn wait_standard_compliant(up: &Up, log: &Path) -> Value {
     poll(Duration::from_secs(240), Duration::from_secs(1), || {
@@ -80,7 +38,13 @@ fn up_runs_the_quickstart_to_compliance_and_resumes_after_a_restart() {
     let home = dir.path().join("home");
     let log = dir.path().join("up.log");
 
-    let mut up = Up::start(&state, &home, &log);
+    let mut up = Up::start(
+        patchwarden!(),
+        &repo_path("examples/quickstart"),
+        &state,
+        &home,
+        &log,
+    );
     let policy = wait_standard_compliant(&up, &log);
     assert_eq!(
         policy["status"]["observedGeneration"],
@@ -128,7 +92,13 @@ fn up_runs_the_quickstart_to_compliance_and_resumes_after_a_restart() {
 
     // The second start resumes: same objects, nothing re-created, still compliant.
     let log2 = dir.path().join("up2.log");
-    let up = Up::start(&state, &home, &log2);
+    let up = Up::start(
+        patchwarden!(),
+        &repo_path("examples/quickstart"),
+        &state,
+        &home,
+        &log2,
+    );
     let progress = std::fs::read_to_string(&log2).unwrap_or_default();
     assert!(
         progress.contains("resuming the control plane"),

@@ -1,0 +1,250 @@
+//! One running container: a copy of the cached root in its own mount, UTS and PID namespace,
+//! whose PID 1 is the container init with sshd on `<address>:22`.
+
+use std::net::{Ipv4Addr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use super::build::{LOGIN_USER, read, run, write};
+use super::cache::DebianCache;
+use crate::process::Process;
+
+/// How long a container may take to answer on port 22.
+const SSH_START_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A running Debian 12 container; its processes are killed by PID when it drops.
+pub struct DebianHost {
+    name: String,
+    address: Ipv4Addr,
+    root: PathBuf,
+    console: PathBuf,
+    init_pid: u32,
+    /// `unshare`, whose `--kill-child` takes the container's init (and so every process in
+    /// its PID namespace) with it.
+    process: Process,
+}
+
+impl DebianHost {
+    /// Copies the cached root to `dir/root`, gives it its own host key, host name and the
+    /// client's authorized key, and starts it; returns once sshd accepts connections.
+    pub(super) fn start(
+        cache: &DebianCache,
+        dir: &Path,
+        enter: &Path,
+        index: u8,
+        authorized_key: &str,
+    ) -> DebianHost {
+        let name = format!("debian-{index}");
+        let address = Ipv4Addr::new(127, 0, 0, 1 + index);
+        let root = dir.join("root");
+        // dpkg replaces files by renaming new ones into place, but maintainer scripts and
+        // configuration updates write in place: a hard-link copy would leak into the cache.
+        run(
+            Command::new("cp")
+                .args(["-a", "--reflink=auto"])
+                .arg(cache.root())
+                .arg(&root),
+            "copy the cached root",
+        );
+        personalize(&root, &name, authorized_key);
+        let console = dir.join("console.log");
+        let log = std::fs::File::create(&console).expect("create the console log");
+        let mut command = Command::new("unshare");
+        command
+            .args(["--mount", "--uts", "--pid", "--fork", "--kill-child"])
+            .args(["--propagation", "private", "--", "sh"])
+            .arg(enter)
+            .arg(&root)
+            .arg(cache.mirror())
+            .arg(&name)
+            .arg(address.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log.try_clone().expect("console log")))
+            .stderr(Stdio::from(log));
+        let mut process = Process::spawn(&mut command);
+        let init_pid = child_of(&mut process, &console);
+        let host = DebianHost {
+            name,
+            address,
+            root,
+            console,
+            init_pid,
+            process,
+        };
+        host.wait_for_ssh(SSH_START_TIMEOUT);
+        host
+    }
+
+    /// The machine's host name (`debian-1`, …), also a fine Asset name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Where its sshd listens, on port 22 (inside the test's network namespace).
+    pub fn address(&self) -> Ipv4Addr {
+        self.address
+    }
+
+    /// The root directory of the container (as the test sees it).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// `known_hosts` lines for this host: its public host keys, read from its root.
+    pub fn known_hosts(&self) -> String {
+        let mut lines = String::new();
+        let mut keys: Vec<PathBuf> = std::fs::read_dir(self.root.join("etc/ssh"))
+            .expect("read etc/ssh")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| {
+                let name = p.file_name().unwrap_or_default().to_string_lossy();
+                name.starts_with("ssh_host_") && name.ends_with("_key.pub")
+            })
+            .collect();
+        keys.sort();
+        for key in keys {
+            let public = read(&key);
+            let type_and_key: Vec<&str> = public.split_whitespace().take(2).collect();
+            lines.push_str(&format!("{} {}\n", self.address, type_and_key.join(" ")));
+        }
+        lines
+    }
+
+    /// Runs `argv` as root inside the container (its namespaces and root), as a console
+    /// login would; the output whatever the exit status.
+    pub fn run(&self, argv: &[&str]) -> Output {
+        Command::new("nsenter")
+            .args(["--target", &self.init_pid.to_string()])
+            .args(["--mount", "--uts", "--pid", "--root", "--wd", "--"])
+            .args(argv)
+            .env_clear()
+            .env(
+                "PATH",
+                "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            )
+            .env("LANG", "C.UTF-8")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("nsenter {}: {e}", self.name))
+    }
+
+    /// The installed version of `package`, as `dpkg-query` inside the container shows it.
+    pub fn dpkg_query(&self, package: &str) -> Option<String> {
+        let out = self.run(&["dpkg-query", "-W", "-f", "${Version}", "--", package]);
+        out.status
+            .success()
+            .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+    }
+
+    /// The boot id the container's processes see (`/proc/sys/kernel/random/boot_id`).
+    pub fn boot_id(&self) -> String {
+        let out = self.run(&["cat", "/proc/sys/kernel/random/boot_id"]);
+        assert!(out.status.success(), "read the boot id of {}", self.name);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    /// The container's `/var/log/dpkg.log`; empty until dpkg first ran in it (the root is
+    /// made without one).
+    pub fn dpkg_log(&self) -> String {
+        let log = self.root.join("var/log/dpkg.log");
+        if log.exists() {
+            read(&log)
+        } else {
+            String::new()
+        }
+    }
+
+    /// What the container's init and sshd printed.
+    pub fn console(&self) -> String {
+        std::fs::read_to_string(&self.console).unwrap_or_default()
+    }
+
+    /// Waits until sshd accepts connections (after a start or a reboot).
+    pub fn wait_for_ssh(&self, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        let address = (self.address, 22);
+        while TcpStream::connect_timeout(&address.into(), Duration::from_secs(1)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "{} accepted no SSH connection in {timeout:?}: {}",
+                self.name,
+                self.console()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for DebianHost {
+    fn drop(&mut self) {
+        self.process.kill();
+    }
+}
+
+/// What makes a copy of the root one machine: its host name, an SSH host key of its own and
+/// the client's key authorized for the login user.
+fn personalize(root: &Path, name: &str, authorized_key: &str) {
+    write(&root.join("etc/hostname"), &format!("{name}\n"));
+    write(
+        &root.join("etc/hosts"),
+        &format!("127.0.0.1 localhost\n127.0.1.1 {name}\n::1 localhost ip6-localhost\n"),
+    );
+    // One ed25519 key: `ssh-keygen -A` also makes an RSA key, which takes most of a second.
+    run(
+        Command::new("chroot").arg(root).args([
+            "ssh-keygen",
+            "-q",
+            "-t",
+            "ed25519",
+            "-N",
+            "",
+            "-f",
+            "/etc/ssh/ssh_host_ed25519_key",
+        ]),
+        "generate the host key",
+    );
+    let ssh_dir = format!("/home/{LOGIN_USER}/.ssh");
+    std::fs::create_dir_all(root.join(&ssh_dir[1..])).expect("create .ssh");
+    write(
+        &root.join(&ssh_dir[1..]).join("authorized_keys"),
+        &format!("{authorized_key}\n"),
+    );
+    run(
+        Command::new("chroot").arg(root).args([
+            "chown",
+            "-R",
+            &format!("{LOGIN_USER}:{LOGIN_USER}"),
+            &ssh_dir,
+        ]),
+        "give the login user its .ssh",
+    );
+}
+
+/// The PID of the one child `unshare --fork` started (the container's PID 1), found by its
+/// parent PID in `/proc`.
+fn child_of(process: &mut Process, console: &Path) -> u32 {
+    let parent = process.id().to_string();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let child = std::fs::read_dir("/proc")
+            .expect("read /proc")
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+            .find(|pid| {
+                std::fs::read_to_string(format!("/proc/{pid}/status")).is_ok_and(|status| {
+                    status
+                        .lines()
+                        .any(|l| l.strip_prefix("PPid:").map(str::trim) == Some(&parent))
+                })
+            });
+        if let Some(pid) = child {
+            return pid;
+        }
+        assert!(
+            process.try_wait().is_none() && Instant::now() < deadline,
+            "the container did not start: {}",
+            std::fs::read_to_string(console).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}

@@ -1,0 +1,62 @@
+//! `patchwarden up` as a process, with the real kubectl for the kubeconfig it writes.
+
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::kubectl::Kubectl;
+use crate::process::{Process, stdout_piped_stderr_to};
+
+/// A running `patchwarden up`; killed by PID when dropped.
+pub struct Up {
+    process: Process,
+    kubectl: Kubectl,
+}
+
+impl Up {
+    /// Starts `command` (the `patchwarden` executable) as `up` on `repo` with `state` as its
+    /// state directory, a free API server port and a 5 s sync interval; returns once it printed
+    /// its kubeconfig. `home` is kubectl's HOME; `log` keeps what `up` said on standard error.
+    pub fn start(
+        mut command: std::process::Command,
+        repo: &Path,
+        state: &Path,
+        home: &Path,
+        log: &Path,
+    ) -> Up {
+        command
+            .args(["up", "--repo"])
+            .arg(repo)
+            .arg("--state-dir")
+            .arg(state)
+            .args(["--listen", "127.0.0.1:0", "--sync-interval", "5"]);
+        let mut process = Process::spawn(stdout_piped_stderr_to(&mut command, log));
+        let kubeconfig = process
+            .line_after("export KUBECONFIG=", Duration::from_secs(120))
+            .unwrap_or_else(|| {
+                panic!(
+                    "up printed no KUBECONFIG line: {}",
+                    std::fs::read_to_string(log).unwrap_or_default()
+                )
+            });
+        Up {
+            process,
+            kubectl: Kubectl::new(Path::new(&kubeconfig), home),
+        }
+    }
+
+    /// SIGTERM, like Ctrl-C, then wait for the clean stop.
+    pub fn stop(&mut self) {
+        self.process.terminate(Duration::from_secs(30));
+    }
+
+    /// `kubectl get … -o json`, `None` when kubectl fails.
+    pub fn get(&self, what: &[&str]) -> Option<Value> {
+        self.kubectl.get_json(what)
+    }
+
+    pub fn kubectl(&self) -> &Kubectl {
+        &self.kubectl
+    }
+}
