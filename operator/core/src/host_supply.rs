@@ -6,7 +6,6 @@
 
 use std::cmp::Ordering;
 
-use crate::approval::UpgradeCandidate;
 use crate::version::VersionScheme;
 
 /// What the host's sources mean for one upgrade candidate.
@@ -57,24 +56,6 @@ impl HostSupply {
     }
 }
 
-/// The candidate as the host's sources leave it: its version becomes the host's candidate when
-/// that is available, and `None` is returned when the fix is not available yet.
-pub fn retarget(
-    scheme: VersionScheme,
-    candidate: &UpgradeCandidate,
-    offered: Option<&str>,
-) -> (HostSupply, Option<UpgradeCandidate>) {
-    let supply = HostSupply::decide(scheme, &candidate.candidate_version, offered);
-    let retargeted = match &supply {
-        HostSupply::Available { target } => Some(UpgradeCandidate {
-            candidate_version: target.clone(),
-            ..candidate.clone()
-        }),
-        HostSupply::NotYetAvailable { .. } => None,
-    };
-    (supply, retargeted)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -90,7 +71,7 @@ mod tests {
                 offered: Some("3.0.15-1~deb12u1".into())
             }
         );
-        let reason = supply.reason("3.0.17-1~deb12u2").unwrap();
+        let reason = supply.reason("3.0.17-1~deb12u2").expect("a reason");
         assert!(
             reason.starts_with("fix not yet available from the host's sources"),
             "{reason}"
@@ -102,7 +83,12 @@ mod tests {
     fn no_candidate_is_not_yet_available() {
         let supply = HostSupply::decide(DPKG, "1.0-1", None);
         assert_eq!(supply, HostSupply::NotYetAvailable { offered: None });
-        assert!(supply.reason("1.0-1").unwrap().contains("no version"));
+        assert!(
+            supply
+                .reason("1.0-1")
+                .expect("a reason")
+                .contains("no version")
+        );
     }
 
     #[test]
@@ -142,28 +128,5 @@ mod tests {
             HostSupply::decide(DPKG, "1.10-1", Some("1.9-1")),
             HostSupply::NotYetAvailable { .. }
         ));
-    }
-
-    #[test]
-    fn retarget_keeps_everything_but_the_version() {
-        let candidate = UpgradeCandidate {
-            package: "libssl3".into(),
-            source_package: Some("openssl".into()),
-            installed_version: "3.0.15-1~deb12u1".into(),
-            candidate_version: "3.0.17-1~deb12u2".into(),
-            severity: crate::Severity::High,
-            published: None,
-            known_exploited: true,
-            cve_ids: vec!["CVE-2025-0001".into()],
-            security: true,
-        };
-        let (_, newer) = retarget(DPKG, &candidate, Some("3.0.17-1~deb12u3"));
-        let newer = newer.unwrap();
-        assert_eq!(newer.candidate_version, "3.0.17-1~deb12u3");
-        assert_eq!(newer.cve_ids, candidate.cve_ids);
-        assert!(newer.known_exploited);
-        let (supply, none) = retarget(DPKG, &candidate, Some("3.0.15-1~deb12u1"));
-        assert!(none.is_none());
-        assert!(matches!(supply, HostSupply::NotYetAvailable { .. }));
     }
 }
