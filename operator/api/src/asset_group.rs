@@ -160,7 +160,7 @@ impl LabFleet {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 #[schemars(extend("x-kubernetes-validations" = [
-    {"rule": "self.kind == 'Unreachable' || has(self.package)", "message": "package is required for PostinstFails and HealthCheckFails"}
+    {"rule": "self.kind == 'Unreachable' || has(self.package)", "message": "package is required for PostinstFails, HealthCheckFails and RequiresReboot"}
 ]))]
 pub struct LabFault {
     /// What goes wrong.
@@ -168,7 +168,8 @@ pub struct LabFault {
     /// Names of the lab hosts it affects (`<prefix>-<index>`).
     #[schemars(length(min = 1))]
     pub hosts: Vec<String>,
-    /// The package whose upgrade triggers the fault (for `PostinstFails` and `HealthCheckFails`).
+    /// The package whose upgrade triggers the fault (for `PostinstFails`, `HealthCheckFails` and
+    /// `RequiresReboot`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub package: Option<String>,
 }
@@ -182,6 +183,10 @@ pub enum LabFaultKind {
     HealthCheckFails,
     /// The host cannot be reached at all.
     Unreachable,
+    /// Upgrading the package asks the host for a reboot (`/run/reboot-required`, with the
+    /// package in `/run/reboot-required.pkgs`), as a new kernel or libc does. A lab host's
+    /// reboot gives it a new boot id and clears both files.
+    RequiresReboot,
 }
 
 /// Observed state of an AssetGroup.

@@ -221,6 +221,7 @@ fn lab_spec(group: &str, fleet: &LabFleet) -> Result<LabSpec, LabFleetError> {
                 }
                 LabFaultKind::PostinstFails => FaultKind::PostinstFail,
                 LabFaultKind::HealthCheckFails => FaultKind::HealthBreak,
+                LabFaultKind::RequiresReboot => FaultKind::RebootRequired,
             };
             let package = fault
                 .package
