@@ -10,6 +10,7 @@ mod failure;
 mod happy_path;
 mod health_checks;
 mod leader_election;
+mod reboots;
 mod sla_and_delay;
 mod suspend;
 mod up;
