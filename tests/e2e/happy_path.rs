@@ -121,6 +121,29 @@ fn canary_then_waves_patch_every_lab_host_and_the_policy_becomes_compliant() {
         for package in result["packages"].as_array().expect("packages") {
             assert_ne!(package["before"], package["after"], "{package}");
         }
+        // Where the installed versions came from: the lab's repository, its suite and the
+        // date of its release file in the host's package lists.
+        let sources = result["sources"].as_array().expect("sources");
+        assert_eq!(sources.len(), 1, "{result}");
+        let source = &sources[0];
+        assert!(
+            source["uri"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("file:/")),
+            "{source}"
+        );
+        assert_eq!(source["suite"], "bookworm-security", "{source}");
+        assert!(
+            source["releaseDate"]
+                .as_str()
+                .is_some_and(|d| d.ends_with("+0000")),
+            "{source}"
+        );
+        assert_eq!(
+            source["packages"].as_array().map(Vec::len),
+            result["packages"].as_array().map(Vec::len),
+            "{result}"
+        );
     }
     // Every host's dpkg database shows the planned versions, fully installed.
     for host in planned_hosts(&cluster, run, "web") {

@@ -201,6 +201,10 @@ pub struct FindingsSummary {
     /// Open findings for which a fixed version is available.
     #[serde(default)]
     pub fixable: u32,
+    /// Fixable findings whose fix the asset's own package sources do not offer yet (counted
+    /// in `fixable` too); nothing can be installed for them until the sources have it.
+    #[serde(default)]
+    pub fix_not_yet_available: u32,
     /// The asset's risk score (the highest finding score, adjusted for criticality and exposure).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub risk_score: Option<f64>,
@@ -268,10 +272,38 @@ pub struct AvailableUpgrade {
     /// The findings it fixes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixes: Vec<FixedFinding>,
+    /// The version the asset's own package sources offer (apt's candidate), when they were
+    /// read. A patch installs it when it is at least `fixedVersion`, so a newer security upload
+    /// is taken; without it the patch installs `fixedVersion`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_candidate_version: Option<String>,
+    /// Where the host's candidate comes from: archive URI, suite and component.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_origin: Option<String>,
+    /// Set when the asset's sources do not offer the fix yet ("fix not yet available from the
+    /// host's sources: …"); such an upgrade is not a patch target until they do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_available_reason: Option<String>,
 }
 
 fn upgrade_is_security() -> bool {
     true
+}
+
+impl AvailableUpgrade {
+    /// Whether a patch may install it: the host's sources offer the fix, or were not read.
+    pub fn is_patch_target(&self) -> bool {
+        self.not_available_reason.is_none()
+    }
+
+    /// The version a patch installs: the host's candidate when its sources offer the fix,
+    /// else the fixed version.
+    pub fn target_version(&self) -> &str {
+        match (&self.host_candidate_version, &self.not_available_reason) {
+            (Some(candidate), None) => candidate,
+            _ => &self.fixed_version,
+        }
+    }
 }
 
 /// A finding an upgrade fixes, with what its SLA deadline needs.

@@ -273,6 +273,10 @@ pub struct AssetResult {
     /// Whether the asset was rebooted.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rebooted: bool,
+    /// The repositories the installed versions came from, as the asset's package lists named
+    /// them when the run installed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<InstalledSource>,
     /// When work on it started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<Time>,
@@ -285,6 +289,30 @@ pub struct AssetResult {
     /// What happened, for people (on failure: the step, the package and the error).
     #[serde(default)]
     pub message: String,
+}
+
+/// A repository a run installed package versions from.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InstalledSource {
+    /// The archive URI (`http://deb.debian.org/debian-security`).
+    pub uri: String,
+    /// The suite (`bookworm-security`), from the repository's release file when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suite: Option<String>,
+    /// The component (`main`), when the repository has components.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component: Option<String>,
+    /// The `Date:` of the repository's release file in the asset's package lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release_date: Option<String>,
+    /// Whether that release file is a signed `InRelease` (false: a bare `Release` of a source
+    /// the asset marks trusted).
+    #[serde(default)]
+    pub signed: bool,
+    /// The packages installed from it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub packages: Vec<String>,
 }
 
 /// Counts of assets by outcome.

@@ -61,6 +61,9 @@ impl AvailableUpgrade {
                     kev_due_date: finding.kev_due.map(|d| d.format("%Y-%m-%d").to_string()),
                 })
                 .collect(),
+            host_candidate_version: None,
+            host_origin: None,
+            not_available_reason: None,
         }
     }
 
@@ -74,7 +77,7 @@ impl AvailableUpgrade {
                     .unwrap_or_else(|| self.package.clone()),
             ),
             installed_version: self.installed_version.clone(),
-            candidate_version: self.fixed_version.clone(),
+            candidate_version: self.target_version().to_string(),
             severity: self.severity,
             published: self.published.as_ref().map(from_k8s),
             known_exploited: self.known_exploited,
@@ -109,7 +112,13 @@ pub fn policy_member(
         name: name.to_string(),
         group: group.to_string(),
         risk,
-        candidates: upgrades.iter().map(AvailableUpgrade::candidate).collect(),
+        // A fix the host's sources do not offer yet cannot be installed; its findings still
+        // count towards SLA deadlines.
+        candidates: upgrades
+            .iter()
+            .filter(|u| u.is_patch_target())
+            .map(AvailableUpgrade::candidate)
+            .collect(),
         findings: upgrades
             .iter()
             .flat_map(|u| u.sla_findings().map(|f| (u.package.clone(), f)))

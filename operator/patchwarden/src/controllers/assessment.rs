@@ -150,8 +150,9 @@ impl Assessments {
         self.generation.send_modify(|g| *g += 1);
     }
 
-    /// Assesses an asset's inventory (or returns the cached result for the same inventory
-    /// and feeds); `None` while no feed is loaded or the ecosystem is unknown.
+    /// Assesses an asset's inventory (or returns the stored result for the same inventory
+    /// and feeds); `None` while no feed is loaded or the ecosystem is unknown. The result is
+    /// not stored: see [`Assessments::store`].
     pub fn assess(
         &self,
         key: &str,
@@ -191,16 +192,23 @@ impl Assessments {
                 AvailableUpgrade::from_assessment(candidate, &fixes)
             })
             .collect();
-        let assessed = Arc::new(AssetAssessment {
+        // Stored by `store` once the host's sources are applied, so readers never see an
+        // assessment without them.
+        Some(Arc::new(AssetAssessment {
             basis,
             summary: summary(&assessment.findings, &assessment.summary),
             sla,
             upgrades,
-        });
+        }))
+    }
+
+    /// Records an asset's assessment as policies read it.
+    pub fn store(&self, key: &str, assessed: AssetAssessment) -> Arc<AssetAssessment> {
+        let assessed = Arc::new(assessed);
         if let Ok(mut assets) = self.assets.lock() {
             assets.insert(key.to_string(), assessed.clone());
         }
-        Some(assessed)
+        assessed
     }
 
     /// The latest assessment of an asset, if any.
@@ -261,6 +269,8 @@ fn summary(
         unknown: count(Severity::Unknown),
         known_exploited: u32::try_from(core.kev).unwrap_or(u32::MAX),
         fixable: u32::try_from(core.fixable).unwrap_or(u32::MAX),
+        // Counted once the host's sources are read (`asset::sources`).
+        fix_not_yet_available: 0,
         risk_score: (!findings.is_empty()).then_some(core.max_risk),
         top_risks: findings
             .iter()

@@ -4,12 +4,14 @@
 //!
 //! Pipeline, one module per step: [`validate`] (the executor that reaches the asset) →
 //! [`observe`] (its inventory; its risk context) → [`decide`] (read the inventory, the
-//! patch state; the assessment is `assessment::Assessments::assess`) → [`status`] (write
+//! patch state; the assessment is `assessment::Assessments::assess`, completed by
+//! [`sources`] with what the host's package sources offer) → [`status`] (write
 //! it, with Events and metrics). An unreachable asset or an inventory that does not parse
 //! is a state of the asset, shown in its status, not a failed reconcile.
 
 mod decide;
 mod observe;
+mod sources;
 mod status;
 mod validate;
 
@@ -96,6 +98,20 @@ async fn reconcile(object: Arc<Asset>, context: Arc<Context>) -> Result<Action, 
         &read.packages,
         &read.digest,
     );
+    let assessment = match assessment {
+        Some(assessed) => Some(
+            sources::complete(
+                &context.assessment,
+                &key,
+                read.os.ecosystem.as_deref(),
+                executor.as_ref(),
+                &target,
+                &assessed,
+            )
+            .await,
+        ),
+        None => None,
+    };
     let approved = context.assessment.approved(&key);
     let state = decide::patch_state(asset, assessment.as_deref(), approved);
     report

@@ -7,6 +7,7 @@ use patchwarden_executor::{ChangeReport, PackageTarget};
 
 use super::health::run_checks;
 use super::hooks::{HookStage, run_hooks};
+use super::sources;
 use super::{OperationDetails, OperationRequest};
 
 /// Which versions an install moves to.
@@ -91,8 +92,13 @@ pub async fn install(
         ),
     };
     let message = message + &baseline_note(&baseline);
+    let sources = match direction {
+        Direction::Upgrade => sources::installed_from(request, &packages).await,
+        Direction::RollBack => Vec::new(),
+    };
     Ok(OperationDetails {
         packages,
+        sources,
         message,
         health_baseline: baseline,
         ..OperationDetails::default()

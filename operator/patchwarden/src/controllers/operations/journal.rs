@@ -11,7 +11,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use patchwarden_api::patch_run::PackageResult;
+use patchwarden_api::patch_run::{InstalledSource, PackageResult};
 use patchwarden_core::rollout::{CheckOutcome, OperationState};
 use tokio::sync::broadcast;
 
@@ -20,6 +20,8 @@ use tokio::sync::broadcast;
 pub struct OperationDetails {
     /// Versions before and after, per planned package.
     pub packages: Vec<PackageResult>,
+    /// The repositories the upgraded versions came from (patch steps only).
+    pub sources: Vec<InstalledSource>,
     /// Vulnerabilities the re-inventory proved closed.
     pub cves_closed: Vec<String>,
     /// Targeted vulnerabilities still open.

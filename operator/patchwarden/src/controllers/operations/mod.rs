@@ -9,6 +9,7 @@ mod hooks;
 mod install;
 mod journal;
 mod reboot;
+mod sources;
 mod verify;
 
 use std::sync::Arc;

@@ -130,6 +130,9 @@ fn record_operations(result: &mut AssetResult, plan: &RolloutPlan, journal: &Jou
         if !details.packages.is_empty() {
             result.packages = details.packages.clone();
         }
+        if step == Step::Patch {
+            result.sources = details.sources.clone();
+        }
         if step == Step::Verify {
             result.cves_closed = details.cves_closed.clone();
             result.cves_remaining = details.cves_remaining.clone();

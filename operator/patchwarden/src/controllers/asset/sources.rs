@@ -1,0 +1,135 @@
+//! The host's own package sources in an asset's assessment: for each upgrade, what the
+//! sources offer (apt's candidate and where it comes from) and whether that reaches the
+//! advisory's fixed version (`core::host_supply`). A fix the sources do not offer yet is shown
+//! with its reason, counted in the findings summary and is no patch target; one they do offer
+//! is installed at the host's candidate.
+//!
+//! Assessment only reads the package lists; it does not refresh them (`apt-get update` needs
+//! root and changes the host, and assessments repeat every few minutes): they are as fresh as
+//! the host's own apt timers or the last patch, whose change refreshes them when configured
+//! to. A PatchRun records the release date of the lists it installed from.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use patchwarden_core::ecosystem::Ecosystem;
+use patchwarden_core::host_supply::HostSupply;
+use patchwarden_core::version::VersionScheme;
+use patchwarden_executor::{AssetRef, Executor, HostSources};
+
+use crate::controllers::assessment::{Assessments, AssetAssessment};
+
+/// What the host's sources offer for one package.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HostOffer {
+    /// apt's candidate; none when no source offers the package.
+    pub candidate: Option<String>,
+    /// `URI suite[/component]` of the candidate.
+    pub origin: Option<String>,
+}
+
+/// The offers by package name. Packages apt does not know have none.
+pub fn offers(sources: &HostSources) -> BTreeMap<String, HostOffer> {
+    sources
+        .packages
+        .iter()
+        .map(|p| {
+            let origin = p.origin.as_ref().map(|o| {
+                let suite = o
+                    .component
+                    .as_ref()
+                    .map_or(o.dist.clone(), |c| format!("{}/{c}", o.dist));
+                format!("{} {suite}", o.uri)
+            });
+            let offer = HostOffer {
+                candidate: p.candidate.clone(),
+                origin,
+            };
+            (p.package.clone(), offer)
+        })
+        .collect()
+}
+
+/// The assessment with each upgrade's host candidate, origin and availability, and the count
+/// of findings whose fix is not available yet. Recomputed from the fixed versions, so applying
+/// it again with newer offers replaces the old ones.
+pub fn apply(
+    assessed: &AssetAssessment,
+    scheme: VersionScheme,
+    offers: &BTreeMap<String, HostOffer>,
+) -> AssetAssessment {
+    let mut out = assessed.clone();
+    let mut not_available: BTreeSet<&str> = BTreeSet::new();
+    for upgrade in &mut out.upgrades {
+        let offer = offers.get(&upgrade.package);
+        let candidate = offer.and_then(|o| o.candidate.clone());
+        let supply = HostSupply::decide(scheme, &upgrade.fixed_version, candidate.as_deref());
+        upgrade.not_available_reason = supply.reason(&upgrade.fixed_version);
+        upgrade.host_candidate_version = candidate;
+        upgrade.host_origin = offer.and_then(|o| o.origin.clone());
+    }
+    for upgrade in out.upgrades.iter().filter(|u| !u.is_patch_target()) {
+        if upgrade.fixes.is_empty() {
+            not_available.insert(&upgrade.package);
+        }
+        not_available.extend(upgrade.fixes.iter().map(|f| f.id.as_str()));
+    }
+    out.summary.fix_not_yet_available = u32::try_from(not_available.len()).unwrap_or(u32::MAX);
+    out
+}
+
+/// The version order of an ecosystem whose hosts apt manages; `None` for the others, whose
+/// sources are not read.
+pub fn apt_scheme(ecosystem: Option<&str>) -> Option<VersionScheme> {
+    let scheme = Ecosystem::new(ecosystem?).scheme()?;
+    (scheme == VersionScheme::Dpkg).then_some(scheme)
+}
+
+/// Applies the host's sources to a fresh assessment (when apt manages the host and they can
+/// be read) and stores it for policies.
+pub async fn complete(
+    assessments: &Assessments,
+    key: &str,
+    ecosystem: Option<&str>,
+    executor: &dyn Executor,
+    target: &AssetRef,
+    assessed: &AssetAssessment,
+) -> Arc<AssetAssessment> {
+    let with_sources = match apt_scheme(ecosystem) {
+        Some(scheme) => read(executor, target, assessed)
+            .await
+            .map(|sources| apply(assessed, scheme, &offers(&sources))),
+        None => None,
+    };
+    assessments.store(key, with_sources.unwrap_or_else(|| assessed.clone()))
+}
+
+/// Reads the host's sources for the packages of the assessment's upgrades; `None` (and a
+/// warning) when they cannot be read, so the assessment keeps the advisories' fixed versions.
+pub async fn read(
+    executor: &dyn Executor,
+    target: &AssetRef,
+    assessed: &AssetAssessment,
+) -> Option<HostSources> {
+    let packages: Vec<String> = assessed
+        .upgrades
+        .iter()
+        .map(|u| u.package.clone())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if packages.is_empty() {
+        return None;
+    }
+    match executor.package_sources(target, &packages).await {
+        Ok(sources) => Some(sources),
+        Err(error) => {
+            tracing::warn!(asset = %target.name, %error, "cannot read the host's package sources");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "sources_tests.rs"]
+mod tests;

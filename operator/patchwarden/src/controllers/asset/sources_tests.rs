@@ -1,0 +1,140 @@
+use patchwarden_api::asset::{AvailableUpgrade, FixedFinding};
+use patchwarden_core::Severity;
+use patchwarden_executor::{PackageOrigin, PackageSource};
+
+use super::*;
+
+fn upgrade(package: &str, fixed: &str, ids: &[&str]) -> AvailableUpgrade {
+    AvailableUpgrade {
+        package: package.into(),
+        installed_version: "3.0.15-1~deb12u1".into(),
+        fixed_version: fixed.into(),
+        severity: Severity::High,
+        security: true,
+        fixes: ids
+            .iter()
+            .map(|id| FixedFinding {
+                id: id.to_string(),
+                severity: Severity::High,
+                ..FixedFinding::default()
+            })
+            .collect(),
+        ..AvailableUpgrade::default()
+    }
+}
+
+fn assessed() -> AssetAssessment {
+    AssetAssessment {
+        upgrades: vec![
+            upgrade("libssl3", "3.0.17-1~deb12u2", &["CVE-2025-1", "CVE-2025-2"]),
+            upgrade("openssl", "3.0.17-1~deb12u2", &["CVE-2025-1", "CVE-2025-2"]),
+            upgrade("jq", "1.6-2.1+deb12u3", &["CVE-2025-3"]),
+        ],
+        ..AssetAssessment::default()
+    }
+}
+
+fn offer(candidate: &str) -> HostOffer {
+    HostOffer {
+        candidate: Some(candidate.into()),
+        origin: Some("http://deb.debian.org/debian-security bookworm-security/main".into()),
+    }
+}
+
+#[test]
+fn a_candidate_below_the_fix_is_not_available_and_not_a_target() {
+    let offers = BTreeMap::from([
+        ("libssl3".to_string(), offer("3.0.16-1~deb12u1")),
+        ("openssl".to_string(), offer("3.0.16-1~deb12u1")),
+        ("jq".to_string(), offer("1.6-2.1+deb12u3")),
+    ]);
+    let out = apply(&assessed(), VersionScheme::Dpkg, &offers);
+    let ssl = &out.upgrades[0];
+    assert!(!ssl.is_patch_target());
+    let reason = ssl.not_available_reason.as_deref().expect("a reason");
+    assert!(
+        reason.starts_with("fix not yet available from the host's sources"),
+        "{reason}"
+    );
+    assert_eq!(
+        ssl.host_candidate_version.as_deref(),
+        Some("3.0.16-1~deb12u1")
+    );
+    // Two findings, shared by two binaries of one source, counted once each.
+    assert_eq!(out.summary.fix_not_yet_available, 2);
+    assert!(out.upgrades[2].is_patch_target());
+}
+
+#[test]
+fn a_candidate_above_the_fix_is_the_target() {
+    let offers = BTreeMap::from([("jq".to_string(), offer("1.6-2.1+deb12u4"))]);
+    let out = apply(&assessed(), VersionScheme::Dpkg, &offers);
+    let jq = &out.upgrades[2];
+    assert!(jq.is_patch_target());
+    assert_eq!(jq.target_version(), "1.6-2.1+deb12u4");
+    assert_eq!(jq.fixed_version, "1.6-2.1+deb12u3");
+    assert_eq!(jq.candidate().candidate_version, "1.6-2.1+deb12u4");
+    assert_eq!(
+        jq.host_origin.as_deref(),
+        Some("http://deb.debian.org/debian-security bookworm-security/main")
+    );
+    // Packages apt does not know: nothing can be installed.
+    assert!(!out.upgrades[0].is_patch_target());
+    assert_eq!(out.summary.fix_not_yet_available, 2);
+}
+
+#[test]
+fn applying_newer_offers_replaces_the_old_verdict() {
+    let old = BTreeMap::from([("jq".to_string(), offer("1.6-2.1+deb12u1"))]);
+    let first = apply(&assessed(), VersionScheme::Dpkg, &old);
+    assert!(!first.upgrades[2].is_patch_target());
+    let new = BTreeMap::from([
+        ("libssl3".to_string(), offer("3.0.17-1~deb12u2")),
+        ("openssl".to_string(), offer("3.0.17-1~deb12u2")),
+        ("jq".to_string(), offer("1.6-2.1+deb12u3")),
+    ]);
+    let second = apply(&first, VersionScheme::Dpkg, &new);
+    assert!(
+        second
+            .upgrades
+            .iter()
+            .all(AvailableUpgrade::is_patch_target)
+    );
+    assert_eq!(second.summary.fix_not_yet_available, 0);
+}
+
+#[test]
+fn offers_name_the_candidates_origin() {
+    let sources = HostSources {
+        asset: "h".into(),
+        packages: vec![
+            PackageSource {
+                package: "jq".into(),
+                installed: Some("1".into()),
+                candidate: Some("2".into()),
+                origin: Some(PackageOrigin {
+                    uri: "file:/srv/repo".into(),
+                    dist: "./".into(),
+                    component: None,
+                }),
+            },
+            PackageSource {
+                package: "curl".into(),
+                installed: None,
+                candidate: None,
+                origin: None,
+            },
+        ],
+        repositories: Vec::new(),
+    };
+    let offers = offers(&sources);
+    assert_eq!(offers["jq"].origin.as_deref(), Some("file:/srv/repo ./"));
+    assert_eq!(offers["curl"], HostOffer::default());
+}
+
+#[test]
+fn only_apt_hosts_have_their_sources_read() {
+    assert_eq!(apt_scheme(Some("Debian:12")), Some(VersionScheme::Dpkg));
+    assert_eq!(apt_scheme(Some("AlmaLinux:9")), None);
+    assert_eq!(apt_scheme(None), None);
+}
