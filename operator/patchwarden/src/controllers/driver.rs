@@ -62,7 +62,7 @@ pub fn stalled<K: StalledStatus>(
 }
 
 /// One reconcile of `object` by the controller `name`, timed and counted. A terminal error
-/// is shown as `Stalled` here and becomes `Action::await_change()`; a failure to write that
+/// is shown as `Stalled` here and becomes `Action::await_change()` (or its slow retry); a failure to write that
 /// status is returned as the (transient) error instead, so it is retried.
 pub async fn reconcile_once<K, F, Fut>(
     name: &'static str,
@@ -87,7 +87,7 @@ where
             let desired = stalled(object.as_ref(), &terminal, now());
             status::write_status(&api, object.as_ref(), &desired)
                 .await
-                .map(|_| Action::await_change())
+                .map(|_| terminal.action())
                 .map_err(ReconcileError::from)
         }
         other => other,
@@ -127,7 +127,7 @@ pub async fn drive<K, F, Fut>(
                 match err {
                     // `reconcile_once` shows terminal errors; should one arrive here, only a
                     // change can help all the same.
-                    ReconcileError::Terminal(_) => Action::await_change(),
+                    ReconcileError::Terminal(terminal) => terminal.action(),
                     _ => {
                         let delay = context.backoff.next_delay(&key);
                         tracing::warn!(controller = name, object = %key, error = %err, retry_in = ?delay, "reconcile failed");
@@ -251,6 +251,7 @@ mod tests {
             assessment: assessment::Assessments::new(),
             operations: Arc::new(operations::Journal::new()),
             feed_base: None,
+            ssh: crate::controllers::ssh_credentials::SshCredentials::default(),
         })
     }
 

@@ -37,7 +37,9 @@ use patchwarden_api::conditions::reason;
 use super::status::StatusError;
 
 /// A spec that cannot work as written: the reconcile stops, the object shows
-/// `Stalled=True` with `reason` and `message`, and only a change to it helps.
+/// `Stalled=True` with `reason` and `message`, and only a change to it helps — or, with
+/// `retry_after`, a change of something outside it that sends no event for the object (a
+/// Secret it names being created), looked at again on that slow schedule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{reason}: {message}")]
 pub struct Terminal {
@@ -45,6 +47,8 @@ pub struct Terminal {
     pub reason: &'static str,
     /// What is wrong, naming the field, for people.
     pub message: String,
+    /// Look again after this long even without a change of the object.
+    pub retry_after: Option<Duration>,
 }
 
 impl Terminal {
@@ -53,6 +57,22 @@ impl Terminal {
         Self {
             reason,
             message: message.to_string(),
+            retry_after: None,
+        }
+    }
+
+    /// The same error, looked at again after `delay` as well as on a change of the object.
+    pub fn retry_after(mut self, delay: Duration) -> Self {
+        self.retry_after = Some(delay);
+        self
+    }
+
+    /// What the driver does once the error is shown: wait for a change of the object, or
+    /// the slow retry.
+    pub fn action(&self) -> Action {
+        match self.retry_after {
+            Some(delay) => requeue_after(delay),
+            None => Action::await_change(),
         }
     }
 

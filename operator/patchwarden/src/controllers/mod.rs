@@ -20,6 +20,7 @@ pub mod operations;
 pub mod operator;
 pub mod patch_policy;
 pub mod patch_run;
+pub mod ssh_credentials;
 pub mod stalled_status;
 pub mod status;
 pub mod vulnerability_feed;
@@ -58,6 +59,8 @@ pub struct Context {
     pub operations: Arc<operations::Journal>,
     /// Directory relative feed paths are read from.
     pub feed_base: Option<std::path::PathBuf>,
+    /// SSH executors of the credentials Secrets assets name.
+    pub ssh: ssh_credentials::SshCredentials,
 }
 
 impl Context {

@@ -13,7 +13,7 @@ use super::leader::{LeaderElector, LeaseTiming};
 use super::metrics::{self, Metrics};
 use super::{
     Context, assessment, asset, asset_group, lab_fleets, maintenance_window, operations,
-    patch_policy, patch_run, vulnerability_feed,
+    patch_policy, patch_run, ssh_credentials, vulnerability_feed,
 };
 
 /// How the operator runs.
@@ -82,6 +82,7 @@ pub async fn run_operator(
         assessment: assessment::Assessments::new(),
         operations: Arc::new(operations::Journal::new()),
         feed_base: options.feed_base.clone(),
+        ssh: ssh_credentials::SshCredentials::default(),
     });
     loop {
         if !wait_to_lead(&mut leading, &mut shutdown).await {

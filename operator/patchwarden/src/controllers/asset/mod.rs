@@ -9,6 +9,8 @@
 //! it, with Events and metrics). An unreachable asset or an inventory that does not parse
 //! is a state of the asset, shown in its status, not a failed reconcile.
 
+#[cfg(test)]
+mod credentials_tests;
 mod decide;
 mod observe;
 mod sources;
@@ -73,7 +75,7 @@ async fn reconcile(object: Arc<Asset>, context: Arc<Context>) -> Result<Action, 
         report.suspended().await?;
         return Ok(Action::await_change());
     }
-    let (executor, target) = validate::executor_for(&context, asset)?;
+    let (executor, target) = validate::executor_for(&context, asset).await?;
     let raw = match observe::inventory(executor.as_ref(), &target).await? {
         observe::Reached::Inventory(raw) => raw,
         observe::Reached::Unreachable(error) => {

@@ -9,7 +9,14 @@ use patchwarden_api::labels;
 use patchwarden_executor::{AssetRef, ExecError, Executor, Inventory};
 
 use crate::controllers::Context;
-use crate::controllers::error::ReconcileError;
+use crate::controllers::error::{ReconcileError, Terminal};
+use crate::controllers::ssh_credentials::CREDENTIALS_RETRY;
+
+/// The condition reason of an asset whose host key does not match its known_hosts.
+pub const HOST_KEY_MISMATCH: &str = "HostKeyMismatch";
+/// The condition reason of an asset whose ssh login is refused (e.g. the key is not
+/// authorised).
+pub const SSH_REFUSED: &str = "SshRefused";
 
 /// What reading an asset found.
 pub enum Reached {
@@ -19,8 +26,9 @@ pub enum Reached {
     Unreachable(ExecError),
 }
 
-/// Reads the asset's inventory through its executor. Other failures than unreachability
-/// are transient errors.
+/// Reads the asset's inventory through its executor. A host key that does not match, a
+/// refused login or an address ssh cannot use stall the asset (looked at again slowly, as
+/// the Secret or the host may be fixed); other failures than unreachability are transient.
 pub async fn inventory(
     executor: &dyn Executor,
     target: &AssetRef,
@@ -28,7 +36,27 @@ pub async fn inventory(
     match executor.collect_inventory(target).await {
         Ok(raw) => Ok(Reached::Inventory(raw)),
         Err(err) if err.is_unreachable() => Ok(Reached::Unreachable(err)),
-        Err(err) => Err(ReconcileError::transient("collecting the inventory", err)),
+        Err(err) => match refused_reason(&err) {
+            Some(reason) => Err(Terminal::new(reason, err)
+                .retry_after(CREDENTIALS_RETRY)
+                .into()),
+            None => Err(ReconcileError::transient("collecting the inventory", err)),
+        },
+    }
+}
+
+/// The condition reason when `error` says the asset refuses this operator as configured.
+pub fn refused_reason(error: &ExecError) -> Option<&'static str> {
+    match error {
+        ExecError::Ssh { reason, .. }
+            if reason.contains("Host key verification failed")
+                || reason.contains("REMOTE HOST IDENTIFICATION HAS CHANGED") =>
+        {
+            Some(HOST_KEY_MISMATCH)
+        }
+        ExecError::Ssh { .. } => Some(SSH_REFUSED),
+        ExecError::InvalidRequest { .. } => Some(patchwarden_api::conditions::reason::INVALID_SPEC),
+        _ => None,
     }
 }
 

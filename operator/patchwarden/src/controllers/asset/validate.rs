@@ -1,6 +1,7 @@
 //! Validate: how an asset is reached — the executor for its `spec.connection` and the name
-//! the executor knows it by. An asset no executor of this operator can reach is terminal.
-//! The PatchRun controller reaches assets the same way.
+//! the executor knows it by. An asset no executor of this operator can reach is terminal;
+//! one whose SSH credentials are unusable is stalled and looked at again, as the Secret may
+//! be created or fixed later. The PatchRun controller reaches assets the same way.
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ use patchwarden_executor::{AssetRef, Executor};
 use crate::controllers::Context;
 use crate::controllers::error::{ReconcileError, Terminal};
 use crate::controllers::lab_fleets::LabFleetError;
+use crate::controllers::ssh_credentials::CredentialsError;
 
 /// Why an asset cannot be reached.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +31,9 @@ pub enum ConnectionError {
     /// The group's lab cannot be opened.
     #[error(transparent)]
     Lab(#[from] LabFleetError),
+    /// The SSH credentials the asset names cannot be used.
+    #[error(transparent)]
+    Credentials(#[from] CredentialsError),
     /// No executor of this kind runs in this operator.
     #[error("spec.connection: no {} executor is configured in this operator", .0.as_str())]
     NoExecutor(ConnectionKind),
@@ -42,13 +47,25 @@ impl From<ConnectionError> for ReconcileError {
             ConnectionError::Lab(lab) if !lab.is_terminal() => {
                 ReconcileError::transient("opening the asset's lab", lab)
             }
+            ConnectionError::Credentials(credentials) => credentials.into(),
             other => Terminal::invalid_spec(other).into(),
         }
     }
 }
 
+impl ConnectionError {
+    /// Errors that a later try may not see (a lab not created yet, a failed API read).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ConnectionError::Lab(lab) => !lab.is_terminal(),
+            ConnectionError::Credentials(credentials) => credentials.is_transient(),
+            _ => false,
+        }
+    }
+}
+
 /// The executor and the executor's name for an asset.
-pub fn executor_for(
+pub async fn executor_for(
     context: &Context,
     asset: &Asset,
 ) -> Result<(Arc<dyn Executor>, AssetRef), ConnectionError> {
@@ -67,6 +84,26 @@ pub fn executor_for(
                 .ok_or(ConnectionError::NoLabAddress)?;
             Ok((fleet.executor, AssetRef::named(address)))
         }
+        ConnectionKind::Ssh => {
+            let namespace = asset.namespace().unwrap_or_else(|| String::from("default"));
+            let reference = asset.spec.credentials_ref.as_ref();
+            let executor = context
+                .ssh
+                .executor(&context.client, &namespace, reference)
+                .await?;
+            Ok((executor, ssh_target(asset)))
+        }
         other => Err(ConnectionError::NoExecutor(other)),
+    }
+}
+
+/// How the SSH executor names and reaches an asset: reports name the Asset, ssh connects to
+/// its address, port and user.
+fn ssh_target(asset: &Asset) -> AssetRef {
+    AssetRef {
+        name: asset.name_any(),
+        address: asset.spec.address.clone(),
+        port: asset.spec.port,
+        user: asset.spec.user.clone(),
     }
 }

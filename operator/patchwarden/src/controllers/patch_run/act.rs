@@ -13,7 +13,7 @@ use patchwarden_api::patch_run::{AssetResult, PatchRun, PatchRunStatus, RunPhase
 use patchwarden_api::time::to_k8s;
 use patchwarden_core::rollout::{self, AssetProgress, AssetState, Decision, RunStatus};
 
-use super::request::{AssetStep, request};
+use super::request::{AssetStep, RequestError, request};
 use crate::controllers::error::ReconcileError;
 use crate::controllers::operations::{self, StepKind};
 use crate::controllers::{Context, object_key};
@@ -72,8 +72,13 @@ async fn start(
     step: &AssetStep<'_>,
     wave: u32,
 ) -> Result<(), ReconcileError> {
-    let request = match request(context, run, assets, step) {
+    let request = match request(context, run, assets, step).await {
         Ok(request) => request,
+        // A failed read of the credentials waits for the next reconcile instead of failing
+        // the step.
+        Err(RequestError::Connection(error)) if error.is_transient() => {
+            return Err(error.into());
+        }
         Err(error) => {
             // The asset cannot be acted on: record the step as failed so the machine moves on.
             let journal = &context.operations;

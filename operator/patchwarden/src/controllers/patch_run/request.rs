@@ -52,7 +52,7 @@ pub struct AssetStep<'a> {
 }
 
 /// Builds the operation request for an asset step.
-pub fn request(
+pub async fn request(
     context: &Context,
     run: &PatchRun,
     assets: &BTreeMap<String, Asset>,
@@ -71,7 +71,7 @@ pub fn request(
     let object = assets.get(asset).ok_or_else(|| RequestError::NoAsset {
         asset: asset.to_string(),
     })?;
-    let (executor, target) = executor_for(context, object)?;
+    let (executor, target) = executor_for(context, object).await?;
     let address = object.spec.address.as_deref().unwrap_or(asset);
     let baseline = match step.step {
         StepKind::Verify => {
