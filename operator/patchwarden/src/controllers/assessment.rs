@@ -386,3 +386,7 @@ fn sla_findings(findings: &[Finding]) -> Vec<(String, SlaFinding)> {
     }
     out
 }
+
+#[cfg(test)]
+#[path = "assessment_tests.rs"]
+mod tests;
