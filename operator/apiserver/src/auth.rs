@@ -21,6 +21,16 @@ pub enum Principal {
     ReadOnly,
 }
 
+/// The user of requests without credentials (plain HTTP on loopback only).
+const ANONYMOUS: &str = "system:anonymous";
+
+/// An authenticated request's sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user: String,
+    pub principal: Principal,
+}
+
 /// The accepted tokens.
 #[derive(Debug, Clone, Default)]
 pub struct Auth {
@@ -121,10 +131,14 @@ impl Auth {
         admins.first().map(|t| t.as_str())
     }
 
-    pub fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, ApiError> {
+    /// Who sent the request: the user of its token and what it may do.
+    pub fn caller(&self, headers: &HeaderMap) -> Result<Caller, ApiError> {
         let Some(header_value) = headers.get(header::AUTHORIZATION) else {
             return if self.anonymous_admin {
-                Ok(Principal::Admin)
+                Ok(Caller {
+                    user: ANONYMOUS.to_string(),
+                    principal: Principal::Admin,
+                })
             } else {
                 Err(ApiError::unauthorized())
             };
@@ -137,13 +151,16 @@ impl Auth {
             .ok_or_else(ApiError::unauthorized)?;
         // Every known token is compared in constant time, so the time taken says nothing
         // about how much of a guess was right.
-        let mut principal = None;
-        for (known, (_, known_principal)) in &self.tokens {
+        let mut caller = None;
+        for (known, (user, principal)) in &self.tokens {
             if bool::from(known.as_bytes().ct_eq(token.as_bytes())) {
-                principal = Some(*known_principal);
+                caller = Some(Caller {
+                    user: user.clone(),
+                    principal: *principal,
+                });
             }
         }
-        principal.ok_or_else(ApiError::unauthorized)
+        caller.ok_or_else(ApiError::unauthorized)
     }
 }
 
@@ -171,22 +188,28 @@ mod tests {
         )
         .unwrap();
         let mut h = HeaderMap::new();
-        assert_eq!(auth.authenticate(&h).unwrap_err().code, 401);
+        assert_eq!(auth.caller(&h).map(|c| c.principal).unwrap_err().code, 401);
         h.insert(
             header::AUTHORIZATION,
             HeaderValue::from_static("Bearer ro1"),
         );
-        assert_eq!(auth.authenticate(&h).unwrap(), Principal::ReadOnly);
+        assert_eq!(
+            auth.caller(&h).map(|c| c.principal).unwrap(),
+            Principal::ReadOnly
+        );
         h.insert(
             header::AUTHORIZATION,
             HeaderValue::from_static("Bearer abc"),
         );
-        assert_eq!(auth.authenticate(&h).unwrap(), Principal::Admin);
+        assert_eq!(
+            auth.caller(&h).map(|c| c.principal).unwrap(),
+            Principal::Admin
+        );
         h.insert(
             header::AUTHORIZATION,
             HeaderValue::from_static("Bearer nope"),
         );
-        assert_eq!(auth.authenticate(&h).unwrap_err().code, 401);
+        assert_eq!(auth.caller(&h).map(|c| c.principal).unwrap_err().code, 401);
         assert_eq!(auth.admin_token(), Some("abc"));
     }
 

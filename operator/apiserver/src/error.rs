@@ -33,6 +33,8 @@ pub struct Details {
     /// The resource plural, as the real server reports it.
     pub kind: Option<String>,
     pub causes: Vec<Cause>,
+    /// When to try again (429 and 503): also sent as the `Retry-After` header.
+    pub retry_after_seconds: Option<u32>,
 }
 
 impl ApiError {
@@ -143,6 +145,21 @@ impl ApiError {
         )
     }
 
+    /// 429: the server holds as much of this kind of work as it takes; try again later.
+    pub fn too_many_requests(message: impl Into<String>, retry_after_seconds: u32) -> Self {
+        let mut err = Self::new(429, "TooManyRequests", message);
+        err.details = Some(Box::new(Details {
+            retry_after_seconds: Some(retry_after_seconds),
+            ..Details::default()
+        }));
+        err
+    }
+
+    /// The seconds after which the client may try again, when the error says so.
+    pub fn retry_after(&self) -> Option<u32> {
+        self.details.as_ref().and_then(|d| d.retry_after_seconds)
+    }
+
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(500, "InternalError", message)
     }
@@ -178,6 +195,7 @@ impl ApiError {
             group: Some(group.to_string()),
             kind: Some(kind.to_string()),
             causes,
+            retry_after_seconds: None,
         }));
         err
     }
@@ -209,6 +227,7 @@ impl ApiError {
             group: Some(group.to_string()),
             kind: Some(plural.to_string()),
             causes: Vec::new(),
+            retry_after_seconds: None,
         }));
         self
     }
@@ -233,6 +252,9 @@ impl ApiError {
                     .map(|c| json!({"reason": c.reason, "message": c.message, "field": c.field}))
                     .collect();
                 details.insert("causes".into(), Value::Array(causes));
+            }
+            if let Some(seconds) = d.retry_after_seconds {
+                details.insert("retryAfterSeconds".into(), json!(seconds));
             }
         }
         let mut status = json!({

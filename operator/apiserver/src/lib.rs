@@ -16,13 +16,15 @@ use std::sync::Arc;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::Value;
 use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 mod auth;
 mod authorization;
+mod capacity;
 mod cluster;
 mod discovery;
 pub mod error;
@@ -43,6 +45,7 @@ mod tls;
 mod watch;
 
 pub use auth::READ_ONLY_GROUP;
+pub use capacity::ServerLimits;
 pub use error::ServerError;
 use error::{create_private_dir, write_private};
 pub use store::SyncMode;
@@ -70,6 +73,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Events retained for watch resume; older resourceVersions get 410 Expired.
     pub history_limit: usize,
+    /// Connections, header and body timeouts, watches and queued writes clients may hold.
+    pub limits: ServerLimits,
 }
 
 impl Config {
@@ -83,6 +88,7 @@ impl Config {
             sync: SyncMode::Full,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             history_limit: cluster::DEFAULT_HISTORY,
+            limits: ServerLimits::default(),
         }
     }
 }
@@ -255,7 +261,12 @@ async fn start(config: Config) -> Result<RunningServer, ServerError> {
     }
     let token = admin_token(&auth, &config)?;
     let db_path = config.data_dir.join("state.db");
-    let (shared, writer) = cluster::Shared::open(&db_path, config.sync, config.history_limit)?;
+    let (shared, writer) = cluster::Shared::open(
+        &db_path,
+        config.sync,
+        config.history_limit,
+        config.limits.max_queued_writes,
+    )?;
     shared
         .write(|txn| {
             objects::bootstrap_namespaces(txn);
@@ -284,6 +295,8 @@ async fn start(config: Config) -> Result<RunningServer, ServerError> {
         max_body: config.max_body_bytes,
         address: addr.to_string(),
         shutdown: shutdown_rx.clone(),
+        watch_slots: capacity::WatchSlots::new(config.limits.max_watches_per_user),
+        limits: config.limits.clone(),
     });
     let acceptor = tls.map(|t| tokio_rustls::TlsAcceptor::from(t.server_config));
     let accept_task = tokio::spawn(accept_loop(listener, server, acceptor, shutdown_rx));
@@ -307,6 +320,7 @@ async fn accept_loop(
     acceptor: Option<tokio_rustls::TlsAcceptor>,
     mut shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
+    let permits = Arc::new(Semaphore::new(server.limits.max_connections));
     let mut connections = JoinSet::new();
     loop {
         tokio::select! {
@@ -320,24 +334,15 @@ async fn accept_loop(
                     }
                 };
                 let _ = stream.set_nodelay(true);
+                let Ok(permit) = permits.clone().try_acquire_owned() else {
+                    connections.spawn(refuse(stream));
+                    continue;
+                };
                 let server = server.clone();
                 let acceptor = acceptor.clone();
                 connections.spawn(async move {
-                    let service = service_fn(move |req| http::handle(server.clone(), req));
-                    let builder = http1::Builder::new();
-                    let result = match acceptor {
-                        Some(acceptor) => match acceptor.accept(stream).await {
-                            Ok(tls_stream) => builder.serve_connection(TokioIo::new(tls_stream), service).await,
-                            Err(e) => {
-                                tracing::debug!(error = %e, "TLS handshake failed");
-                                return;
-                            }
-                        },
-                        None => builder.serve_connection(TokioIo::new(stream), service).await,
-                    };
-                    if let Err(e) = result {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
+                    serve_connection(stream, server, acceptor).await;
+                    drop(permit);
                 });
             }
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
@@ -346,6 +351,47 @@ async fn accept_loop(
     }
     connections.abort_all();
     while connections.join_next().await.is_some() {}
+}
+
+/// Serves one connection; a client that takes longer than the header timeout to send a
+/// request's headers is cut off.
+async fn serve_connection(
+    stream: tokio::net::TcpStream,
+    server: Arc<http::Server>,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+) {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(server.limits.header_read_timeout);
+    let service = service_fn(move |req| http::handle(server.clone(), req));
+    let result = match acceptor {
+        Some(acceptor) => match acceptor.accept(stream).await {
+            Ok(tls) => builder.serve_connection(TokioIo::new(tls), service).await,
+            Err(e) => {
+                tracing::debug!(error = %e, "TLS handshake failed");
+                return;
+            }
+        },
+        None => {
+            builder
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+        }
+    };
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
+}
+
+/// Answers a connection over the limit with 503 and closes it, never waiting long on it.
+async fn refuse(mut stream: tokio::net::TcpStream) {
+    use tokio::io::AsyncWriteExt;
+    let write = async {
+        let _ = stream.write_all(capacity::TOO_MANY_CONNECTIONS).await;
+        let _ = stream.shutdown().await;
+    };
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(1), write).await;
 }
 
 /// Runs the server until SIGINT or SIGTERM: the body of `patchwarden apiserver`. Prints the

@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 use tokio::time::Instant;
 
+use crate::capacity::{WatchSlot, watch_timeout};
 use crate::cluster::{Event, Obj, Shared};
 use crate::error::ApiError;
 use crate::http::{Body, Query, Repr, Server, in_namespace, partial_metadata, snapshot};
@@ -137,7 +138,11 @@ struct WatchRequest {
 }
 
 impl WatchRequest {
-    fn parse(def: &ResourceDef, query: &Query) -> Result<WatchRequest, ApiError> {
+    fn parse(
+        def: &ResourceDef,
+        query: &Query,
+        max_timeout: Duration,
+    ) -> Result<WatchRequest, ApiError> {
         let selectors = Selectors::parse(def, query)?;
         let flag = |k: &str| matches!(query.get(k).map(String::as_str), Some("true" | "1"));
         let bookmarks = flag("allowWatchBookmarks");
@@ -154,12 +159,11 @@ impl WatchRequest {
             })?),
             _ => None,
         };
-        let timeout = query
-            .get("timeoutSeconds")
-            .and_then(|t| t.parse::<u64>().ok())
-            .filter(|t| *t > 0)
-            .map(Duration::from_secs)
-            .unwrap_or(DEFAULT_TIMEOUT);
+        let timeout = watch_timeout(
+            query.get("timeoutSeconds").map(String::as_str),
+            DEFAULT_TIMEOUT,
+            max_timeout,
+        );
         Ok(WatchRequest {
             selectors,
             bookmarks,
@@ -357,8 +361,9 @@ pub fn watch(
     ns: Option<String>,
     query: &Query,
     repr: Repr,
+    slot: WatchSlot,
 ) -> Result<Response<Body>, ApiError> {
-    let request = WatchRequest::parse(&def, query)?;
+    let request = WatchRequest::parse(&def, query, server.limits.max_watch_timeout)?;
     let start = start(&server, &def, ns.as_deref(), request.resume_from)?;
     let (tx, body_rx) = mpsc::channel(1024);
     let stream = Stream {
@@ -379,6 +384,8 @@ pub fn watch(
     let first_rev = request.resume_from.unwrap_or(start.rev);
     let end_bookmark = request.send_initial;
     tokio::spawn(async move {
+        // The user's watch slot is held as long as the watch runs.
+        let _slot = slot;
         let mut stream = stream;
         if let Some(last_rev) = send_start(&mut stream, &start, first_rev, end_bookmark).await {
             follow.run(&mut stream, start.rx, last_rev).await;

@@ -8,7 +8,7 @@
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use tokio::sync::{broadcast, mpsc, oneshot};
@@ -35,6 +35,18 @@ pub struct Shared {
     events: broadcast::Sender<Arc<Event>>,
     /// Highest revision whose events were already sent on `events`.
     published: AtomicU64,
+    /// Writes sent to the writer and not yet answered, and how many may be.
+    queued: AtomicUsize,
+    max_queued: usize,
+}
+
+/// One write counted in `queued` until it is answered (or its caller gives up).
+struct Queued<'a>(&'a AtomicUsize);
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// How many events are kept for watch resume and consistent paging.
@@ -53,6 +65,7 @@ impl Shared {
         db_path: &Path,
         sync: SyncMode,
         history_limit: usize,
+        max_queued: usize,
     ) -> Result<(Arc<Shared>, std::thread::JoinHandle<()>), ServerError> {
         let db = Db::open(db_path, sync)?;
         let cluster = load::cluster(db.load()?)?;
@@ -60,6 +73,8 @@ impl Shared {
         let (events, _) = broadcast::channel(BROADCAST_CAPACITY);
         let shared = Arc::new(Shared {
             published: AtomicU64::new(cluster.rev),
+            queued: AtomicUsize::new(0),
+            max_queued,
             state: RwLock::new(cluster),
             jobs,
             events,
@@ -104,6 +119,16 @@ impl Shared {
     where
         F: FnOnce(&mut Txn<'_>) -> Result<Reply, ApiError> + Send + 'static,
     {
+        // Past the bound the client is told to come back, instead of the queue (and the
+        // memory it holds) growing without end.
+        if self.queued.fetch_add(1, Ordering::AcqRel) >= self.max_queued {
+            self.queued.fetch_sub(1, Ordering::AcqRel);
+            return Err(ApiError::too_many_requests(
+                "too many writes are waiting to be stored; try again later",
+                crate::capacity::RETRY_AFTER_SECONDS,
+            ));
+        }
+        let _queued = Queued(&self.queued);
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Job {
@@ -330,7 +355,7 @@ mod tests {
     fn a_panicking_operation_fails_alone_and_the_writer_keeps_serving() {
         let dir = ScratchDir::new();
         let (shared, writer) =
-            Shared::open(&dir.0.join("state.db"), SyncMode::Normal, 100).unwrap();
+            Shared::open(&dir.0.join("state.db"), SyncMode::Normal, 100, 16).unwrap();
         let panicked = futures::executor::block_on(shared.write(|txn| {
             put(txn, "half-done");
             panic!("a bug in one operation");
@@ -352,6 +377,47 @@ mod tests {
             // The rolled-back change left no gap: the next write took the next revision.
             assert_eq!(cluster.rev, 1);
         }
+        shared.close();
+        writer.join().unwrap();
+    }
+
+    #[test]
+    fn writes_past_the_queue_bound_get_429_and_later_ones_go_through() {
+        let dir = ScratchDir::new();
+        let (shared, writer) =
+            Shared::open(&dir.0.join("state.db"), SyncMode::Normal, 100, 1).unwrap();
+        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        let first = {
+            let shared = shared.clone();
+            std::thread::spawn(move || {
+                futures::executor::block_on(shared.write(move |txn| {
+                    started_tx.send(()).unwrap();
+                    release_rx.recv().unwrap();
+                    put(txn, "first");
+                    Ok(Reply::ok(Value::Null))
+                }))
+            })
+        };
+        started_rx.recv().unwrap();
+        let refused = futures::executor::block_on(shared.write(|txn| {
+            put(txn, "second");
+            Ok(Reply::ok(Value::Null))
+        }))
+        .unwrap_err();
+        assert_eq!(
+            (refused.code, refused.retry_after()),
+            (429, Some(1)),
+            "{refused}"
+        );
+        release_tx.send(()).unwrap();
+        assert!(first.join().unwrap().is_ok());
+        let third = futures::executor::block_on(shared.write(|txn| {
+            put(txn, "third");
+            Ok(Reply::ok(Value::Null))
+        }));
+        assert!(third.is_ok(), "{third:?}");
+        assert!(shared.read().get("test/things", "second").is_none());
         shared.close();
         writer.join().unwrap();
     }

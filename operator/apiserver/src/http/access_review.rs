@@ -38,7 +38,7 @@ pub async fn create(
         )));
     }
     let ct = content_type(req.headers());
-    let body = read_body(req, server.max_body).await?;
+    let body = read_body(req, server).await?;
     let review = if protobuf::is_protobuf(&ct) {
         protobuf::decode(&body)?
     } else {

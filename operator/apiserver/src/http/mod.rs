@@ -13,13 +13,15 @@ use http::{Method, Request, Response};
 use http_body_util::combinators::BoxBody;
 use hyper::body::Incoming;
 
-use crate::auth::{Auth, Principal};
+use crate::auth::{Auth, Caller, Principal};
 use crate::authorization::{Access, denial, verb_of};
+use crate::capacity::{ServerLimits, WatchSlots};
 use crate::cluster::Shared;
 use crate::error::ApiError;
 use crate::watch;
 
 mod access_review;
+mod media;
 mod non_resource;
 mod reads;
 mod request;
@@ -46,6 +48,8 @@ pub struct Server {
     pub max_body: usize,
     pub address: String,
     pub shutdown: tokio::sync::watch::Receiver<bool>,
+    pub limits: ServerLimits,
+    pub watch_slots: Arc<WatchSlots>,
 }
 
 /// What representation the client asked for.
@@ -72,7 +76,9 @@ pub async fn handle(
 }
 
 async fn route(server: &Arc<Server>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
-    let principal = server.auth.authenticate(req.headers())?;
+    check_host(&req)?;
+    let caller = server.auth.caller(req.headers())?;
+    let principal = caller.principal;
     let query = parse_query(req.uri());
     let segs: Vec<String> = req
         .uri()
@@ -104,7 +110,16 @@ async fn route(server: &Arc<Server>, req: Request<Incoming>) -> Result<Response<
     };
     let target = resolve(&server.shared.read(), group, version, rest)?;
     authorize_resource(principal, req.method(), &target)?;
-    resource(server, req, target, query).await
+    resource(server, req, target, query, &caller).await
+}
+
+/// HTTP/1.1 requests must name the host, as the real server (Go's HTTP server) insists.
+fn check_host(req: &Request<Incoming>) -> Result<(), ApiError> {
+    let named = req.headers().contains_key(http::header::HOST) || req.uri().host().is_some();
+    if req.version() == http::Version::HTTP_11 && !named {
+        return Err(ApiError::bad_request("missing required Host header"));
+    }
+    Ok(())
 }
 
 /// Read-only principals may only read.
@@ -143,6 +158,7 @@ async fn resource(
     req: Request<Incoming>,
     target: Target,
     query: Query,
+    caller: &Caller,
 ) -> Result<Response<Body>, ApiError> {
     let method = req.method().clone();
     let Target {
@@ -156,7 +172,8 @@ async fn resource(
             Method::GET => {
                 let repr = negotiate(req.headers())?;
                 if matches!(query.get("watch").map(String::as_str), Some("true" | "1")) {
-                    return watch::watch(server.clone(), def, ns, &query, repr);
+                    let slot = server.watch_slots.acquire(&caller.user)?;
+                    return watch::watch(server.clone(), def, ns, &query, repr, slot);
                 }
                 reads::list(server, &def, ns.as_deref(), &query, repr)
             }

@@ -9,7 +9,7 @@ use http_body_util::{BodyExt, Limited};
 use hyper::body::Incoming;
 use serde_json::Value;
 
-use super::{Query, Repr};
+use super::{Query, Repr, Server};
 use crate::error::ApiError;
 use crate::limits::{MAX_DEPTH, check_depth};
 use crate::objects::{FieldValidation, WriteOpts};
@@ -97,8 +97,24 @@ pub fn wants_aggregated(headers: &HeaderMap) -> bool {
     false
 }
 
-/// Reads the request body, enforcing the size limit.
-pub async fn read_body(req: Request<Incoming>, limit: usize) -> Result<Bytes, ApiError> {
+/// Reads the request body, enforcing the size limit and the time a client has to send it.
+pub async fn read_body(req: Request<Incoming>, server: &Server) -> Result<Bytes, ApiError> {
+    let timeout = server.limits.body_read_timeout;
+    tokio::time::timeout(timeout, read_limited(req, server.max_body))
+        .await
+        .map_err(|_| {
+            ApiError::new(
+                408,
+                "Timeout",
+                format!(
+                    "the request body was not sent within {} seconds",
+                    timeout.as_secs()
+                ),
+            )
+        })?
+}
+
+async fn read_limited(req: Request<Incoming>, limit: usize) -> Result<Bytes, ApiError> {
     if let Some(len) = req
         .headers()
         .get(header::CONTENT_LENGTH)

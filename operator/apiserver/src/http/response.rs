@@ -32,7 +32,12 @@ pub fn bytes_response(code: u16, body: impl Into<Bytes>, content_type: &str) -> 
 }
 
 pub fn error_response(err: &ApiError) -> Response<Body> {
-    json_response(err.code, &err.to_status())
+    let mut resp = json_response(err.code, &err.to_status());
+    if let Some(seconds) = err.retry_after() {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    resp
 }
 
 /// A write's reply; each warning becomes a `Warning: 299 - "…"` header, as kubectl prints them.

@@ -7,6 +7,7 @@ use http::{Request, Response};
 use hyper::body::Incoming;
 use serde_json::{Value, json};
 
+use super::media;
 use super::request::{content_type, decode_body, dry_run, read_body, write_opts};
 use super::response::reply_response;
 use super::snapshot::snapshot;
@@ -96,7 +97,8 @@ async fn read_object(
     def: &ResourceDef,
 ) -> Result<Value, ApiError> {
     let ct = content_type(req.headers());
-    let body = read_body(req, server.max_body).await?;
+    let body = read_body(req, server).await?;
+    media::check_object(&ct, &body)?;
     if protobuf::is_protobuf(&ct) {
         return Ok(protobuf::decode_for(&body, &def.api_version(), &def.kind)?);
     }
@@ -111,10 +113,10 @@ pub async fn patch(
     query: &Query,
 ) -> Result<Response<Body>, ApiError> {
     let ct = content_type(req.headers());
-    let patch_type = patch_type(&ct)?;
+    let patch_type = media::patch_type(&ct, &target.def)?;
     check_patch_options(patch_type, query)?;
     let opts = write_opts(query, req.headers())?;
-    let body = read_body(req, server.max_body).await?;
+    let body = read_body(req, server).await?;
     // Apply configurations are YAML (JSON being YAML too) whatever the exact media type.
     let decode_as = if patch_type == PatchType::Apply {
         "yaml"
@@ -122,6 +124,9 @@ pub async fn patch(
         &ct
     };
     let value = decode_body(&body, decode_as)?;
+    if media::is_strategic(&ct) {
+        media::check_strategic_directives(&value)?;
+    }
     if patch_type == PatchType::Json
         && value
             .as_array()
@@ -149,22 +154,6 @@ pub async fn patch(
         .write(move |txn| objects::patch(txn, target.object(), request, &opts))
         .await?;
     Ok(reply_response(reply))
-}
-
-fn patch_type(content_type: &str) -> Result<PatchType, ApiError> {
-    match content_type {
-        "application/json-patch+json" => Ok(PatchType::Json),
-        "application/merge-patch+json" => Ok(PatchType::Merge),
-        "application/apply-patch+yaml" | "application/apply-patch+cbor" => Ok(PatchType::Apply),
-        other => Err(ApiError::unsupported_media_type(
-            other,
-            &[
-                "application/json-patch+json",
-                "application/merge-patch+json",
-                "application/apply-patch+yaml",
-            ],
-        )),
-    }
 }
 
 /// `force` is only for apply, and apply needs a `fieldManager`. (Apply conflicts are never
@@ -206,7 +195,8 @@ pub async fn delete(
         ));
     }
     let ct = content_type(req.headers());
-    let body = read_body(req, server.max_body).await?;
+    let body = read_body(req, server).await?;
+    media::check_delete(&ct, &body)?;
     let opts_body = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
