@@ -63,11 +63,25 @@ impl SshExecutor {
         known_hosts: &[u8],
         configure: impl FnOnce(&mut SshConfig),
     ) -> Result<SshExecutor, CredentialsError> {
+        let parent = std::env::temp_dir();
+        SshExecutor::from_key_material_in(&parent, private_key, known_hosts, configure)
+    }
+
+    /// Like [`SshExecutor::from_key_material`], with the temporary directory in `parent`
+    /// (e.g. one directory per operator, removed as a whole when it stops).
+    pub fn from_key_material_in(
+        parent: &std::path::Path,
+        private_key: &[u8],
+        known_hosts: &[u8],
+        configure: impl FnOnce(&mut SshConfig),
+    ) -> Result<SshExecutor, CredentialsError> {
         let dir = tempfile::Builder::new()
             .prefix("patchwarden-ssh-")
-            .tempdir()
+            // Owner-only from the start: it will hold private keys.
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .tempdir_in(parent)
             .map_err(|source| CredentialsError {
-                path: std::env::temp_dir(),
+                path: parent.to_path_buf(),
                 source,
             })?;
         let mut config = SshConfig::from_key_material(dir.path(), private_key, known_hosts)?;

@@ -84,18 +84,30 @@ pub async fn run_operator(
         feed_base: options.feed_base.clone(),
         ssh: ssh_credentials::SshCredentials::default(),
     });
+    lead_while_elected(&context, &mut leading, &mut shutdown).await;
+    // The process may end without dropping what operations still hold: remove the key files.
+    context.ssh.remove_files();
+    Ok(())
+}
+
+/// Leads whenever elected, until told to stop (or the elector ended).
+async fn lead_while_elected(
+    context: &Arc<Context>,
+    leading: &mut watch::Receiver<bool>,
+    shutdown: &mut watch::Receiver<bool>,
+) {
     loop {
-        if !wait_to_lead(&mut leading, &mut shutdown).await {
-            return Ok(());
+        if !wait_to_lead(leading, shutdown).await {
+            return;
         }
-        lead(&context, &mut leading, &mut shutdown).await;
+        lead(context, leading, shutdown).await;
         if *shutdown.borrow() {
             // Let the elector release the Lease before returning.
             let _ = tokio::time::timeout(Duration::from_secs(3), async {
                 while leading.changed().await.is_ok() {}
             })
             .await;
-            return Ok(());
+            return;
         }
     }
 }

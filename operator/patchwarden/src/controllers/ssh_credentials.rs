@@ -1,9 +1,10 @@
 //! SSH credentials of assets, from the Secret an Asset names in `spec.credentialsRef`: the
 //! private key (`ssh-privatekey`) and the only trusted host keys (`known_hosts`; host keys are
 //! always verified). Each Secret version gets one SSH executor whose key files live in an
-//! owner-only temporary directory; a changed or vanished Secret drops its executor, and the
-//! files go with the last user of it (and with the operator, on exit). Every executor draws its
-//! sessions from one operator-wide limit.
+//! owner-only temporary directory inside the operator's own; a changed or vanished Secret drops
+//! its executor, and the files go with the last user of it, and all of them with
+//! [`SshCredentials::remove_files`] when the operator stops. Every executor draws its sessions
+//! from one operator-wide limit.
 //!
 //! Errors name the Secret and the key, never its content.
 
@@ -156,6 +157,19 @@ pub fn key_material<'a>(
     })
 }
 
+/// A new owner-only directory for the operator's key files.
+fn operator_directory() -> Result<tempfile::TempDir, patchwarden_executor::CredentialsError> {
+    tempfile::Builder::new()
+        .prefix("patchwarden-ssh-keys-")
+        // Owner-only from the start: it will hold private keys.
+        .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .tempdir()
+        .map_err(|source| patchwarden_executor::CredentialsError {
+            path: std::env::temp_dir(),
+            source,
+        })
+}
+
 /// One Secret version's executor.
 struct Cached {
     resource_version: Option<String>,
@@ -166,6 +180,8 @@ struct Cached {
 pub struct SshCredentials {
     entries: Mutex<HashMap<(String, String), Cached>>,
     sessions: Arc<Semaphore>,
+    /// The directory holding every executor's key files, made on first use.
+    root: Mutex<Option<tempfile::TempDir>>,
 }
 
 impl Default for SshCredentials {
@@ -180,6 +196,7 @@ impl SshCredentials {
         SshCredentials {
             entries: Mutex::new(HashMap::new()),
             sessions: Arc::new(Semaphore::new(max_sessions.max(1))),
+            root: Mutex::new(None),
         }
     }
 
@@ -232,15 +249,24 @@ impl SshCredentials {
             return Ok(cached.executor.clone());
         }
         let material = key_material(namespace, name, secret)?;
-        let sessions = self.sessions.clone();
-        let executor =
-            SshExecutor::from_key_material(material.private_key, material.known_hosts, |_| {})
-                .map_err(|source| CredentialsError::Files {
-                    namespace: namespace.to_string(),
-                    name: name.to_string(),
-                    source,
-                })?
-                .sharing_sessions(sessions);
+        let files_error = |source| CredentialsError::Files {
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            source,
+        };
+        let mut root = self.root.lock().unwrap_or_else(|e| e.into_inner());
+        let root = match root.as_ref() {
+            Some(dir) => dir,
+            None => root.insert(operator_directory().map_err(files_error)?),
+        };
+        let executor = SshExecutor::from_key_material_in(
+            root.path(),
+            material.private_key,
+            material.known_hosts,
+            |_| {},
+        )
+        .map_err(files_error)?
+        .sharing_sessions(self.sessions.clone());
         let executor = Arc::new(executor);
         entries.insert(
             key,
@@ -250,6 +276,22 @@ impl SshCredentials {
             },
         );
         Ok(executor)
+    }
+
+    /// Removes every key file, also of executors operations still hold (called when the
+    /// operator stops, when no drop may run any more).
+    pub fn remove_files(&self) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        let root = self.root.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(root) = root {
+            let path = root.path().to_path_buf();
+            if let Err(error) = root.close() {
+                tracing::warn!(path = %path.display(), %error, "cannot remove the SSH key files");
+            }
+        }
     }
 
     /// Drops the executor of a Secret that is gone or unusable.

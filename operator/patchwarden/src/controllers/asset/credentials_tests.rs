@@ -275,6 +275,19 @@ async fn key_files_are_owner_only_and_go_with_their_secret_version() {
     assert!(new_key.exists(), "files stay while an operation uses them");
     drop(second);
     assert!(!new_key.parent().unwrap().exists(), "files removed");
+
+    // When the operator stops, every key file goes, also those an operation still holds.
+    secrets
+        .create(&PostParams::default(), &ssh_secret("h3 ssh-ed25519 CCCC\n"))
+        .await
+        .unwrap();
+    let held = executor().await.unwrap();
+    let key = context.ssh.identity_file("default", "fleet-ssh").unwrap();
+    let operator_dir = key.parent().unwrap().parent().unwrap().to_path_buf();
+    assert_eq!(mode(&operator_dir), 0o700);
+    context.ssh.remove_files();
+    assert!(!operator_dir.exists(), "operator key directory removed");
+    drop(held);
     server.shutdown().await;
 }
 
