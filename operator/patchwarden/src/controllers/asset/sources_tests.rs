@@ -138,3 +138,61 @@ fn only_apt_hosts_have_their_sources_read() {
     assert_eq!(apt_scheme(Some("AlmaLinux:9")), None);
     assert_eq!(apt_scheme(None), None);
 }
+
+/// With a real lab host: its repository offers some fixes and not others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lab_hosts_sources_decide_targets_and_unavailable_fixes() {
+    use patchwarden_executor::LabExecutor;
+    use patchwarden_lab::{Lab, LabDelta, LabSpec};
+
+    let tmp = tempfile::tempdir().expect("temporary directory");
+    let lab = Lab::create(
+        tmp.path(),
+        &LabDelta::embedded().expect("embedded delta"),
+        &LabSpec::new(1),
+    )
+    .expect("lab")
+    .0;
+    let offered = |package: &str| {
+        lab.packages()
+            .iter()
+            .find(|p| p.package == package)
+            .map(|p| p.candidate_version.clone())
+            .expect("a lab package")
+    };
+    let ssl_offered = offered("libssl3");
+    let mut assessed = assessed();
+    // The lab offers jq's fix; libssl3's advisory needs more than the lab offers.
+    assessed.upgrades[2].fixed_version = offered("jq");
+    assessed.upgrades[0].fixed_version = format!("{ssl_offered}.1");
+    let exec = LabExecutor::new(lab.clone());
+    let assessments = Assessments::new();
+    let stored = complete(
+        &assessments,
+        "default/lab-01",
+        Some("Debian:12"),
+        &exec,
+        &AssetRef::named("lab-01"),
+        &assessed,
+    )
+    .await;
+    let ssl = &stored.upgrades[0];
+    assert!(!ssl.is_patch_target(), "{ssl:?}");
+    assert_eq!(
+        ssl.host_candidate_version.as_deref(),
+        Some(ssl_offered.as_str())
+    );
+    let jq = &stored.upgrades[2];
+    assert!(jq.is_patch_target(), "{jq:?}");
+    assert_eq!(jq.target_version(), offered("jq"));
+    assert!(
+        jq.host_origin
+            .as_deref()
+            .is_some_and(|o| o.starts_with("file:/")),
+        "{jq:?}"
+    );
+    assert!(stored.summary.fix_not_yet_available >= 1);
+    // Policies read what was stored.
+    let read = assessments.get("default/lab-01").expect("stored");
+    assert_eq!(read.upgrades, stored.upgrades);
+}
