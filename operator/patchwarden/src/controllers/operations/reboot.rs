@@ -182,33 +182,5 @@ fn failure(asset: &str, what: &str, error: impl std::fmt::Display) -> OperationD
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn asset_with(annotation: Option<&str>) -> Asset {
-        let mut asset = Asset::new("web-1", Default::default());
-        if let Some(value) = annotation {
-            asset.metadata.annotations =
-                Some([(REBOOT_ANNOTATION.to_string(), value.to_string())].into());
-        }
-        asset
-    }
-
-    #[test]
-    fn only_the_boot_id_recorded_for_this_run_counts() {
-        let record = r#"{"run":"default/r1","bootId":"b-1"}"#;
-        assert_eq!(
-            recorded_boot_id(&asset_with(Some(record)), "default/r1").as_deref(),
-            Some("b-1")
-        );
-        assert_eq!(
-            recorded_boot_id(&asset_with(Some(record)), "default/r2"),
-            None
-        );
-        assert_eq!(
-            recorded_boot_id(&asset_with(Some("garbage")), "default/r1"),
-            None
-        );
-        assert_eq!(recorded_boot_id(&asset_with(None), "default/r1"), None);
-    }
-}
+#[path = "reboot_tests.rs"]
+mod tests;
