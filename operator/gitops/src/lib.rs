@@ -10,6 +10,8 @@
 //!   `patchwarden-validate`.
 //! - [`sync`]: [`sync::GitSync`] applies a valid revision with server-side apply, prunes what
 //!   left Git, and records `lastAppliedRevision`/`lastAttemptedRevision` in a ConfigMap.
+//! - [`trigger`]: what syncs before the interval elapses — a local repository's refs
+//!   watched with inotify, and the webhook receiver for GitHub, GitLab and generic pushes.
 //! - [`impact`], [`plan`], [`markdown`], [`snapshot`]: the pure impact computation, reading two
 //!   revisions for it, its Markdown rendering, and the live state it is computed against.
 
@@ -22,4 +24,5 @@ pub mod revision;
 pub mod snapshot;
 pub mod source;
 pub mod sync;
+pub mod trigger;
 pub mod validation;
