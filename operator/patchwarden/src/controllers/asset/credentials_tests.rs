@@ -19,6 +19,7 @@ use patchwarden_api::conditions::{self as c, reason};
 
 use crate::controllers::driver::reconcile_once;
 use crate::controllers::error::Backoff;
+use crate::controllers::error::ReconcileError;
 use crate::controllers::events::EventRecorder;
 use crate::controllers::metrics::Metrics;
 use crate::controllers::ssh_credentials::{CREDENTIALS_RETRY, SshCredentials};
@@ -316,4 +317,48 @@ fn a_host_key_mismatch_or_refused_login_stalls_and_unreachability_does_not() {
         reason: String::from("Connection refused"),
     };
     assert_eq!(refused(&unreachable), None);
+}
+
+/// An SSH executor whose `ssh` is a script answering as ssh does when the host key does not
+/// match known_hosts.
+fn impostor_executor(dir: &std::path::Path) -> patchwarden_executor::SshExecutor {
+    let program = dir.join("ssh");
+    std::fs::write(
+        &program,
+        "#!/bin/sh\necho '@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@' >&2\n\
+         echo '@    WARNING: REMOTE HOST IDENTIFICATION HAS CHANGED!     @' >&2\n\
+         echo 'Host key verification failed.' >&2\nexit 255\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755)).unwrap();
+    patchwarden_executor::SshExecutor::from_key_material(
+        KEY.as_bytes(),
+        b"[127.0.0.1]:22 ssh-ed25519 AAAA\n",
+        |config| config.program = program.clone(),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn an_inventory_refused_for_a_changed_host_key_stalls_and_is_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let executor = impostor_executor(dir.path());
+    let mut target = patchwarden_executor::AssetRef::named("web-1");
+    target.address = Some(String::from("127.0.0.1"));
+    let error = match super::observe::inventory(&executor, &target).await {
+        Err(error) => error,
+        Ok(_) => panic!("an impostor host was read"),
+    };
+    let ReconcileError::Terminal(terminal) = &error else {
+        panic!("not terminal: {error}");
+    };
+    assert_eq!(terminal.reason, super::observe::HOST_KEY_MISMATCH);
+    assert!(
+        terminal.message.starts_with("web-1: ssh: ")
+            && terminal.message.contains("Host key verification failed"),
+        "{}",
+        terminal.message
+    );
+    assert_eq!(terminal.action(), Action::requeue(CREDENTIALS_RETRY));
+    assert!(!format!("{error} {error:?}").contains(KEY_BODY));
 }
