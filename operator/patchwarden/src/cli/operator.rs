@@ -4,12 +4,15 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
 use kube::config::{KubeConfigOptions, Kubeconfig};
+use patchwarden_gitops::sync::{AllowedKinds, GitSync, SyncSettings};
 use tokio::sync::watch;
 
+use crate::cli::up::triggers;
 use crate::controllers::leader::{LeaseTiming, default_identity};
 use crate::controllers::{OperatorOptions, run_operator};
 
@@ -62,9 +65,15 @@ pub struct Args {
     /// Branch of `--git-repo` to follow (default: the checked-out branch, or `main`).
     #[arg(long)]
     pub git_branch: Option<String>,
-    /// Seconds between syncs of `--git-repo`.
+    /// Seconds between syncs of `--git-repo`. A local repository is also synced as soon as
+    /// its refs change, and any repository when the webhook receives a push.
     #[arg(long, default_value_t = 60)]
     pub git_interval: u64,
+    /// `NAMESPACE/NAME` of a Secret whose key `token` authenticates pushes to the webhook
+    /// receiver, `POST /hooks/git/<source>` on `--metrics-addr` (GitHub, GitLab or generic
+    /// deliveries); each push of the followed branch fetches at once.
+    #[arg(long, value_name = "NAMESPACE/NAME", requires = "git_repo")]
+    pub git_webhook_secret_ref: Option<String>,
     /// Directory for Git mirrors of URL repositories.
     #[arg(long, default_value = ".patchwarden/git")]
     pub git_cache: PathBuf,
@@ -143,6 +152,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 retry_period: Duration::from_secs(args.retry_period),
             },
             metrics_addr: Some(args.metrics_addr),
+            extra_routes: None,
             lab_root: args.lab_root.clone(),
             feed_base: args.feed_base.clone(),
         };
@@ -150,35 +160,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             anyhow::bail!("--renew-deadline must be shorter than --lease-duration");
         }
         let shutdown = shutdown_on_signals();
-        let syncing = match &args.git_repo {
-            Some(repo) => {
-                let spec = crate::cli::up::git_source_spec(repo, args.git_branch.clone())?;
-                let sync = patchwarden_gitops::sync::GitSync::new(
-                    client.clone(),
-                    spec,
-                    patchwarden_gitops::sync::SyncSettings {
-                        default_namespace: args
-                            .namespace
-                            .clone()
-                            .unwrap_or_else(|| String::from("default")),
-                        status_namespace: args
-                            .namespace
-                            .clone()
-                            .unwrap_or_else(|| String::from("default")),
-                        cache_dir: args.git_cache.clone(),
-                        prune: true,
-                        allowed_kinds: patchwarden_gitops::sync::AllowedKinds::with_extra(
-                            args.git_allow_kind.iter().map(String::as_str),
-                        )?,
-                    },
-                )?;
-                let interval = Duration::from_secs(args.git_interval.max(1));
-                let trigger = std::sync::Arc::new(tokio::sync::Notify::new());
-                Some(tokio::spawn(
-                    async move { sync.run(interval, trigger).await },
-                ))
-            }
-            None => None,
+        let (syncing, extra_routes) = match &args.git_repo {
+            Some(repo) => start_git_sync(&client, &args, repo).await?,
+            None => (None, None),
+        };
+        let options = OperatorOptions {
+            extra_routes,
+            ..options
         };
         let result = run_operator(client, options, shutdown, |addr| {
             // One machine-readable line so scripts and tests can find the port.
@@ -191,4 +179,49 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         result?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Starts the sync of `--git-repo`: on its interval, when a local repository's refs change,
+/// and (with `--git-webhook-secret-ref`) on webhook pushes, whose routes are returned to be
+/// served beside `/metrics`.
+async fn start_git_sync(
+    client: &kube::Client,
+    args: &Args,
+    repo: &str,
+) -> anyhow::Result<(Option<tokio::task::JoinHandle<()>>, Option<axum::Router>)> {
+    let spec = crate::cli::up::git_source_spec(repo, args.git_branch.clone())?;
+    let namespace = args
+        .namespace
+        .clone()
+        .unwrap_or_else(|| String::from("default"));
+    let sync = GitSync::new(
+        client.clone(),
+        spec,
+        SyncSettings {
+            default_namespace: namespace.clone(),
+            status_namespace: namespace,
+            cache_dir: args.git_cache.clone(),
+            prune: true,
+            allowed_kinds: AllowedKinds::with_extra(
+                args.git_allow_kind.iter().map(String::as_str),
+            )?,
+        },
+    )?;
+    let trigger = Arc::new(tokio::sync::Notify::new());
+    let routes = match &args.git_webhook_secret_ref {
+        Some(secret_ref) => {
+            let (namespace, name) = triggers::parse_secret_ref(secret_ref)?;
+            let secret = triggers::secret_from_cluster(client, &namespace, &name).await?;
+            Some(triggers::webhook_routes(sync.spec(), secret, &trigger))
+        }
+        None => None,
+    };
+    let watch = triggers::watch_if_local(sync.spec(), &trigger);
+    let interval = Duration::from_secs(args.git_interval.max(1));
+    let syncing = tokio::spawn(async move {
+        // The watch lives as long as the sync it triggers.
+        let _watch = watch;
+        sync.run(interval, trigger).await
+    });
+    Ok((Some(syncing), routes))
 }

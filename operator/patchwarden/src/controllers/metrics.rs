@@ -256,11 +256,12 @@ async fn healthz() -> &'static str {
     "ok"
 }
 
-/// Binds `addr` and serves `/metrics` and `/healthz` until `shutdown` fires; returns the
-/// bound address (useful with port 0).
+/// Binds `addr` and serves `/metrics`, `/healthz` and the `extra` routes until `shutdown`
+/// fires; returns the bound address (useful with port 0).
 pub async fn serve(
     addr: SocketAddr,
     metrics: Arc<Metrics>,
+    extra: Router,
     mut shutdown: watch::Receiver<bool>,
 ) -> std::io::Result<SocketAddr> {
     let listener = TcpListener::bind(addr).await?;
@@ -268,7 +269,8 @@ pub async fn serve(
     let app = Router::new()
         .route("/metrics", get(metrics_handler))
         .route("/healthz", get(healthz))
-        .with_state(metrics);
+        .with_state(metrics)
+        .merge(extra);
     tokio::spawn(async move {
         let stop = async move {
             while !*shutdown.borrow() {

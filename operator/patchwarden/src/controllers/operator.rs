@@ -31,6 +31,8 @@ pub struct OperatorOptions {
     pub lease_timing: LeaseTiming,
     /// Address of the `/metrics` and `/healthz` server; `None` runs without it.
     pub metrics_addr: Option<SocketAddr>,
+    /// More routes served beside `/metrics` and `/healthz` (the Git webhook receiver).
+    pub extra_routes: Option<axum::Router>,
     /// Directory holding the lab fleets of AssetGroups that declare one.
     pub lab_root: Option<std::path::PathBuf>,
     /// Directory relative feed paths (`spec.source.url`) are read from.
@@ -60,7 +62,13 @@ pub async fn run_operator(
 ) -> anyhow::Result<()> {
     let metrics = Arc::new(Metrics::new());
     if let Some(addr) = options.metrics_addr {
-        let bound = metrics::serve(addr, metrics.clone(), shutdown.clone()).await?;
+        let bound = metrics::serve(
+            addr,
+            metrics.clone(),
+            options.extra_routes.clone().unwrap_or_default(),
+            shutdown.clone(),
+        )
+        .await?;
         tracing::info!(address = %bound, "serving /metrics and /healthz");
         on_metrics_bound(bound);
     }

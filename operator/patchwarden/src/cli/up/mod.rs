@@ -16,6 +16,7 @@ mod settle;
 mod source;
 mod start;
 mod summary;
+pub mod triggers;
 
 pub use source::git_source_spec;
 
@@ -35,9 +36,18 @@ pub struct Args {
     /// Address of the embedded API server (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:6443")]
     pub listen: SocketAddr,
-    /// How often the repository is synced.
+    /// Seconds between syncs of the repository. A local repository is also synced as soon
+    /// as its refs change, and any repository when the webhook receives a push.
     #[arg(long, default_value_t = 30)]
     pub sync_interval: u64,
+    /// Serve the Git webhook receiver (`POST /hooks/git/<source>`) with the token in this
+    /// file, on `--http-addr` beside `/metrics` and `/healthz`.
+    #[arg(long)]
+    pub webhook_secret_file: Option<PathBuf>,
+    /// Address of the `/metrics`, `/healthz` and webhook server when `--webhook-secret-file`
+    /// is given (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub http_addr: SocketAddr,
     /// Exit once every policy has settled, after printing a summary table; the exit code is
     /// non-zero when anything is Degraded or Stalled.
     #[arg(long)]
@@ -65,7 +75,7 @@ async fn up(args: Args) -> anyhow::Result<ExitCode> {
     let state = preflight::state_dir(&args.state_dir)?;
     let plane = start::control_plane(&state, args.listen).await?;
     let sync = start::sync_repository(&plane.client, &args, &state).await?;
-    let controllers = start::controllers(&plane.client, &state, sync, args.sync_interval);
+    let controllers = start::controllers(&plane.client, &state, sync, &args)?;
 
     progress(
         5,

@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
@@ -17,7 +18,7 @@ use patchwarden_gitops::sync::{GitSync, SyncError, SyncOutcome, SyncSettings};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::{Args, git_source_spec, progress};
+use super::{Args, git_source_spec, progress, triggers};
 use crate::cli::operator::{client_from_kubeconfig, shutdown_on_signals};
 use crate::controllers::leader::{LeaseTiming, default_identity};
 use crate::controllers::{OperatorOptions, run_operator};
@@ -159,13 +160,14 @@ pub(super) struct Controllers {
     syncing: JoinHandle<()>,
 }
 
-/// Step 4: starts the controllers (lab fleets under `state/labs`) and the periodic sync.
+/// Step 4: starts the controllers (lab fleets under `state/labs`) and the sync, which runs
+/// every `--sync-interval`, when a local repository's refs change, and on webhook pushes.
 pub(super) fn controllers(
     client: &kube::Client,
     state: &Path,
     sync: GitSync,
-    sync_interval: u64,
-) -> Controllers {
+    args: &Args,
+) -> anyhow::Result<Controllers> {
     progress(
         4,
         &format!(
@@ -173,22 +175,36 @@ pub(super) fn controllers(
             state.join("labs").display()
         ),
     );
+    let trigger = Arc::new(tokio::sync::Notify::new());
+    let watch = triggers::watch_if_local(sync.spec(), &trigger);
+    let mut options = operator_options(state);
+    if let Some(path) = &args.webhook_secret_file {
+        let secret = triggers::secret_from_file(path)?;
+        options.extra_routes = Some(triggers::webhook_routes(sync.spec(), secret, &trigger));
+        options.metrics_addr = Some(args.http_addr);
+    }
+    let source = sync.spec().name.clone();
     let (stop, shutdown) = stop_signal();
     let operator_client = client.clone();
-    let options = operator_options(state);
     let operator_shutdown = shutdown.clone();
     let operator = tokio::spawn(async move {
-        run_operator(operator_client, options, operator_shutdown, |_| {}).await
+        run_operator(operator_client, options, operator_shutdown, |addr| {
+            println!("webhook-url=http://{addr}/hooks/git/{source}");
+        })
+        .await
     });
-    let trigger = std::sync::Arc::new(tokio::sync::Notify::new());
-    let interval = Duration::from_secs(sync_interval.max(1));
-    let syncing = tokio::spawn(async move { sync.run(interval, trigger).await });
-    Controllers {
+    let interval = Duration::from_secs(args.sync_interval.max(1));
+    let syncing = tokio::spawn(async move {
+        // The watch lives as long as the sync it triggers.
+        let _watch = watch;
+        sync.run(interval, trigger).await
+    });
+    Ok(Controllers {
         stop,
         shutdown,
         operator,
         syncing,
-    }
+    })
 }
 
 /// One stop signal for everything: Ctrl-C/SIGTERM, or settling with --exit-when-settled.
@@ -221,6 +237,7 @@ fn operator_options(state: &Path) -> OperatorOptions {
             retry_period: Duration::from_secs(1),
         },
         metrics_addr: None,
+        extra_routes: None,
         lab_root: Some(labs.clone()),
         feed_base: Some(labs),
     }
