@@ -5,6 +5,7 @@
 use std::cmp::Ordering;
 
 use super::VersionError;
+use super::bytes::{common_prefix, compare_numbers, find, find_last, resume_point, trimmed};
 
 /// A dpkg version split into its three parts. Borrowed from the input string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,27 +80,14 @@ impl<'a> DpkgVersion<'a> {
             revision,
         })
     }
-
-    /// Splits without validating; used for comparison, which (like apt) never fails.
-    fn split_lenient(text: &'a str) -> (&'a str, &'a str, &'a str) {
-        let version = text.trim();
-        let (epoch, rest) = match version.split_once(':') {
-            Some((epoch, rest)) => (epoch, rest),
-            None => ("", version),
-        };
-        match rest.rfind('-') {
-            Some(at) => (epoch, &rest[..at], &rest[at + 1..]),
-            None => (epoch, rest, ""),
-        }
-    }
 }
 
 impl Ord for DpkgVersion<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
         self.epoch
             .cmp(&other.epoch)
-            .then_with(|| verrevcmp(self.upstream, other.upstream))
-            .then_with(|| verrevcmp(self.revision, other.revision))
+            .then_with(|| verrevcmp(self.upstream.as_bytes(), other.upstream.as_bytes()))
+            .then_with(|| verrevcmp(self.revision.as_bytes(), other.revision.as_bytes()))
     }
 }
 
@@ -110,71 +98,100 @@ impl PartialOrd for DpkgVersion<'_> {
 }
 
 /// Compares two dpkg versions. Never fails: malformed input is ordered the way apt orders it
-/// (epochs compare as digit strings), so ordering stays total.
+/// (epochs compare as digit strings), so ordering stays total. Works on the input bytes in
+/// place; equal inputs return at once.
 pub fn compare(a: &str, b: &str) -> Ordering {
-    let (ea, ua, ra) = DpkgVersion::split_lenient(a);
-    let (eb, ub, rb) = DpkgVersion::split_lenient(b);
+    if a == b {
+        return Ordering::Equal;
+    }
+    let (ea, ua, ra) = split(trimmed(a));
+    let (eb, ub, rb) = split(trimmed(b));
     verrevcmp(ea, eb)
         .then_with(|| verrevcmp(ua, ub))
         .then_with(|| verrevcmp(ra, rb))
 }
 
-/// The weight of one non-digit byte; `None` is the end of the string.
-fn order(c: Option<u8>) -> i32 {
-    match c {
-        None => 0,
-        Some(c) if c.is_ascii_digit() => 0,
-        Some(c) if c.is_ascii_alphabetic() => i32::from(c),
-        Some(b'~') => -1,
-        Some(c) => i32::from(c) + 256,
+/// Epoch (before the first ':', empty when none), upstream, and revision (after the last '-'
+/// of the rest, empty when none), without validating.
+fn split(version: &[u8]) -> (&[u8], &[u8], &[u8]) {
+    let (epoch, rest) = match find(version, b':') {
+        Some(at) => (&version[..at], &version[at + 1..]),
+        None => (&version[..0], version),
+    };
+    match find_last(rest, b'-') {
+        Some(at) => (epoch, &rest[..at], &rest[at + 1..]),
+        None => (epoch, rest, &rest[rest.len()..]),
     }
 }
 
-/// dpkg's `verrevcmp`: alternating non-digit and digit runs.
-fn verrevcmp(a: &str, b: &str) -> Ordering {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let (mut i, mut j) = (0usize, 0usize);
-    let at = |s: &[u8], k: usize| s.get(k).copied();
-    while i < a.len() || j < b.len() {
-        let mut first_diff = 0i32;
-        while at(a, i).is_some_and(|c| !c.is_ascii_digit())
-            || at(b, j).is_some_and(|c| !c.is_ascii_digit())
-        {
-            let ac = order(at(a, i));
-            let bc = order(at(b, j));
-            if ac != bc {
-                return ac.cmp(&bc);
+/// The weight of each byte between digit runs: `~` before the end of the string (0), letters
+/// next, then everything else. Digits weigh 0 like the end, as they end a non-digit run.
+static ORDER: [i16; 256] = order_table();
+
+const fn order_table() -> [i16; 256] {
+    let mut table = [0i16; 256];
+    let mut byte = 0u8;
+    loop {
+        table[byte as usize] = match byte {
+            b'0'..=b'9' => 0,
+            b'A'..=b'Z' | b'a'..=b'z' => byte as i16,
+            b'~' => -1,
+            _ => byte as i16 + 256,
+        };
+        if byte == u8::MAX {
+            return table;
+        }
+        byte += 1;
+    }
+}
+
+/// The weight of the byte at `at`; the end of the string weighs 0.
+fn weight(s: &[u8], at: usize) -> i16 {
+    s.get(at).map_or(0, |&c| ORDER[usize::from(c)])
+}
+
+/// dpkg's `verrevcmp`: alternating non-digit and digit runs. A shared prefix is skipped, backed
+/// up to the start of the digit run it ends in: after a non-digit both sides are in the state
+/// they would have reached from the start, while a cut digit run compares wrongly (`1.19` is
+/// not `1.2` plus `9` against nothing).
+fn verrevcmp(a: &[u8], b: &[u8]) -> Ordering {
+    let prefix = common_prefix(a, b);
+    if prefix == a.len() && prefix == b.len() {
+        return Ordering::Equal;
+    }
+    let start = resume_point(a, prefix, |c| c.is_ascii_digit());
+    let (mut i, mut j) = (start, start);
+    loop {
+        // Non-digits byte against byte; a digit or the end (both weigh 0) stops the run.
+        loop {
+            let (x, y) = (weight(a, i), weight(b, j));
+            if x != y {
+                return x.cmp(&y);
             }
-            i += 1;
-            j += 1;
-        }
-        while at(a, i) == Some(b'0') {
-            i += 1;
-        }
-        while at(b, j) == Some(b'0') {
-            j += 1;
-        }
-        while let (Some(x), Some(y)) = (at(a, i), at(b, j)) {
-            if !(x.is_ascii_digit() && y.is_ascii_digit()) {
+            if x == 0 {
                 break;
             }
-            if first_diff == 0 {
-                first_diff = i32::from(x) - i32::from(y);
-            }
             i += 1;
             j += 1;
         }
-        if at(a, i).is_some_and(|c| c.is_ascii_digit()) {
-            return Ordering::Greater;
+        if i >= a.len() && j >= b.len() {
+            return Ordering::Equal;
         }
-        if at(b, j).is_some_and(|c| c.is_ascii_digit()) {
-            return Ordering::Less;
+        let (end_a, end_b) = (digit_run_end(a, i), digit_run_end(b, j));
+        match compare_numbers(&a[i..end_a], &b[j..end_b]) {
+            Ordering::Equal => {}
+            decided => return decided,
         }
-        if first_diff != 0 {
-            return first_diff.cmp(&0);
-        }
+        (i, j) = (end_a, end_b);
     }
-    Ordering::Equal
+}
+
+/// The end of the run of digits starting at `at` (`at` itself when there is none).
+fn digit_run_end(s: &[u8], mut at: usize) -> usize {
+    while at < s.len() && s[at].is_ascii_digit() {
+        at += 1;
+    }
+    at
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! that ordering stays total; validation is separate and used where input is read.
 
 pub mod apk;
+mod bytes;
 pub mod dpkg;
 pub mod rpm;
 

@@ -6,6 +6,7 @@
 use std::cmp::Ordering;
 
 use super::VersionError;
+use super::bytes::{common_prefix, compare_numbers, find, find_last, resume_point, trimmed};
 
 /// An RPM EVR split into its parts. Borrowed from the input string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,12 +71,18 @@ impl<'a> Evr<'a> {
 
 impl Ord for Evr<'_> {
     fn cmp(&self, other: &Self) -> Ordering {
-        rpmvercmp(self.epoch, other.epoch)
-            .then_with(|| rpmvercmp(self.version, other.version))
-            .then_with(|| match (self.release, other.release) {
-                (Some(a), Some(b)) => rpmvercmp(a, b),
-                (a, b) => a.is_some().cmp(&b.is_some()),
-            })
+        compare_parts(
+            (
+                self.epoch.as_bytes(),
+                self.version.as_bytes(),
+                self.release.map(str::as_bytes),
+            ),
+            (
+                other.epoch.as_bytes(),
+                other.version.as_bytes(),
+                other.release.map(str::as_bytes),
+            ),
+        )
     }
 }
 
@@ -85,19 +92,59 @@ impl PartialOrd for Evr<'_> {
     }
 }
 
-/// Compares two `[epoch:]version-release` strings.
+/// Compares two `[epoch:]version-release` strings, on their bytes in place; equal inputs
+/// return at once.
 pub fn compare(a: &str, b: &str) -> Ordering {
-    Evr::split(a).cmp(&Evr::split(b))
-}
-
-/// rpm's `rpmvercmp` over one version or release string. It follows rpm's C function step
-/// by step; the steps are small functions the compiler inlines, so it is as fast as one loop.
-pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
     if a == b {
         return Ordering::Equal;
     }
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let (mut i, mut j) = (0usize, 0usize);
+    compare_parts(split_bytes(trimmed(a)), split_bytes(trimmed(b)))
+}
+
+/// Epoch, version and release as [`Evr::split`] finds them (an empty or missing epoch is
+/// `0`; an epoch with a non-digit is no epoch), as byte slices of the trimmed input.
+type Parts<'a> = (&'a [u8], &'a [u8], Option<&'a [u8]>);
+
+fn split_bytes(text: &[u8]) -> Parts<'_> {
+    let (epoch, rest): (&[u8], &[u8]) = match find(text, b':') {
+        Some(at) if text[..at].iter().all(u8::is_ascii_digit) => {
+            let epoch = &text[..at];
+            (if epoch.is_empty() { b"0" } else { epoch }, &text[at + 1..])
+        }
+        _ => (b"0", text),
+    };
+    match find_last(rest, b'-') {
+        Some(at) => (epoch, &rest[..at], Some(&rest[at + 1..])),
+        None => (epoch, rest, None),
+    }
+}
+
+/// `labelCompare`: epoch, then version, then release (a missing release sorts first).
+fn compare_parts((ea, va, ra): Parts<'_>, (eb, vb, rb): Parts<'_>) -> Ordering {
+    vercmp(ea, eb)
+        .then_with(|| vercmp(va, vb))
+        .then_with(|| match (ra, rb) {
+            (Some(a), Some(b)) => vercmp(a, b),
+            (a, b) => a.is_some().cmp(&b.is_some()),
+        })
+}
+
+/// rpm's `rpmvercmp` over one version or release string.
+pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
+    vercmp(a.as_bytes(), b.as_bytes())
+}
+
+/// `rpmvercmp` on bytes. It follows rpm's C function step by step, after skipping the shared
+/// prefix backed up to the start of the letters-and-digits run it ends in: every other byte
+/// (a separator, `~` or `^`) leaves both sides where a walk from the start would be, while a
+/// cut segment compares wrongly (`1.19` is not `1.1` then `9` against nothing).
+fn vercmp(a: &[u8], b: &[u8]) -> Ordering {
+    let prefix = common_prefix(a, b);
+    if prefix == a.len() && prefix == b.len() {
+        return Ordering::Equal;
+    }
+    let start = resume_point(a, prefix, |c| c.is_ascii_alphanumeric());
+    let (mut i, mut j) = (start, start);
     while i < a.len() || j < b.len() {
         i = skip_separators(a, i);
         j = skip_separators(b, j);
@@ -124,9 +171,14 @@ pub fn rpmvercmp(a: &str, b: &str) -> Ordering {
                 Ordering::Less
             };
         }
-        match compare_segments(&a[start_a..i], &b[start_b..j], numeric) {
-            Ordering::Equal => {}
-            decided => return decided,
+        let (seg_a, seg_b) = (&a[start_a..i], &b[start_b..j]);
+        let order = if numeric {
+            compare_numbers(seg_a, seg_b)
+        } else {
+            seg_a.cmp(seg_b)
+        };
+        if order != Ordering::Equal {
+            return order;
         }
     }
     // The string with something left is newer.
@@ -199,24 +251,6 @@ fn segment_end(s: &[u8], mut at: usize, numeric: bool) -> usize {
         at += 1;
     }
     at
-}
-
-/// Two segments of the same kind: numbers by value (leading zeros dropped, then the longer
-/// is greater, then digit by digit), letters byte by byte.
-fn compare_segments(mut a: &[u8], mut b: &[u8], numeric: bool) -> Ordering {
-    if numeric {
-        while a.first() == Some(&b'0') {
-            a = &a[1..];
-        }
-        while b.first() == Some(&b'0') {
-            b = &b[1..];
-        }
-        match a.len().cmp(&b.len()) {
-            Ordering::Equal => {}
-            longer_wins => return longer_wins,
-        }
-    }
-    a.cmp(b)
 }
 
 #[cfg(test)]
