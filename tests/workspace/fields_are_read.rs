@@ -42,6 +42,8 @@ const REBOOT: &str = "operator/patchwarden/src/controllers/operations/reboot";
 const RUN_REBOOT: &str = "operator/patchwarden/src/controllers/patch_run/reboot";
 const FEED_VALIDATE: &str = "operator/patchwarden/src/controllers/vulnerability_feed/validate";
 const FEED_DECIDE: &str = "operator/patchwarden/src/controllers/vulnerability_feed/decide";
+const POLICY_COMPLIANCE: &str = "operator/patchwarden/src/controllers/patch_policy/compliance";
+const COMPLIANCE_INPUT: &str = "operator/api/src/compliance_input";
 
 /// The SSH, node and agent executors are not configured in this operator: an asset that needs
 /// one stalls with this message.
@@ -159,6 +161,7 @@ const WHERE_READ: &[(&str, &str, Where)] = &[
         "spec.assetGroups",
         Read("operator/patchwarden/src/controllers/patch_policy/observe"),
     ),
+    ("PatchPolicy", "spec.compliance", Read(POLICY_COMPLIANCE)),
     ("PatchPolicy", "spec.drain.deleteEmptyDirData", NO_DRAIN),
     ("PatchPolicy", "spec.drain.enabled", NO_DRAIN),
     ("PatchPolicy", "spec.drain.timeout", NO_DRAIN),
@@ -274,6 +277,26 @@ const WHERE_READ: &[(&str, &str, Where)] = &[
     ("PatchPolicy", "spec.suspend", Read(RUN_OBSERVE)),
     ("PatchRun", "spec.assets[].group", Read(RUN_VALIDATE)),
     ("PatchRun", "spec.assets[].name", Read(RUN_VALIDATE)),
+    (
+        "PatchRun",
+        "spec.assets[].packages[].findings[].id",
+        Read(COMPLIANCE_INPUT),
+    ),
+    (
+        "PatchRun",
+        "spec.assets[].packages[].findings[].kevDueDate",
+        Read(COMPLIANCE_INPUT),
+    ),
+    (
+        "PatchRun",
+        "spec.assets[].packages[].findings[].published",
+        Read(COMPLIANCE_INPUT),
+    ),
+    (
+        "PatchRun",
+        "spec.assets[].packages[].findings[].severity",
+        Read(COMPLIANCE_INPUT),
+    ),
     ("PatchRun", "spec.assets[].packages[].fixes", Read(VERIFY)),
     ("PatchRun", "spec.assets[].packages[].from", Read(INSTALL)),
     ("PatchRun", "spec.assets[].packages[].name", Read(INSTALL)),

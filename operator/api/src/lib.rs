@@ -4,6 +4,7 @@
 pub mod asset;
 pub mod asset_group;
 pub mod common;
+pub mod compliance_input;
 pub mod conditions;
 pub mod convert;
 pub mod crds;

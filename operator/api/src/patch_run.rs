@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 pub use patchwarden_core::rollout::RunPhase;
 
+use crate::asset::FixedFinding;
 use crate::common::impl_common_status;
 use crate::patch_policy::{HealthCheck, Hooks, RebootPolicy};
 use crate::values::DurationValue;
@@ -158,6 +159,10 @@ pub struct PlannedPackage {
     /// Vulnerabilities the update fixes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fixes: Vec<String>,
+    /// The findings it fixes as assessed when the run was planned (severity, publication, KEV
+    /// due date): what compliance profiles hold the fix's time to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<FixedFinding>,
 }
 
 /// One wave of the plan.

@@ -191,6 +191,7 @@ pub fn run_spec(name: &str, spec: &PatchPolicySpec, run: &FrozenRun) -> PatchRun
                         from: c.installed_version.clone(),
                         to: c.candidate_version.clone(),
                         fixes: c.cve_ids.clone(),
+                        findings: Vec::new(),
                     })
                     .collect(),
                 reboot_expected: false,

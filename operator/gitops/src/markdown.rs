@@ -192,6 +192,10 @@ fn render_policy(out: &mut String, policy: &PolicyImpact, live: bool) {
         let marker = if sla.regression { "⚠️ " } else { "" };
         let _ = writeln!(out, "- **SLA**: {marker}{}", cell(&sla.message));
     }
+    for profile in &policy.compliance {
+        let marker = if profile.regression { "⚠️ " } else { "" };
+        let _ = writeln!(out, "- **Compliance**: {marker}{}", cell(&profile.message));
+    }
     if let Some(rollout) = &policy.rollout {
         let _ = writeln!(out, "- **Rollout**: {}", cell(&rollout.message));
     }

@@ -24,6 +24,7 @@ pub(crate) fn check_all(documents: &[Document], now: DateTime<Utc>, out: &mut Ve
     references(documents, out);
     windows_open(documents, &windows, now, out);
     sla_gaps(documents, &windows, now, out);
+    crate::compliance::profiles(documents, &windows, now, out);
 }
 
 /// Names are unique per API group, kind and namespace.

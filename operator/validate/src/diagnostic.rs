@@ -35,6 +35,8 @@ pub enum Check {
     WindowNeverOpens,
     /// An SLA deadline shorter than the longest wait for a window.
     SlaGap,
+    /// A policy's spec breaks a compliance profile it lists.
+    Compliance,
 }
 
 impl Check {
@@ -50,6 +52,7 @@ impl Check {
             Check::Reference => "reference",
             Check::WindowNeverOpens => "window-never-opens",
             Check::SlaGap => "sla-gap",
+            Check::Compliance => "compliance",
         }
     }
 }

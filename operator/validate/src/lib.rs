@@ -7,6 +7,7 @@
 //! `now` is a parameter: the windows and SLA checks look one year ahead of it.
 
 mod checks;
+mod compliance;
 mod diagnostic;
 mod document;
 mod load;

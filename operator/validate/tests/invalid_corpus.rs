@@ -122,6 +122,7 @@ fn every_bad_document_gives_its_expected_diagnostic() {
         Check::Reference,
         Check::WindowNeverOpens,
         Check::SlaGap,
+        Check::Compliance,
     ]
     .into_iter()
     .collect();

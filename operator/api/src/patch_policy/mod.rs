@@ -9,6 +9,7 @@ mod status;
 
 use kube::CustomResource;
 use patchwarden_core::Severity;
+use patchwarden_core::compliance::ProfileId;
 use patchwarden_core::sla::EmergencyRule;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -17,7 +18,8 @@ use crate::values::DurationValue;
 
 pub use rollout::{Drain, HealthCheck, Hook, Hooks, HttpCheck, RebootPolicy, Rollout};
 pub use status::{
-    ComplianceSummary, NextWindow, PatchPolicyStatus, RunReference, SeverityCounts, SlaForecast,
+    ComplianceSummary, NextWindow, PatchPolicyStatus, ProfileCompliance, RunReference,
+    SeverityCounts, SlaForecast,
 };
 
 /// What to patch, by when, when and how, for a set of asset groups.
@@ -118,6 +120,15 @@ pub struct PatchPolicySpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "emergency_rules_schema")]
     pub emergency: Vec<EmergencyRule>,
+    /// Compliance profiles the policy must satisfy: `PCI-DSS-4.0-6.3.3`, `CISA-BOD-22-01`,
+    /// `NIST-SP-800-40r4`, `CIS-v8-7.3`, `CIS-v8-7.4`. Each is checked against the spec
+    /// (`patchwarden validate`, `plan` and the controller name the field and the numbers) and,
+    /// on every reconcile, against outcomes: whether each finding in scope was fixed by the
+    /// profile's deadline. The status carries a `Compliant-<profile>` condition and a
+    /// `complianceProfiles` entry with counts per profile.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(schema_with = "compliance_profiles_schema")]
+    pub compliance: Vec<ProfileId>,
     /// How a rollout proceeds across the assets.
     #[serde(default)]
     pub rollout: Rollout,
@@ -272,6 +283,15 @@ fn emergency_rules_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema
     schemars::json_schema!({
         "type": "array",
         "items": {"type": "string", "enum": ["KnownExploited", "SlaBreach", "Never"]},
+    })
+}
+
+/// Schema of the `compliance` list: names of `patchwarden_core::compliance::ProfileId`.
+fn compliance_profiles_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let names: Vec<&str> = ProfileId::ALL.iter().map(|p| p.as_str()).collect();
+    schemars::json_schema!({
+        "type": "array",
+        "items": {"type": "string", "enum": names},
     })
 }
 

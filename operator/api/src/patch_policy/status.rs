@@ -94,6 +94,43 @@ pub struct SlaForecast {
     pub message: String,
 }
 
+/// Where the policy stands against one compliance profile it lists.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileCompliance {
+    /// The profile (`PCI-DSS-4.0-6.3.3`).
+    pub profile: String,
+    /// `True` when the spec satisfies the profile and no finding in scope missed its deadline.
+    pub status: String,
+    /// `Compliant`, `SpecViolatesProfile` or `DeadlinesMissed`.
+    pub reason: String,
+    /// The violations, for people: the spec fields with the numbers, then the findings that
+    /// missed their deadline (asset, finding, days late).
+    #[serde(default)]
+    pub message: String,
+    /// The profile's revision the check used.
+    #[serde(default)]
+    pub revision: u32,
+    /// How the spec breaks the profile, one entry per field.
+    #[serde(default)]
+    pub spec_violations: u32,
+    /// Findings the profile sets a deadline for.
+    #[serde(default)]
+    pub findings_in_scope: u32,
+    /// Fixed by their deadline.
+    #[serde(default)]
+    pub met: u32,
+    /// Open, deadline still ahead.
+    #[serde(default)]
+    pub pending: u32,
+    /// Fixed after their deadline.
+    #[serde(default)]
+    pub late: u32,
+    /// Open past their deadline.
+    #[serde(default)]
+    pub overdue: u32,
+}
+
 /// Observed state of a PatchPolicy.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -121,6 +158,9 @@ pub struct PatchPolicyStatus {
     /// Assets past, or forecast to miss, an SLA deadline, earliest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sla_forecasts: Vec<SlaForecast>,
+    /// One entry per profile in `spec.compliance`: its standing and counts.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compliance_profiles: Vec<ProfileCompliance>,
     /// The next opening among the policy's windows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next_window: Option<NextWindow>,

@@ -203,7 +203,7 @@ impl Facts<'_> {
             (
                 "spec.emergency",
                 format!(
-                    "spec.emergency is [{}], so fixes for exploited vulnerabilities wait for a window; {id} requires an emergency response: list {needed}",
+                    "spec.emergency is [{}], so fixes for exploited vulnerabilities do not start out of window at once; {id} requires an emergency response: list {needed}",
                     self.rules
                         .emergency
                         .iter()

@@ -18,6 +18,7 @@ use crate::snapshot::Snapshot;
 use crate::source::Revision;
 
 mod approvals;
+mod compliance;
 mod emergency;
 mod notes;
 mod report;
@@ -27,13 +28,14 @@ mod sla;
 mod view;
 
 use approvals::{approval_impact, scope_impact};
+use compliance::compliance_impact;
 use emergency::emergency_impact;
 use notes::{live_drift, notes};
 pub use patchwarden_core::policy::SLA_HORIZON;
 pub use report::{
-    ApprovalImpact, EmergencyImpact, FindingImpact, LiveState, NextWindowImpact, PlanReport,
-    PlanSummary, PolicyChange, PolicyImpact, RolloutForecast, RolloutImpact, ScopeImpact,
-    SlaImpact,
+    ApprovalImpact, ComplianceImpact, EmergencyImpact, FindingImpact, LiveState, NextWindowImpact,
+    PlanReport, PlanSummary, PolicyChange, PolicyImpact, RolloutForecast, RolloutImpact,
+    ScopeImpact, SlaImpact,
 };
 use rollout::{next_window_impact, rollout_impact};
 use side::PolicySide;
@@ -133,6 +135,7 @@ fn policy_impact(
         approvals: approval_impact(side_before, side_after, change),
         next_window: next_window_impact(side_before, side_after),
         sla: sla_impact(side_before, side_after, input.now),
+        compliance: compliance_impact(side_before, side_after, input.now),
         rollout: rollout_impact(side_before, side_after, input.now),
         emergency: emergency_impact(side_before, side_after),
         notes: policy_notes(key, before, after, side_after, input.live),
@@ -151,6 +154,7 @@ fn unreadable_policy_impact(key: &NamedKey, causes: Vec<String>) -> PolicyImpact
         approvals: ApprovalImpact::default(),
         next_window: NextWindowImpact::default(),
         sla: Vec::new(),
+        compliance: Vec::new(),
         rollout: None,
         emergency: None,
         notes: vec![

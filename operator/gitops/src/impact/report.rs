@@ -87,6 +87,9 @@ pub struct PolicyImpact {
     pub approvals: ApprovalImpact,
     pub next_window: NextWindowImpact,
     pub sla: Vec<SlaImpact>,
+    /// One line per compliance profile the policy lists.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compliance: Vec<ComplianceImpact>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rollout: Option<RolloutImpact>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -218,4 +221,19 @@ pub struct EmergencyImpact {
     pub before: Vec<EmergencyRule>,
     pub after: Vec<EmergencyRule>,
     pub messages: Vec<String>,
+}
+
+/// Whether the policy's spec satisfies one compliance profile it lists, before and after.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ComplianceImpact {
+    pub profile: String,
+    /// `None` when the side does not list the profile (or its rules are invalid).
+    pub satisfied_before: Option<bool>,
+    pub satisfied_after: Option<bool>,
+    /// It was satisfied or not listed before, and is listed but not satisfied after.
+    pub regression: bool,
+    /// The head's violations, naming the field and the numbers.
+    pub violations: Vec<String>,
+    pub message: String,
 }

@@ -104,7 +104,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             d.level == Level::Error
                 && !matches!(
                     d.check,
-                    Check::Reference | Check::WindowNeverOpens | Check::SlaGap
+                    Check::Reference | Check::WindowNeverOpens | Check::SlaGap | Check::Compliance
                 )
                 && d.kind
                     .as_deref()

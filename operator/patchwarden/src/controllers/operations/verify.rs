@@ -156,6 +156,7 @@ mod tests {
             from: "1.0".into(),
             to: "1.1".into(),
             fixes: vec![fixes.into()],
+            findings: Vec::new(),
         };
         let planned = [package("openssl", "CVE-1"), package("jq", "CVE-2")];
         let (details, wrong) = compare_versions(&planned, |name| {

@@ -7,28 +7,33 @@ use chrono::{DateTime, Utc};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::PostParams;
 use kube::{Resource, ResourceExt};
+use patchwarden_api::compliance_input::record_findings;
 use patchwarden_api::labels;
 use patchwarden_api::patch_policy::PatchPolicy;
 use patchwarden_api::patch_run::PatchRun;
 use patchwarden_api::policy_input::{
     POLICY_GENERATION_ANNOTATION, POLICY_REQUEST_ANNOTATION, run_name, run_spec,
 };
-use patchwarden_core::policy::FrozenRun;
+use patchwarden_core::policy::{FrozenRun, Member};
 
 use super::super::error::ReconcileError;
 use super::super::{Context, reconcile_requested_at};
 
-/// Creates the PatchRun of `run` and returns its name.
+/// Creates the PatchRun of `run` and returns its name. The run records the findings each
+/// package fixes, as the `members` were assessed, for compliance profiles to judge the fix.
 pub async fn create_run(
     context: &Context,
     policy: &PatchPolicy,
     run: &FrozenRun,
+    members: &[Member],
     now: DateTime<Utc>,
 ) -> Result<String, ReconcileError> {
     let name = policy.name_any();
+    let mut spec = run_spec(&name, &policy.spec, run);
+    record_findings(&mut spec, members);
     let patch_run = PatchRun {
         metadata: run_metadata(policy, now),
-        spec: run_spec(&name, &policy.spec, run),
+        spec,
         status: None,
     };
     let run_name = patch_run.name_any();

@@ -9,6 +9,7 @@
 //! reconcile is requested: the policy stays `Degraded` and says why.
 
 mod act;
+mod compliance;
 pub mod observe;
 mod status;
 
@@ -113,9 +114,20 @@ async fn reconcile(
 
     // Act.
     let created = match &evaluation.decision {
-        Decision::Start { run } => Some(act::create_run(&context, policy, run, now).await?),
+        Decision::Start { run } => {
+            Some(act::create_run(&context, policy, run, &observed.members, now).await?)
+        }
         _ => None,
     };
+
+    // Compliance profiles: the spec, and the outcomes of the findings in scope.
+    desired.compliance_profiles = compliance::profiles(policy, &rules, &observed, now);
+    compliance::set_conditions(
+        &mut desired.conditions,
+        &desired.compliance_profiles,
+        policy.metadata.generation,
+        now,
+    );
 
     // Write status.
     status::write(

@@ -144,6 +144,7 @@ mod tests {
                 from: "3.0.19-1~deb12u2".into(),
                 to: "3.0.22-1~deb12u2".into(),
                 fixes: vec!["CVE-2026-34180".into()],
+                findings: Vec::new(),
             }],
             reboot_expected: false,
         };
