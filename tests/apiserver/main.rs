@@ -5,6 +5,7 @@
 mod apiserver_command;
 mod bad_requests;
 mod durability;
+mod hardening;
 mod hostile_bodies;
 mod kube_runtime;
 mod kubectl_auth_can_i;
