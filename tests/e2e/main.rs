@@ -4,6 +4,7 @@
 //! at a time.
 
 mod bad_resources;
+mod compliance_outcomes;
 mod crash;
 mod debian_hosts;
 mod failure;

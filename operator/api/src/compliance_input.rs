@@ -193,3 +193,170 @@ pub fn listed_profiles(listed: &[ProfileId]) -> Vec<ProfileId> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeZone, Utc};
+    use patchwarden_core::Severity;
+    use patchwarden_core::compliance::{check_outcomes, check_policy};
+    use patchwarden_core::policy::PolicyRules;
+    use patchwarden_core::sla::SlaRules;
+
+    use super::*;
+    use crate::patch_run::{AssetResult, PatchRunStatus, PlannedAsset, PlannedPackage};
+
+    fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, 0, 0, 0)
+            .single()
+            .expect("valid")
+    }
+
+    fn critical(id: &str) -> SlaFinding {
+        SlaFinding {
+            id: id.into(),
+            severity: Severity::Critical,
+            published: Some(at(2026, 1, 1)),
+            kev_due: None,
+        }
+    }
+
+    fn member(findings: &[(&str, &str)]) -> Member {
+        Member {
+            name: "db-1".into(),
+            group: "db".into(),
+            risk: 1.0,
+            candidates: Vec::new(),
+            findings: findings
+                .iter()
+                .map(|(package, id)| (package.to_string(), critical(id)))
+                .collect(),
+            failing: false,
+            suspended: None,
+        }
+    }
+
+    fn package(name: &str) -> PlannedPackage {
+        PlannedPackage {
+            name: name.into(),
+            from: "1".into(),
+            to: "2".into(),
+            fixes: vec!["CVE-1".into()],
+            findings: Vec::new(),
+        }
+    }
+
+    /// A run that planned openssl and libssl3 (both fixing CVE-1 and CVE-2) on db-1 and
+    /// closed `closed` when it finished on 2026-02-10.
+    fn run(closed: &[&str]) -> PatchRun {
+        let mut spec = PatchRunSpec {
+            assets: vec![PlannedAsset {
+                name: "db-1".into(),
+                group: None,
+                packages: vec![package("openssl"), package("libssl3")],
+                reboot_expected: false,
+            }],
+            ..PatchRunSpec::default()
+        };
+        let planned_from = member(&[
+            ("openssl", "CVE-1"),
+            ("openssl", "CVE-2"),
+            ("libssl3", "CVE-1"),
+            ("libssl3", "CVE-2"),
+        ]);
+        record_findings(&mut spec, &[planned_from]);
+        let mut run = PatchRun::new("r", spec);
+        run.status = Some(PatchRunStatus {
+            assets: vec![AssetResult {
+                name: "db-1".into(),
+                state: AssetRunState::Succeeded,
+                cves_closed: closed.iter().map(|c| c.to_string()).collect(),
+                finished_at: Some(to_k8s(at(2026, 2, 10))),
+                ..AssetResult::default()
+            }],
+            ..PatchRunStatus::default()
+        });
+        run
+    }
+
+    #[test]
+    fn a_run_records_the_findings_of_each_planned_package() {
+        let run = run(&[]);
+        let packages = &run.spec.assets[0].packages;
+        let ids: Vec<&str> = packages[0].findings.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(ids, ["CVE-1", "CVE-2"]);
+        assert_eq!(packages[1].findings.len(), 2);
+        let published = packages[0].findings[0].published.as_ref().map(from_k8s);
+        assert_eq!(published, Some(at(2026, 1, 1)));
+    }
+
+    #[test]
+    fn fixed_findings_count_once_and_hide_a_stale_open_one() {
+        // The assessment still lists CVE-1 (read before the fix was verified), and CVE-3.
+        let members = [member(&[("openssl", "CVE-1"), ("zlib1g", "CVE-3")])];
+        let tracked = tracked_findings(&members, &[run(&["CVE-1"])]);
+        let view: Vec<(&str, Option<DateTime<Utc>>)> = tracked
+            .iter()
+            .map(|t| (t.finding.id.as_str(), t.fixed_at))
+            .collect();
+        assert_eq!(
+            view,
+            [("CVE-1", Some(at(2026, 2, 10))), ("CVE-3", None)],
+            "CVE-2 was planned but not closed, and no member lists it open"
+        );
+    }
+
+    #[test]
+    fn the_status_entry_names_asset_cve_and_days_late() {
+        let tracked = tracked_findings(&[], &[run(&["CVE-1"])]);
+        let outcome = check_outcomes(
+            ProfileId::PciDss40Req633,
+            &SlaRules::default(),
+            &tracked,
+            at(2026, 3, 1),
+        );
+        let rules = PolicyRules {
+            key: "default/p".into(),
+            approval: patchwarden_core::approval::ApprovalPolicy::compile(Default::default())
+                .expect("rules"),
+            sla: SlaRules {
+                deadlines: [
+                    (
+                        Severity::Critical,
+                        patchwarden_core::Duration::from_days(30),
+                    ),
+                    (Severity::High, patchwarden_core::Duration::from_days(30)),
+                ]
+                .into(),
+                kev_due_date: true,
+            },
+            emergency: vec![patchwarden_core::sla::EmergencyRule::SlaBreach],
+            rollout: Default::default(),
+            plan_only: false,
+            suspended: false,
+        };
+        let statics = check_policy(&[ProfileId::PciDss40Req633], &rules, &[], at(2026, 3, 1));
+        let entry = profile_compliance(&statics[0], &outcome);
+        assert_eq!(entry.status, "False");
+        assert_eq!(entry.reason, REASON_DEADLINES_MISSED);
+        assert!(
+            entry.message.contains("db-1 CVE-1 patched 10 day(s) late"),
+            "{}",
+            entry.message
+        );
+        assert_eq!((entry.findings_in_scope, entry.late), (1, 1));
+
+        let mut strict = rules;
+        strict.sla.deadlines.clear();
+        let statics = check_policy(&[ProfileId::PciDss40Req633], &strict, &[], at(2026, 3, 1));
+        let entry = profile_compliance(&statics[0], &outcome);
+        assert_eq!(entry.reason, REASON_SPEC_VIOLATES);
+        assert_eq!(entry.spec_violations, 2);
+        assert!(
+            entry
+                .message
+                .starts_with("PCI-DSS-4.0-6.3.3 (revision 1): spec.sla.critical is not set"),
+            "{}",
+            entry.message
+        );
+    }
+}
