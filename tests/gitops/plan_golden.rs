@@ -537,3 +537,37 @@ fn an_unreadable_policy_spec_is_not_reported_as_removed() {
     assert!(!markdown.contains("policy removed"), "{markdown}");
     assert!(json.contains("\"valid\": false"));
 }
+
+#[test]
+fn a_compliance_profile_the_change_breaks_is_named_with_the_field_and_numbers() {
+    let fixture = fixture();
+    let listed = r#"apiVersion: patchwarden.io/v1alpha1
+kind: PatchPolicy
+metadata:
+  name: standard
+  namespace: ops
+spec:
+  assetGroups: [web]
+  maintenanceWindows: [weekly]
+  compliance: [PCI-DSS-4.0-6.3.3, CISA-BOD-22-01]
+  approval:
+    minSeverity: High
+  sla:
+    critical: 7d
+    high: 45d
+  emergency: [KnownExploited]
+"#;
+    fixture.change("compliance", &with("fleet/standard.yaml", listed));
+    let (markdown, json) = check("compliance", &fixture, Some(&live()));
+    assert!(
+        markdown.contains(
+            "- **Compliance**: ⚠️ PCI-DSS-4.0-6.3.3: not satisfied: spec.sla.high is 45d; PCI-DSS-4.0-6.3.3 requires at most 30d"
+        ),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains("- **Compliance**: CISA-BOD-22-01: satisfied"),
+        "{markdown}"
+    );
+    assert!(json.contains("\"regression\": true"), "{json}");
+}

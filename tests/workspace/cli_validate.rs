@@ -42,7 +42,7 @@ fn the_bad_corpus_fails_with_located_diagnostics() {
         stdout.contains("error[sla-gap]  PatchPolicy default/sla-gap"),
         "{stdout}"
     );
-    assert!(stdout.contains("50 errors in 50 files"), "{stdout}");
+    assert!(stdout.contains("52 errors in 52 files"), "{stdout}");
 }
 
 #[test]
