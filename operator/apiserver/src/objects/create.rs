@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value, json};
 
 use super::admission::{admit_crd, apply_schema, check_names, check_type};
+use super::labels::check_labels;
 use super::managed_fields::{Ownership, record_managed_fields};
 use super::metadata::{meta_mut, meta_str, name_suffix, new_uid, now_rfc3339, tracks_generation};
 use super::secrets::{admit_secret, is_secret};
@@ -33,6 +34,7 @@ pub fn create(
     }
     let name = meta_str(&obj, "name").unwrap_or("").to_string();
     check_names(def, &name)?;
+    check_labels(def, &obj, &name)?;
     if def.namespaced {
         let ns = meta_str(&obj, "namespace").unwrap_or("default");
         if txn.get(NAMESPACE_STORE, ns).is_none() {

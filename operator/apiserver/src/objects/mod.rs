@@ -12,6 +12,7 @@ mod admission;
 mod create;
 mod delete;
 mod field_types;
+mod labels;
 mod managed_fields;
 mod metadata;
 mod patching;

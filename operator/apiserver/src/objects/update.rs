@@ -8,6 +8,7 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::admission::{admit_crd, apply_schema, check_type};
+use super::labels::check_labels;
 use super::managed_fields::{Ownership, record_managed_fields};
 use super::metadata::{
     finalizers, meta, meta_mut, meta_str, set_or_remove, spec_part, terminating, tracks_generation,
@@ -60,6 +61,7 @@ pub fn update(
     check_preconditions(at, old, &new, &kind)?;
     let mut new = scope_to_subresource(def, old_value, new, status_subresource);
     keep_server_metadata(old_value, &mut new);
+    check_labels(def, &new, at.name)?;
     let terminating = terminating(old_value);
     if terminating {
         check_no_new_finalizers(at, old_value, &new)?;
