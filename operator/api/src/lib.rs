@@ -8,6 +8,7 @@ pub mod compliance_input;
 pub mod conditions;
 pub mod convert;
 pub mod crds;
+pub mod evidence;
 pub mod label_selector;
 pub mod labels;
 pub mod maintenance_window;
