@@ -26,3 +26,6 @@ pub mod source;
 pub mod sync;
 pub mod trigger;
 pub mod validation;
+
+/// The git2 this crate reads repositories with, for callers that write the repositories.
+pub use git2;

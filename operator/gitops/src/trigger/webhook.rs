@@ -92,6 +92,22 @@ pub fn judge(
     generic_verdict(delivery.body, followed)
 }
 
+/// The `sha256=<hex>` signature of `body` with `secret`, as a sender writes it in
+/// `X-Hub-Signature-256` or `X-Signature`.
+pub fn signature(secret: &[u8], body: &[u8]) -> String {
+    let mut mac = new_mac(secret);
+    mac.update(body);
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// HMAC-SHA256 takes a key of any length.
+fn new_mac(secret: &[u8]) -> Hmac<Sha256> {
+    match Hmac::<Sha256>::new_from_slice(secret) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC accepts keys of every length"),
+    }
+}
+
 /// `sha256=<hex>` of HMAC-SHA256(secret, body), compared in constant time.
 fn check_signature(
     header: Option<&str>,
@@ -108,8 +124,7 @@ fn check_signature(
         ))?;
     let digest = hex::decode(hex_digest)
         .map_err(|_| Refusal::Unauthenticated("the signature is not `sha256=<hex>`"))?;
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret)
-        .map_err(|_| Refusal::Unauthenticated("the webhook secret is unusable"))?;
+    let mut mac = new_mac(secret);
     mac.update(body);
     // `verify_slice` compares in constant time.
     mac.verify_slice(&digest)

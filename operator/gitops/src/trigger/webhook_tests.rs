@@ -1,6 +1,3 @@
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
-
 use super::*;
 
 const SECRET: &[u8] = b"s3cret-token";
@@ -10,9 +7,16 @@ fn main() -> GitReference {
 }
 
 fn sign(secret: &[u8], body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("any key length");
-    mac.update(body);
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    signature(secret, body)
+}
+
+#[test]
+fn signatures_are_githubs_documented_example() {
+    // The example in GitHub's "Validating webhook deliveries".
+    assert_eq!(
+        signature(b"It's a Secret to Everybody", b"Hello, World!"),
+        "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+    );
 }
 
 fn github<'a>(event: &'a str, signature: Option<&'a str>, body: &'a [u8]) -> Delivery<'a> {

@@ -19,6 +19,7 @@ mod summary;
 pub mod triggers;
 
 pub use source::git_source_spec;
+pub(crate) use start::install_crds;
 
 /// Arguments of `patchwarden up`.
 #[derive(Debug, clap::Args)]

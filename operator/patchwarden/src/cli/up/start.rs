@@ -63,7 +63,7 @@ pub(super) async fn control_plane(
 }
 
 /// Creates or replaces every CRD, then waits until the control plane serves them.
-async fn install_crds(client: &kube::Client) -> anyhow::Result<()> {
+pub(crate) async fn install_crds(client: &kube::Client) -> anyhow::Result<()> {
     let api: Api<CustomResourceDefinition> = Api::all(client.clone());
     for crd in patchwarden_api::crds::all() {
         let name = crd.name_any();
@@ -240,6 +240,7 @@ fn operator_options(state: &Path) -> OperatorOptions {
         extra_routes: None,
         lab_root: Some(labs.clone()),
         feed_base: Some(labs),
+        evidence_key: crate::controllers::evidence::KeySource::File(state.join("evidence-key")),
     }
 }
 
