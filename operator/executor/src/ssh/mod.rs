@@ -37,7 +37,8 @@ use crate::{ExecFuture, Executor, RebootReport, RebootRequest};
 #[derive(Debug)]
 pub struct SshExecutor {
     config: SshConfig,
-    locks: AssetLocks,
+    /// One change per asset at a time (shareable with the executors of other credentials).
+    locks: Arc<AssetLocks>,
     /// One permit per open ssh session.
     sessions: Arc<Semaphore>,
     /// The directory of the key files this executor wrote, removed when it is dropped.
@@ -49,7 +50,7 @@ impl SshExecutor {
         let sessions = Arc::new(Semaphore::new(config.max_sessions.max(1)));
         SshExecutor {
             config,
-            locks: AssetLocks::default(),
+            locks: Arc::default(),
             sessions,
             key_files: None,
         }
@@ -95,6 +96,13 @@ impl SshExecutor {
     /// executors, instead of its own.
     pub fn sharing_sessions(mut self, sessions: Arc<Semaphore>) -> SshExecutor {
         self.sessions = sessions;
+        self
+    }
+
+    /// The executor taking its per-asset locks from `locks`, shared with other executors
+    /// that may reach the same assets (e.g. with the next version of their credentials).
+    pub fn sharing_locks(mut self, locks: Arc<AssetLocks>) -> SshExecutor {
+        self.locks = locks;
         self
     }
 

@@ -15,6 +15,7 @@ use std::time::Duration;
 use k8s_openapi::api::core::v1::Secret;
 use patchwarden_api::common::SecretReference;
 use patchwarden_api::conditions::reason;
+use patchwarden_executor::locks::AssetLocks;
 use patchwarden_executor::ssh::DEFAULT_MAX_SESSIONS;
 use patchwarden_executor::{Executor, SshExecutor};
 use tokio::sync::Semaphore;
@@ -180,6 +181,8 @@ struct Cached {
 pub struct SshCredentials {
     entries: Mutex<HashMap<(String, String), Cached>>,
     sessions: Arc<Semaphore>,
+    /// One change per asset at a time, also across versions of a Secret.
+    locks: Arc<AssetLocks>,
     /// The directory holding every executor's key files, made on first use.
     root: Mutex<Option<tempfile::TempDir>>,
 }
@@ -196,6 +199,7 @@ impl SshCredentials {
         SshCredentials {
             entries: Mutex::new(HashMap::new()),
             sessions: Arc::new(Semaphore::new(max_sessions.max(1))),
+            locks: Arc::default(),
             root: Mutex::new(None),
         }
     }
@@ -266,7 +270,8 @@ impl SshCredentials {
             |_| {},
         )
         .map_err(files_error)?
-        .sharing_sessions(self.sessions.clone());
+        .sharing_sessions(self.sessions.clone())
+        .sharing_locks(self.locks.clone());
         let executor = Arc::new(executor);
         entries.insert(
             key,
