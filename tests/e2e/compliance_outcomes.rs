@@ -169,6 +169,15 @@ fn a_critical_fix_installed_late_makes_pci_633_non_compliant_naming_asset_cve_an
         "{entry}"
     );
 
+    // `kubectl wait` reads the per-profile condition as it is.
+    let waited = cluster.kubectl(&[
+        "wait",
+        "patchpolicy/pci",
+        &format!("--for=condition={CONDITION}=False"),
+        "--timeout=30s",
+    ]);
+    assert!(waited.contains("condition met"), "{waited}");
+
     // Dropping the profile removes its condition.
     cluster.kubectl(&[
         "patch",
