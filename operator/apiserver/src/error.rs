@@ -342,7 +342,7 @@ pub(crate) fn io_err<'a>(
 /// file beside it, created with mode 0600 and never through a symlink (`create_new`), then
 /// renamed into place, so the contents are never readable by others, a reader never sees half
 /// a file, and a symlink planted at `path` is replaced rather than followed.
-pub(crate) fn write_private(path: &std::path::Path, contents: &str) -> Result<(), ServerError> {
+pub fn write_private(path: &std::path::Path, contents: &str) -> Result<(), ServerError> {
     use std::io::Write;
     #[cfg(unix)]
     use std::os::unix::fs::OpenOptionsExt;

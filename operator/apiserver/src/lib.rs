@@ -42,8 +42,8 @@ mod watch;
 
 pub use auth::READ_ONLY_GROUP;
 pub use capacity::ServerLimits;
-pub use error::ServerError;
-use error::{create_private_dir, write_private};
+use error::create_private_dir;
+pub use error::{ServerError, write_private};
 pub use store::SyncMode;
 
 /// Default request body limit (the real server's default is 3 MiB).

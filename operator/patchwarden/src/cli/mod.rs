@@ -14,6 +14,7 @@ pub mod apiserver;
 pub mod assess;
 pub mod bench;
 pub mod crds;
+pub mod evidence;
 pub mod feed;
 pub mod lab;
 pub mod operator;
@@ -60,6 +61,8 @@ pub enum Command {
     Bench(bench::Args),
     /// Build vulnerability feeds from a distribution's own data.
     Feed(feed::Args),
+    /// Verify and export the signed evidence chains of PatchRuns.
+    Evidence(evidence::Args),
 }
 
 /// Runs the `patchwarden` command line with the process arguments: parses them, starts
@@ -80,6 +83,7 @@ pub fn main() -> ExitCode {
         Command::Snapshot(args) => snapshot::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Feed(args) => feed::run(args),
+        Command::Evidence(args) => evidence::run(args),
     };
     match result {
         Ok(code) => code,

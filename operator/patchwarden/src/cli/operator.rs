@@ -13,6 +13,7 @@ use patchwarden_gitops::sync::{AllowedKinds, GitSync, SyncSettings};
 use tokio::sync::watch;
 
 use crate::cli::up::triggers;
+use crate::controllers::evidence::KeySource;
 use crate::controllers::leader::{LeaseTiming, default_identity};
 use crate::controllers::{OperatorOptions, run_operator};
 
@@ -143,6 +144,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .unwrap_or_else(|| String::from("default"));
         let options = OperatorOptions {
             namespace: args.namespace.clone(),
+            // The operator's own namespace holds its evidence key.
+            evidence_key: KeySource::Secret {
+                namespace: lease_namespace.clone(),
+            },
             lease_namespace,
             lease_name: args.lease_name.clone(),
             identity: args.identity.clone().unwrap_or_else(default_identity),

@@ -252,6 +252,11 @@ mod tests {
             operations: Arc::new(operations::Journal::new()),
             feed_base: None,
             ssh: crate::controllers::ssh_credentials::SshCredentials::default(),
+            evidence: crate::controllers::evidence::EvidenceKeys::new(
+                crate::controllers::evidence::KeySource::Secret {
+                    namespace: String::from("default"),
+                },
+            ),
         })
     }
 

@@ -12,6 +12,7 @@ pub mod conditions;
 pub mod driver;
 pub mod error;
 pub mod events;
+pub mod evidence;
 pub mod lab_fleets;
 pub mod leader;
 pub mod maintenance_window;
@@ -61,6 +62,8 @@ pub struct Context {
     pub feed_base: Option<std::path::PathBuf>,
     /// SSH executors of the credentials Secrets assets name.
     pub ssh: ssh_credentials::SshCredentials,
+    /// The key evidence records are signed with.
+    pub evidence: evidence::EvidenceKeys,
 }
 
 impl Context {

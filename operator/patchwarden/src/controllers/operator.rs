@@ -12,7 +12,7 @@ use super::events::EventRecorder;
 use super::leader::{LeaderElector, LeaseTiming};
 use super::metrics::{self, Metrics};
 use super::{
-    Context, assessment, asset, asset_group, lab_fleets, maintenance_window, operations,
+    Context, assessment, asset, asset_group, evidence, lab_fleets, maintenance_window, operations,
     patch_policy, patch_run, ssh_credentials, vulnerability_feed,
 };
 
@@ -37,6 +37,8 @@ pub struct OperatorOptions {
     pub lab_root: Option<std::path::PathBuf>,
     /// Directory relative feed paths (`spec.source.url`) are read from.
     pub feed_base: Option<std::path::PathBuf>,
+    /// Where the evidence signing key is kept (created there when missing).
+    pub evidence_key: evidence::KeySource,
 }
 
 /// Runs every controller until `stop` turns true.
@@ -91,6 +93,7 @@ pub async fn run_operator(
         operations: Arc::new(operations::Journal::new()),
         feed_base: options.feed_base.clone(),
         ssh: ssh_credentials::SshCredentials::default(),
+        evidence: evidence::EvidenceKeys::new(options.evidence_key.clone()),
     });
     lead_while_elected(&context, &mut leading, &mut shutdown).await;
     // The process may end without dropping what operations still hold: remove the key files.

@@ -73,6 +73,11 @@ fn context(client: kube::Client) -> Arc<Context> {
         operations: Arc::new(operations::Journal::new()),
         feed_base: None,
         ssh: SshCredentials::new(4),
+        evidence: crate::controllers::evidence::EvidenceKeys::new(
+            crate::controllers::evidence::KeySource::Secret {
+                namespace: String::from("default"),
+            },
+        ),
     })
 }
 

@@ -55,8 +55,8 @@ pub async fn create_run(
     Ok(run_name)
 }
 
-/// Name, labels, annotations (the policy generation and reconcile request it was planned
-/// from) and the owner reference of a new run.
+/// Name, labels, annotations (the policy generation, reconcile request and Git revision it
+/// was planned from) and the owner reference of a new run.
 fn run_metadata(policy: &PatchPolicy, now: DateTime<Utc>) -> ObjectMeta {
     let name = policy.name_any();
     let mut annotations = BTreeMap::from([(
@@ -65,6 +65,10 @@ fn run_metadata(policy: &PatchPolicy, now: DateTime<Utc>) -> ObjectMeta {
     )]);
     if let Some(token) = reconcile_requested_at(policy) {
         annotations.insert(POLICY_REQUEST_ANNOTATION.to_string(), token);
+    }
+    // The Git revision the policy was applied from: the run's evidence names it.
+    if let Some(revision) = policy.annotations().get(labels::SOURCE_REVISION) {
+        annotations.insert(labels::SOURCE_REVISION.to_string(), revision.clone());
     }
     ObjectMeta {
         name: Some(run_name(&name, now)),

@@ -84,6 +84,8 @@ async fn reconcile(object: Arc<PatchRun>, context: Arc<Context>) -> Result<Actio
     let now = now();
     let stored = run.status.clone().unwrap_or_default();
     if stored.phase.is_finished() && stored.finished_at.is_some() {
+        // A finished run's audit trail is final: it joins its policy's evidence chain.
+        super::evidence::record_finished(&context, run).await?;
         return Ok(Action::await_change());
     }
     let Validated { plan, gate } = validate::validate(&context, run).await?;
