@@ -48,7 +48,7 @@ fn debian_containers_take_ssh_logins_verify_the_archive_and_reboot() {
     assert!(!one.dpkg_log().contains(" upgrade "), "a fresh machine");
 
     // apt verifies Debian's signature: with the right keyring it updates, with a keyring
-    // that lacks Debian's keys it refuses.
+    // that lacks Debian's keys it refuses (here on a machine whose lists were removed).
     let update = fleet.ssh(one, "sudo -n apt-get update");
     assert!(update.status.success(), "{}", text(&update.stderr));
     let policy = fleet.ssh(one, "apt-cache policy openssl");
@@ -65,7 +65,8 @@ fn debian_containers_take_ssh_logins_verify_the_archive_and_reboot() {
     let unverified = two.run(&[
         "sh",
         "-c",
-        "sed -i s/debian-archive-keyring.gpg/debian-archive-removed-keys.gpg/ \
+        "rm -rf /var/lib/apt/lists/*_InRelease /var/lib/apt/lists/*_Packages* && \
+         sed -i s/debian-archive-keyring.gpg/debian-archive-removed-keys.gpg/ \
          /etc/apt/sources.list && apt-get update",
     ]);
     assert!(

@@ -13,6 +13,8 @@ pub struct PendingUpgrade {
     pub installed: String,
     /// The version bookworm-security offers.
     pub candidate: String,
+    /// The source package it is built from (`openssl` for `libssl3`).
+    pub source: String,
 }
 
 /// The Debian archive URI of a deb822 sources file (`debian.sources`): the first `URIs:` of a
@@ -86,8 +88,8 @@ pub fn valid_until(release: &str) -> Option<DateTime<Utc>> {
         .map(|date| date.with_timezone(&Utc))
 }
 
-/// The `Filename:` of the stanza of `package` at `version` in a `Packages` index.
-pub fn packages_filename(packages: &str, package: &str, version: &str) -> Option<String> {
+/// The field `name` of the stanza of `package` at `version` in a `Packages` index.
+pub fn packages_field(packages: &str, package: &str, version: &str, name: &str) -> Option<String> {
     packages.split("\n\n").find_map(|stanza| {
         let field = |name: &str| {
             stanza
@@ -96,9 +98,17 @@ pub fn packages_filename(packages: &str, package: &str, version: &str) -> Option
                 .map(str::trim)
         };
         (field("Package") == Some(package) && field("Version") == Some(version))
-            .then(|| field("Filename").map(str::to_string))
+            .then(|| field(name).map(str::to_string))
             .flatten()
     })
+}
+
+/// The source package of `package` at `version`: its `Source:` without a version in
+/// parentheses, or the package itself when the stanza has none.
+pub fn packages_source(packages: &str, package: &str, version: &str) -> String {
+    packages_field(packages, package, version, "Source")
+        .and_then(|source| source.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| package.to_string())
 }
 
 /// The upgrades of a simulated `apt-get -s upgrade`: its `Inst PKG [OLD] (NEW …)` lines.
@@ -115,6 +125,8 @@ pub fn pending_upgrades(simulation: &str) -> Vec<PendingUpgrade> {
                 package: package.to_string(),
                 installed: installed.to_string(),
                 candidate: candidate.to_string(),
+                // The simulation does not say; the index does (`packages_source`).
+                source: String::new(),
             })
         })
         .collect()
@@ -168,19 +180,28 @@ mod tests {
     }
 
     #[test]
-    fn filenames_match_package_and_version_not_file_names() {
+    fn index_fields_match_package_and_version_not_file_names() {
         let packages = "Package: zlib1g\nSource: zlib\nVersion: 1:1.2.13.dfsg-1+deb12u1\n\
             Filename: pool/updates/main/z/zlib/zlib1g_1.2.13.dfsg-1+deb12u1_amd64.deb\n\n\
             Package: zlib1g-dev\nVersion: 1:1.2.13.dfsg-1+deb12u1\nFilename: pool/x.deb\n";
         assert_eq!(
-            packages_filename(packages, "zlib1g", "1:1.2.13.dfsg-1+deb12u1").as_deref(),
+            packages_field(packages, "zlib1g", "1:1.2.13.dfsg-1+deb12u1", "Filename").as_deref(),
             Some("pool/updates/main/z/zlib/zlib1g_1.2.13.dfsg-1+deb12u1_amd64.deb")
         );
-        assert_eq!(packages_filename(packages, "zlib1g", "1:1.2.13"), None);
+        let filename =
+            |package: &str, version: &str| packages_field(packages, package, version, "Filename");
+        assert_eq!(filename("zlib1g", "1:1.2.13"), None);
+        assert_eq!(filename("zlib", "1:1.2.13.dfsg-1+deb12u1"), None);
         assert_eq!(
-            packages_filename(packages, "zlib", "1:1.2.13.dfsg-1+deb12u1"),
-            None
+            packages_source(packages, "zlib1g", "1:1.2.13.dfsg-1+deb12u1"),
+            "zlib"
         );
+        assert_eq!(
+            packages_source(packages, "zlib1g-dev", "1:1.2.13.dfsg-1+deb12u1"),
+            "zlib1g-dev"
+        );
+        let binnmu = "Package: libx\nSource: x (1.0-1)\nVersion: 1.0-1+b1\n";
+        assert_eq!(packages_source(binnmu, "libx", "1.0-1+b1"), "x");
     }
 
     #[test]
@@ -197,11 +218,13 @@ mod tests {
                     package: "libssl3".into(),
                     installed: "3.0.20-1~deb12u2".into(),
                     candidate: "3.0.22-1~deb12u2".into(),
+                    source: String::new(),
                 },
                 PendingUpgrade {
                     package: "libpam-modules-bin".into(),
                     installed: "1.5.2-6+deb12u2".into(),
                     candidate: "1.5.2-6+deb12u3".into(),
+                    source: String::new(),
                 },
             ]
         );

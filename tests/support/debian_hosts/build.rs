@@ -9,8 +9,8 @@ use std::process::{Command, Output};
 use serde_json::{Value, json};
 
 use super::archive::{
-    PendingUpgrade, archive_uri_from_deb822, archive_uri_from_one_line, packages_filename,
-    pending_upgrades, release_sha256, security_uri,
+    PendingUpgrade, archive_uri_from_deb822, archive_uri_from_one_line, packages_field,
+    packages_source, pending_upgrades, release_sha256, security_uri,
 };
 use super::scripts;
 
@@ -41,11 +41,18 @@ pub fn build_cache(dir: &Path) {
     let apt = dir.join("apt");
     let upgrades = fetch_security_archive(&apt, &root, &security_uri(&archive));
     let mirror = dir.join("mirror");
-    lay_out_mirror(&apt, &mirror, &security_uri(&archive), &upgrades);
+    let upgrades = lay_out_mirror(&apt, &mirror, &security_uri(&archive), upgrades);
     std::fs::remove_dir_all(&apt).expect("remove the private apt state");
     let list: Vec<Value> = upgrades
         .iter()
-        .map(|u| json!({"package": u.package, "installed": u.installed, "candidate": u.candidate}))
+        .map(|u| {
+            json!({
+                "package": u.package,
+                "installed": u.installed,
+                "candidate": u.candidate,
+                "source": u.source,
+            })
+        })
         .collect();
     write(&dir.join("upgrades.json"), &Value::Array(list).to_string());
 }
@@ -166,8 +173,14 @@ fn fetch_security_archive(apt: &Path, root: &Path, security: &str) -> Vec<Pendin
 }
 
 /// The fetched index, exactly as signed, at the archive's paths; `Packages.xz` through apt's
-/// helper (which checks the hash `InRelease` gives); each .deb at its `Filename:`.
-fn lay_out_mirror(apt: &Path, mirror: &Path, security: &str, upgrades: &[PendingUpgrade]) {
+/// helper (which checks the hash `InRelease` gives); each .deb at its `Filename:`. Returns the
+/// upgrades with their source packages.
+fn lay_out_mirror(
+    apt: &Path,
+    mirror: &Path,
+    security: &str,
+    upgrades: Vec<PendingUpgrade>,
+) -> Vec<PendingUpgrade> {
     let lists = apt.join("lists");
     let fetched = |suffix: &str| -> PathBuf {
         std::fs::read_dir(&lists)
@@ -209,21 +222,30 @@ fn lay_out_mirror(apt: &Path, mirror: &Path, security: &str, upgrades: &[Pending
             String::from_utf8_lossy(&out.stdout).trim().to_string()
         };
         let (package, version) = (field("Package"), field("Version"));
-        let filename = packages_filename(&packages, &package, &version)
+        let filename = packages_field(&packages, &package, &version, "Filename")
             .unwrap_or_else(|| panic!("{package} {version} is not in the Packages index"));
         let target = mirror.join(&filename);
         std::fs::create_dir_all(target.parent().expect("a pool directory")).expect("mkdir pool");
         std::fs::rename(&deb, &target).expect("move the .deb into the pool");
     }
-    let laid_out = upgrades
-        .iter()
-        .filter(|u| packages_filename(&packages, &u.package, &u.candidate).is_some())
-        .count();
-    assert_eq!(
-        laid_out,
-        upgrades.len(),
-        "every pending upgrade is in the index"
-    );
+    upgrades
+        .into_iter()
+        .map(|upgrade| {
+            let target =
+                packages_field(&packages, &upgrade.package, &upgrade.candidate, "Filename")
+                    .map(|filename| mirror.join(filename));
+            assert!(
+                target.is_some_and(|t| t.is_file()),
+                "{} {} is in the local archive",
+                upgrade.package,
+                upgrade.candidate
+            );
+            PendingUpgrade {
+                source: packages_source(&packages, &upgrade.package, &upgrade.candidate),
+                ..upgrade
+            }
+        })
+        .collect()
 }
 
 /// Runs `command`; panics with its standard error when it fails.

@@ -57,6 +57,7 @@ impl DebianCache {
                 package: text(u, "package"),
                 installed: text(u, "installed"),
                 candidate: text(u, "candidate"),
+                source: text(u, "source"),
             })
             .collect();
         DebianCache {

@@ -27,7 +27,8 @@ pub struct DebianHost {
 
 impl DebianHost {
     /// Copies the cached root to `dir/root`, gives it its own host key, host name and the
-    /// client's authorized key, and starts it; returns once sshd accepts connections.
+    /// client's authorized key, and starts it; returns once sshd accepts connections and the
+    /// package lists are fetched from the local archive.
     pub(super) fn start(
         cache: &DebianCache,
         dir: &Path,
@@ -73,6 +74,15 @@ impl DebianHost {
             process,
         };
         host.wait_for_ssh(SSH_START_TIMEOUT);
+        // A running Debian machine has package lists (apt-daily refreshes them): what it
+        // can upgrade to is known before anyone patches it.
+        let update = host.run(&["apt-get", "-q", "update"]);
+        assert!(
+            update.status.success(),
+            "apt-get update on {}: {}",
+            host.name,
+            String::from_utf8_lossy(&update.stderr)
+        );
         host
     }
 

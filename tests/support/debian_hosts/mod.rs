@@ -10,7 +10,8 @@
 //!   inside a private network namespace ([`crate::namespace::in_private_namespace`]). Each is
 //!   a copy of the root in its own mount, UTS and PID namespace (`unshare`), chrooted, with
 //!   the archive bind-mounted read-only at `/srv/mirror`, the login user `patch` (passwordless
-//!   sudo, the fleet's client key authorized) and a host key of its own.
+//!   sudo, the fleet's client key authorized) and a host key of its own. Its package lists
+//!   are fetched at start, as apt-daily keeps them on a real machine.
 //!
 //! How a container reboots: its PID 1 is a small init script that runs sshd. The container's
 //! `/usr/local/sbin/systemctl` (first on sudo's `secure_path`) handles `systemctl reboot` by
@@ -24,7 +25,6 @@ mod archive;
 mod build;
 mod cache;
 mod host;
-mod osv;
 mod scripts;
 
 use std::path::{Path, PathBuf};
@@ -34,7 +34,6 @@ pub use archive::PendingUpgrade;
 pub use build::LOGIN_USER;
 pub use cache::DebianCache;
 pub use host::DebianHost;
-pub use osv::osv_feed;
 
 use build::{read, run, write};
 
