@@ -8,7 +8,6 @@ mod compliance_outcomes;
 mod crash;
 mod debian_hosts;
 mod failure;
-mod git_triggers;
 mod happy_path;
 mod health_checks;
 mod leader_election;
