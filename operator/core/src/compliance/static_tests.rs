@@ -293,3 +293,15 @@ fn profile_names_parse_and_make_valid_condition_types() {
     }
     assert!("PCI-DSS-3.2".parse::<ProfileId>().is_err());
 }
+
+#[test]
+fn windows_opening_every_few_minutes_are_checked_without_expanding_the_year() {
+    let frequent = [NamedWindow {
+        name: "often".into(),
+        definition: WindowDefinition::parse("*/5 * * * *", "UTC", Duration::from_mins(2))
+            .expect("window"),
+    }];
+    for id in [ProfileId::NistSp80040r4, ProfileId::CisV8Control73] {
+        assert!(check(id, &rules(), &frequent).is_empty(), "{id}");
+    }
+}
