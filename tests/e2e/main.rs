@@ -7,6 +7,7 @@ mod bad_resources;
 mod compliance_outcomes;
 mod crash;
 mod debian_hosts;
+mod evidence;
 mod failure;
 mod happy_path;
 mod health_checks;
