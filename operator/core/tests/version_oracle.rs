@@ -1,6 +1,8 @@
 //! Differential tests against the real package managers' own comparison code: python3-apt's
 //! `apt_pkg.version_compare` for dpkg and rpm's `labelCompare` for rpm, each on 100,000
-//! generated pairs compared in one oracle process (pairs written to a file, one result a line).
+//! generated pairs and on 1,000,000 pairs of real versions from the shared data folder (the
+//! pairs the `version_compare` bench measures), compared in one oracle process per set (pairs
+//! written to a file, one result a line).
 
 use std::cmp::Ordering;
 use std::io::Write;
@@ -8,10 +10,16 @@ use std::process::Command;
 
 use patchwarden_core::version::{VersionScheme, rpm::Evr};
 use proptest::prelude::*;
+
+#[path = "version_reference/mod.rs"]
+mod version_reference;
+
 use proptest::strategy::ValueTree;
 use proptest::test_runner::{Config, RngSeed, TestRunner};
+use version_reference::real_versions;
 
 const PAIRS: usize = 100_000;
+const REAL_PAIRS: usize = 1_000_000;
 const PYTHON: &str = "/usr/bin/python3";
 
 /// Version-like strings built from the pieces that make ordering hard.
@@ -272,5 +280,73 @@ fn rpm_agrees_with_rpm_label_compare_on_100k_pairs() {
     assert!(
         seen.iter().all(|&n| n > 1000),
         "every outcome is exercised: {seen:?}"
+    );
+}
+
+const APT_SCRIPT: &str = "import sys, apt_pkg\napt_pkg.init_system()\nout=[]\nfor line in open(sys.argv[1]):\n    a, b = line.rstrip('\\n').split('\\t')\n    out.append(str(apt_pkg.version_compare(a, b)))\nprint('\\n'.join(out))\n";
+
+/// `labelCompare` on (epoch, version, release) triples; a release of `\u{1}` stands for none.
+const RPM_SCRIPT: &str = "import sys, rpm\nout=[]\nrel = lambda r: None if r == '\\x01' else r\nfor line in open(sys.argv[1]):\n    f = line.rstrip('\\n').split('\\t')\n    out.append(str(rpm.labelCompare((f[0], f[1], rel(f[2])), (f[3], f[4], rel(f[5])))))\nprint('\\n'.join(out))\n";
+
+/// Counts every outcome and the pairs where `ours` differs from the oracle's answer.
+fn disagreements(
+    pairs: &[(&str, &str)],
+    expected: Vec<Ordering>,
+    ours: impl Fn(&str, &str) -> Ordering,
+) -> (Vec<String>, [usize; 3]) {
+    let mut failures = Vec::new();
+    let mut seen = [0usize; 3];
+    for ((a, b), want) in pairs.iter().zip(expected) {
+        seen[(want as i8 + 1) as usize] += 1;
+        let got = ours(a, b);
+        if got != want {
+            failures.push(format!(
+                "{a} vs {b}: the oracle says {want:?}, we say {got:?}"
+            ));
+        }
+    }
+    (failures, seen)
+}
+
+#[test]
+fn dpkg_agrees_with_python_apt_on_1m_real_pairs() {
+    let versions = real_versions::dpkg_versions(&real_versions::data_dir());
+    let pairs = real_versions::random_pairs(&versions, REAL_PAIRS);
+    let lines: Vec<String> = pairs.iter().map(|(a, b)| format!("{a}\t{b}")).collect();
+    let expected = oracle(APT_SCRIPT, &lines);
+    let (failures, seen) =
+        disagreements(&pairs, expected, |a, b| VersionScheme::Dpkg.compare(a, b));
+    report(&failures);
+    // Distinct real versions are rarely equal; the few drawn twice still are.
+    assert!(
+        seen[0] > 1000 && seen[1] > 0 && seen[2] > 1000,
+        "every outcome: {seen:?}"
+    );
+}
+
+#[test]
+fn rpm_agrees_with_rpm_label_compare_on_1m_real_pairs() {
+    let versions = real_versions::rpm_versions(&real_versions::data_dir());
+    let pairs = real_versions::random_pairs(&versions, REAL_PAIRS);
+    let fields = |text: &str| {
+        let evr = Evr::split(text);
+        format!(
+            "{}\t{}\t{}",
+            evr.epoch,
+            evr.version,
+            evr.release.unwrap_or("\u{1}")
+        )
+    };
+    let lines: Vec<String> = pairs
+        .iter()
+        .map(|(a, b)| format!("{}\t{}", fields(a), fields(b)))
+        .collect();
+    let expected = oracle(RPM_SCRIPT, &lines);
+    let (failures, seen) = disagreements(&pairs, expected, |a, b| VersionScheme::Rpm.compare(a, b));
+    report(&failures);
+    // Distinct real versions are rarely equal; the few drawn twice still are.
+    assert!(
+        seen[0] > 1000 && seen[1] > 0 && seen[2] > 1000,
+        "every outcome: {seen:?}"
     );
 }

@@ -13,6 +13,7 @@ pub(crate) fn trimmed(text: &str) -> &[u8] {
 }
 
 /// The length of the longest common prefix, eight bytes at a time.
+#[inline]
 pub(crate) fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     let len = a.len().min(b.len());
     let (a, b) = (&a[..len], &b[..len]);
@@ -48,21 +49,73 @@ pub(crate) fn resume_point(a: &[u8], prefix: usize, in_run: impl Fn(u8) -> bool)
     at
 }
 
-/// The first position of `byte`, if any.
-pub(crate) fn find(s: &[u8], byte: u8) -> Option<usize> {
-    s.iter().position(|&c| c == byte)
+/// The position of the first `first` byte and of the last `last` byte, eight bytes at a time
+/// (versions are short, so one to three words settle it). Words start every eight bytes, the
+/// last one at `len - 8`, overlapping its predecessor instead of reading past the end.
+#[inline]
+pub(crate) fn find_first_and_last(s: &[u8], first: u8, last: u8) -> (Option<usize>, Option<usize>) {
+    if s.len() < 8 {
+        return (
+            s.iter().position(|&c| c == first),
+            s.iter().rposition(|&c| c == last),
+        );
+    }
+    let (mut found_first, mut found_last) = (None, None);
+    let final_start = s.len() - 8;
+    let mut next = 0;
+    loop {
+        let start = next.min(final_start);
+        let bytes = word(&s[start..start + 8]);
+        if found_first.is_none() {
+            let hits = zero_bytes(bytes ^ splat(first));
+            if hits != 0 {
+                found_first = Some(start + (hits.trailing_zeros() / 8) as usize);
+            }
+        }
+        // A later word's hits are never before an earlier word's, even where they overlap.
+        let hits = zero_bytes(bytes ^ splat(last));
+        if hits != 0 {
+            found_last = Some(start + 7 - (hits.leading_zeros() / 8) as usize);
+        }
+        if start == final_start {
+            return (found_first, found_last);
+        }
+        next += 8;
+    }
 }
 
-/// The last position of `byte`, if any.
-pub(crate) fn find_last(s: &[u8], byte: u8) -> Option<usize> {
-    s.iter().rposition(|&c| c == byte)
+fn splat(byte: u8) -> u64 {
+    u64::from(byte) * 0x0101_0101_0101_0101
+}
+
+/// The high bit of every byte of `x` that is zero, and no other bit (exact, unlike the
+/// shorter trick whose borrow marks bytes after a zero too, which matters for the last one).
+fn zero_bytes(x: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    !(((x & LOW7) + LOW7) | x | LOW7)
 }
 
 /// A numeric run compared by value without parsing (so without overflow): leading zeros
 /// dropped, then the longer is greater, then digit by digit.
 pub(crate) fn compare_numbers(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     let (a, b) = (strip_zeros(a), strip_zeros(b));
-    a.len().cmp(&b.len()).then_with(|| a.cmp(b))
+    a.len().cmp(&b.len()).then_with(|| compare_short(a, b))
+}
+
+/// Byte-wise order of two short slices, in line: a call to `memcmp` costs more than the few
+/// bytes a version's segment has.
+pub(crate) fn compare_short(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// Whether two inputs are the same bytes, without a call to `memcmp`.
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && common_prefix(a, b) == a.len()
 }
 
 fn strip_zeros(mut digits: &[u8]) -> &[u8] {
@@ -85,6 +138,25 @@ mod tests {
         assert_eq!(common_prefix(b"1234567x", b"1234567y"), 7);
         assert_eq!(common_prefix(b"same", b"same"), 4);
         assert_eq!(common_prefix(b"abcdefghijklmnopq", b"abcdefghijklmnop"), 16);
+    }
+
+    #[test]
+    fn finds_the_first_and_the_last_byte_in_any_word() {
+        for text in [
+            "",
+            "1:2.3-4-5",
+            "2.36-9+deb12u7",
+            "12345678:abcdefgh-ijk-",
+            "-:",
+            "abc",
+        ] {
+            let s = text.as_bytes();
+            let want = (
+                s.iter().position(|&c| c == b':'),
+                s.iter().rposition(|&c| c == b'-'),
+            );
+            assert_eq!(find_first_and_last(s, b':', b'-'), want, "{text:?}");
+        }
     }
 
     #[test]

@@ -5,7 +5,9 @@
 use std::cmp::Ordering;
 
 use super::VersionError;
-use super::bytes::{common_prefix, compare_numbers, find, find_last, resume_point, trimmed};
+use super::bytes::{
+    common_prefix, compare_numbers, find_first_and_last, resume_point, same, trimmed,
+};
 
 /// A dpkg version split into its three parts. Borrowed from the input string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,7 +103,7 @@ impl PartialOrd for DpkgVersion<'_> {
 /// (epochs compare as digit strings), so ordering stays total. Works on the input bytes in
 /// place; equal inputs return at once.
 pub fn compare(a: &str, b: &str) -> Ordering {
-    if a == b {
+    if same(a.as_bytes(), b.as_bytes()) {
         return Ordering::Equal;
     }
     let (ea, ua, ra) = split(trimmed(a));
@@ -113,14 +115,16 @@ pub fn compare(a: &str, b: &str) -> Ordering {
 
 /// Epoch (before the first ':', empty when none), upstream, and revision (after the last '-'
 /// of the rest, empty when none), without validating.
+#[inline]
 fn split(version: &[u8]) -> (&[u8], &[u8], &[u8]) {
-    let (epoch, rest) = match find(version, b':') {
-        Some(at) => (&version[..at], &version[at + 1..]),
-        None => (&version[..0], version),
+    let (colon, dash) = find_first_and_last(version, b':', b'-');
+    let (epoch, rest_from) = match colon {
+        Some(at) => (&version[..at], at + 1),
+        None => (&version[..0], 0),
     };
-    match find_last(rest, b'-') {
-        Some(at) => (epoch, &rest[..at], &rest[at + 1..]),
-        None => (epoch, rest, &rest[rest.len()..]),
+    match dash.filter(|&at| at >= rest_from) {
+        Some(at) => (epoch, &version[rest_from..at], &version[at + 1..]),
+        None => (epoch, &version[rest_from..], &version[version.len()..]),
     }
 }
 

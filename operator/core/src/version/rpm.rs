@@ -6,7 +6,9 @@
 use std::cmp::Ordering;
 
 use super::VersionError;
-use super::bytes::{common_prefix, compare_numbers, find, find_last, resume_point, trimmed};
+use super::bytes::{
+    common_prefix, compare_numbers, compare_short, find_first_and_last, resume_point, same, trimmed,
+};
 
 /// An RPM EVR split into its parts. Borrowed from the input string.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,7 +97,7 @@ impl PartialOrd for Evr<'_> {
 /// Compares two `[epoch:]version-release` strings, on their bytes in place; equal inputs
 /// return at once.
 pub fn compare(a: &str, b: &str) -> Ordering {
-    if a == b {
+    if same(a.as_bytes(), b.as_bytes()) {
         return Ordering::Equal;
     }
     compare_parts(split_bytes(trimmed(a)), split_bytes(trimmed(b)))
@@ -105,17 +107,18 @@ pub fn compare(a: &str, b: &str) -> Ordering {
 /// `0`; an epoch with a non-digit is no epoch), as byte slices of the trimmed input.
 type Parts<'a> = (&'a [u8], &'a [u8], Option<&'a [u8]>);
 
+#[inline]
 fn split_bytes(text: &[u8]) -> Parts<'_> {
-    let (epoch, rest): (&[u8], &[u8]) = match find(text, b':') {
+    let (colon, dash) = find_first_and_last(text, b':', b'-');
+    let (epoch, rest_from): (&[u8], usize) = match colon {
         Some(at) if text[..at].iter().all(u8::is_ascii_digit) => {
-            let epoch = &text[..at];
-            (if epoch.is_empty() { b"0" } else { epoch }, &text[at + 1..])
+            (if at == 0 { b"0" } else { &text[..at] }, at + 1)
         }
-        _ => (b"0", text),
+        _ => (b"0", 0),
     };
-    match find_last(rest, b'-') {
-        Some(at) => (epoch, &rest[..at], Some(&rest[at + 1..])),
-        None => (epoch, rest, None),
+    match dash.filter(|&at| at >= rest_from) {
+        Some(at) => (epoch, &text[rest_from..at], Some(&text[at + 1..])),
+        None => (epoch, &text[rest_from..], None),
     }
 }
 
@@ -175,7 +178,7 @@ fn vercmp(a: &[u8], b: &[u8]) -> Ordering {
         let order = if numeric {
             compare_numbers(seg_a, seg_b)
         } else {
-            seg_a.cmp(seg_b)
+            compare_short(seg_a, seg_b)
         };
         if order != Ordering::Equal {
             return order;
