@@ -9,6 +9,7 @@ pub mod duration;
 pub mod ecosystem;
 pub mod feed;
 pub mod finding;
+pub mod history;
 pub mod host_supply;
 pub mod index;
 pub mod inventory;
