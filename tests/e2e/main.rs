@@ -9,6 +9,7 @@ mod crash;
 mod debian_hosts;
 mod evidence;
 mod failure;
+mod git_triggers;
 mod happy_path;
 mod health_checks;
 mod leader_election;
