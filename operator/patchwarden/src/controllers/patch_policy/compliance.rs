@@ -85,3 +85,59 @@ fn condition_type(profile: &str) -> Option<String> {
         .ok()
         .map(ProfileId::condition_type)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn entry(profile: &str, status: &str, reason: &str) -> ProfileCompliance {
+        ProfileCompliance {
+            profile: profile.into(),
+            status: status.into(),
+            reason: reason.into(),
+            message: format!("{profile}: {reason}"),
+            ..ProfileCompliance::default()
+        }
+    }
+
+    #[test]
+    fn one_condition_per_listed_profile_and_none_for_dropped_ones() {
+        let now = Utc
+            .with_ymd_and_hms(2026, 12, 1, 0, 0, 0)
+            .single()
+            .expect("now");
+        let mut conditions = vec![c::new_condition(
+            c::COMPLIANT,
+            c::TRUE,
+            "AllCompliant",
+            "",
+            Some(1),
+            to_k8s(now),
+        )];
+        let listed = [
+            entry("PCI-DSS-4.0-6.3.3", "False", "DeadlinesMissed"),
+            entry("CISA-BOD-22-01", "True", "Compliant"),
+        ];
+        set_conditions(&mut conditions, &listed, Some(1), now);
+        let types: Vec<&str> = conditions.iter().map(|c| c.type_.as_str()).collect();
+        assert_eq!(
+            types,
+            [
+                "Compliant",
+                "Compliant-PCI-DSS-4.0-6.3.3",
+                "Compliant-CISA-BOD-22-01"
+            ]
+        );
+        let pci = c::find_condition(&conditions, "Compliant-PCI-DSS-4.0-6.3.3").expect("pci");
+        assert_eq!(
+            (pci.status.as_str(), pci.reason.as_str()),
+            ("False", "DeadlinesMissed")
+        );
+
+        set_conditions(&mut conditions, &listed[1..], Some(2), now);
+        let types: Vec<&str> = conditions.iter().map(|c| c.type_.as_str()).collect();
+        assert_eq!(types, ["Compliant", "Compliant-CISA-BOD-22-01"]);
+    }
+}
