@@ -7,6 +7,7 @@ mod bad_requests;
 mod durability;
 mod hardening;
 mod hostile_bodies;
+mod hostile_corpus;
 mod kube_runtime;
 mod kubectl_auth_can_i;
 mod kubectl_e2e;

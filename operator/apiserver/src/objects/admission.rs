@@ -20,6 +20,14 @@ pub fn check_type(def: &ResourceDef, obj: &mut Value) -> Result<(), ApiError> {
             "the object provided is unrecognized: expected a JSON object",
         ));
     };
+    for field in ["apiVersion", "kind"] {
+        if map
+            .get(field)
+            .is_some_and(|v| !v.is_string() && !v.is_null())
+        {
+            return Err(ApiError::bad_request(format!("{field}: expected a string")));
+        }
+    }
     let expected_av = def.api_version();
     let kind = map.get("kind").and_then(Value::as_str).map(str::to_string);
     let av = map

@@ -19,10 +19,12 @@ enum Expected {
     StringList,
     /// An array of objects (owner references, managed fields).
     ObjectList,
+    /// A whole number (generation, grace period).
+    Integer,
 }
 
 /// Metadata fields and their types.
-const METADATA: [(&str, Expected); 10] = [
+const METADATA: [(&str, Expected); 14] = [
     ("name", Expected::String),
     ("generateName", Expected::String),
     ("namespace", Expected::String),
@@ -33,6 +35,10 @@ const METADATA: [(&str, Expected); 10] = [
     ("finalizers", Expected::StringList),
     ("ownerReferences", Expected::ObjectList),
     ("managedFields", Expected::ObjectList),
+    ("generation", Expected::Integer),
+    ("creationTimestamp", Expected::String),
+    ("deletionTimestamp", Expected::String),
+    ("deletionGracePeriodSeconds", Expected::Integer),
 ];
 
 /// A well-known field holding a value of the wrong type.
@@ -89,6 +95,7 @@ fn check_value(field: &str, value: &Value, expected: Expected) -> Result<(), Wro
     match expected {
         Expected::Object if !value.is_object() => Err(wrong(field.into(), "an object", value)),
         Expected::String if !value.is_string() => Err(wrong(field.into(), "a string", value)),
+        Expected::Integer if !value.is_i64() => Err(wrong(field.into(), "an integer", value)),
         Expected::StringMap => match value {
             Value::Object(map) => map
                 .iter()
