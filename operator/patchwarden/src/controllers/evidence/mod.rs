@@ -144,3 +144,6 @@ fn feed_digest(feed: &VulnerabilityFeed) -> FeedDigest {
         last_sync_time: status.last_sync_time.map(|t| t.0.to_string()),
     }
 }
+
+#[cfg(test)]
+mod tests;
