@@ -11,8 +11,8 @@ mod hostile_corpus;
 mod kube_runtime;
 mod kubectl_auth_can_i;
 mod kubectl_e2e;
-mod kubectl_protobuf;
 mod kubectl_product;
+mod kubectl_protobuf;
 
 /// The test CRD: a namespaced Widget with printer columns, a status subresource and a schema
 /// with defaults, enums, bounds and required fields.
