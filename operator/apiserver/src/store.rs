@@ -73,7 +73,7 @@ pub struct Loaded {
     pub compacted: u64,
 }
 
-fn set_meta(tx: &rusqlite::Transaction<'_>, name: &str, value: u64) -> Result<(), rusqlite::Error> {
+fn set_meta(tx: &Connection, name: &str, value: u64) -> Result<(), rusqlite::Error> {
     tx.execute(
         "INSERT INTO meta (name, value) VALUES (?1, ?2)
          ON CONFLICT (name) DO UPDATE SET value = excluded.value",
@@ -207,43 +207,14 @@ impl Db {
         Ok(loaded)
     }
 
-    /// Writes one batch of changes in a single transaction; returns once it is committed at
-    /// the configured synchronous level.
-    pub fn commit(&mut self, changes: &[LogRow]) -> Result<(), rusqlite::Error> {
-        let tx = self.conn.transaction()?;
-        {
-            let mut log = tx.prepare_cached(
-                "INSERT INTO log (rev, store, key, kind, value, prev) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            let mut upsert = tx.prepare_cached(
-                "INSERT INTO objects (store, key, rev, value) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (store, key) DO UPDATE SET rev = excluded.rev, value = excluded.value",
-            )?;
-            let mut delete =
-                tx.prepare_cached("DELETE FROM objects WHERE store = ?1 AND key = ?2")?;
-            let mut last_rev = 0;
-            for c in changes {
-                log.execute(params![
-                    c.rev as i64,
-                    c.store,
-                    c.key,
-                    c.kind as i64,
-                    c.value,
-                    c.prev
-                ])?;
-                match c.kind {
-                    ChangeKind::Deleted => {
-                        delete.execute(params![c.store, c.key])?;
-                    }
-                    _ => {
-                        upsert.execute(params![c.store, c.key, c.rev as i64, c.value])?;
-                    }
-                }
-                last_rev = c.rev;
-            }
-            set_meta(&tx, "rev", last_rev)?;
-        }
-        tx.commit()
+    /// Opens the transaction of one batch of writes (group commit): each write is stored under
+    /// a savepoint of its own with [`BatchTxn::write`], and [`BatchTxn::commit`] makes them all
+    /// durable at once, at the configured synchronous level.
+    pub fn begin(&mut self) -> Result<BatchTxn<'_>, rusqlite::Error> {
+        Ok(BatchTxn {
+            tx: self.conn.transaction()?,
+            last_rev: None,
+        })
     }
 
     /// Drops log rows at or below `upto`; watches from older revisions then get 410 Expired.
@@ -254,3 +225,66 @@ impl Db {
         tx.commit()
     }
 }
+
+/// The open transaction of one batch; dropped without [`BatchTxn::commit`], it stores nothing.
+pub struct BatchTxn<'c> {
+    tx: rusqlite::Transaction<'c>,
+    /// The revision of the last change stored so far.
+    last_rev: Option<u64>,
+}
+
+impl BatchTxn<'_> {
+    /// Stores the changes of one write under a savepoint: when one of them fails, that write's
+    /// rows are rolled back and the writes before and after it in the batch are kept.
+    pub fn write(&mut self, changes: &[LogRow]) -> Result<(), rusqlite::Error> {
+        let savepoint = self.tx.savepoint()?;
+        // On an error the savepoint is dropped unreleased, which rolls back to it.
+        write_rows(&savepoint, changes)?;
+        savepoint.commit()?;
+        if let Some(last) = changes.last() {
+            self.last_rev = Some(last.rev);
+        }
+        Ok(())
+    }
+
+    /// Commits every write stored in the batch with one sync of the log.
+    pub fn commit(self) -> Result<(), rusqlite::Error> {
+        if let Some(rev) = self.last_rev {
+            set_meta(&self.tx, "rev", rev)?;
+        }
+        self.tx.commit()
+    }
+}
+
+/// Appends changes to the revision log and applies them to the current objects.
+fn write_rows(conn: &Connection, changes: &[LogRow]) -> Result<(), rusqlite::Error> {
+    let mut log = conn.prepare_cached(
+        "INSERT INTO log (rev, store, key, kind, value, prev) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut upsert = conn.prepare_cached(
+        "INSERT INTO objects (store, key, rev, value) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (store, key) DO UPDATE SET rev = excluded.rev, value = excluded.value",
+    )?;
+    let mut delete = conn.prepare_cached("DELETE FROM objects WHERE store = ?1 AND key = ?2")?;
+    for c in changes {
+        log.execute(params![
+            c.rev as i64,
+            c.store,
+            c.key,
+            c.kind as i64,
+            c.value,
+            c.prev
+        ])?;
+        match c.kind {
+            ChangeKind::Deleted => delete.execute(params![c.store, c.key])?,
+            ChangeKind::Added | ChangeKind::Modified => {
+                upsert.execute(params![c.store, c.key, c.rev as i64, c.value])?
+            }
+        };
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[path = "store_tests.rs"]
+mod tests;

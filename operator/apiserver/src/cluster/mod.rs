@@ -6,6 +6,7 @@
 //! that only ever holds committed data, and one global revision counter orders every change.
 //! At startup the state is rebuilt from the database ([`load`]).
 
+mod batch;
 mod load;
 mod writer;
 

@@ -1,32 +1,21 @@
 //! The shared handle on the committed state and the single writer thread behind it.
 //!
-//! Operations queue up for the writer; it takes them in batches, runs each on the in-memory
-//! state (undoing the changes of one that fails), writes the batch's changes to SQLite in one
-//! transaction (group commit), and only then publishes the watch events and answers the
-//! callers.
+//! Operations queue up for the writer; it takes every queued one as a batch, runs each on the
+//! in-memory state and stores its changes under a savepoint ([`batch`]), commits the batch's
+//! one transaction with one sync of the log (group commit), and only then publishes the watch
+//! events and answers the callers: an acknowledged write is on disk.
 
-use std::any::Any;
-use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use tokio::sync::{broadcast, mpsc, oneshot};
 
+use super::batch::{self, Job};
 use super::{Cluster, Event, Reply, Txn, load, undo};
 use crate::error::{ApiError, ServerError};
 use crate::registry::CRD_STORE;
-use crate::store::{Db, LogRow, SyncMode};
-
-type Operation = Box<dyn FnOnce(&mut Txn<'_>) -> Result<Reply, ApiError> + Send>;
-
-/// Where the outcome of an operation goes: the caller waiting in [`Shared::write`].
-type ReplyTo = oneshot::Sender<Result<Reply, ApiError>>;
-
-struct Job {
-    op: Operation,
-    reply: ReplyTo,
-}
+use crate::store::{Db, SyncMode};
 
 /// The shared handle: committed state, the writer queue and the event feed.
 pub struct Shared {
@@ -151,31 +140,12 @@ impl Shared {
     }
 }
 
-fn to_log_row(ev: &Event) -> LogRow {
-    LogRow {
-        rev: ev.rev,
-        store: ev.store.clone(),
-        key: ev.key.clone(),
-        kind: ev.kind,
-        value: ev.obj.json.to_vec(),
-        prev: ev.prev.as_ref().map(|p| p.json.to_vec()),
-    }
-}
-
 /// The writer thread's state.
 struct Writer {
     shared: Arc<Shared>,
     db: Db,
     history_limit: usize,
     since_compaction: usize,
-}
-
-/// The outcome of one batch: each job's reply channel and result, the changes of the jobs
-/// that succeeded, and whether the batch held the closing job.
-struct Batch {
-    replies: Vec<(ReplyTo, Result<Reply, ApiError>)>,
-    changes: Vec<Arc<Event>>,
-    stopping: bool,
 }
 
 impl Writer {
@@ -189,12 +159,9 @@ impl Writer {
             let shared = self.shared.clone();
             let replies = {
                 let mut cluster = shared.write_lock();
-                let mut batch = run_jobs(&mut cluster, jobs);
-                if !batch.changes.is_empty() {
-                    self.commit(&mut cluster, &mut batch);
-                }
-                stopping = batch.stopping;
-                batch.replies
+                let replies = self.run_batch(&mut cluster, jobs);
+                stopping = replies.iter().any(|(_, result)| is_closing(result));
+                replies
             };
             // Callers hear back only once the lock is released and the changes are visible.
             for (reply, result) in replies {
@@ -203,23 +170,27 @@ impl Writer {
         }
     }
 
-    /// Writes the batch's changes to the database, then publishes them; when the commit fails
-    /// the changes are undone and every job that had succeeded fails.
-    fn commit(&mut self, cluster: &mut Cluster, batch: &mut Batch) {
-        let rows: Vec<LogRow> = batch.changes.iter().map(|e| to_log_row(e)).collect();
-        if let Err(e) = self.db.commit(&rows) {
-            tracing::error!(error = %e, "committing a batch of writes failed");
-            undo(cluster, &mut batch.changes, 0);
-            for (_, result) in batch.replies.iter_mut() {
-                if result.is_ok() {
-                    *result = Err(ApiError::internal(format!(
-                        "storing the change failed: {e}"
-                    )));
+    /// Runs one batch and commits it; when the commit fails the changes are undone and every
+    /// job that had succeeded fails. Committed changes are published before the replies go.
+    fn run_batch(&mut self, cluster: &mut Cluster, jobs: Vec<Job>) -> Vec<batch::Answer> {
+        let txn = self.db.begin();
+        let (mut batch, committed) = batch::run(cluster, txn, jobs);
+        match committed {
+            Ok(()) if !batch.changes.is_empty() => self.publish(cluster, &batch.changes),
+            Ok(()) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "committing a batch of writes failed");
+                undo(cluster, &mut batch.changes, 0);
+                for (_, result) in batch.replies.iter_mut() {
+                    if result.is_ok() {
+                        *result = Err(ApiError::internal(format!(
+                            "storing the change failed: {e}"
+                        )));
+                    }
                 }
             }
-            return;
         }
-        self.publish(cluster, &batch.changes);
+        batch.replies
     }
 
     /// Makes committed changes visible: registry, history (trimmed to its limit), the event
@@ -249,6 +220,11 @@ impl Writer {
     }
 }
 
+/// Whether a job's result is the closing job's.
+fn is_closing(result: &Result<Reply, ApiError>) -> bool {
+    matches!(result, Err(e) if e.code == 503 && e.message == SHUTTING_DOWN)
+}
+
 /// Waits for a job, then takes whatever else is queued, up to [`MAX_BATCH`] jobs.
 fn next_batch(rx: &mut mpsc::UnboundedReceiver<Job>) -> Option<Vec<Job>> {
     let first = rx.blocking_recv()?;
@@ -262,163 +238,6 @@ fn next_batch(rx: &mut mpsc::UnboundedReceiver<Job>) -> Option<Vec<Job>> {
     Some(jobs)
 }
 
-/// Runs each job on the state; a job that fails, or panics, leaves no change behind.
-fn run_jobs(cluster: &mut Cluster, jobs: Vec<Job>) -> Batch {
-    let mut batch = Batch {
-        replies: Vec::with_capacity(jobs.len()),
-        changes: Vec::new(),
-        stopping: false,
-    };
-    for job in jobs {
-        let mark = batch.changes.len();
-        let rev = cluster.rev;
-        let result = run_job(cluster, &mut batch.changes, job.op);
-        if let Err(e) = &result {
-            if e.code == 503 && e.message == SHUTTING_DOWN {
-                batch.stopping = true;
-            }
-            undo(cluster, &mut batch.changes, mark);
-            // A panic may have come between taking a revision and recording the change.
-            cluster.rev = rev;
-        }
-        batch.replies.push((job.reply, result));
-    }
-    batch
-}
-
-/// Runs one operation, turning a panic into a 500: one request's bug must not stop the only
-/// thread that writes, or every later write would fail until a restart.
-fn run_job(
-    cluster: &mut Cluster,
-    changes: &mut Vec<Arc<Event>>,
-    op: Operation,
-) -> Result<Reply, ApiError> {
-    // Unwind safety: the operation reaches shared state only through the transaction, whose
-    // changes the caller undoes on any error, and the operation itself is consumed here.
-    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-        let mut txn = Txn { cluster, changes };
-        op(&mut txn)
-    }));
-    outcome.unwrap_or_else(|payload| {
-        let cause = panic_message(payload.as_ref());
-        tracing::error!(%cause, "a write operation panicked; it was rolled back");
-        Err(ApiError::internal(format!(
-            "an internal error occurred while handling the request, nothing was changed: {cause}"
-        )))
-    })
-}
-
-fn panic_message(payload: &(dyn Any + Send)) -> &str {
-    payload
-        .downcast_ref::<&str>()
-        .copied()
-        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
-        .unwrap_or("the operation panicked")
-}
-
 #[cfg(test)]
-mod tests {
-    use std::path::PathBuf;
-    use std::sync::atomic::AtomicUsize;
-
-    use serde_json::{Value, json};
-
-    use super::*;
-
-    /// A fresh directory under the system's temporary directory, removed when dropped.
-    struct ScratchDir(PathBuf);
-
-    impl ScratchDir {
-        fn new() -> ScratchDir {
-            static NEXT: AtomicUsize = AtomicUsize::new(0);
-            let n = NEXT.fetch_add(1, Ordering::Relaxed);
-            let dir = std::env::temp_dir().join(format!(
-                "patchwarden-apiserver-writer-{}-{n}",
-                std::process::id()
-            ));
-            std::fs::create_dir_all(&dir).unwrap();
-            ScratchDir(dir)
-        }
-    }
-
-    impl Drop for ScratchDir {
-        fn drop(&mut self) {
-            let _ = std::fs::remove_dir_all(&self.0);
-        }
-    }
-
-    fn put(txn: &mut Txn<'_>, key: &str) {
-        txn.put("test/things", key, json!({"metadata": {"name": key}}));
-    }
-
-    #[test]
-    fn a_panicking_operation_fails_alone_and_the_writer_keeps_serving() {
-        let dir = ScratchDir::new();
-        let (shared, writer) =
-            Shared::open(&dir.0.join("state.db"), SyncMode::Normal, 100, 16).unwrap();
-        let panicked = futures::executor::block_on(shared.write(|txn| {
-            put(txn, "half-done");
-            panic!("a bug in one operation");
-        }));
-        let err = panicked.unwrap_err();
-        assert_eq!((err.code, err.reason), (500, "InternalError"), "{err}");
-        let next = futures::executor::block_on(shared.write(|txn| {
-            put(txn, "next");
-            Ok(Reply::ok(Value::Null))
-        }));
-        assert!(next.is_ok(), "the next write succeeds: {next:?}");
-        {
-            let cluster = shared.read();
-            assert!(
-                cluster.get("test/things", "half-done").is_none(),
-                "rolled back"
-            );
-            assert!(cluster.get("test/things", "next").is_some());
-            // The rolled-back change left no gap: the next write took the next revision.
-            assert_eq!(cluster.rev, 1);
-        }
-        shared.close();
-        writer.join().unwrap();
-    }
-
-    #[test]
-    fn writes_past_the_queue_bound_get_429_and_later_ones_go_through() {
-        let dir = ScratchDir::new();
-        let (shared, writer) =
-            Shared::open(&dir.0.join("state.db"), SyncMode::Normal, 100, 1).unwrap();
-        let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
-        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
-        let first = {
-            let shared = shared.clone();
-            std::thread::spawn(move || {
-                futures::executor::block_on(shared.write(move |txn| {
-                    started_tx.send(()).unwrap();
-                    release_rx.recv().unwrap();
-                    put(txn, "first");
-                    Ok(Reply::ok(Value::Null))
-                }))
-            })
-        };
-        started_rx.recv().unwrap();
-        let refused = futures::executor::block_on(shared.write(|txn| {
-            put(txn, "second");
-            Ok(Reply::ok(Value::Null))
-        }))
-        .unwrap_err();
-        assert_eq!(
-            (refused.code, refused.retry_after()),
-            (429, Some(1)),
-            "{refused}"
-        );
-        release_tx.send(()).unwrap();
-        assert!(first.join().unwrap().is_ok());
-        let third = futures::executor::block_on(shared.write(|txn| {
-            put(txn, "third");
-            Ok(Reply::ok(Value::Null))
-        }));
-        assert!(third.is_ok(), "{third:?}");
-        assert!(shared.read().get("test/things", "second").is_none());
-        shared.close();
-        writer.join().unwrap();
-    }
-}
+#[path = "writer_tests.rs"]
+mod tests;
