@@ -3,6 +3,7 @@
 
 pub mod advisory;
 pub mod approval;
+pub mod approval_reason;
 pub mod compliance;
 pub mod cvss;
 pub mod duration;

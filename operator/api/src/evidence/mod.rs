@@ -6,11 +6,13 @@
 //! The operator holds the signing key and stores the chain; an auditor verifies a bundle
 //! offline with nothing but this module and the bundle's public keys.
 
+mod approvals;
 mod canonical;
 mod chain;
 mod record;
 mod verify;
 
+pub use approvals::{APPROVAL_REASONS_ANNOTATION, approval_reasons, reason_key};
 pub use canonical::{canonical_json, digest};
 pub use chain::{BUNDLE_FORMAT, Bundle, ChainEntry, EvidenceError, append, key_id};
 pub use record::{FeedDigest, RecordFacts, run_record};

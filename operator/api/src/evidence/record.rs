@@ -3,11 +3,14 @@
 //! the verification re-scan, the outcome and the feed digests. Built from the PatchRun as
 //! stored (frozen spec, audit trail) and the facts the operator read beside it.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use kube::ResourceExt;
 use serde::Serialize;
 use serde_json::{Value, json};
 
+use super::approvals::{APPROVAL_REASONS_ANNOTATION, reason_key};
 use crate::labels;
 use crate::patch_run::{PatchRun, PlannedAsset, PlannedPackage};
 use crate::policy_input::POLICY_GENERATION_ANNOTATION;
@@ -94,9 +97,16 @@ pub fn run_record(run: &PatchRun, facts: &RecordFacts) -> Value {
     })
 }
 
-/// Each planned package with why it was approved.
+/// Each planned package with why it was approved: the rules it passed when the run was
+/// frozen (when the run carries them) and the findings it fixes.
 fn approvals(run: &PatchRun) -> Vec<Value> {
     let trigger = run.spec.trigger.as_str();
+    let rules: BTreeMap<String, String> = run
+        .annotations()
+        .get(APPROVAL_REASONS_ANNOTATION)
+        .and_then(|text| serde_json::from_str(text).ok())
+        .unwrap_or_default();
+    let rules = &rules;
     run.spec
         .assets
         .iter()
@@ -110,6 +120,7 @@ fn approvals(run: &PatchRun) -> Vec<Value> {
                     "fixes": package.fixes,
                     "findings": package.findings,
                     "reason": approval_reason(trigger, package),
+                    "rules": rules.get(&reason_key(&package.name, &package.to)),
                 })
             })
         })

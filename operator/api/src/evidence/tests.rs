@@ -246,3 +246,96 @@ fn a_record_that_is_not_an_object_is_refused() {
         Err(EvidenceError::NotAnObject { run: "r1".into() })
     );
 }
+
+#[test]
+fn a_run_record_names_the_commit_the_rules_and_findings_of_each_package_and_the_outcome() {
+    use crate::asset::FixedFinding;
+    use crate::patch_run::{
+        AssetResult, PackageResult, PatchRun, PatchRunSpec, PatchRunStatus, PlannedAsset,
+        PlannedPackage,
+    };
+    let mut run = PatchRun::new(
+        "std-1",
+        PatchRunSpec {
+            policy: Some("std".into()),
+            window: Some("always".into()),
+            assets: vec![PlannedAsset {
+                name: "lab-01".into(),
+                group: None,
+                packages: vec![PlannedPackage {
+                    name: "libssl3".into(),
+                    from: "3.0.1".into(),
+                    to: "3.0.2".into(),
+                    fixes: vec!["CVE-2026-1".into()],
+                    findings: vec![FixedFinding {
+                        id: "CVE-2026-1".into(),
+                        severity: patchwarden_core::Severity::Critical,
+                        published: None,
+                        kev_due_date: Some("2026-12-01".into()),
+                    }],
+                }],
+                reboot_expected: false,
+            }],
+            ..PatchRunSpec::default()
+        },
+    );
+    run.metadata.namespace = Some("default".into());
+    run.metadata.annotations = Some(
+        [
+            (
+                crate::labels::SOURCE_REVISION.to_string(),
+                "main@sha1:0123abc".to_string(),
+            ),
+            (
+                APPROVAL_REASONS_ANNOTATION.to_string(),
+                json!({reason_key("libssl3", "3.0.2"): "security update, severity Critical"})
+                    .to_string(),
+            ),
+        ]
+        .into(),
+    );
+    run.status = Some(PatchRunStatus {
+        assets: vec![AssetResult {
+            name: "lab-01".into(),
+            packages: vec![PackageResult {
+                name: "libssl3".into(),
+                before: Some("3.0.1".into()),
+                after: Some("3.0.2".into()),
+            }],
+            cves_closed: vec!["CVE-2026-1".into()],
+            ..AssetResult::default()
+        }],
+        ..PatchRunStatus::default()
+    });
+    let facts = RecordFacts {
+        feeds: vec![FeedDigest {
+            name: "osv".into(),
+            format: "Osv".into(),
+            digest: Some("sha256:00".into()),
+            content_version: None,
+            last_sync_time: None,
+        }],
+        recorded_at: chrono::DateTime::UNIX_EPOCH,
+    };
+    let record = run_record(&run, &facts);
+    assert_eq!(record["run"]["name"], "std-1");
+    assert_eq!(record["policy"]["revision"], "main@sha1:0123abc");
+    assert_eq!(record["policy"]["commit"], "0123abc");
+    assert_eq!(record["window"]["name"], "always");
+    let approval = &record["approvals"][0];
+    assert_eq!(
+        approval["reason"],
+        "Scheduled run: fixes CVE-2026-1 (Critical, KEV due 2026-12-01)"
+    );
+    assert_eq!(approval["rules"], "security update, severity Critical");
+    assert_eq!(record["assets"][0]["packages"][0]["after"], "3.0.2");
+    assert_eq!(
+        record["verification"][0]["cvesClosed"],
+        json!(["CVE-2026-1"])
+    );
+    assert_eq!(record["feeds"][0]["digest"], "sha256:00");
+    // The record chains like any other.
+    let key = key(1);
+    let entry = append(&[], "std-1", record, &key).expect("object");
+    assert!(verify_chain(&[entry], &keys(&key)).is_ok());
+}

@@ -8,6 +8,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::PostParams;
 use kube::{Resource, ResourceExt};
 use patchwarden_api::compliance_input::record_findings;
+use patchwarden_api::evidence::{APPROVAL_REASONS_ANNOTATION, approval_reasons};
 use patchwarden_api::labels;
 use patchwarden_api::patch_policy::PatchPolicy;
 use patchwarden_api::patch_run::PatchRun;
@@ -31,8 +32,19 @@ pub async fn create_run(
     let name = policy.name_any();
     let mut spec = run_spec(&name, &policy.spec, run);
     record_findings(&mut spec, members);
+    let mut metadata = run_metadata(policy, now);
+    // Which rules let each package through, for the run's evidence.
+    if let Ok(rules) = policy.spec.approval_rules() {
+        let reasons = approval_reasons(run, &rules, now);
+        if let Ok(text) = serde_json::to_string(&reasons) {
+            metadata
+                .annotations
+                .get_or_insert_default()
+                .insert(APPROVAL_REASONS_ANNOTATION.to_string(), text);
+        }
+    }
     let patch_run = PatchRun {
-        metadata: run_metadata(policy, now),
+        metadata,
         spec,
         status: None,
     };
