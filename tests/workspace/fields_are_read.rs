@@ -44,6 +44,7 @@ const FEED_VALIDATE: &str = "operator/patchwarden/src/controllers/vulnerability_
 const FEED_DECIDE: &str = "operator/patchwarden/src/controllers/vulnerability_feed/decide";
 const POLICY_COMPLIANCE: &str = "operator/patchwarden/src/controllers/patch_policy/compliance";
 const COMPLIANCE_INPUT: &str = "operator/api/src/compliance_input";
+const POLICY_HISTORY: &str = "operator/patchwarden/src/controllers/patch_policy/history";
 
 /// The SSH, node and agent executors are not configured in this operator: an asset that needs
 /// one stalls with this message.
@@ -196,6 +197,7 @@ const WHERE_READ: &[(&str, &str, Where)] = &[
         "spec.hooks.prePatch[].timeout",
         Read(RUN_REQUEST),
     ),
+    ("PatchPolicy", "spec.history.keepRuns", Read(POLICY_HISTORY)),
     (
         "PatchPolicy",
         "spec.maintenanceWindows",

@@ -3,4 +3,5 @@
 
 pub mod cli;
 pub mod controllers;
+pub mod report;
 pub mod telemetry;

@@ -4,6 +4,7 @@
 // Printer columns repeat `type_`/`priority` values, which the lint mistakes for duplicates.
 #![allow(clippy::duplicated_attributes)]
 
+mod history;
 mod rollout;
 mod status;
 
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::values::DurationValue;
 
+pub use history::{HistoryPoint, HistorySpec};
 pub use rollout::{Drain, HealthCheck, Hook, Hooks, HttpCheck, RebootPolicy, Rollout};
 pub use status::{
     ComplianceSummary, NextWindow, PatchPolicyStatus, ProfileCompliance, RunReference,
@@ -152,6 +154,9 @@ pub struct PatchPolicySpec {
     /// Commands run around a rollout and around each asset's patching.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hooks: Option<Hooks>,
+    /// How much of the policy's past is kept (`keepRuns`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history: Option<HistorySpec>,
     /// `Enforce` patches; `Plan` only reports what it would do.
     #[serde(default)]
     pub mode: PolicyMode,

@@ -170,6 +170,10 @@ pub struct PatchPolicyStatus {
     /// The last finished PatchRun.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_run: Option<RunReference>,
+    /// The policy's counts over time, one point per change, at most 200 points (crowded
+    /// stretches are thinned): what trend charts read once old runs are pruned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<super::HistoryPoint>,
 }
 
 impl_common_status!(PatchPolicyStatus);

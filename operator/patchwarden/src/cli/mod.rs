@@ -19,6 +19,7 @@ pub mod feed;
 pub mod lab;
 pub mod operator;
 pub mod plan;
+pub mod report;
 pub mod snapshot;
 pub mod up;
 pub mod validate;
@@ -63,6 +64,8 @@ pub enum Command {
     Feed(feed::Args),
     /// Verify and export the signed evidence chains of PatchRuns.
     Evidence(evidence::Args),
+    /// Write the compliance, SLA, exposure, trend, risk and run report (HTML, JSON, Markdown).
+    Report(report::Args),
 }
 
 /// Runs the `patchwarden` command line with the process arguments: parses them, starts
@@ -84,6 +87,7 @@ pub fn main() -> ExitCode {
         Command::Bench(args) => bench::run(args),
         Command::Feed(args) => feed::run(args),
         Command::Evidence(args) => evidence::run(args),
+        Command::Report(args) => report::run(args),
     };
     match result {
         Ok(code) => code,

@@ -68,6 +68,7 @@ impl StalledStatus for PatchPolicy {
                 stored.last_handled_reconcile_at.as_ref(),
             ),
             conditions: stored.conditions,
+            history: stored.history,
             ..PatchPolicyStatus::default()
         }
     }

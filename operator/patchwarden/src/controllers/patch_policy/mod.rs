@@ -10,6 +10,7 @@
 
 mod act;
 mod compliance;
+mod history;
 pub mod observe;
 mod status;
 
@@ -119,6 +120,9 @@ async fn reconcile(
         }
         _ => None,
     };
+
+    // Keep only the newest finished runs the spec asks for; their counts stay in the history.
+    history::prune(&context, policy, &observed.run_objects).await?;
 
     // Compliance profiles: the spec, and the outcomes of the findings in scope.
     desired.compliance_profiles = compliance::profiles(policy, &rules, &observed, now);
