@@ -17,10 +17,10 @@ use crate::names::{validate_package_name, validate_version};
 
 /// The reduced delta shipped with the quickstart.
 const EMBEDDED_DELTA: &str =
-    include_str!("../../../examples/quickstart/data/debian12-security-delta.json");
+    include_str!("../../../examples/quickstart-data/debian12-security-delta.json");
 
 /// Name under which the embedded delta appears in errors and manifests.
-pub const EMBEDDED_DELTA_NAME: &str = "examples/quickstart/data/debian12-security-delta.json";
+pub const EMBEDDED_DELTA_NAME: &str = "examples/quickstart-data/debian12-security-delta.json";
 
 /// Source packages a lab uses when none are chosen: small, quick to build, no kernel.
 pub const DEFAULT_SOURCES: &[&str] = &[

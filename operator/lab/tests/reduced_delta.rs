@@ -28,7 +28,7 @@ fn shipped_reduced_delta_matches_the_real_data() {
         .to_json()
         .unwrap();
     let shipped = std::fs::read_to_string(
-        repo_root().join("examples/quickstart/data/debian12-security-delta.json"),
+        repo_root().join("examples/quickstart-data/debian12-security-delta.json"),
     )
     .unwrap();
     assert_eq!(shipped, expected);

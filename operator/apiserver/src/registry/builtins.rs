@@ -6,7 +6,7 @@ use super::{EVENT_STORE, PrinterColumn, ResourceDef, View};
 
 /// A `v1` built-in with its store named after its group and plural; no status subresource,
 /// columns or extra field selectors until the caller adds them.
-fn builtin(
+pub(super) fn builtin(
     group: &str,
     plural: &str,
     kind: &str,
@@ -91,6 +91,9 @@ pub fn builtins() -> Vec<ResourceDef> {
         crds(),
         jobs(),
     ]
+    .into_iter()
+    .chain(super::stored::stored_kinds())
+    .collect()
 }
 
 fn namespaces() -> ResourceDef {

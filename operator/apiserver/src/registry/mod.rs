@@ -9,6 +9,7 @@ use serde_json::Value;
 
 mod builtins;
 mod crd;
+mod stored;
 
 use builtins::builtins;
 pub use crd::crd_resources;

@@ -1,0 +1,31 @@
+-- Argo CD health of the patchwarden.io kinds, from the conditions every status carries.
+-- Install: argocd-cm `resource.customizations.health.patchwarden.io_*` (see the README).
+local hs = {status = "Progressing", message = "waiting for the first reconcile"}
+if obj.spec ~= nil and obj.spec.suspend == true then
+  return {status = "Suspended", message = "spec.suspend is true"}
+end
+if obj.status == nil or obj.status.conditions == nil then
+  return hs
+end
+if obj.status.observedGeneration ~= nil and obj.metadata.generation ~= nil
+    and obj.status.observedGeneration < obj.metadata.generation then
+  return {status = "Progressing", message = "waiting for the latest spec to be observed"}
+end
+local ready, reconciling
+for _, c in ipairs(obj.status.conditions) do
+  if c.type == "Stalled" and c.status == "True" then
+    return {status = "Degraded", message = c.message}
+  elseif c.type == "Ready" then
+    ready = c
+  elseif c.type == "Reconciling" and c.status == "True" then
+    reconciling = c
+  end
+end
+if ready == nil then
+  return hs
+elseif ready.status == "True" then
+  return {status = "Healthy", message = ready.message}
+elseif ready.status == "Unknown" or reconciling ~= nil then
+  return {status = "Progressing", message = ready.message}
+end
+return {status = "Degraded", message = ready.message}
