@@ -12,7 +12,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use super::batch::{self, Job};
-use super::{Cluster, Event, Reply, Txn, load, undo};
+use super::{Cluster, Event, Reply, Txn, load};
 use crate::error::{ApiError, ServerError};
 use crate::registry::CRD_STORE;
 use crate::store::{Db, SyncMode};
@@ -156,31 +156,38 @@ impl Writer {
             let Some(jobs) = next_batch(&mut rx) else {
                 break;
             };
-            let shared = self.shared.clone();
-            let replies = {
-                let mut cluster = shared.write_lock();
-                let replies = self.run_batch(&mut cluster, jobs);
-                stopping = replies.iter().any(|(_, result)| is_closing(result));
-                replies
-            };
-            // Callers hear back only once the lock is released and the changes are visible.
+            let replies = self.run_batch(jobs);
+            stopping = replies.iter().any(|(_, result)| is_closing(result));
+            // Callers hear back only once the changes are on disk and visible.
             for (reply, result) in replies {
                 let _ = reply.send(result);
             }
         }
     }
 
-    /// Runs one batch and commits it; when the commit fails the changes are undone and every
-    /// job that had succeeded fails. Committed changes are published before the replies go.
-    fn run_batch(&mut self, cluster: &mut Cluster, jobs: Vec<Job>) -> Vec<batch::Answer> {
+    /// Runs one batch and commits it; when the commit fails every job that had succeeded
+    /// fails. Committed changes are published before the replies go.
+    fn run_batch(&mut self, jobs: Vec<Job>) -> Vec<batch::Answer> {
+        let shared = self.shared.clone();
         let txn = self.db.begin();
-        let (mut batch, committed) = batch::run(cluster, txn, jobs);
-        match committed {
-            Ok(()) if !batch.changes.is_empty() => self.publish(cluster, &batch.changes),
-            Ok(()) => {}
+        let (mut batch, txn) = {
+            let mut cluster = shared.write_lock();
+            let (batch, txn) = batch::run(&mut cluster, txn, jobs);
+            // While the batch waits for the disk, readers (and the requests that will form the
+            // next batch, which resolve their resource under the read lock) go on against the
+            // committed state instead of waiting for the sync.
+            batch::unapply(&mut cluster, &batch.changes);
+            (batch, txn)
+        };
+        match batch::commit(txn, &batch.changes) {
+            Ok(()) if batch.changes.is_empty() => {}
+            Ok(()) => {
+                let mut cluster = shared.write_lock();
+                batch::reapply(&mut cluster, &batch.changes);
+                self.publish(&mut cluster, &batch.changes);
+            }
             Err(e) => {
                 tracing::error!(error = %e, "committing a batch of writes failed");
-                undo(cluster, &mut batch.changes, 0);
                 for (_, result) in batch.replies.iter_mut() {
                     if result.is_ok() {
                         *result = Err(ApiError::internal(format!(
