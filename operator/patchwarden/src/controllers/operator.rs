@@ -67,7 +67,11 @@ pub async fn run_operator(
         let bound = metrics::serve(
             addr,
             metrics.clone(),
-            options.extra_routes.clone().unwrap_or_default(),
+            options
+                .extra_routes
+                .clone()
+                .unwrap_or_default()
+                .merge(crate::report::routes(client.clone(), options.namespace.clone())),
             shutdown.clone(),
         )
         .await?;

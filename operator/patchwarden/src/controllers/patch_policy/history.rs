@@ -14,14 +14,20 @@ use super::super::Context;
 use super::super::error::ReconcileError;
 
 /// Carries the stored history into `desired` and appends the counts `desired` now holds when
-/// they differ from the last point.
+/// they differ from the last point. Counts taken while some members are not `assessed` yet
+/// are partial and not recorded.
 pub fn update(
     desired: &mut PatchPolicyStatus,
     stored: &PatchPolicyStatus,
     runs: &[PatchRun],
+    assessed: bool,
     now: DateTime<Utc>,
 ) {
     let mut points = stored.history.clone();
+    if !assessed {
+        desired.history = points;
+        return;
+    }
     let next = next_point(desired, points.last(), runs, now);
     history::record(
         &mut points,
@@ -151,7 +157,7 @@ mod tests {
         let mut stored = PatchPolicyStatus::default();
         for (hour, critical) in [(1, 3), (3, 3), (5, 1), (6, 1)] {
             let mut desired = status(critical);
-            update(&mut desired, &stored, &runs, at(hour));
+            update(&mut desired, &stored, &runs, true, at(hour));
             stored = desired;
         }
         let summary: Vec<(u32, u32, u32, u32)> = stored
@@ -169,5 +175,10 @@ mod tests {
         // 01:00 nothing finished; 03:00 the success; 05:00 the halt and fewer criticals;
         // 06:00 is unchanged and adds nothing.
         assert_eq!(summary, vec![(3, 1, 0, 0), (3, 1, 1, 0), (1, 3, 1, 1)]);
+
+        // Partial counts while members are being assessed leave the history as it was.
+        let mut desired = status(0);
+        update(&mut desired, &stored, &runs, false, at(7));
+        assert_eq!(desired.history, stored.history);
     }
 }

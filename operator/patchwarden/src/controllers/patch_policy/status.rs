@@ -31,7 +31,8 @@ pub async fn write(
     now: DateTime<Utc>,
 ) -> Result<(), ReconcileError> {
     fill(desired, observed, evaluation, created);
-    super::history::update(desired, stored, &observed.run_objects, now);
+    let assessed = observed.unassessed.is_empty();
+    super::history::update(desired, stored, &observed.run_objects, assessed, now);
     let generation = policy.metadata.generation;
     let progress = progress_message(observed, evaluation, created);
     for type_ in [c::PROGRESSING, c::RECONCILING] {
