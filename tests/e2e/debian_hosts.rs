@@ -101,4 +101,12 @@ fn debian_containers_take_ssh_logins_verify_the_archive_and_reboot() {
     assert_eq!(two.boot_id(), other_boot, "only the asked machine rebooted");
     let unsupported = fleet.ssh(one, "sudo -n systemctl restart ssh");
     assert!(!unsupported.status.success());
+
+    // The machines wrote only their own layer: the cached root has no host key.
+    let cached_keys: Vec<_> = std::fs::read_dir(cache.root().join("etc/ssh"))
+        .expect("read the cached etc/ssh")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with("ssh_host_"))
+        .collect();
+    assert!(cached_keys.is_empty(), "{cached_keys:?}");
 }

@@ -18,21 +18,27 @@ const INSIDE: &str = "PATCHWARDEN_TEST_INSIDE_PRIVATE_NAMESPACE";
 /// returns false.
 pub fn in_private_namespace(test: &str, timeout: Duration) -> bool {
     if std::env::var_os(INSIDE).is_some() {
-        let up = Command::new("ip")
-            .args(["link", "set", "lo", "up"])
-            .status()
-            .is_ok_and(|s| s.success());
-        assert!(up, "ip link set lo up inside the namespace");
+        // Its own /proc, so the PIDs of the processes the test starts are the ones /proc lists.
+        for (program, args) in [
+            ("mount", &["-t", "proc", "proc", "/proc"][..]),
+            ("ip", &["link", "set", "lo", "up"][..]),
+        ] {
+            let done = Command::new(program)
+                .args(args)
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(done, "{program} {args:?} inside the namespace");
+        }
         return true;
     }
     // libtest names a test by its path without the crate (the test binary).
     let name = test.split_once("::").map_or(test, |(_, rest)| rest);
-    let exe = std::env::current_exe().expect("the test binary");
+    // The running binary itself, even when a newer build has replaced the file meanwhile.
+    let exe = format!("/proc/{}/exe", std::process::id());
     let mut command = Command::new("unshare");
     command
         .args(["--net", "--mount", "--pid", "--fork", "--kill-child"])
-        // Its own /proc, so PIDs the test sees (child processes) match what /proc lists.
-        .args(["--mount-proc", "--propagation", "private", "--"])
+        .args(["--propagation", "private", "--"])
         .arg(exe)
         .args(["--exact", name, "--nocapture", "--test-threads=1"])
         .env(INSIDE, "1");

@@ -21,7 +21,7 @@ pub const LOGIN_USER: &str = "patch";
 /// Where the local archive is bind-mounted (read-only) in every container.
 const MIRROR_MOUNT: &str = "srv/mirror";
 /// The file bind-mounted over `/proc/sys/kernel/random/boot_id`; the init rewrites it on reboot.
-const BOOT_ID_FILE: &str = "var/lib/container-init/boot_id";
+pub const BOOT_ID_FILE: &str = "var/lib/container-init/boot_id";
 const PACKAGES_PATH: &str = "main/binary-amd64/Packages";
 const SUITE_DIR: &str = "dists/bookworm-security";
 

@@ -7,8 +7,9 @@
 //!   `InRelease`, `Packages` and `Packages.xz`, and the .deb files of the upgrades that root
 //!   has pending, computed by apt, never listed by hand.
 //! - [`DebianHosts::start`] starts containers at 127.0.0.2, 127.0.0.3, … port 22. Call it
-//!   inside a private network namespace ([`crate::namespace::in_private_namespace`]). Each is
-//!   a copy of the root in its own mount, UTS and PID namespace (`unshare`), chrooted, with
+//!   inside a private network and mount namespace ([`crate::namespace::in_private_namespace`]).
+//!   Each is an overlay of the root (a copy where overlayfs is not available) in its own
+//!   mount, UTS and PID namespace (`unshare`), chrooted, with
 //!   the archive bind-mounted read-only at `/srv/mirror`, the login user `patch` (passwordless
 //!   sudo, the fleet's client key authorized) and a host key of its own. Its package lists
 //!   are fetched at start, as apt-daily keeps them on a real machine.
