@@ -50,38 +50,69 @@ pub(crate) fn resume_point(a: &[u8], prefix: usize, in_run: impl Fn(u8) -> bool)
 }
 
 /// The position of the first `first` byte and of the last `last` byte, eight bytes at a time
-/// (versions are short, so one to three words settle it). Words start every eight bytes, the
-/// last one at `len - 8`, overlapping its predecessor instead of reading past the end.
+/// without a loop for the usual lengths: up to 16 bytes is two (possibly overlapping) words,
+/// up to 8 one word put together from two overlapping halves. Neither byte may be 0 (short
+/// inputs are padded with zeros).
 #[inline]
 pub(crate) fn find_first_and_last(s: &[u8], first: u8, last: u8) -> (Option<usize>, Option<usize>) {
-    if s.len() < 8 {
-        return (
-            s.iter().position(|&c| c == first),
-            s.iter().rposition(|&c| c == last),
-        );
+    let (first, last) = (splat(first), splat(last));
+    if s.len() > 16 {
+        return find_in_words(s, first, last);
     }
+    if s.len() <= 8 {
+        let bytes = short_word(s);
+        let (f, l) = (zero_bytes(bytes ^ first), zero_bytes(bytes ^ last));
+        return (first_hit(f, 0), last_hit(l, 0));
+    }
+    let tail = s.len() - 8;
+    let (head_word, tail_word) = (word(&s[..8]), word(&s[tail..]));
+    let first_at = first_hit(zero_bytes(head_word ^ first), 0)
+        .or_else(|| first_hit(zero_bytes(tail_word ^ first), tail));
+    let last_at = last_hit(zero_bytes(tail_word ^ last), tail)
+        .or_else(|| last_hit(zero_bytes(head_word ^ last), 0));
+    (first_at, last_at)
+}
+
+/// [`find_first_and_last`] over any length: a word every eight bytes, the last one at
+/// `len - 8`, overlapping its predecessor instead of reading past the end.
+fn find_in_words(s: &[u8], first: u64, last: u64) -> (Option<usize>, Option<usize>) {
     let (mut found_first, mut found_last) = (None, None);
-    let final_start = s.len() - 8;
+    let final_start = s.len().saturating_sub(8);
     let mut next = 0;
-    loop {
+    while next < s.len() {
         let start = next.min(final_start);
         let bytes = word(&s[start..start + 8]);
-        if found_first.is_none() {
-            let hits = zero_bytes(bytes ^ splat(first));
-            if hits != 0 {
-                found_first = Some(start + (hits.trailing_zeros() / 8) as usize);
-            }
-        }
+        found_first = found_first.or_else(|| first_hit(zero_bytes(bytes ^ first), start));
         // A later word's hits are never before an earlier word's, even where they overlap.
-        let hits = zero_bytes(bytes ^ splat(last));
-        if hits != 0 {
-            found_last = Some(start + 7 - (hits.leading_zeros() / 8) as usize);
-        }
-        if start == final_start {
-            return (found_first, found_last);
-        }
+        found_last = last_hit(zero_bytes(bytes ^ last), start).or(found_last);
         next += 8;
     }
+    (found_first, found_last)
+}
+
+/// Up to eight bytes as one little-endian word, zero-padded: the first four and the last four
+/// (overlapping when shorter), or byte by byte under four.
+fn short_word(s: &[u8]) -> u64 {
+    let len = s.len();
+    if len >= 4 {
+        let half = |at: usize| {
+            let mut bytes = [0u8; 4];
+            bytes.copy_from_slice(&s[at..at + 4]);
+            u64::from(u32::from_le_bytes(bytes))
+        };
+        return half(0) | (half(len - 4) << ((len - 4) * 8));
+    }
+    s.iter()
+        .rev()
+        .fold(0u64, |bytes, &c| (bytes << 8) | u64::from(c))
+}
+
+fn first_hit(hits: u64, base: usize) -> Option<usize> {
+    (hits != 0).then(|| base + (hits.trailing_zeros() / 8) as usize)
+}
+
+fn last_hit(hits: u64, base: usize) -> Option<usize> {
+    (hits != 0).then(|| base + 7 - (hits.leading_zeros() / 8) as usize)
 }
 
 fn splat(byte: u8) -> u64 {
@@ -149,6 +180,15 @@ mod tests {
             "12345678:abcdefgh-ijk-",
             "-:",
             "abc",
+            "a",
+            "1-",
+            ":23",
+            "1:2-3",
+            "1:2.3-4",
+            "12345678-",
+            "1234567890:1234-",
+            "12345:7890:2345-7",
+            "1:2-4567890123456789-1",
         ] {
             let s = text.as_bytes();
             let want = (
