@@ -121,6 +121,12 @@ fn the_chain_of_two_runs_survives_a_restart_of_up_and_a_tampered_export_is_refus
         for approval in approvals {
             let reason = approval["reason"].as_str().unwrap_or_default();
             assert!(reason.starts_with("Scheduled run: fixes "), "{approval}");
+            // The rules it passed, as the policy froze the run.
+            let rules = approval["rules"].as_str().unwrap_or_default();
+            assert!(
+                rules.starts_with("security update, severity "),
+                "{approval}"
+            );
         }
         let asset = &record["assets"][0];
         let package = &asset["packages"][0];
