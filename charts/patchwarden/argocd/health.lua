@@ -17,7 +17,8 @@ for _, c in ipairs(obj.status.conditions) do
     return {status = "Degraded", message = c.message}
   elseif c.type == "Ready" then
     ready = c
-  elseif c.type == "Reconciling" and c.status == "True" then
+  elseif (c.type == "Reconciling" or c.type == "Progressing") and c.status == "True" then
+    -- A PatchRun rolling out waves is Ready=False with Progressing=True: not a failure.
     reconciling = c
   end
 end
