@@ -81,3 +81,60 @@ fn pinned_keys(text: &str) -> anyhow::Result<BTreeMap<String, String>> {
     let key = VerifyingKey::from_bytes(&bytes).context("--public-key is not an ed25519 key")?;
     Ok(BTreeMap::from([(key_id(&key), hex::encode(bytes))]))
 }
+
+#[cfg(test)]
+mod tests {
+    use ed25519_dalek::SigningKey;
+    use patchwarden_api::evidence::{BUNDLE_FORMAT, append};
+    use serde_json::json;
+
+    use super::*;
+
+    fn bundle(key: &SigningKey) -> Bundle {
+        let first = append(&[], "r1", json!({"run": {"name": "r1"}}), key).expect("object");
+        let second = append(
+            std::slice::from_ref(&first),
+            "r2",
+            json!({"run": {"name": "r2"}}),
+            key,
+        )
+        .expect("object");
+        let public = key.verifying_key();
+        Bundle {
+            format: BUNDLE_FORMAT.into(),
+            policy: "default/std".into(),
+            public_keys: BTreeMap::from([(key_id(&public), hex::encode(public.as_bytes()))]),
+            entries: vec![first, second],
+        }
+    }
+
+    #[test]
+    fn an_intact_chain_gives_its_length_head_and_signer() {
+        let key = SigningKey::from_bytes(&[5; 32]);
+        let bundle = bundle(&key);
+        let (ok, line) = verdict(&bundle, None);
+        assert!(ok);
+        let id = key_id(&key.verifying_key());
+        assert_eq!(
+            line,
+            format!(
+                "default/std: verified, chain length 2, head {}, signed by key {id}",
+                bundle.entries[1].hash
+            )
+        );
+    }
+
+    #[test]
+    fn a_pinned_key_refuses_a_chain_signed_by_another() {
+        let key = SigningKey::from_bytes(&[5; 32]);
+        let other = SigningKey::from_bytes(&[6; 32]);
+        let pinned = pinned_keys(&hex::encode(other.verifying_key().as_bytes())).expect("key");
+        let (ok, line) = verdict(&bundle(&key), Some(&pinned));
+        assert!(!ok);
+        assert!(
+            line.starts_with("default/std: BROKEN: link 1 (run r1): signed by key "),
+            "{line}"
+        );
+        assert!(pinned_keys("abc").is_err());
+    }
+}

@@ -81,3 +81,78 @@ fn the_key_file_is_created_owner_only_and_read_back_the_same() {
     assert!(matches!(error, KeyError::Invalid { .. }));
     assert!(!error.to_string().contains("not hex"), "{error}");
 }
+
+/// A client of a fresh embedded control plane.
+async fn control_plane(
+    dir: &std::path::Path,
+) -> (patchwarden_apiserver::RunningServer, kube::Client) {
+    let config = patchwarden_apiserver::Config::new(dir.join("apiserver"));
+    let server = patchwarden_apiserver::ApiServer::start(config)
+        .await
+        .expect("control plane starts");
+    let kubeconfig =
+        kube::config::Kubeconfig::from_yaml(&server.kubeconfig_yaml()).expect("kubeconfig");
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
+        .await
+        .expect("client config");
+    (server, kube::Client::try_from(config).expect("client"))
+}
+
+#[tokio::test]
+async fn in_a_cluster_the_key_secret_is_created_once_and_read_back_by_another_operator() {
+    use k8s_openapi::ByteString;
+    use k8s_openapi::api::core::v1::Secret;
+    use kube::api::PostParams;
+
+    use super::key::{EvidenceKeys, KEY_SECRET, KEY_SECRET_DATA, KeySource};
+
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let (_server, client) = control_plane(dir.path()).await;
+    let source = KeySource::Secret {
+        namespace: "default".into(),
+    };
+    let first = EvidenceKeys::new(source.clone())
+        .signing_key(&client)
+        .await
+        .expect("created");
+    let secrets: kube::Api<Secret> = kube::Api::namespaced(client.clone(), "default");
+    let secret = secrets
+        .get(KEY_SECRET)
+        .await
+        .expect("the key Secret exists");
+    let seed = &secret.data.expect("data")[KEY_SECRET_DATA];
+    assert_eq!(seed.0, first.to_bytes().to_vec());
+    let second = EvidenceKeys::new(source)
+        .signing_key(&client)
+        .await
+        .expect("read");
+    assert_eq!(second.to_bytes(), first.to_bytes());
+
+    // A Secret that holds no seed is refused, naming it and never its content.
+    let namespaces: kube::Api<k8s_openapi::api::core::v1::Namespace> =
+        kube::Api::all(client.clone());
+    let mut namespace = k8s_openapi::api::core::v1::Namespace::default();
+    namespace.metadata.name = Some("other".into());
+    namespaces
+        .create(&PostParams::default(), &namespace)
+        .await
+        .expect("namespace created");
+    let other: kube::Api<Secret> = kube::Api::namespaced(client.clone(), "other");
+    let mut bad = Secret::default();
+    bad.metadata.name = Some(KEY_SECRET.into());
+    bad.data = Some([(KEY_SECRET_DATA.to_string(), ByteString(b"short".to_vec()))].into());
+    other
+        .create(&PostParams::default(), &bad)
+        .await
+        .expect("created");
+    let error = EvidenceKeys::new(KeySource::Secret {
+        namespace: "other".into(),
+    })
+    .signing_key(&client)
+    .await
+    .expect_err("not a seed");
+    assert_eq!(
+        error.to_string(),
+        "the evidence key in Secret other/patchwarden-evidence-key key ed25519-seed is not a 32-byte ed25519 seed"
+    );
+}
