@@ -12,6 +12,7 @@
 //! - [`git`]: Git repositories made with git2, one commit per whole file set;
 //! - [`namespace`]: a test re-run inside a private network, mount and PID namespace;
 //! - [`debian_hosts`]: real Debian 12 system containers with sshd, and their signed archive;
+//!   [`ssh_up`]: `patchwarden up` patching them over SSH, set up as a user would;
 //! - [`resources`], [`lab`], [`paths`]: resource snippets, lab host state and repository paths.
 
 pub mod cluster;
@@ -26,6 +27,7 @@ pub mod operator;
 pub mod paths;
 pub mod process;
 pub mod resources;
+pub mod ssh_up;
 pub mod up;
 pub mod wait;
 

@@ -51,6 +51,11 @@ impl Up {
         self.process.terminate(Duration::from_secs(30));
     }
 
+    /// SIGKILL by PID, as a crash: no clean stop.
+    pub fn kill(&mut self) {
+        self.process.kill();
+    }
+
     /// `kubectl get … -o json`, `None` when kubectl fails.
     pub fn get(&self, what: &[&str]) -> Option<Value> {
         self.kubectl.get_json(what)
