@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use chrono::SubsecRound as _;
 use kube::api::ListParams;
 use patchwarden_api::asset::Asset;
 use patchwarden_api::patch_policy::PatchPolicy;
@@ -82,7 +83,7 @@ async fn current(state: &ReportState) -> Result<patchwarden_report::Report, Resp
             tracing::warn!(error = %e, "reading the report's resources");
             (StatusCode::SERVICE_UNAVAILABLE, e.to_string()).into_response()
         })?;
-    Ok(build(&input, chrono::Utc::now()))
+    Ok(build(&input, chrono::Utc::now().trunc_subsecs(0)))
 }
 
 async fn html_report(State(state): State<ReportState>) -> Response {

@@ -92,6 +92,12 @@ pub fn svg(chart: &Chart) -> String {
 /// The value axis with three gridlines, and the first and last dates under the time axis.
 fn axes(out: &mut String, y_max: f64, unit: &str, start: DateTime<Utc>, end: DateTime<Utc>) {
     let bottom = HEIGHT - BOTTOM;
+    // Seconds matter only when the whole history fits in an hour.
+    let format = if end - start < chrono::TimeDelta::hours(1) {
+        "%Y-%m-%d %H:%M:%S"
+    } else {
+        "%Y-%m-%d %H:%M"
+    };
     for step in 0..=2 {
         let value = y_max * f64::from(step) / 2.0;
         let y = TOP + (bottom - TOP) * (1.0 - f64::from(step) / 2.0);
@@ -109,10 +115,10 @@ fn axes(out: &mut String, y_max: f64, unit: &str, start: DateTime<Utc>, end: Dat
         r##"<line x1="{LEFT}" y1="{bottom}" x2="{}" y2="{bottom}" stroke="#9ca3af"/><text x="{LEFT}" y="{}" font-size="10" fill="#6b7280">{}</text><text x="{}" y="{}" font-size="10" text-anchor="end" fill="#6b7280">{}</text>"##,
         WIDTH - RIGHT,
         bottom + 13.0,
-        start.format("%Y-%m-%d %H:%M"),
+        start.format(format),
         WIDTH - RIGHT,
         bottom + 13.0,
-        end.format("%Y-%m-%d %H:%M"),
+        end.format(format),
     );
 }
 

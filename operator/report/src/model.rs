@@ -104,7 +104,7 @@ pub struct ProfileRow {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SlaRow {
-    /// `Critical`, `High`, `Medium`, `Low` or `KEV`.
+    /// `Critical`, `High`, `Medium`, `Low`, `Other` (negligible or no severity) or `KEV`.
     pub class: String,
     /// Findings runs fixed.
     pub fixed: u32,

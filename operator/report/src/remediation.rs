@@ -25,8 +25,9 @@ pub struct Judged {
     pub fixed_at: Option<DateTime<Utc>>,
 }
 
-/// The classes the SLA table shows, in order.
-const CLASSES: [&str; 5] = ["Critical", "High", "Medium", "Low", "KEV"];
+/// The classes the SLA table shows, in order. `Other` holds negligible findings and those
+/// without a published severity (many distribution advisories have none).
+const CLASSES: [&str; 6] = ["Critical", "High", "Medium", "Low", "Other", "KEV"];
 
 /// The SLA table: one row per class, from the judged findings as of `now`.
 pub fn sla_rows(judged: &[Judged], now: DateTime<Utc>) -> Vec<SlaRow> {
@@ -42,6 +43,8 @@ pub fn sla_rows(judged: &[Judged], now: DateTime<Utc>) -> Vec<SlaRow> {
 fn in_class(judged: &Judged, class: &str) -> bool {
     if class == "KEV" {
         judged.known_exploited
+    } else if class == "Other" {
+        matches!(judged.severity, Severity::Negligible | Severity::Unknown)
     } else {
         judged.severity.as_str() == class
     }

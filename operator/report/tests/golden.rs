@@ -45,7 +45,7 @@ fn numbers_follow_from_the_fixture() {
     );
     assert_eq!(critical.adherence_percent, Some(0.0));
     assert_eq!(critical.mean_days_to_remediate, Some(10.0));
-    let kev = &report.sla[4];
+    let kev = &report.sla[5];
     // CVE-2026-0002 fixed before its due date; CVE-2026-0003 open past it.
     assert_eq!((kev.in_time, kev.open_overdue), (1, 1));
     assert_eq!(kev.adherence_percent, Some(50.0));
@@ -85,6 +85,7 @@ fn html_carries_the_charts_and_markdown_the_tables() {
             .markdown
             .contains("| fleet/standard | 1 | 3 | 33.3 | 1 | 2 | 1 | 1 |")
     );
+    assert!(rendered.markdown.contains("| Other | 0 |"));
     assert!(
         rendered
             .markdown

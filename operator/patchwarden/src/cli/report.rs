@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context as _;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound as _, Utc};
 use patchwarden_report::{build, render};
 
 /// Arguments of `patchwarden report`.
@@ -43,7 +43,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .await?;
         anyhow::Ok(crate::report::read_input(&client, args.namespace.as_deref()).await?)
     })?;
-    let report = build(&input, args.now.unwrap_or_else(Utc::now));
+    // Whole seconds: the page shows the instant, and nanoseconds only add noise.
+    let now = args.now.unwrap_or_else(|| Utc::now().trunc_subsecs(0));
+    let report = build(&input, now);
     let rendered = render(&report)?;
     std::fs::create_dir_all(&args.output_dir)
         .with_context(|| format!("creating {}", args.output_dir.display()))?;
