@@ -39,26 +39,26 @@ struct Fix<'a> {
     entry: &'a ChangelogEntry,
 }
 
-/// Builds one OSV record per CVE id named in any changelog.
+/// Builds one OSV record per vulnerability id (CVE or GHSA) named in any changelog.
 pub fn build_advisories(changelogs: &[SourceChangelog], ecosystem: &str) -> BuiltAdvisories {
     let mut skipped = Vec::new();
-    let mut by_cve: BTreeMap<&str, Vec<Fix<'_>>> = BTreeMap::new();
+    let mut by_id: BTreeMap<&str, Vec<Fix<'_>>> = BTreeMap::new();
     for changelog in changelogs {
-        for (cve, entry) in oldest_fixes(changelog, &mut skipped) {
-            by_cve.entry(cve).or_default().push(Fix {
+        for (id, entry) in oldest_fixes(changelog, &mut skipped) {
+            by_id.entry(id).or_default().push(Fix {
                 source: &changelog.source,
                 entry,
             });
         }
     }
-    let records = by_cve
+    let records = by_id
         .into_iter()
-        .map(|(cve, fixes)| record(cve, &fixes, ecosystem))
+        .map(|(id, fixes)| record(id, &fixes, ecosystem))
         .collect();
     BuiltAdvisories { records, skipped }
 }
 
-/// For each CVE id in one changelog, the oldest entry naming it. Entries whose version is
+/// For each vulnerability id in one changelog, the oldest entry naming it. Entries whose version is
 /// not a Debian version are reported in `skipped` and left out.
 fn oldest_fixes<'a>(
     changelog: &'a SourceChangelog,
@@ -67,7 +67,7 @@ fn oldest_fixes<'a>(
     let mut oldest = BTreeMap::new();
     // Newest first in the file: walking it backwards, the first entry seen is the oldest.
     for entry in changelog.entries.iter().rev() {
-        if entry.cves.is_empty() {
+        if entry.vulnerability_ids.is_empty() {
             continue;
         }
         if let Err(reason) = validate_version(&entry.version) {
@@ -77,14 +77,14 @@ fn oldest_fixes<'a>(
             ));
             continue;
         }
-        for cve in &entry.cves {
-            oldest.entry(cve.as_str()).or_insert(entry);
+        for id in &entry.vulnerability_ids {
+            oldest.entry(id.as_str()).or_insert(entry);
         }
     }
     oldest
 }
 
-fn record(cve: &str, fixes: &[Fix<'_>], ecosystem: &str) -> Value {
+fn record(id: &str, fixes: &[Fix<'_>], ecosystem: &str) -> Value {
     let times: Vec<DateTime<FixedOffset>> = fixes.iter().map(|f| f.entry.time).collect();
     let published = times.iter().min().map(utc).unwrap_or_default();
     let modified = times.iter().max().map(utc).unwrap_or_default();
@@ -98,24 +98,34 @@ fn record(cve: &str, fixes: &[Fix<'_>], ecosystem: &str) -> Value {
             f.entry
                 .lines
                 .iter()
-                .filter(|l| l.to_ascii_uppercase().contains(cve))
+                .filter(|l| l.to_ascii_lowercase().contains(&id.to_ascii_lowercase()))
                 .map(move |l| format!("{} {}: {}", f.source, f.entry.version, l.trim()))
         })
         .collect();
     json!({
         "schema_version": "1.6.0",
-        "id": format!("DEBIAN-{cve}"),
-        "aliases": [cve],
+        "id": format!("DEBIAN-{id}"),
+        "aliases": [id],
         "published": published,
         "modified": modified,
-        "summary": format!("{cve} fixed in {}", fixed_in.join(", ")),
+        "summary": format!("{id} fixed in {}", fixed_in.join(", ")),
         "details": details.join("\n"),
         "affected": fixes.iter().map(|f| affected(f, ecosystem)).collect::<Vec<_>>(),
         "references": [{
             "type": "ADVISORY",
-            "url": format!("https://security-tracker.debian.org/tracker/{cve}"),
+            "url": reference_url(id),
         }],
     })
+}
+
+/// Where a person reads about the vulnerability: Debian's tracker for a CVE, GitHub's
+/// advisory database for a GHSA id.
+fn reference_url(id: &str) -> String {
+    if id.starts_with("GHSA-") {
+        format!("https://github.com/advisories/{id}")
+    } else {
+        format!("https://security-tracker.debian.org/tracker/{id}")
+    }
 }
 
 fn affected(fix: &Fix<'_>, ecosystem: &str) -> Value {

@@ -35,8 +35,10 @@ pub struct ChangelogEntry {
     pub date: String,
     /// The trailer's date.
     pub time: DateTime<FixedOffset>,
-    /// The CVE ids the entry's text names, upper case, sorted and without duplicates.
-    pub cves: Vec<String>,
+    /// The vulnerability ids the entry's text names: CVE ids (upper case) and GitHub advisory
+    /// ids (`GHSA-xxxx-xxxx-xxxx`, which some security uploads name instead of a CVE), sorted
+    /// and without duplicates.
+    pub vulnerability_ids: Vec<String>,
     /// The entry's text lines (between header and trailer), blank lines left out.
     pub lines: Vec<String>,
     /// The header's line number (1-based).
@@ -168,7 +170,10 @@ fn finish_entry(
     lines: Vec<String>,
     trailer: Trailer,
 ) -> ChangelogEntry {
-    let cves = cve_ids(lines.iter().map(String::as_str));
+    let mut vulnerability_ids = cve_ids(lines.iter().map(String::as_str));
+    vulnerability_ids.extend(ghsa_ids(lines.iter().map(String::as_str)));
+    vulnerability_ids.sort();
+    vulnerability_ids.dedup();
     ChangelogEntry {
         source: header.source,
         version: header.version,
@@ -176,7 +181,7 @@ fn finish_entry(
         urgency: header.urgency,
         date: trailer.date,
         time: trailer.time,
-        cves,
+        vulnerability_ids,
         lines,
         line: start,
     }
@@ -298,6 +303,38 @@ fn cve_length(bytes: &[u8]) -> Option<usize> {
     let end = 9 + number;
     let ends_word = bytes.get(end).is_none_or(|b| !b.is_ascii_alphanumeric());
     (number >= 4 && ends_word).then_some(end)
+}
+
+/// The GitHub advisory ids (`GHSA-` and three groups of four characters from GitHub's
+/// alphabet, any case) in `lines`, as GitHub writes them (`GHSA-` then lower case), sorted,
+/// each once.
+pub fn ghsa_ids<'a>(lines: impl IntoIterator<Item = &'a str>) -> Vec<String> {
+    const ALPHABET: &[u8] = b"23456789cfghjmpqrvwx";
+    let mut found = BTreeSet::new();
+    for line in lines {
+        let lower = line.to_ascii_lowercase();
+        let bytes = lower.as_bytes();
+        for (start, _) in lower.match_indices("ghsa-") {
+            let starts_word = start == 0 || !bytes[start - 1].is_ascii_alphanumeric();
+            let body = bytes.get(start + 5..start + 19);
+            let well_formed = body.is_some_and(|b| {
+                b.iter().enumerate().all(|(i, c)| {
+                    if i % 5 == 4 {
+                        *c == b'-'
+                    } else {
+                        ALPHABET.contains(c)
+                    }
+                })
+            });
+            let ends_word = bytes
+                .get(start + 19)
+                .is_none_or(|b| !b.is_ascii_alphanumeric());
+            if starts_word && well_formed && ends_word {
+                found.insert(format!("GHSA-{}", &lower[start + 5..start + 19]));
+            }
+        }
+    }
+    found.into_iter().collect()
 }
 
 #[cfg(test)]

@@ -140,7 +140,7 @@ x (1.0-1 evil) unstable; urgency=high
     bad.entries[0].version = "1.0;touch /tmp/x".into();
     let mut no_urgency = changelog("y", ZLIB);
     no_urgency.entries[0].urgency = None;
-    no_urgency.entries[0].cves = vec!["CVE-2026-4000".into()];
+    no_urgency.entries[0].vulnerability_ids = vec!["CVE-2026-4000".into()];
     let quiet = changelog(
         "z",
         "z (1.0-1) unstable; urgency=low\n  * nothing\n -- A <a@b>  Thu, 01 Jan 2026 00:00:00 +0000\n",

@@ -44,11 +44,17 @@ fn reads_every_entry_newest_first_with_its_fields() {
 fn cve_ids_spread_over_lines_are_collected_once_and_sorted() {
     let entries = parse_changelog(OPENSSL).unwrap();
     assert_eq!(
-        entries[0].cves,
+        entries[0].vulnerability_ids,
         ["CVE-2026-35189", "CVE-2026-35190", "CVE-2026-35191"]
     );
-    assert!(entries[1].cves.is_empty(), "an entry without CVE ids");
-    assert_eq!(entries[2].cves, ["CVE-2025-1111", "CVE-2026-35189"]);
+    assert!(
+        entries[1].vulnerability_ids.is_empty(),
+        "an entry without CVE ids"
+    );
+    assert_eq!(
+        entries[2].vulnerability_ids,
+        ["CVE-2025-1111", "CVE-2026-35189"]
+    );
 }
 
 #[test]
@@ -185,4 +191,21 @@ fn cve_ids_need_word_boundaries_and_four_digits() {
         "(CVE-2023-4911), CVE-20234-1111, cve-2019-0001.patch",
     ]);
     assert_eq!(found, ["CVE-2019-0001", "CVE-2023-4911", "CVE-2024-1234"]);
+}
+
+#[test]
+fn ghsa_ids_are_collected_in_githubs_spelling_with_word_boundaries() {
+    let found = ghsa_ids([
+        "  * Fix GHSA-5qpq-xqfv-j9pg (backdoor in the build scripts).",
+        "ghsa-5QPQ-xqfv-j9pg again, xGHSA-2222-3333-4444, GHSA-2222-3333-444",
+        "GHSA-abcd-3333-4444 has letters outside GitHub's alphabet, GHSA-2222-3333-44445",
+    ]);
+    assert_eq!(found, ["GHSA-5qpq-xqfv-j9pg"]);
+}
+
+#[test]
+fn an_entry_naming_only_a_ghsa_id_carries_it() {
+    let text = "xz-utils (5.4.1-1+deb12u2) bookworm-security; urgency=medium\n\n  * Fix GHSA-5qpq-xqfv-j9pg.\n\n -- A Maintainer <a@example.org>  Mon, 01 Jun 2026 10:00:00 +0000\n";
+    let entries = parse_changelog(text).unwrap();
+    assert_eq!(entries[0].vulnerability_ids, ["GHSA-5qpq-xqfv-j9pg"]);
 }
