@@ -65,6 +65,13 @@ pub enum ExecError {
         boot_id: String,
         after: Duration,
     },
+    /// An error the asset's agent reported for an operation, or its silence past the limit.
+    #[error("{asset}: agent: {message}")]
+    Agent {
+        asset: String,
+        kind: ExecErrorKind,
+        message: String,
+    },
     #[error("{asset}: cannot {action} {path}: {source}")]
     Io {
         asset: String,
@@ -78,6 +85,7 @@ pub enum ExecError {
 impl ExecError {
     pub fn kind(&self) -> ExecErrorKind {
         match self {
+            ExecError::Agent { kind, .. } => *kind,
             ExecError::Unreachable { .. } => ExecErrorKind::Unreachable,
             ExecError::UnknownAsset { .. }
             | ExecError::InvalidRequest { .. }

@@ -4,7 +4,7 @@
 
 /// Where apt would install a package version from: one line of `apt-cache policy`'s version
 /// table (`500 http://deb.debian.org/debian-security bookworm-security/main amd64 Packages`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PackageOrigin {
     /// The archive URI (`http://deb.debian.org/debian-security`, `file:/srv/mirror`).
     pub uri: String,
@@ -17,7 +17,7 @@ pub struct PackageOrigin {
 
 /// What the host's sources offer for one package, as `apt-cache policy` shows it. Packages apt
 /// does not know have no entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PackageSource {
     pub package: String,
     /// The installed version; none when not installed.
@@ -30,7 +30,7 @@ pub struct PackageSource {
 
 /// One repository the host fetched, with the header fields of its release file in apt's lists
 /// directory (nothing else of that file is read).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RepositoryRelease {
     /// The archive URI.
     pub uri: String,
@@ -48,7 +48,7 @@ pub struct RepositoryRelease {
 }
 
 /// The host's view of its package sources for a set of packages.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct HostSources {
     pub asset: String,
     pub packages: Vec<PackageSource>,

@@ -7,7 +7,7 @@
 //! (see `reboot`).
 
 mod reboot;
-mod sources;
+pub(crate) mod sources;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -8,6 +8,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+pub mod agent;
 pub mod apt;
 pub mod apt_lists;
 pub mod apt_policy;
@@ -15,6 +16,7 @@ pub mod command;
 pub mod error;
 pub mod host_sources;
 pub mod lab;
+pub mod local;
 pub mod locks;
 pub mod model;
 pub mod quote;
@@ -23,7 +25,9 @@ pub mod ssh;
 
 pub use error::{ExecError, ExecErrorKind};
 pub use host_sources::{HostSources, PackageOrigin, PackageSource, RepositoryRelease};
+pub use agent::{AgentExecutor, AgentTimeouts};
 pub use lab::{LabExecutor, LabVersion, source_targets};
+pub use local::LocalExecutor;
 pub use model::{
     AssetRef, ChangeKind, ChangeReport, HealthCheck, HealthReport, InstalledPackage, Inventory,
     OutcomeResult, PackageOutcome, PackageTarget, VersionChange,

@@ -29,7 +29,7 @@ impl AssetRef {
 }
 
 /// A binary package and the version it should end up at.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub struct PackageTarget {
     pub package: String,
     pub version: String,
@@ -45,7 +45,7 @@ impl PackageTarget {
 }
 
 /// What an asset has installed, as collected.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Inventory {
     pub asset: String,
     /// The text of `/etc/os-release`.
@@ -105,7 +105,7 @@ impl Inventory {
 }
 
 /// Upgrade to fixed versions, or roll back to recorded ones.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ChangeKind {
     Upgrade,
     RollBack,
@@ -121,7 +121,7 @@ impl ChangeKind {
 }
 
 /// What happened to one requested package.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum OutcomeResult {
     /// Now installed (`ii`) at the target version, and it was not before.
     Changed,
@@ -132,7 +132,7 @@ pub enum OutcomeResult {
 }
 
 /// One requested package: state before and after, and the verdict.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PackageOutcome {
     pub package: String,
     pub target_version: String,
@@ -149,7 +149,7 @@ impl PackageOutcome {
 
 /// A package apt changed although it was not requested (e.g. a sibling binary of the same
 /// source, which apt upgrades together).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VersionChange {
     pub package: String,
     pub from: Option<String>,
@@ -158,7 +158,7 @@ pub struct VersionChange {
 }
 
 /// The result of one upgrade or roll back on one asset.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ChangeReport {
     pub asset: String,
     pub kind: ChangeKind,
@@ -207,7 +207,7 @@ impl ChangeReport {
 }
 
 /// Which health check to run: empty `command` means the executor's built-in check.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HealthCheck {
     /// argv; never a shell string.
     pub command: Vec<String>,
@@ -224,7 +224,7 @@ impl Default for HealthCheck {
 }
 
 /// The result of a health check.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct HealthReport {
     pub asset: String,
     pub healthy: bool,

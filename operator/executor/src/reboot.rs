@@ -13,7 +13,7 @@ use crate::error::ExecError;
 pub const DEFAULT_REBOOT_COMMAND: [&str; 2] = ["systemctl", "reboot"];
 
 /// One reboot of one asset.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RebootRequest {
     /// The reboot command (argv), run like any other command (through sudo where configured).
     pub command: Vec<String>,
@@ -56,7 +56,7 @@ impl RebootRequest {
 }
 
 /// What a reboot did.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RebootReport {
     pub asset: String,
     /// The boot id before the reboot.

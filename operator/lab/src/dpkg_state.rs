@@ -9,7 +9,7 @@ use crate::error::LabError;
 pub const DPKG_QUERY_FORMAT: &str = "${Package}\t${Version}\t${db:Status-Abbrev}\n";
 
 /// One package as `dpkg-query` reports it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InstalledPackage {
     pub package: String,
     pub version: String,

@@ -67,7 +67,10 @@ impl LabExecutor {
 }
 
 /// The release files of a lists directory, by file name.
-async fn read_releases(asset: &str, lists: &Path) -> Result<Vec<ListedRelease>, ExecError> {
+pub(crate) async fn read_releases(
+    asset: &str,
+    lists: &Path,
+) -> Result<Vec<ListedRelease>, ExecError> {
     let io = |action: &'static str, path: &Path, source: std::io::Error| ExecError::Io {
         asset: asset.to_string(),
         action,

@@ -123,7 +123,7 @@ impl SshExecutor {
 
 /// The built-in check: healthy when every package is fully installed (or cleanly absent), with
 /// the ones that are not named.
-fn package_states_verdict(out: &CommandOutput) -> (bool, String) {
+pub(crate) fn package_states_verdict(out: &CommandOutput) -> (bool, String) {
     let broken: Vec<String> = parse_dpkg_query(&out.stdout)
         .into_iter()
         .filter(|p| !matches!(p.status.as_str(), "ii" | "rc" | "un" | "pn"))

@@ -12,7 +12,7 @@ mod config;
 mod destination;
 #[cfg(test)]
 mod fake_client_tests;
-mod inspect;
+pub(crate) mod inspect;
 mod login;
 mod reboot;
 mod scripts;
