@@ -257,6 +257,7 @@ mod tests {
                     namespace: String::from("default"),
                 },
             ),
+            agents: None,
         })
     }
 

@@ -38,7 +38,7 @@ pub use driver::drive;
 use error::Backoff;
 use events::EventRecorder;
 use metrics::Metrics;
-pub use operator::{OperatorOptions, run_controllers, run_operator};
+pub use operator::{OperatorOptions, run_controllers, run_operator, run_operator_with_agents};
 
 /// What every reconcile gets: the client and the shared runtime pieces.
 pub struct Context {
@@ -64,6 +64,9 @@ pub struct Context {
     pub ssh: ssh_credentials::SshCredentials,
     /// The key evidence records are signed with.
     pub evidence: evidence::EvidenceKeys,
+    /// The executor of `agent` connections, when this process has one (the operator has no
+    /// agent transport of its own; `patchwarden bench fleet` supplies a simulated fleet).
+    pub agents: Option<std::sync::Arc<dyn patchwarden_executor::Executor>>,
 }
 
 impl Context {

@@ -59,6 +59,17 @@ pub async fn run_controllers(context: Arc<Context>, stop: watch::Receiver<bool>)
 pub async fn run_operator(
     client: kube::Client,
     options: OperatorOptions,
+    shutdown: watch::Receiver<bool>,
+    on_metrics_bound: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    run_operator_with_agents(client, options, None, shutdown, on_metrics_bound).await
+}
+
+/// [`run_operator`] with `agents` answering for the assets of connection `agent`.
+pub async fn run_operator_with_agents(
+    client: kube::Client,
+    options: OperatorOptions,
+    agents: Option<Arc<dyn patchwarden_executor::Executor>>,
     mut shutdown: watch::Receiver<bool>,
     on_metrics_bound: impl FnOnce(SocketAddr),
 ) -> anyhow::Result<()> {
@@ -98,6 +109,7 @@ pub async fn run_operator(
         feed_base: options.feed_base.clone(),
         ssh: ssh_credentials::SshCredentials::default(),
         evidence: evidence::EvidenceKeys::new(options.evidence_key.clone()),
+        agents,
     });
     lead_while_elected(&context, &mut leading, &mut shutdown).await;
     // The process may end without dropping what operations still hold: remove the key files.

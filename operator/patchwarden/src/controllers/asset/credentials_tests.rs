@@ -78,6 +78,7 @@ fn context(client: kube::Client) -> Arc<Context> {
                 namespace: String::from("default"),
             },
         ),
+        agents: None,
     })
 }
 

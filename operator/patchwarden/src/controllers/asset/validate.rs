@@ -93,6 +93,10 @@ pub async fn executor_for(
                 .await?;
             Ok((executor, ssh_target(asset)))
         }
+        ConnectionKind::Agent => match &context.agents {
+            Some(agents) => Ok((agents.clone(), AssetRef::named(asset.name_any()))),
+            None => Err(ConnectionError::NoExecutor(ConnectionKind::Agent)),
+        },
         other => Err(ConnectionError::NoExecutor(other)),
     }
 }
