@@ -3,10 +3,11 @@
 //! before anything is installed anywhere, and a package whose installation fails on one host
 //! is rolled back to the recorded version, leaving dpkg consistent.
 
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::cluster::take_turn;
-use support::debian_hosts::DebianCache;
+use support::debian_hosts::{DebianCache, DebianHost};
 use support::namespace::in_private_namespace;
 use support::patchwarden;
 use support::ssh_up::{SshUp, asset_result, planned_packages, upgrade_lines};
@@ -84,8 +85,7 @@ fn a_failing_pre_patch_hook_on_the_canary_halts_before_any_host_is_touched() {
 }
 
 /// The package whose installation the test makes fail, and its documentation directory: a
-/// read-only file system mounted there makes dpkg's unpack fail on a real host as a full or
-/// read-only disk does.
+/// full file system there makes dpkg's unpack fail, as a full disk does on a real host.
 const FAILING: &str = "libbrotli1";
 const FAILING_DOCS: &str = "/usr/share/doc/libbrotli1";
 
@@ -104,21 +104,7 @@ fn a_package_that_fails_to_install_is_rolled_back_and_dpkg_stays_consistent() {
     }
     let started = Instant::now();
     let mut ssh = SshUp::new(&cache, HOSTS, || patchwarden!());
-    let broken = ssh.host(0);
-    let mounted = broken.run(&[
-        "mount",
-        "-t",
-        "tmpfs",
-        "-o",
-        "ro,size=1m",
-        "tmpfs",
-        FAILING_DOCS,
-    ]);
-    assert!(
-        mounted.status.success(),
-        "{}",
-        String::from_utf8_lossy(&mounted.stderr)
-    );
+    fill_disk_at(ssh.host(0), FAILING_DOCS);
     let recorded = cache
         .upgrades()
         .iter()
@@ -142,12 +128,26 @@ fn a_package_that_fails_to_install_is_rolled_back_and_dpkg_stays_consistent() {
         "{}",
         broken.dpkg_log()
     );
+    // dpkg's own unwind of the failed unpack leaves libc-bin's ldconfig trigger pending (the
+    // roll back finds the recorded version installed and runs no dpkg): nothing may be
+    // half-installed or half-configured, and the next dpkg run clears the trigger.
+    let audit = broken.run(&["dpkg", "--audit"]);
+    let audit = String::from_utf8_lossy(&audit.stdout).to_string();
+    let listed: Vec<&str> = audit
+        .lines()
+        .filter(|l| l.starts_with(' '))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(
+        audit.is_empty() || (audit.contains("trigger processing") && listed == ["libc-bin"]),
+        "dpkg --audit: {audit}"
+    );
+    let pending = broken.run(&["dpkg", "--configure", "--pending"]);
+    assert!(pending.status.success(), "{pending:?}");
     let audit = broken.run(&["dpkg", "--audit"]);
     assert!(
         audit.status.success() && audit.stdout.is_empty(),
-        "dpkg --audit: {}{}",
-        String::from_utf8_lossy(&audit.stdout),
-        String::from_utf8_lossy(&audit.stderr)
+        "{audit:?}"
     );
     // The other host is patched when it went first, untouched when the run halted before it.
     let other = ssh.host(1);
@@ -166,4 +166,41 @@ fn a_package_that_fails_to_install_is_rolled_back_and_dpkg_stays_consistent() {
     }
     ssh.stop_up();
     eprintln!("install failure over SSH: {:?}", started.elapsed());
+}
+
+/// The PID of `host`'s init (`container-init <address>`), found in the test's own `/proc`.
+fn init_pid(host: &DebianHost) -> u32 {
+    let address = host.address().to_string();
+    std::fs::read_dir("/proc")
+        .expect("read /proc")
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .find(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+                let args: Vec<&[u8]> = cmdline.split(|&b| b == 0).collect();
+                args.iter().any(|a| a.ends_with(b"container-init"))
+                    && args.contains(&address.as_bytes())
+            })
+        })
+        .unwrap_or_else(|| panic!("no init of {}", host.name()))
+}
+
+/// Mounts a small tmpfs over `dir` in `host`'s mount namespace and fills it, with the test
+/// machine's own `mount` and `dd` (the container's root has no `mount`).
+fn fill_disk_at(host: &DebianHost, dir: &str) {
+    let target = host.root().join(&dir[1..]);
+    let in_container = |argv: &[&str]| {
+        Command::new("nsenter")
+            .args(["--target", &init_pid(host).to_string(), "--mount", "--"])
+            .args(argv)
+            .output()
+            .expect("run nsenter")
+    };
+    let target = target.to_str().expect("a UTF-8 path");
+    let mounted = in_container(&["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", target]);
+    assert!(mounted.status.success(), "{mounted:?}");
+    let filler = format!("of={target}/filler");
+    // Runs until the file system is full (and so fails).
+    in_container(&["dd", "if=/dev/zero", &filler, "bs=4096"]);
+    let full = in_container(&["sh", "-c", "echo x > \"$1\"/probe", "sh", target]);
+    assert!(!full.status.success(), "{} is not full", host.name());
 }

@@ -115,10 +115,16 @@ impl SshUp {
             .collect();
         self.repo.commit("Debian hosts", &files);
         self.restart();
+        self.set_known_hosts(known_hosts);
+    }
+
+    /// Creates or replaces the credentials Secret `debian-ssh` (the fleet's client key and
+    /// `known_hosts`) with kubectl, as a user rotates it.
+    pub fn set_known_hosts(&self, known_hosts: &str) {
         let keys = self.dir.path().join("keys");
         std::fs::create_dir_all(&keys).expect("keys dir");
         std::fs::write(keys.join("known_hosts"), known_hosts).expect("known_hosts");
-        self.up().kubectl().ok(&[
+        let secret = self.up().kubectl().ok(&[
             "create",
             "secret",
             "generic",
@@ -129,7 +135,11 @@ impl SshUp {
                 arg(self.fleet.client().private_key_path())
             ),
             &format!("--from-file=known_hosts={}", arg(&keys.join("known_hosts"))),
+            "--dry-run=client",
+            "-o",
+            "yaml",
         ]);
+        self.up().kubectl().ok_stdin(&["apply", "-f", "-"], &secret);
     }
 
     /// Starts `up` (again) on the same repository and state directory.
@@ -148,9 +158,14 @@ impl SshUp {
         self.up.as_ref().expect("up is running")
     }
 
-    /// SIGKILL to `up`, as a crash.
+    /// SIGKILL to `up` and every process it started (its `ssh` clients), as when the
+    /// operator's container dies: the SSH connections drop mid-command.
     pub fn kill_up(&mut self) {
         if let Some(up) = self.up.as_mut() {
+            let mut pids: Vec<String> = descendants(up.id()).iter().map(u32::to_string).collect();
+            pids.push(up.id().to_string());
+            // The kill(1) utility with the PIDs: the workspace forbids unsafe code.
+            let _ = Command::new("kill").arg("-KILL").args(&pids).status();
             up.kill();
         }
     }
@@ -288,4 +303,32 @@ pub fn build_feed(mut patchwarden: Command, cache: &DebianCache, output: &Path) 
         .lines()
         .map(|line| serde_json::from_str(line).expect("an OSV record"))
         .collect()
+}
+
+/// Every process below `pid`, found by parent PID in `/proc`.
+fn descendants(pid: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|p| {
+            let status = std::fs::read_to_string(format!("/proc/{p}/status")).ok()?;
+            let parent = status.lines().find_map(|l| l.strip_prefix("PPid:"))?;
+            Some((p, parent.trim().parse().ok()?))
+        })
+        .collect();
+    let mut found = vec![pid];
+    let mut index = 0;
+    while index < found.len() {
+        let parent = found[index];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        index += 1;
+    }
+    found.remove(0);
+    found
 }

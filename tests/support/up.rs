@@ -56,6 +56,11 @@ impl Up {
         self.process.kill();
     }
 
+    /// Its process id.
+    pub fn id(&self) -> u32 {
+        self.process.id()
+    }
+
     /// `kubectl get … -o json`, `None` when kubectl fails.
     pub fn get(&self, what: &[&str]) -> Option<Value> {
         self.kubectl.get_json(what)
