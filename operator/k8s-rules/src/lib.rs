@@ -6,6 +6,7 @@
 //! Pure: it depends on serde, regex (schema `pattern`s) and chrono (`format: date-time`), and
 //! does no I/O.
 
+pub mod disruption;
 pub mod field_path;
 pub mod field_selector;
 pub mod names;
