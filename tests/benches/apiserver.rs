@@ -1,9 +1,11 @@
 //! Benchmark of the embedded API server over real HTTP on loopback: create latency and
 //! throughput, update p99, listing 10,000 objects, watch delivery latency to 10 watchers, and
-//! cold start with 10,000 stored objects. Runs once per durability mode and prints a table.
+//! cold start with 10,000 stored objects. Runs once per durability mode and prints a table;
+//! then creates from 1, 4, 16 and 64 concurrent clients in full durability beside the disk's
+//! raw fsync time ([`concurrent_creates`]).
 //!
 //! `cargo bench -p patchwarden-tests --bench apiserver` (set `BENCH_OBJECTS` to change the
-//! list size).
+//! list size, `BENCH_ONLY=concurrent` to run only the concurrent series).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -12,6 +14,9 @@ use std::time::{Duration, Instant};
 
 use patchwarden_apiserver::SyncMode;
 use support::cluster::TestServer;
+
+#[path = "apiserver/concurrent_creates.rs"]
+mod concurrent_creates;
 
 /// A keep-alive HTTP/1.1 connection for request/response calls.
 struct Conn {
@@ -372,13 +377,35 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(if quick { 1200 } else { 10_000 });
+    let concurrent_only = std::env::var("BENCH_ONLY").is_ok_and(|v| v == "concurrent");
     let mut reports = Vec::new();
-    for (mode, label) in [
-        (SyncMode::Full, "synchronous=FULL (default)"),
-        (SyncMode::Normal, "synchronous=NORMAL"),
-    ] {
-        reports.push(run(mode, label, objects));
+    if !concurrent_only {
+        for (mode, label) in [
+            (SyncMode::Full, "synchronous=FULL (default)"),
+            (SyncMode::Normal, "synchronous=NORMAL"),
+        ] {
+            reports.push(run(mode, label, objects));
+        }
     }
+    let plan = if quick {
+        concurrent_creates::Plan {
+            runs: 1,
+            single_client_creates: 100,
+            concurrent_creates: 400,
+            fsync_samples: 50,
+        }
+    } else {
+        concurrent_creates::Plan {
+            runs: 5,
+            single_client_creates: 1000,
+            concurrent_creates: 6400,
+            fsync_samples: 500,
+        }
+    };
+    reports.push(Report {
+        mode: "concurrent creates, synchronous=FULL",
+        lines: concurrent_creates::series(&plan),
+    });
     for r in reports {
         println!("\n== {} ==", r.mode);
         for (what, value) in r.lines {
