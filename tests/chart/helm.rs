@@ -135,13 +135,24 @@ fn objects(files: &[Value]) -> Vec<Value> {
 fn secrets_are_readable_only_in_the_listed_namespaces() {
     let dir = tempfile::tempdir().expect("temp dir");
     let objects = objects(&render_clean(&full_values(), dir.path()));
+    // Rules that let the operator read Secrets by any name.
     let grants_secrets = |role: &Value| {
         role["rules"].as_array().into_iter().flatten().any(|rule| {
-            rule["resources"]
+            let reads = rule["verbs"]
                 .as_array()
                 .into_iter()
                 .flatten()
-                .any(|r| r == "secrets" || r == "*")
+                .any(|v| v == "get" || v == "list" || v == "watch" || v == "*");
+            let any_name = rule["resourceNames"]
+                .as_array()
+                .is_none_or(|n| n.is_empty());
+            reads
+                && any_name
+                && rule["resources"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|r| r == "secrets" || r == "*")
         })
     };
     let mut namespaces = Vec::new();
@@ -166,6 +177,23 @@ fn secrets_are_readable_only_in_the_listed_namespaces() {
         }
     }
     assert_eq!(namespaces, ["fleet", "ops"]);
+    // In its own namespace it reads only the evidence key, by name.
+    let own = objects
+        .iter()
+        .find(|o| o["kind"] == "Role" && o["metadata"]["name"] == "patchwarden-leader-election")
+        .expect("the operator's namespace Role");
+    let secret_rules: Vec<&Value> = own["rules"]
+        .as_array()
+        .expect("rules")
+        .iter()
+        .filter(|r| r["resources"] == json!(["secrets"]))
+        .collect();
+    assert_eq!(
+        secret_rules[0]["resourceNames"],
+        json!(["patchwarden-evidence-key"])
+    );
+    assert_eq!(secret_rules[0]["verbs"], json!(["get"]));
+    assert_eq!(secret_rules[1]["verbs"], json!(["create"]));
 }
 
 #[test]
