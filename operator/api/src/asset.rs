@@ -414,6 +414,9 @@ pub struct AssetStatus {
     /// The last operation run on it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_operation: Option<LastOperation>,
+    /// For `agent` assets: the operation the agent is asked for and its answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<crate::agent_exchange::AgentExchange>,
 }
 
 impl_common_status!(AssetStatus);

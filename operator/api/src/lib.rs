@@ -1,6 +1,7 @@
 //! patchwarden-api: the `patchwarden.io/v1alpha1` custom resources — their spec and status
 //! types, the condition vocabulary, well-known labels and annotations, and the CRD documents.
 
+pub mod agent_exchange;
 pub mod asset;
 pub mod asset_group;
 pub mod common;

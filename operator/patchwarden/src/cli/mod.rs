@@ -10,6 +10,7 @@ use patchwarden_validate::{Options, Report, validate_paths};
 
 use crate::telemetry::LogFormat;
 
+pub mod agent;
 pub mod apiserver;
 pub mod assess;
 pub mod bench;
@@ -52,6 +53,8 @@ pub enum Command {
     Lab(lab::Args),
     /// Run the controllers against a cluster.
     Operator(operator::Args),
+    /// Run on the machine to patch: answer the operator's requests in this machine's Asset.
+    Agent(agent::Args),
     /// Run everything on one machine: control plane, controllers, Git sync, lab fleet.
     Up(up::Args),
     /// Explain the impact of a change between two Git revisions.
@@ -81,6 +84,7 @@ pub fn main() -> ExitCode {
         Command::Apiserver(args) => apiserver::run(args),
         Command::Lab(args) => lab::run(args),
         Command::Operator(args) => operator::run(args),
+        Command::Agent(args) => agent::run(args),
         Command::Up(args) => up::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Snapshot(args) => snapshot::run(args),
