@@ -13,6 +13,17 @@ use crate::{ExecFuture, Executor};
 
 use super::protocol::{AgentAnswer, AgentMessage, AgentOperation, AgentRequest, new_request_id};
 
+/// How the agent executor names an asset: `name` is the Asset's name (reports use it) and
+/// `address` is `NAMESPACE/NAME` of the Asset object, where the channel finds the exchange.
+pub fn agent_target(namespace: &str, name: &str) -> AssetRef {
+    AssetRef {
+        name: name.to_string(),
+        address: Some(format!("{namespace}/{name}")),
+        port: None,
+        user: None,
+    }
+}
+
 /// Where requests go and answers come from.
 pub trait AgentChannel: Send + Sync + std::fmt::Debug {
     /// Puts `request` in the asset's request slot and waits up to `limit` for the result with

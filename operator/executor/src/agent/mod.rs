@@ -33,7 +33,7 @@ mod worker;
 #[cfg(test)]
 mod tests;
 
-pub use executor::{AgentChannel, AgentExecutor, AgentTimeouts};
+pub use executor::{AgentChannel, AgentExecutor, AgentTimeouts, agent_target};
 pub use protocol::{AgentAnswer, AgentMessage, AgentOperation, AgentRequest, new_request_id};
 pub use state::{AgentState, StateError, StateFile};
 pub use worker::{AgentWorker, Step, next_step};

@@ -15,7 +15,7 @@ use tokio::sync::watch;
 use crate::cli::up::triggers;
 use crate::controllers::evidence::KeySource;
 use crate::controllers::leader::{LeaseTiming, default_identity};
-use crate::controllers::{OperatorOptions, run_operator};
+use crate::controllers::{OperatorOptions, run_operator_with_agents};
 
 /// Arguments of `patchwarden operator`.
 #[derive(Debug, clap::Args)]
@@ -83,6 +83,14 @@ pub struct Args {
     /// (`patchwarden.io/PatchRun`), or `*` for every kind. Repeatable.
     #[arg(long = "git-allow-kind", value_name = "KIND")]
     pub git_allow_kind: Vec<String>,
+    /// Seconds an `agent` asset's agent may take to answer an upgrade or roll back before
+    /// the change counts as failed (a lost agent).
+    #[arg(long, default_value_t = 600)]
+    pub agent_timeout: u64,
+    /// Seconds an agent may take to answer anything else (inventory, boot id, sources) before
+    /// the asset counts as unreachable.
+    #[arg(long, default_value_t = 120)]
+    pub agent_query_timeout: u64,
 }
 
 /// Builds a client from a kubeconfig file, or from the environment when `path` is `None`.
@@ -173,7 +181,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             extra_routes,
             ..options
         };
-        let result = run_operator(client, options, shutdown, |addr| {
+        let timeouts = patchwarden_executor::AgentTimeouts {
+            change: Duration::from_secs(args.agent_timeout),
+            query: Duration::from_secs(args.agent_query_timeout),
+        };
+        let agents = crate::cli::agent::channel::status_executor(&client, timeouts);
+        let result = run_operator_with_agents(client, options, Some(agents), shutdown, |addr| {
             // One machine-readable line so scripts and tests can find the port.
             println!("metrics-addr={addr}");
         })

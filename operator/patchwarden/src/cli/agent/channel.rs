@@ -10,18 +10,9 @@ use kube::api::{Patch, PatchParams};
 use kube::runtime::{WatchStreamExt, watcher};
 use patchwarden_api::agent_exchange::AgentMessage as StatusMessage;
 use patchwarden_api::asset::Asset;
+pub use patchwarden_executor::agent::agent_target;
 use patchwarden_executor::agent::{AgentChannel, AgentMessage};
 use patchwarden_executor::{AssetRef, ExecError, ExecErrorKind, ExecFuture};
-
-/// How the agent executor names an Asset: `address` is `NAMESPACE/NAME` of the Asset object.
-pub fn agent_target(namespace: &str, name: &str) -> AssetRef {
-    AssetRef {
-        name: name.to_string(),
-        address: Some(format!("{namespace}/{name}")),
-        port: None,
-        user: None,
-    }
-}
 
 /// The Asset object an agent target names; a bare name is in `default`.
 fn asset_object(asset: &AssetRef) -> (&str, &str) {
@@ -109,4 +100,13 @@ impl AgentChannel for StatusChannel {
                 .flatten())
         })
     }
+}
+
+/// The operator's executor for `agent` assets: requests through Asset statuses.
+pub fn status_executor(
+    client: &kube::Client,
+    timeouts: patchwarden_executor::AgentTimeouts,
+) -> std::sync::Arc<dyn patchwarden_executor::Executor> {
+    let channel = std::sync::Arc::new(StatusChannel::new(client.clone()));
+    std::sync::Arc::new(patchwarden_executor::AgentExecutor::new(channel, timeouts))
 }

@@ -21,7 +21,7 @@ use tokio::task::JoinHandle;
 use super::{Args, git_source_spec, progress, triggers};
 use crate::cli::operator::{client_from_kubeconfig, shutdown_on_signals};
 use crate::controllers::leader::{LeaseTiming, default_identity};
-use crate::controllers::{OperatorOptions, run_operator};
+use crate::controllers::{OperatorOptions, run_operator_with_agents};
 
 /// The embedded control plane and a client of it.
 pub(super) struct ControlPlane {
@@ -188,9 +188,19 @@ pub(super) fn controllers(
     let operator_client = client.clone();
     let operator_shutdown = shutdown.clone();
     let operator = tokio::spawn(async move {
-        run_operator(operator_client, options, operator_shutdown, |addr| {
-            println!("webhook-url=http://{addr}/hooks/git/{source}");
-        })
+        let agents = crate::cli::agent::channel::status_executor(
+            &operator_client,
+            patchwarden_executor::AgentTimeouts::default(),
+        );
+        run_operator_with_agents(
+            operator_client,
+            options,
+            Some(agents),
+            operator_shutdown,
+            |addr| {
+                println!("webhook-url=http://{addr}/hooks/git/{source}");
+            },
+        )
         .await
     });
     let interval = Duration::from_secs(args.sync_interval.max(1));

@@ -94,7 +94,12 @@ pub async fn executor_for(
             Ok((executor, ssh_target(asset)))
         }
         ConnectionKind::Agent => match &context.agents {
-            Some(agents) => Ok((agents.clone(), AssetRef::named(asset.name_any()))),
+            Some(agents) => {
+                let namespace = asset.namespace().unwrap_or_else(|| String::from("default"));
+                let target =
+                    patchwarden_executor::agent::agent_target(&namespace, &asset.name_any());
+                Ok((agents.clone(), target))
+            }
             None => Err(ConnectionError::NoExecutor(ConnectionKind::Agent)),
         },
         other => Err(ConnectionError::NoExecutor(other)),
