@@ -7,73 +7,23 @@
 //! Everything runs inside a private network namespace the test makes; the hosts listen on
 //! 127.0.0.2–4 port 22 there.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::cluster::take_turn;
-use support::debian_hosts::{DebianCache, DebianHost, DebianHosts, LOGIN_USER, PendingUpgrade};
-use support::git::TestRepo;
+use support::debian_hosts::{DebianCache, DebianHost, PendingUpgrade};
 use support::namespace::in_private_namespace;
 use support::patchwarden;
-use support::paths::arg;
-use support::resources::{condition, window_open_now};
-use support::up::Up;
+use support::resources::condition;
+use support::ssh_up::{SshUp, upgrade_lines};
 use support::wait::poll;
 
 const HOSTS: u8 = 3;
-/// Where `up` reads relative feed paths from (its lab directory), below the state directory.
-const FEED_PATH: &str = "debian/osv-debian12.jsonl";
 
-fn resources(hosts: &DebianHosts) -> Vec<(String, String)> {
-    let listed: String = hosts
-        .hosts()
-        .iter()
-        .map(|h| {
-            format!(
-                "    - name: {}\n      address: \"{}\"\n      port: 22\n      user: {LOGIN_USER}\n",
-                h.name(),
-                h.address()
-            )
-        })
-        .collect();
-    let group = format!(
-        "apiVersion: patchwarden.io/v1alpha1\nkind: AssetGroup\nmetadata:\n  name: debian\n  namespace: default\nspec:\n  criticality: High\n  exposure: Internal\n  credentialsRef:\n    name: debian-ssh\n  hosts:\n{listed}"
-    );
-    let feed = format!(
-        "apiVersion: patchwarden.io/v1alpha1\nkind: VulnerabilityFeed\nmetadata:\n  name: debian-osv\n  namespace: default\nspec:\n  format: Osv\n  source:\n    url: {FEED_PATH}\n  ecosystems: [\"Debian:12\"]\n"
-    );
-    let policy = "apiVersion: patchwarden.io/v1alpha1\nkind: PatchPolicy\nmetadata:\n  name: security\n  namespace: default\nspec:\n  assetGroups: [debian]\n  maintenanceWindows: [always]\n  approval:\n    minSeverity: Unknown\n  rollout:\n    canary: 1\n    maxUnavailable: 1\n    maxFailures: 0\n  reboot: Never\n";
-    vec![
-        ("fleet.yaml".into(), group),
-        ("feeds.yaml".into(), feed),
-        ("policies.yaml".into(), policy.into()),
-        ("windows.yaml".into(), window_open_now("always")),
-    ]
-}
-
-/// The feed, as a user builds it: `patchwarden feed build-debian` over the mirror.
-fn build_feed(cache: &DebianCache, output: &Path) -> Vec<Value> {
-    let built = patchwarden!()
-        .args(["feed", "build-debian", "--repo"])
-        .arg(cache.mirror())
-        .args(["--suite", "bookworm-security", "--output"])
-        .arg(output)
-        .output()
-        .expect("run feed build-debian");
-    assert!(
-        built.status.success(),
-        "{}",
-        String::from_utf8_lossy(&built.stderr)
-    );
-    std::fs::read_to_string(output)
-        .expect("the feed")
-        .lines()
-        .map(|line| serde_json::from_str(line).expect("an OSV record"))
-        .collect()
-}
+/// Every pending security fix, one host at a time after the canary, no reboots.
+const POLICY: &str = "  approval:\n    minSeverity: Unknown\n  rollout:\n    canary: 1\n    maxUnavailable: 1\n    maxFailures: 0\n  reboot: Never\n";
 
 fn dpkg_lt(a: &str, b: &str) -> bool {
     Command::new("dpkg")
@@ -110,19 +60,6 @@ fn cves_fixed(feed: &[Value], upgrades: &[PendingUpgrade]) -> (BTreeSet<String>,
         }
     }
     (cves, packages)
-}
-
-/// `upgrade` lines of a dpkg log per package (without the architecture).
-fn upgrade_lines(log: &str) -> BTreeMap<String, usize> {
-    let mut count = BTreeMap::new();
-    for line in log.lines() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        if let [_, _, "upgrade", package, ..] = words[..] {
-            let name = package.split(':').next().unwrap_or(package);
-            *count.entry(name.to_string()).or_default() += 1;
-        }
-    }
-    count
 }
 
 /// Every package whose upgrade fixes a CVE was upgraded to the bookworm-security version,
@@ -178,64 +115,13 @@ fn up_patches_three_debian_hosts_over_ssh_from_the_signed_archive() {
         return;
     }
     let started = Instant::now();
-    let fleet = DebianHosts::start(&cache, HOSTS);
+    let mut ssh = SshUp::new(&cache, HOSTS, || patchwarden!());
     eprintln!("{HOSTS} debian hosts up: {:?}", started.elapsed());
-    let dir = tempfile::tempdir().expect("temp dir");
-    let state = dir.path().join("state");
-    let feed_file = state.join("labs").join(FEED_PATH);
-    std::fs::create_dir_all(feed_file.parent().expect("feed dir")).expect("feed dir");
-    let feed = build_feed(&cache, &feed_file);
-    let (fixed, fixing) = cves_fixed(&feed, cache.upgrades());
+    let (fixed, fixing) = cves_fixed(ssh.feed(), cache.upgrades());
     assert!(!fixed.is_empty(), "the pending upgrades fix CVEs");
+    ssh.start(POLICY, &ssh.fleet().known_hosts());
 
-    let repo = TestRepo::new();
-    let files = resources(&fleet);
-    let files: Vec<(&str, &str)> = files
-        .iter()
-        .map(|(p, c)| (p.as_str(), c.as_str()))
-        .collect();
-    repo.commit("three Debian hosts", &files);
-    let log = dir.path().join("up.log");
-    let up = Up::start(
-        patchwarden!(),
-        &repo.path(),
-        &state,
-        &dir.path().join("home"),
-        &log,
-    );
-    let keys = dir.path().join("keys");
-    std::fs::create_dir_all(&keys).expect("keys dir");
-    std::fs::write(keys.join("known_hosts"), fleet.known_hosts()).expect("known_hosts");
-    up.kubectl().ok(&[
-        "create",
-        "secret",
-        "generic",
-        "debian-ssh",
-        "--type=kubernetes.io/ssh-auth",
-        &format!(
-            "--from-file=ssh-privatekey={}",
-            arg(fleet.client().private_key_path())
-        ),
-        &format!("--from-file=known_hosts={}", arg(&keys.join("known_hosts"))),
-    ]);
-
-    let run = poll(Duration::from_secs(600), Duration::from_secs(2), || {
-        let runs = up.get(&["patchruns"])?;
-        let run = runs["items"].as_array()?.first()?.clone();
-        matches!(
-            run["status"]["phase"].as_str(),
-            Some("Succeeded" | "Failed" | "Halted")
-        )
-        .then_some(run)
-    })
-    .unwrap_or_else(|| {
-        panic!(
-            "no PatchRun finished: {}\nassets: {:?}\nlog: {}",
-            up.kubectl().ok(&["get", "patchruns,assets", "-o", "wide"]),
-            up.get(&["assets"]),
-            std::fs::read_to_string(&log).unwrap_or_default()
-        )
-    });
+    let run = ssh.run_in(&["Succeeded", "Failed", "Halted"], Duration::from_secs(600));
     eprintln!("run finished: {:?}", started.elapsed());
     assert_eq!(run["status"]["phase"], "Succeeded", "{run}");
     let waves = run["spec"]["waves"].as_array().expect("waves");
@@ -246,13 +132,13 @@ fn up_patches_three_debian_hosts_over_ssh_from_the_signed_archive() {
             .all(|w| w["assets"].as_array().map(Vec::len) == Some(1)),
         "one host at a time: {run}"
     );
-    for host in fleet.hosts() {
+    for host in ssh.fleet().hosts() {
         assert_patched(host, cache.upgrades(), &fixing);
     }
 
     // Re-assessment closed the fixed CVEs: every Asset compliant, none of them still open.
     let assets = poll(Duration::from_secs(120), Duration::from_secs(2), || {
-        let list = up.get(&["assets"])?;
+        let list = ssh.up().get(&["assets"])?;
         let items = list["items"].as_array()?.clone();
         (items.len() == usize::from(HOSTS)
             && items
@@ -260,7 +146,7 @@ fn up_patches_three_debian_hosts_over_ssh_from_the_signed_archive() {
                 .all(|a| a["status"]["patchState"] == "Compliant"))
         .then_some(items)
     })
-    .unwrap_or_else(|| panic!("assets not compliant: {:?}", up.get(&["assets"])));
+    .unwrap_or_else(|| panic!("assets not compliant: {:?}", ssh.up().get(&["assets"])));
     for asset in &assets {
         assert_eq!(asset["spec"]["connection"], "ssh", "{asset}");
         assert_eq!(asset["status"]["os"]["ecosystem"], "Debian:12", "{asset}");
@@ -292,5 +178,6 @@ fn up_patches_three_debian_hosts_over_ssh_from_the_signed_archive() {
             .collect();
         assert!(!closed.is_empty(), "{result}");
     }
+    ssh.stop_up();
     eprintln!("e2e over SSH: {:?}", started.elapsed());
 }
