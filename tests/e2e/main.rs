@@ -15,6 +15,7 @@ mod health_checks;
 mod leader_election;
 mod reboots;
 mod report;
+mod report_served;
 mod sla_and_delay;
 mod ssh_failures;
 mod ssh_hosts;

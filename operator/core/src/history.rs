@@ -55,21 +55,29 @@ pub struct PrunableRun {
     pub name: String,
     /// When it finished; `None` while it has not (such runs are never pruned).
     pub finished_at: Option<DateTime<Utc>>,
+    /// Whether its evidence is recorded: a run is never deleted before, or its record would
+    /// be lost.
+    pub evidence_recorded: bool,
 }
 
 /// The finished runs to delete so that only the newest `keep` finished runs remain, oldest
-/// first. Runs that have not finished are never pruned and do not count.
+/// first. Runs that have not finished are never pruned and do not count; a finished run
+/// whose evidence is not recorded yet waits for a later pass.
 pub fn runs_to_prune(runs: &[PrunableRun], keep: usize) -> Vec<String> {
-    let mut finished: Vec<(&DateTime<Utc>, &str)> = runs
+    let mut finished: Vec<(&DateTime<Utc>, &str, bool)> = runs
         .iter()
-        .filter_map(|r| r.finished_at.as_ref().map(|at| (at, r.name.as_str())))
+        .filter_map(|r| {
+            let at = r.finished_at.as_ref()?;
+            Some((at, r.name.as_str(), r.evidence_recorded))
+        })
         .collect();
     finished.sort();
     let excess = finished.len().saturating_sub(keep);
     finished
         .into_iter()
         .take(excess)
-        .map(|(_, name)| name.to_string())
+        .filter(|(_, _, recorded)| *recorded)
+        .map(|(_, name, _)| name.to_string())
         .collect()
 }
 
@@ -125,18 +133,22 @@ mod tests {
 
     #[test]
     fn prunes_oldest_finished_runs_beyond_keep() {
-        let run = |name: &str, finished: Option<i64>| PrunableRun {
+        let run = |name: &str, finished: Option<i64>, recorded: bool| PrunableRun {
             name: name.to_string(),
             finished_at: finished.map(at),
+            evidence_recorded: recorded,
         };
         let runs = vec![
-            run("c", Some(30)),
-            run("a", Some(10)),
-            run("active", None),
-            run("b", Some(20)),
+            run("c", Some(30), true),
+            run("a", Some(10), true),
+            run("active", None, false),
+            run("b", Some(20), true),
         ];
         assert_eq!(runs_to_prune(&runs, 1), vec!["a", "b"]);
         assert_eq!(runs_to_prune(&runs, 3), Vec::<String>::new());
         assert_eq!(runs_to_prune(&runs, 0), vec!["a", "b", "c"]);
+        // An unrecorded run is kept for now, and a newer one does not go in its place.
+        let runs = vec![run("a", Some(10), false), run("b", Some(20), true)];
+        assert_eq!(runs_to_prune(&runs, 1), Vec::<String>::new());
     }
 }

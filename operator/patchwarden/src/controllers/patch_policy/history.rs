@@ -76,8 +76,8 @@ fn next_point(
     }
 }
 
-/// Deletes the policy's oldest finished runs beyond `spec.history.keepRuns`. A run already
-/// gone is not an error.
+/// Deletes the policy's oldest finished runs beyond `spec.history.keepRuns`, once their
+/// evidence is recorded. A run already gone is not an error.
 pub async fn prune(
     context: &Context,
     policy: &PatchPolicy,
@@ -96,6 +96,9 @@ pub async fn prune(
                 .filter(|s| s.phase.is_finished())
                 .and_then(|s| s.finished_at.as_ref())
                 .map(from_k8s),
+            evidence_recorded: run
+                .annotations()
+                .contains_key(super::super::evidence::EVIDENCE_HASH_ANNOTATION),
         })
         .collect();
     let doomed = history::runs_to_prune(&prunable, keep as usize);
