@@ -170,24 +170,35 @@ impl Writer {
     fn run_batch(&mut self, jobs: Vec<Job>) -> Vec<batch::Answer> {
         let shared = self.shared.clone();
         let txn = self.db.begin();
-        let (mut batch, txn) = {
-            let mut cluster = shared.write_lock();
-            let (batch, txn) = batch::run(&mut cluster, txn, jobs);
-            // While the batch waits for the disk, readers (and the requests that will form the
-            // next batch, which resolve their resource under the read lock) go on against the
-            // committed state instead of waiting for the sync.
+        let mut cluster = shared.write_lock();
+        let (mut batch, txn) = batch::run(&mut cluster, txn, jobs);
+        // When more writes wait than this batch holds, their requests (which resolve their
+        // resource under the read lock) and readers go on against the committed state while
+        // the batch syncs, so the next batch is full; otherwise the lock is kept, leaving the
+        // processor to this thread when the sync returns.
+        let overlap = shared.queued.load(Ordering::Acquire) > batch.replies.len();
+        let mut held = if overlap {
             batch::unapply(&mut cluster, &batch.changes);
-            (batch, txn)
+            drop(cluster);
+            None
+        } else {
+            Some(cluster)
         };
         match batch::commit(txn, &batch.changes) {
             Ok(()) if batch.changes.is_empty() => {}
             Ok(()) => {
-                let mut cluster = shared.write_lock();
-                batch::reapply(&mut cluster, &batch.changes);
+                let mut cluster = held.take().unwrap_or_else(|| {
+                    let mut cluster = shared.write_lock();
+                    batch::reapply(&mut cluster, &batch.changes);
+                    cluster
+                });
                 self.publish(&mut cluster, &batch.changes);
             }
             Err(e) => {
                 tracing::error!(error = %e, "committing a batch of writes failed");
+                if let Some(mut cluster) = held.take() {
+                    batch::unapply(&mut cluster, &batch.changes);
+                }
                 for (_, result) in batch.replies.iter_mut() {
                     if result.is_ok() {
                         *result = Err(ApiError::internal(format!(

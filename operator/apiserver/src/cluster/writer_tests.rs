@@ -130,9 +130,21 @@ fn answered_rev(rx: oneshot::Receiver<Result<Reply, ApiError>>) -> Result<u64, A
 
 #[test]
 fn one_batch_keeps_queue_order_and_a_failing_write_fails_alone() {
+    batch_order_and_failures(0);
+}
+
+#[test]
+fn with_writers_waiting_behind_a_batch_it_keeps_order_and_durability_too() {
+    // More waiting writers than the batch holds: the batch syncs without the state lock.
+    batch_order_and_failures(100);
+}
+
+/// Runs a batch of four writes with `waiting` more writers counted as waiting behind it.
+fn batch_order_and_failures(waiting: usize) {
     let dir = ScratchDir::new();
     let path = dir.0.join("state.db");
     let (shared, writer) = Shared::open(&path, SyncMode::Full, 100, 16).unwrap();
+    shared.queued.fetch_add(waiting, Ordering::AcqRel);
     let mut events = shared.subscribe();
     // The first job holds the writer until the rest are queued, so they form one batch.
     let (started_tx, started_rx) = std::sync::mpsc::channel::<()>();
