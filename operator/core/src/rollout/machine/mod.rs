@@ -16,12 +16,17 @@ use chrono::{DateTime, Utc};
 use super::plan::RolloutPlan;
 
 mod action;
+mod node;
 mod observations;
 mod observe;
 mod progress;
 mod status;
 
 pub use action::{Action, Decision};
+pub use node::{
+    NodeAction, NodeDecision, NodeFacts, NodeOutcome, NodePhase, NodeSettings, PatchState,
+    RebootLock, step_node,
+};
 pub use observations::{Observations, OperationState, StartGate, Step, operation_id};
 pub use status::{AssetProgress, AssetState, HaltReason, PauseReason, RunPhase, RunStatus};
 
