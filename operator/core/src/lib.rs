@@ -15,7 +15,6 @@ pub mod history;
 pub mod host_supply;
 pub mod index;
 pub mod inventory;
-pub mod outcomes;
 pub mod policy;
 pub mod quantity;
 pub mod rating;
