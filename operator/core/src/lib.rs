@@ -6,6 +6,7 @@ pub mod approval;
 pub mod approval_reason;
 pub mod compliance;
 pub mod cvss;
+pub mod drain;
 pub mod duration;
 pub mod ecosystem;
 pub mod feed;
