@@ -1,5 +1,6 @@
 //! Built-in kinds served for storage only: what a Helm chart or a GitOps tool applies to run a
-//! workload (Deployments, DaemonSets, Services, ServiceAccounts, RBAC objects, NetworkPolicies).
+//! workload (Deployments, DaemonSets, Services, ServiceAccounts, RBAC objects, NetworkPolicies),
+//! and what a node drain reads (Pods, ReplicaSets, PodDisruptionBudgets).
 //! They are stored and listed like any object, with no controller acting on them: this control
 //! plane runs no pods and enforces no RBAC beyond its own principals.
 
@@ -16,7 +17,7 @@ type StoredKind = (
     &'static str,
 );
 
-const STORED_KINDS: [StoredKind; 9] = [
+const STORED_KINDS: [StoredKind; 12] = [
     (
         "",
         "serviceaccounts",
@@ -89,6 +90,32 @@ const STORED_KINDS: [StoredKind; 9] = [
         &["netpol"],
         "NetworkPolicy describes what network traffic is allowed for a set of Pods.",
     ),
+    // What a node drain reads and its preflight weighs: the pods on a node, the ReplicaSets
+    // that own them (and the Deployments that own those), and the budgets that guard them.
+    (
+        "",
+        "pods",
+        "Pod",
+        true,
+        &["po"],
+        "Pod is a collection of containers that can run on a host.",
+    ),
+    (
+        "apps",
+        "replicasets",
+        "ReplicaSet",
+        true,
+        &["rs"],
+        "ReplicaSet ensures that a specified number of pod replicas are running at any given time.",
+    ),
+    (
+        "policy",
+        "poddisruptionbudgets",
+        "PodDisruptionBudget",
+        true,
+        &["pdb"],
+        "PodDisruptionBudget is an object to define the max disruption that can be caused to a collection of pods.",
+    ),
 ];
 
 /// The stored-only kinds, in discovery order.
@@ -99,7 +126,15 @@ pub fn stored_kinds() -> Vec<ResourceDef> {
             |&(group, plural, kind, namespaced, short_names, description)| {
                 let mut def = builtin(group, plural, kind, namespaced, short_names, description);
                 // Workloads carry a status their controllers would write; keep it apart from spec.
-                def.status_subresource = matches!(kind, "Deployment" | "DaemonSet" | "Service");
+                def.status_subresource = matches!(
+                    kind,
+                    "Deployment"
+                        | "DaemonSet"
+                        | "Service"
+                        | "Pod"
+                        | "ReplicaSet"
+                        | "PodDisruptionBudget"
+                );
                 def
             },
         )
