@@ -119,7 +119,17 @@ impl DebianHost {
     /// Runs `argv` as root inside the container (its namespaces and root), as a console
     /// login would; the output whatever the exit status.
     pub fn run(&self, argv: &[&str]) -> Output {
-        Command::new("nsenter")
+        self.command(argv)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("nsenter {}: {e}", self.name))
+    }
+
+    /// The command running `argv` as root inside the container, to start in the background
+    /// (the caller owns and kills the process).
+    pub fn command(&self, argv: &[&str]) -> Command {
+        let mut command = Command::new("nsenter");
+        command
             .args(["--target", &self.init_pid.to_string()])
             .args(["--mount", "--uts", "--pid", "--root", "--wd", "--"])
             .args(argv)
@@ -128,10 +138,8 @@ impl DebianHost {
                 "PATH",
                 "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             )
-            .env("LANG", "C.UTF-8")
-            .stdin(Stdio::null())
-            .output()
-            .unwrap_or_else(|e| panic!("nsenter {}: {e}", self.name))
+            .env("LANG", "C.UTF-8");
+        command
     }
 
     /// The installed version of `package`, as `dpkg-query` inside the container shows it.
