@@ -122,6 +122,13 @@ fn a_package_that_fails_to_install_is_rolled_back_and_dpkg_stays_consistent() {
     let result = asset_result(&run, broken.name());
     assert_eq!(result["state"], "RolledBack", "{run}");
     assert_eq!(run["status"]["counts"]["rolledBack"], 1, "{run}");
+    let message = result["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(FAILING)
+            && message.contains("/usr/bin/dpkg returned an error code")
+            && message.contains(&format!("dpkg state ii {}", recorded.installed)),
+        "the failure names the package, apt's error and the state dpkg left: {result}"
+    );
     assert_eq!(
         broken.dpkg_query(FAILING).as_ref(),
         Some(&recorded.installed),
