@@ -2,11 +2,13 @@
 //! one decision at a time ([`machine`]), deciding reboots ([`reboot`]), and judging health checks before and after patching
 //! ([`health`]).
 
+pub mod canary;
 pub mod health;
 pub mod machine;
 pub mod plan;
 pub mod reboot;
 
+pub use canary::CanaryHint;
 pub use health::{CheckOutcome, CheckRecord, HealthVerdict, http_outcome, judge};
 pub use machine::{
     Action, AssetProgress, AssetState, Decision, HaltReason, Observations, OperationState,
@@ -14,6 +16,6 @@ pub use machine::{
 };
 pub use plan::{
     PlanAsset, RolloutPlan, RolloutSettings, Wave, WindowAssignment, WindowFit, WindowSchedule,
-    plan_rollout, stable_hash,
+    plan_rollout, plan_rollout_with, stable_hash,
 };
 pub use reboot::{RebootMode, should_reboot};

@@ -9,6 +9,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::canary::{CanaryHint, choose as choose_canaries};
 use super::reboot::RebootMode;
 use crate::window::Opening;
 use crate::{CountOrPercent, Duration};
@@ -273,6 +274,17 @@ fn saturating_u32(n: usize) -> u32 {
 /// equally risky assets; the same inputs always give the same plan. Duplicate asset names are
 /// planned once.
 pub fn plan_rollout(seed: &str, assets: &[PlanAsset], settings: &RolloutSettings) -> RolloutPlan {
+    plan_rollout_with(seed, assets, settings, &BTreeMap::new())
+}
+
+/// `plan_rollout` with what is known of the assets' profiles (by asset name): the canary
+/// wave covers the profiles, those that failed before first (see [`super::canary`]).
+pub fn plan_rollout_with(
+    seed: &str,
+    assets: &[PlanAsset],
+    settings: &RolloutSettings,
+    hints: &BTreeMap<String, CanaryHint>,
+) -> RolloutPlan {
     let mut seen = std::collections::HashSet::with_capacity(assets.len());
     let mut ordered: Vec<(&PlanAsset, u64)> = assets
         .iter()
@@ -304,10 +316,19 @@ pub fn plan_rollout(seed: &str, assets: &[PlanAsset], settings: &RolloutSettings
         Some(c) => c.resolve_up(total),
         None => 0,
     };
-    let (canary_assets, rest) = ordered.split_at(canaries.min(total));
+    let ordered_hints: Vec<Option<&CanaryHint>> =
+        ordered.iter().map(|(a, _)| hints.get(&a.name)).collect();
+    let chosen = choose_canaries(&ordered_hints, canaries);
+    let (canary_assets, rest): (Vec<_>, Vec<_>) = ordered
+        .iter()
+        .enumerate()
+        .partition(|(position, _)| chosen.binary_search(position).is_ok());
+    let canary_assets: Vec<(&PlanAsset, u64)> =
+        canary_assets.into_iter().map(|(_, a)| *a).collect();
+    let rest: Vec<(&PlanAsset, u64)> = rest.into_iter().map(|(_, a)| *a).collect();
     let mut waves = Vec::new();
-    pack_waves(canary_assets, true, &max_unavailable, settings, &mut waves);
-    pack_waves(rest, false, &max_unavailable, settings, &mut waves);
+    pack_waves(&canary_assets, true, &max_unavailable, settings, &mut waves);
+    pack_waves(&rest, false, &max_unavailable, settings, &mut waves);
 
     let pauses = u64::try_from(waves.len().saturating_sub(1)).unwrap_or(u64::MAX);
     let estimated = waves
