@@ -12,6 +12,9 @@ use crate::duration::Duration;
 /// The canary failures an update remembers (the newest), enough for any quarantine bound.
 pub const MAX_CANARY_FAILURES: usize = 16;
 
+/// Recorded durations a profile needs before its own estimate replaces the default.
+pub const MIN_DURATION_SAMPLES: u64 = 3;
+
 /// Counts of attempts and how they ended.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -196,6 +199,17 @@ impl OutcomeStats {
     pub fn profile(&self, key: &ProfileKey) -> Option<&ProfileTally> {
         let i = self.profiles.binary_search_by(|p| p.key.cmp(key)).ok()?;
         self.profiles.get(i)
+    }
+
+    /// How long patching an asset of `profile` is expected to take: the 90th percentile of
+    /// the profile's recorded durations once it has `MIN_DURATION_SAMPLES` of them, `default`
+    /// before. Returns the estimate and whether it came from history.
+    pub fn predicted_duration(&self, profile: &ProfileKey, default: Duration) -> (Duration, bool) {
+        self.profile(profile)
+            .map(|p| &p.tally.durations)
+            .filter(|d| d.samples() >= MIN_DURATION_SAMPLES)
+            .and_then(|d| d.quantile(0.9))
+            .map_or((default, false), |p90| (p90, true))
     }
 
     fn fold_asset(&mut self, run: &str, outcome: &AssetOutcome) {

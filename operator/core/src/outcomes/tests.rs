@@ -283,3 +283,28 @@ fn failure_rate_quarantines_with_a_minimum_sample() {
     // Without canary failures there is no time to expire from: it holds until lifted.
     assert_eq!(found[0].expires_at, None);
 }
+
+#[test]
+fn predicted_duration_uses_the_profile_p90_once_there_are_enough_samples() {
+    let default = Duration::from_mins(10);
+    let profile = ProfileKey {
+        group: "web".to_string(),
+        os: "Debian 12".to_string(),
+    };
+    let mut stats = OutcomeStats::default();
+    assert_eq!(
+        stats.predicted_duration(&profile, default),
+        (default, false)
+    );
+    let ok = |n: &str| asset(n, false, AssetOutcomeKind::Succeeded, "");
+    stats.fold(&run("r1", vec![ok("a"), ok("b")]));
+    assert_eq!(
+        stats.predicted_duration(&profile, default),
+        (default, false)
+    );
+    stats.fold(&run("r2", vec![ok("c")]));
+    assert_eq!(
+        stats.predicted_duration(&profile, default),
+        (Duration::from_secs(100), true)
+    );
+}
