@@ -98,6 +98,9 @@ out=$(mktemp) || exit 5
 setsid apt-get "$@" >"$out" 2>&1 </dev/null &
 wait $!
 rc=$?
+# A failed dpkg run undoes its unpack but can leave triggers pending; finishing them leaves the
+# package database clean for the roll back and for `dpkg --audit`.
+if [ "$rc" -ne 0 ]; then dpkg --configure --pending >>"$out" 2>&1 </dev/null; fi
 cat "$out"
 rm -f "$out"
 echo "$m apt-exit $rc"
