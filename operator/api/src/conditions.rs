@@ -46,6 +46,8 @@ pub mod reason {
     pub const INVALID_STATE: &str = "InvalidState";
     /// A dependency (feed, group, window) is not ready yet.
     pub const DEPENDENCY_NOT_READY: &str = "DependencyNotReady";
+    /// Some members cannot be reached (`Stalled`) and are left out of runs.
+    pub const MEMBERS_STALLED: &str = "MembersStalled";
     /// Waiting for a maintenance window to open.
     pub const WAITING_FOR_WINDOW: &str = "WaitingForWindow";
     /// Every asset in scope is compliant.

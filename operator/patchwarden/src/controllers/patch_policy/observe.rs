@@ -27,6 +27,8 @@ pub struct Observed {
     pub members: Vec<Member>,
     /// Members (and groups) whose assessment is not ready.
     pub unassessed: Vec<String>,
+    /// Members that cannot be reached (`Stalled`), with the reason; the others go on.
+    pub stalled: Vec<String>,
     pub windows: Vec<NamedWindow>,
     pub runs: Vec<RunRecord>,
     /// The runs themselves, for their messages in conditions.
@@ -56,6 +58,7 @@ pub async fn observe(context: &Context, policy: &PatchPolicy) -> Result<Observed
         namespace,
         members: Vec::new(),
         unassessed: Vec::new(),
+        stalled: Vec::new(),
         windows,
         runs: Vec::new(),
         run_objects: Vec::new(),
@@ -132,6 +135,7 @@ async fn members(
     });
     observed.members = found.members;
     observed.unassessed = found.unassessed;
+    observed.stalled = found.stalled;
     observed.open_findings = found.open_findings;
     Ok(())
 }
@@ -142,6 +146,8 @@ pub struct GroupMembers {
     pub members: Vec<Member>,
     /// Groups not ready, and members not found or not assessed yet.
     pub unassessed: Vec<String>,
+    /// Members that are `Stalled` and have no assessment, with the reason: left out of runs.
+    pub stalled: Vec<String>,
     pub open_findings: SeverityCounts,
 }
 
@@ -154,6 +160,8 @@ pub fn group_members(
     assessment_of: impl Fn(&Asset) -> Option<Arc<AssetAssessment>>,
 ) -> GroupMembers {
     let mut found = GroupMembers::default();
+    // Members already counted, so that a 10,000-asset policy does not scan its list per asset.
+    let mut counted: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for group in groups {
         let status = group.status.as_ref();
         let ready = status.is_some_and(|s| {
@@ -167,13 +175,26 @@ pub fn group_members(
             continue;
         }
         for name in status.map(|s| s.members.as_slice()).unwrap_or(&[]) {
-            if found.members.iter().any(|m| &m.name == name) {
+            if !counted.insert(name.as_str()) {
                 continue;
             }
             let Some(asset) = assets.get(name) else {
                 found.unassessed.push(name.clone());
                 continue;
             };
+            // A member that cannot be reached (a missing Secret, a changed host key) is set
+            // aside and named, so that it does not hold back the members that can be patched.
+            let stalled = asset
+                .status
+                .as_ref()
+                .and_then(|s| c::find_condition(&s.conditions, c::STALLED))
+                .filter(|stalled| stalled.status == c::TRUE);
+            if let Some(stalled) = stalled
+                && assessment_of(asset).is_none()
+            {
+                found.stalled.push(format!("{name} ({})", stalled.reason));
+                continue;
+            }
             let requested = super::super::reconcile_requested_at(asset);
             let handled = asset
                 .status

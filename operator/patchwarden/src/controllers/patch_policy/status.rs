@@ -53,7 +53,9 @@ pub async fn write(
         now,
     );
     let summary = evaluation.compliance;
-    let compliant = summary.compliant == summary.assets && observed.unassessed.is_empty();
+    let compliant = summary.compliant == summary.assets
+        && observed.unassessed.is_empty()
+        && observed.stalled.is_empty();
     let compliant_message = compliance_message(evaluation);
     let at = to_k8s(now);
     c::set_condition(
@@ -206,7 +208,14 @@ fn progress_message(
 
 /// The reason and message of `Degraded` when the last finished run did not succeed.
 fn degraded(observed: &Observed, evaluation: &PolicyEvaluation) -> Option<(&'static str, String)> {
-    let run = observed.run(evaluation.runs.last_failed.as_deref()?)?;
+    let Some(run) = evaluation
+        .runs
+        .last_failed
+        .as_deref()
+        .and_then(|name| observed.run(name))
+    else {
+        return stalled_members(observed).map(|message| (reason::MEMBERS_STALLED, message));
+    };
     let run_status = run.status.clone().unwrap_or_default();
     let reason = if run_status.phase == RunPhase::Halted {
         reason::RUN_HALTED
@@ -220,6 +229,17 @@ fn degraded(observed: &Observed, evaluation: &PolicyEvaluation) -> Option<(&'sta
         run_status.message.unwrap_or_default()
     );
     Some((reason, message))
+}
+
+/// The members set aside because they cannot be reached, named with their reasons.
+fn stalled_members(observed: &Observed) -> Option<String> {
+    (!observed.stalled.is_empty()).then(|| {
+        format!(
+            "{} assets cannot be reached and are left out until they can: {}",
+            observed.stalled.len(),
+            observed.stalled.join(", ")
+        )
+    })
 }
 
 /// `Ready` when no run is active and none failed: waiting for assessments, suspended, plan
@@ -239,6 +259,9 @@ fn ready_when_idle(
                 observed.unassessed.join(", ")
             ),
         );
+    }
+    if let Some(message) = stalled_members(observed) {
+        return (c::FALSE, reason::MEMBERS_STALLED, message);
     }
     match &evaluation.decision {
         Decision::Hold {
