@@ -169,6 +169,11 @@ const WHERE_READ: &[(&str, &str, Where)] = &[
     ("PatchPolicy", "spec.emergency", Read(CONVERT)),
     (
         "PatchPolicy",
+        "spec.emergencyThresholds.epss",
+        Read(POLICY_INPUT),
+    ),
+    (
+        "PatchPolicy",
         "spec.hooks.postPatch[].command",
         Read(RUN_REQUEST),
     ),

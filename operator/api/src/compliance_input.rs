@@ -230,6 +230,7 @@ mod tests {
                 .iter()
                 .map(|(package, id)| (package.to_string(), critical(id)))
                 .collect(),
+            epss: Vec::new(),
             failing: false,
             suspended: None,
         }
@@ -330,6 +331,7 @@ mod tests {
                 kev_due_date: true,
             },
             emergency: vec![patchwarden_core::sla::EmergencyRule::SlaBreach],
+            epss_threshold: patchwarden_core::sla::DEFAULT_EPSS_THRESHOLD,
             rollout: Default::default(),
             plan_only: false,
             suspended: false,

@@ -9,7 +9,7 @@ use patchwarden_core::sla::SlaFinding;
 
 use patchwarden_k8s_rules::LabelSelector;
 
-use crate::asset::{Asset, AvailableUpgrade, FixedFinding, PatchState};
+use crate::asset::{Asset, AvailableUpgrade, FixedFinding, PatchState, RiskEntry};
 use crate::asset_group::AssetGroupSpec;
 use crate::convert::SpecError;
 use crate::labels;
@@ -30,6 +30,7 @@ impl PatchPolicySpec {
             approval: self.compile_approval()?,
             sla: self.sla_rules()?,
             emergency: self.emergency.clone(),
+            epss_threshold: self.epss_threshold(),
             rollout: self.core_rollout_settings()?,
             plan_only: self.mode == PolicyMode::Plan,
             suspended: self.suspend,
@@ -123,12 +124,21 @@ pub fn policy_member(
             .iter()
             .flat_map(|u| u.sla_findings().map(|f| (u.package.clone(), f)))
             .collect(),
+        epss: Vec::new(),
         failing: matches!(
             patch_state,
             Some(PatchState::Failed | PatchState::Unreachable | PatchState::Quarantined)
         ),
         suspended: None,
     }
+}
+
+/// The EPSS scores of the assessed findings, as (package, finding id, probability).
+fn epss_scores(risks: &[RiskEntry]) -> Vec<(String, String, f64)> {
+    risks
+        .iter()
+        .filter_map(|r| r.epss.map(|p| (r.package.clone(), r.id.clone(), p)))
+        .collect()
 }
 
 /// An asset as a member, from what its status shows; a suspended Asset is held back.
@@ -144,6 +154,10 @@ pub fn asset_member(asset: &Asset, group: &str) -> Member {
         status.map(|s| s.upgrades.as_slice()).unwrap_or(&[]),
         status.and_then(|s| s.patch_state),
     );
+    member.epss = status
+        .and_then(|s| s.findings.as_ref())
+        .map(|f| epss_scores(&f.top_risks))
+        .unwrap_or_default();
     member.suspended = suspension_reason(asset.spec.suspend, None);
     member
 }

@@ -282,9 +282,15 @@ pub enum EmergencyRule {
     KnownExploited,
     /// An asset whose SLA will breach before the next window starts at once.
     SlaBreach,
+    /// An approved fix for a finding whose EPSS probability is above the policy's threshold
+    /// starts at once.
+    EpssAbove,
     /// Never start out of window (overrides the others).
     Never,
 }
+
+/// The EPSS threshold `EpssAbove` uses when the policy sets none.
+pub const DEFAULT_EPSS_THRESHOLD: f64 = 0.5;
 
 /// The emergency rules in force for the `declared` ones: `Never` overrides the others, so a
 /// list that contains it allows nothing. Every caller that asks "may this start out of window?"
@@ -300,8 +306,27 @@ pub fn effective_emergency_rules(declared: &[EmergencyRule]) -> BTreeSet<Emergen
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum EmergencyReason {
-    KnownExploited { finding: String },
-    SlaBreach { forecast: Forecast },
+    KnownExploited {
+        finding: String,
+    },
+    SlaBreach {
+        forecast: Forecast,
+    },
+    /// A finding's EPSS probability is above the threshold (the feed's score, not a guess).
+    EpssAbove {
+        finding: String,
+        epss: EpssPermille,
+        threshold: EpssPermille,
+    },
+}
+
+/// An EPSS probability in thousandths: exact, so reasons compare and serialise stably.
+pub type EpssPermille = u16;
+
+/// `probability` (0 to 1) in thousandths, rounded; out-of-range values are clamped.
+pub fn epss_permille(probability: f64) -> EpssPermille {
+    // Clamped to [0, 1000] first, so the cast cannot truncate.
+    (probability.clamp(0.0, 1.0) * 1000.0).round() as EpssPermille
 }
 
 impl fmt::Display for EmergencyReason {
@@ -319,6 +344,16 @@ impl fmt::Display for EmergencyReason {
                 ),
                 None => f.write_str("emergency (SlaBreach): patching starts out of window"),
             },
+            EmergencyReason::EpssAbove {
+                finding,
+                epss,
+                threshold,
+            } => write!(
+                f,
+                "emergency (EpssAbove): {finding} has EPSS {:.3}, above the policy's {:.3}, patching starts out of window",
+                f64::from(*epss) / 1000.0,
+                f64::from(*threshold) / 1000.0
+            ),
         }
     }
 }
@@ -345,4 +380,27 @@ pub fn emergency_reason(
         });
     }
     None
+}
+
+/// Whether `rules` allow an out-of-window start because one of `scores` (finding id and EPSS
+/// probability of an approved fix) is above `threshold`: the highest such finding is named.
+pub fn epss_emergency(
+    rules: &[EmergencyRule],
+    threshold: f64,
+    scores: &[(&str, f64)],
+) -> Option<EmergencyReason> {
+    if !effective_emergency_rules(rules).contains(&EmergencyRule::EpssAbove) {
+        return None;
+    }
+    let threshold = epss_permille(threshold);
+    scores
+        .iter()
+        .map(|(id, p)| (*id, epss_permille(*p)))
+        .filter(|(_, epss)| *epss > threshold)
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
+        .map(|(id, epss)| EmergencyReason::EpssAbove {
+            finding: id.to_string(),
+            epss,
+            threshold,
+        })
 }

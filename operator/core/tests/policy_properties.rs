@@ -63,6 +63,7 @@ fn members() -> impl Strategy<Value = Vec<Member>> {
                         })
                         .collect(),
                     findings: Vec::new(),
+                    epss: Vec::new(),
                     failing,
                     suspended,
                 },
@@ -92,6 +93,7 @@ fn rules(min_severity: usize, emergency: Vec<EmergencyRule>, canary: u32) -> Pol
         .expect("rules"),
         sla: SlaRules::default(),
         emergency,
+        epss_threshold: patchwarden_core::sla::DEFAULT_EPSS_THRESHOLD,
         rollout: RolloutSettings {
             canary: (canary > 0).then_some(CountOrPercent::Count(canary)),
             max_unavailable: CountOrPercent::Count(2),

@@ -117,11 +117,15 @@ pub struct PatchPolicySpec {
     pub sla: Sla,
     /// When a rollout may start outside the maintenance windows: `KnownExploited` (an approved
     /// fix for a CISA KEV-listed vulnerability starts at once), `SlaBreach` (an asset whose SLA
-    /// would pass before the next window starts at once), or `Never` (the default; overrides the
-    /// others).
+    /// would pass before the next window starts at once), `EpssAbove` (an approved fix for a
+    /// finding whose EPSS probability is above `emergencyThresholds.epss` starts at once), or
+    /// `Never` (the default; overrides the others).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "emergency_rules_schema")]
     pub emergency: Vec<EmergencyRule>,
+    /// Thresholds of the emergency rules.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub emergency_thresholds: Option<EmergencyThresholds>,
     /// Compliance profiles the policy must satisfy: `PCI-DSS-4.0-6.3.3`, `CISA-BOD-22-01`,
     /// `NIST-SP-800-40r4`, `CIS-v8-7.3`, `CIS-v8-7.4`. Each is checked against the spec
     /// (`patchwarden validate`, `plan` and the controller name the field and the numbers) and,
@@ -283,11 +287,32 @@ impl Sla {
     }
 }
 
+/// Thresholds of the emergency rules.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EmergencyThresholds {
+    /// The EPSS probability (0 to 1) above which `EpssAbove` starts a run out of window;
+    /// 0.5 when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub epss: Option<f64>,
+}
+
+impl PatchPolicySpec {
+    /// The EPSS probability above which `EpssAbove` starts a run out of window.
+    pub fn epss_threshold(&self) -> f64 {
+        self.emergency_thresholds
+            .as_ref()
+            .and_then(|t| t.epss)
+            .unwrap_or(patchwarden_core::sla::DEFAULT_EPSS_THRESHOLD)
+    }
+}
+
 /// Schema of the `emergency` list: names of `patchwarden_core::sla::EmergencyRule`.
 fn emergency_rules_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({
         "type": "array",
-        "items": {"type": "string", "enum": ["KnownExploited", "SlaBreach", "Never"]},
+        "items": {"type": "string", "enum": ["KnownExploited", "SlaBreach", "EpssAbove", "Never"]},
     })
 }
 

@@ -32,6 +32,7 @@ fn rules() -> PolicyRules {
             kev_due_date: true,
         },
         emergency: vec![EmergencyRule::KnownExploited],
+        epss_threshold: crate::sla::DEFAULT_EPSS_THRESHOLD,
         rollout: RolloutSettings::default(),
         plan_only: false,
         suspended: false,

@@ -15,6 +15,7 @@ fn emergency_trigger(reason: &EmergencyReason) -> RunTrigger {
     match reason {
         EmergencyReason::KnownExploited { .. } => RunTrigger::KnownExploited,
         EmergencyReason::SlaBreach { .. } => RunTrigger::SlaBreach,
+        EmergencyReason::EpssAbove { .. } => RunTrigger::EpssAbove,
     }
 }
 
@@ -56,8 +57,13 @@ pub(super) fn decide(
         run.window = Some(open.clone());
         return Decision::Start { run };
     }
-    // Out of window: KEV fixes first (only those packages), then SLA breaches (all approved).
-    for trigger in [RunTrigger::KnownExploited, RunTrigger::SlaBreach] {
+    // Out of window: KEV fixes first (only those packages), then fixes of findings above the
+    // EPSS threshold (only those packages), then SLA breaches (all approved).
+    for trigger in [
+        RunTrigger::KnownExploited,
+        RunTrigger::EpssAbove,
+        RunTrigger::SlaBreach,
+    ] {
         let assets: Vec<&str> = emergencies
             .iter()
             .filter(|e| emergency_trigger(&e.reason) == trigger)

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::{Member, NamedOpening, PolicyRules, Verdict};
 use crate::approval::UpgradeCandidate;
 use crate::rollout::{PlanAsset, RolloutPlan, plan_rollout};
+use crate::sla::epss_permille;
 
 /// Why a run exists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -17,16 +18,19 @@ pub enum RunTrigger {
     KnownExploited,
     /// Started outside the windows because an SLA deadline would pass first.
     SlaBreach,
+    /// Started outside the windows for a finding whose EPSS score is above the threshold.
+    EpssAbove,
     /// Written by a person ("patch now").
     Manual,
 }
 
 impl RunTrigger {
     /// Every trigger, in declaration order.
-    pub const ALL: [RunTrigger; 4] = [
+    pub const ALL: [RunTrigger; 5] = [
         RunTrigger::Scheduled,
         RunTrigger::KnownExploited,
         RunTrigger::SlaBreach,
+        RunTrigger::EpssAbove,
         RunTrigger::Manual,
     ];
 
@@ -36,6 +40,7 @@ impl RunTrigger {
             RunTrigger::Scheduled => "Scheduled",
             RunTrigger::KnownExploited => "KnownExploited",
             RunTrigger::SlaBreach => "SlaBreach",
+            RunTrigger::EpssAbove => "EpssAbove",
             RunTrigger::Manual => "Manual",
         }
     }
@@ -81,7 +86,8 @@ pub(super) fn freeze(
 }
 
 /// An out-of-window run for the named members: for `KnownExploited` only their KEV-listed
-/// fixes, otherwise every approved fix.
+/// fixes, for `EpssAbove` only the fixes of findings above the threshold, otherwise every
+/// approved fix.
 pub(super) fn freeze_emergency(
     rules: &PolicyRules,
     members: &[Member],
@@ -97,13 +103,32 @@ pub(super) fn freeze_emergency(
             let packages = verdict
                 .approved
                 .iter()
-                .filter(|c| trigger != RunTrigger::KnownExploited || c.known_exploited)
+                .filter(|c| urgent(rules, member, c, trigger))
                 .cloned()
                 .collect();
             (member, packages)
         })
         .collect();
     build(rules, assets, trigger, None)
+}
+
+/// Whether an emergency run of `trigger` carries `candidate` of `member`.
+fn urgent(
+    rules: &PolicyRules,
+    member: &Member,
+    candidate: &UpgradeCandidate,
+    trigger: RunTrigger,
+) -> bool {
+    match trigger {
+        RunTrigger::KnownExploited => candidate.known_exploited,
+        RunTrigger::EpssAbove => {
+            let threshold = epss_permille(rules.epss_threshold);
+            member.epss.iter().any(|(package, _, p)| {
+                package == &candidate.package && epss_permille(*p) > threshold
+            })
+        }
+        RunTrigger::Scheduled | RunTrigger::SlaBreach | RunTrigger::Manual => true,
+    }
 }
 
 fn build(

@@ -18,6 +18,8 @@ pub struct PolicyRules {
     pub sla: SlaRules,
     /// The declared emergency rules (`Never` is resolved here, not by callers).
     pub emergency: Vec<EmergencyRule>,
+    /// The EPSS probability above which `EpssAbove` starts a run out of window.
+    pub epss_threshold: f64,
     pub rollout: RolloutSettings,
     /// `mode: Plan`: evaluate and report, never start a run.
     pub plan_only: bool,
@@ -38,6 +40,8 @@ pub struct Member {
     pub candidates: Vec<UpgradeCandidate>,
     /// The findings each candidate fixes, by package, for SLA deadlines.
     pub findings: Vec<(String, SlaFinding)>,
+    /// The EPSS probability of each scored finding, as (package, finding id, probability).
+    pub epss: Vec<(String, String, f64)>,
     /// The last patch attempt failed, or the asset is unreachable or quarantined.
     pub failing: bool,
     /// Why the asset is not patched (it or its group is suspended): every candidate is held

@@ -143,7 +143,7 @@ fn deadlines_and_emergencies(
             .filter(|c| c.known_exploited)
             .map(|c| c.cve_ids.first().map_or(c.package.as_str(), String::as_str))
             .collect();
-        if let Some(reason) = sla::emergency_reason(&rules.emergency, &known_exploited, &forecast) {
+        if let Some(reason) = emergency(rules, member, verdict, &known_exploited, &forecast) {
             emergencies.push(AssetEmergency {
                 asset: member.name.clone(),
                 reason,
@@ -158,6 +158,28 @@ fn deadlines_and_emergencies(
     }
     forecasts.sort_by_key(|f| f.forecast.deadline().map(|d| d.at));
     (forecasts, emergencies)
+}
+
+/// Why a member may start out of window: a KEV fix first, then an EPSS score above the
+/// threshold, then an SLA breach.
+fn emergency(
+    rules: &PolicyRules,
+    member: &Member,
+    verdict: &Verdict,
+    known_exploited: &[&str],
+    forecast: &sla::Forecast,
+) -> Option<sla::EmergencyReason> {
+    let declared = sla::emergency_reason(&rules.emergency, known_exploited, forecast);
+    if matches!(declared, Some(sla::EmergencyReason::KnownExploited { .. })) {
+        return declared;
+    }
+    let scores: Vec<(&str, f64)> = member
+        .epss
+        .iter()
+        .filter(|(package, _, _)| verdict.approved.iter().any(|c| &c.package == package))
+        .map(|(_, id, p)| (id.as_str(), *p))
+        .collect();
+    sla::epss_emergency(&rules.emergency, rules.epss_threshold, &scores).or(declared)
 }
 
 /// The findings a member's approved upgrades fix.

@@ -19,6 +19,7 @@ fn rules(emergency: &[EmergencyRule]) -> PolicyRules {
         approval: ApprovalPolicy::compile(ApprovalRules::default()).expect("rules"),
         sla: SlaRules::default(),
         emergency: emergency.to_vec(),
+        epss_threshold: crate::sla::DEFAULT_EPSS_THRESHOLD,
         rollout: RolloutSettings {
             canary: Some(CountOrPercent::Count(1)),
             max_unavailable: CountOrPercent::Count(2),
@@ -50,6 +51,7 @@ fn member(name: &str, group: &str, candidates: Vec<UpgradeCandidate>) -> Member 
         risk: 1.0,
         candidates,
         findings: Vec::new(),
+        epss: Vec::new(),
         failing: false,
         suspended: None,
     }
@@ -379,3 +381,5 @@ fn suspended_members_are_held_back_with_the_reason_and_left_out_of_the_run() {
     assert_eq!(planned, ["b"]);
     assert_eq!(suspension_reason(false, None), None);
 }
+
+mod epss;

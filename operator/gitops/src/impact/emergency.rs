@@ -37,6 +37,9 @@ pub(super) fn emergency_impact(
             EmergencyRule::SlaBreach => {
                 "findings whose SLA deadline would pass before the next window will now be patched outside maintenance windows".to_string()
             }
+            EmergencyRule::EpssAbove => {
+                "findings whose EPSS score is above the policy's threshold will now be patched outside maintenance windows".to_string()
+            }
             EmergencyRule::Never => continue,
         });
     }
@@ -47,6 +50,10 @@ pub(super) fn emergency_impact(
             ),
             EmergencyRule::SlaBreach => {
                 "SLA breaches will no longer trigger out-of-window rollouts".to_string()
+            }
+            EmergencyRule::EpssAbove => {
+                "EPSS scores above the threshold will no longer trigger out-of-window rollouts"
+                    .to_string()
             }
             EmergencyRule::Never => continue,
         });
