@@ -64,10 +64,46 @@ fn duration_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.005, 2.0, 14))
 }
 
+/// Each asset's patch state and findings, with the fleet totals kept up to date as assets
+/// change: recounting every asset on each change costs O(assets²) over a fleet's assessment.
 #[derive(Default)]
 struct PerAsset {
     states: BTreeMap<String, String>,
     findings: BTreeMap<String, BTreeMap<String, i64>>,
+    /// Assets per patch state; states no asset is in are absent.
+    state_totals: BTreeMap<String, i64>,
+    /// Findings per severity over all assets; severities with none are absent.
+    severity_totals: BTreeMap<String, i64>,
+}
+
+impl PerAsset {
+    fn set(&mut self, key: &str, state: &str, findings: BTreeMap<String, i64>) {
+        self.remove(key);
+        add(&mut self.state_totals, state, 1);
+        for (severity, count) in &findings {
+            add(&mut self.severity_totals, severity, *count);
+        }
+        self.states.insert(key.to_string(), state.to_string());
+        self.findings.insert(key.to_string(), findings);
+    }
+
+    fn remove(&mut self, key: &str) {
+        if let Some(state) = self.states.remove(key) {
+            add(&mut self.state_totals, &state, -1);
+        }
+        for (severity, count) in self.findings.remove(key).unwrap_or_default() {
+            add(&mut self.severity_totals, &severity, -count);
+        }
+    }
+}
+
+/// Adds `delta` to `totals[key]`, dropping the entry when it reaches zero.
+fn add(totals: &mut BTreeMap<String, i64>, key: &str, delta: i64) {
+    let total = totals.entry(key.to_string()).or_default();
+    *total += delta;
+    if *total == 0 {
+        totals.remove(key);
+    }
 }
 
 /// Every metric the controllers export.
@@ -187,8 +223,7 @@ impl Metrics {
         let Ok(mut per_asset) = self.per_asset.lock() else {
             return;
         };
-        per_asset.states.insert(key.to_string(), state.to_string());
-        per_asset.findings.insert(key.to_string(), findings);
+        per_asset.set(key, state, findings);
         self.publish(&per_asset);
     }
 
@@ -197,37 +232,26 @@ impl Metrics {
         let Ok(mut per_asset) = self.per_asset.lock() else {
             return;
         };
-        per_asset.states.remove(key);
-        per_asset.findings.remove(key);
+        per_asset.remove(key);
         self.publish(&per_asset);
     }
 
     fn publish(&self, per_asset: &PerAsset) {
-        let mut states: BTreeMap<&str, i64> = BTreeMap::new();
-        for state in per_asset.states.values() {
-            *states.entry(state).or_default() += 1;
-        }
         self.assets.clear();
-        for (state, count) in states {
+        for (state, count) in &per_asset.state_totals {
             self.assets
                 .get_or_create(&PatchStateLabels {
-                    state: state.to_string(),
+                    state: state.clone(),
                 })
-                .set(count);
-        }
-        let mut severities: BTreeMap<&str, i64> = BTreeMap::new();
-        for by_severity in per_asset.findings.values() {
-            for (severity, count) in by_severity {
-                *severities.entry(severity).or_default() += count;
-            }
+                .set(*count);
         }
         self.findings.clear();
-        for (severity, count) in severities {
+        for (severity, count) in &per_asset.severity_totals {
             self.findings
                 .get_or_create(&SeverityLabels {
-                    severity: severity.to_string(),
+                    severity: severity.clone(),
                 })
-                .set(count);
+                .set(*count);
         }
     }
 
@@ -322,5 +346,26 @@ mod tests {
             text.contains("patchwarden_open_findings{severity=\"critical\"} 1"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn an_asset_that_changes_moves_between_totals_instead_of_counting_twice() {
+        let mut per_asset = PerAsset::default();
+        let findings = |n| BTreeMap::from([("high".to_string(), n)]);
+        per_asset.set("ns/a", "Pending", findings(4));
+        per_asset.set("ns/b", "Pending", findings(1));
+        per_asset.set("ns/a", "Compliant", findings(0));
+        assert_eq!(
+            per_asset.state_totals,
+            BTreeMap::from([("Compliant".to_string(), 1), ("Pending".to_string(), 1)])
+        );
+        assert_eq!(per_asset.severity_totals, findings(1));
+        per_asset.remove("ns/b");
+        per_asset.remove("ns/unknown");
+        assert_eq!(
+            per_asset.state_totals,
+            BTreeMap::from([("Compliant".to_string(), 1)])
+        );
+        assert!(per_asset.severity_totals.is_empty());
     }
 }

@@ -39,6 +39,11 @@ pub const NAME: &str = "Asset";
 const RESYNC: Duration = Duration::from_secs(300);
 /// How soon an unreachable asset is tried again.
 const UNREACHABLE_RETRY: Duration = Duration::from_secs(60);
+/// Assets reconciled at once. Unbounded, a feed load starts every asset's reconcile together:
+/// thousands of inventories held in memory at once and thousands of requests that overrun the
+/// client's connections; assessment is CPU-bound, so a few dozen keep the cores and the
+/// executors' round trips busy.
+const CONCURRENT_RECONCILES: u16 = 32;
 
 /// Runs the controller until `stop` turns true. Every Asset is reconciled again whenever the
 /// loaded feeds, or the policies' approvals, change.
@@ -56,7 +61,9 @@ pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
     let controller = Controller::new(context.api::<Asset>(), watcher::Config::default())
         .reconcile_all_on(triggers)
         .with_config(
-            kube::runtime::controller::Config::default().debounce(Duration::from_millis(300)),
+            kube::runtime::controller::Config::default()
+                .debounce(Duration::from_millis(300))
+                .concurrency(CONCURRENT_RECONCILES),
         )
         .graceful_shutdown_on(stopped(stop));
     drive(NAME, controller, context, reconcile).await;
