@@ -23,9 +23,9 @@ pub mod quote;
 pub mod reboot;
 pub mod ssh;
 
+pub use agent::{AgentExecutor, AgentTimeouts};
 pub use error::{ExecError, ExecErrorKind};
 pub use host_sources::{HostSources, PackageOrigin, PackageSource, RepositoryRelease};
-pub use agent::{AgentExecutor, AgentTimeouts};
 pub use lab::{LabExecutor, LabVersion, source_targets};
 pub use local::LocalExecutor;
 pub use model::{

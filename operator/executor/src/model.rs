@@ -29,7 +29,9 @@ impl AssetRef {
 }
 
 /// A binary package and the version it should end up at.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct PackageTarget {
     pub package: String,
     pub version: String,

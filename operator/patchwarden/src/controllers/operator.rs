@@ -82,7 +82,10 @@ pub async fn run_operator_with_agents(
                 .extra_routes
                 .clone()
                 .unwrap_or_default()
-                .merge(crate::report::routes(client.clone(), options.namespace.clone())),
+                .merge(crate::report::routes(
+                    client.clone(),
+                    options.namespace.clone(),
+                )),
             shutdown.clone(),
         )
         .await?;
