@@ -1,5 +1,5 @@
 //! End to end, bad resources: a dangling reference, a window that never closes and a policy
-//! asking for reboots are `Stalled` with the exact reason and a message naming the field, and
+//! asking for a node drain are `Stalled` with the exact reason and a message naming the field, and
 //! the good resources beside them still reconcile.
 
 use std::time::Duration;
@@ -22,12 +22,13 @@ spec:
 apiVersion: patchwarden.io/v1alpha1
 kind: PatchPolicy
 metadata:
-  name: reboots
+  name: drains
   namespace: default
 spec:
   assetGroups: [web]
   maintenanceWindows: [always]
-  reboot: IfRequired
+  drain:
+    enabled: true
 ---
 apiVersion: patchwarden.io/v1alpha1
 kind: MaintenanceWindow
@@ -100,11 +101,11 @@ fn invalid_resources_stall_with_a_message_and_never_block_the_others() {
     );
 
     // A field whose behaviour is not carried out yet is refused, naming the field.
-    let ((_, reason, message), _) = stalled("patchpolicy", "reboots");
+    let ((_, reason, message), _) = stalled("patchpolicy", "drains");
     assert_eq!(reason, "InvalidSpec");
     assert_eq!(
         message,
-        "spec.reboot: IfRequired is refused; only `Never` is supported: patchwarden does not reboot assets yet"
+        "spec.drain.enabled: draining nodes is not supported yet: remove `drain` or set `drain.enabled: false`"
     );
 
     // Good resources next to them reconcile normally.
