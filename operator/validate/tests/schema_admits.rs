@@ -58,6 +58,17 @@ fn string_for(schema: &Value, rng: &mut Rng, unique: usize) -> Value {
     Value::String(text)
 }
 
+/// A number within the schema's bounds (0 to 100 when it has none).
+fn number_for(schema: &Value, rng: &mut Rng) -> Value {
+    let min = schema.get("minimum").and_then(Value::as_f64).unwrap_or(0.0);
+    let max = schema
+        .get("maximum")
+        .and_then(Value::as_f64)
+        .unwrap_or(min + 100.0);
+    let fraction = rng.below(10_001) as f64 / 10_000.0;
+    json!(min + (max - min) * fraction)
+}
+
 fn integer_for(schema: &Value, rng: &mut Rng) -> Value {
     let (format_min, format_max) = match schema.get("format").and_then(Value::as_str) {
         Some("uint16") => (0, u16::MAX as i64),
@@ -129,7 +140,7 @@ fn instance(schema: &Value, rng: &mut Rng, depth: usize, unique: usize) -> Value
         }
         Some("string") => string_for(schema, rng, unique),
         Some("integer") => integer_for(schema, rng),
-        Some("number") => json!(rng.below(10_000) as f64 / 100.0),
+        Some("number") => number_for(schema, rng),
         Some("boolean") => json!(rng.chance(50)),
         _ => json!({}),
     }
