@@ -233,6 +233,8 @@ mod tests {
             epss: Vec::new(),
             failing: false,
             suspended: None,
+            canary_hint: None,
+            estimated_duration: None,
         }
     }
 

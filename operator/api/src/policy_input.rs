@@ -130,6 +130,8 @@ pub fn policy_member(
             Some(PatchState::Failed | PatchState::Unreachable | PatchState::Quarantined)
         ),
         suspended: None,
+        canary_hint: None,
+        estimated_duration: None,
     }
 }
 

@@ -66,6 +66,8 @@ fn members() -> impl Strategy<Value = Vec<Member>> {
                     epss: Vec::new(),
                     failing,
                     suspended,
+                    canary_hint: None,
+                    estimated_duration: None,
                 },
             )
             .collect()

@@ -5,6 +5,7 @@
 #![allow(clippy::duplicated_attributes)]
 
 mod history;
+mod outcomes;
 mod rollout;
 mod status;
 
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::values::DurationValue;
 
 pub use history::{HistoryPoint, HistorySpec};
+pub use outcomes::{OutcomeSummary, QuarantineSpec, QuarantinedUpdate};
 pub use rollout::{Drain, HealthCheck, Hook, Hooks, HttpCheck, RebootPolicy, Rollout};
 pub use status::{
     ComplianceSummary, NextWindow, PatchPolicyStatus, ProfileCompliance, RunReference,
@@ -161,6 +163,9 @@ pub struct PatchPolicySpec {
     /// How much of the policy's past is kept (`keepRuns`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<HistorySpec>,
+    /// When an update that failed on canaries is quarantined fleet-wide, and for how long.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantine: Option<QuarantineSpec>,
     /// `Enforce` patches; `Plan` only reports what it would do.
     #[serde(default)]
     pub mode: PolicyMode,

@@ -177,3 +177,10 @@ pub struct PatchPolicyStatus {
 }
 
 impl_common_status!(PatchPolicyStatus);
+    /// Updates quarantined fleet-wide after they failed on canaries (lifted by the
+    /// `patchwarden.io/lift-quarantine` annotation on the ConfigMap `patchwarden-outcomes`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quarantined: Vec<super::QuarantinedUpdate>,
+    /// The fleet's outcome statistics in brief.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcomes: Option<super::OutcomeSummary>,

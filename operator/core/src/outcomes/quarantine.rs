@@ -142,9 +142,10 @@ fn decide(
     let failed: u32 = tallies.iter().map(|t| t.tally.failed()).sum();
     let needed = settings.after_canary_failures.max(1) as usize;
     let reason = if failures.len() >= needed {
-        let runs: Vec<&str> = failures.iter().map(|f| f.run.as_str()).collect();
+        let mut runs: Vec<&str> = failures.iter().map(|f| f.run.as_str()).collect();
+        runs.dedup();
         format!(
-            "failed on {} canaries (quarantined after {needed}): {}",
+            "failed on {} canaries (quarantined after {needed}) of runs {}",
             failures.len(),
             runs.join(", ")
         )

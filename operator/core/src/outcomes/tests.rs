@@ -225,7 +225,10 @@ fn two_canary_failures_quarantine_the_version_with_the_runs() {
     );
     assert_eq!(q.since, Some(at(2)));
     assert_eq!(q.expires_at, Some(at(9)));
-    assert!(q.reason.contains("failed on 2 canaries"), "{}", q.reason);
+    assert_eq!(
+        q.reason,
+        "failed on 2 canaries (quarantined after 2) of runs r1, r2"
+    );
     assert!(blocking(&found, "Debian:12", "libssl3", "3.0.11-1~deb12u2").is_some());
     assert!(blocking(&found, "Debian:12", "openssl", "3.0.11-1~deb12u2").is_none());
 }

@@ -53,8 +53,8 @@ pub(super) fn decide(
         });
     }
     if let Some(open) = open_window {
-        let mut run = scheduled.clone();
-        run.window = Some(open.clone());
+        // Only the waves that finish before the window closes; the rest wait for the next.
+        let run = super::window_fit::fit_to_window(rules, scheduled.clone(), open, input.now);
         return Decision::Start { run };
     }
     // Out of window: KEV fixes first (only those packages), then fixes of findings above the

@@ -1,11 +1,13 @@
 //! Freezing a run: which assets and packages it carries, their groups, and the waves the
 //! rollout planner gives them. A frozen run is what a PatchRun's spec records.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::{Member, NamedOpening, PolicyRules, Verdict};
 use crate::approval::UpgradeCandidate;
-use crate::rollout::{PlanAsset, RolloutPlan, plan_rollout};
+use crate::rollout::{CanaryHint, PlanAsset, RolloutPlan, plan_rollout_with};
 use crate::sla::epss_permille;
 
 /// Why a run exists.
@@ -150,10 +152,15 @@ fn build(
             name: member.name.clone(),
             group: Some(member.group.clone()),
             risk: member.risk,
-            estimated_duration: None,
+            estimated_duration: member.estimated_duration,
         })
         .collect();
-    let plan = plan_rollout(&rules.key, &plan_assets, &rules.rollout);
+    // The canary wave covers the members' profiles, those that failed before first.
+    let hints: BTreeMap<String, CanaryHint> = assets
+        .iter()
+        .filter_map(|(member, _)| Some((member.name.clone(), member.canary_hint.clone()?)))
+        .collect();
+    let plan = plan_rollout_with(&rules.key, &plan_assets, &rules.rollout, &hints);
     Some(FrozenRun {
         trigger,
         window,

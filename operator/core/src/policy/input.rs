@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::RunRecord;
+use crate::Duration;
 use crate::approval::{ApprovalPolicy, UpgradeCandidate};
-use crate::rollout::RolloutSettings;
+use crate::rollout::{CanaryHint, RolloutSettings};
 use crate::sla::{EmergencyRule, SlaFinding, SlaRules};
 use crate::window::{Opening, WindowDefinition};
 
@@ -47,6 +48,14 @@ pub struct Member {
     /// Why the asset is not patched (it or its group is suspended): every candidate is held
     /// back with this reason, so no run plans it.
     pub suspended: Option<String>,
+    /// Its profile and how often that profile failed before, for the canary choice; `None`
+    /// when no outcome statistics are known.
+    #[serde(skip)]
+    pub canary_hint: Option<CanaryHint>,
+    /// How long patching it is expected to take (from past outcomes); `None` takes the
+    /// rollout's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_duration: Option<Duration>,
 }
 
 /// A maintenance window the policy names, compiled.

@@ -15,6 +15,7 @@ mod input;
 mod membership;
 mod runs;
 mod sla_classes;
+mod window_fit;
 
 use chrono::{DateTime, Utc};
 

@@ -54,6 +54,8 @@ fn member(name: &str, group: &str, candidates: Vec<UpgradeCandidate>) -> Member 
         epss: Vec::new(),
         failing: false,
         suspended: None,
+        canary_hint: None,
+        estimated_duration: None,
     }
 }
 
