@@ -60,6 +60,11 @@ pub struct Config {
     /// over TLS. Plain HTTP is only allowed on loopback, where requests without credentials
     /// are admitted (kubectl never sends tokens over plain HTTP) and sent tokens are checked.
     pub tls: bool,
+    /// Refuse requests without a token over plain HTTP too (over TLS they always are).
+    pub require_token: bool,
+    /// Extra DNS names or IP addresses the serving certificate is for, beside the loopback
+    /// names and the listen address; the CA is constrained to these names.
+    pub tls_hosts: Vec<String>,
     /// kube-apiserver style token file (`token,user,uid[,"groups"]`). Without it an admin
     /// token is generated once and kept in `data_dir/token`.
     pub tokens_file: Option<PathBuf>,
@@ -80,6 +85,8 @@ impl Config {
             data_dir: data_dir.into(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             tls: false,
+            require_token: false,
+            tls_hosts: Vec::new(),
             tokens_file: None,
             sync: SyncMode::Full,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
@@ -244,6 +251,17 @@ async fn bind(listen: SocketAddr) -> Result<(TcpListener, SocketAddr), ServerErr
     Ok((listener, addr))
 }
 
+/// Where clients reach a server bound to `addr`: a wildcard address is no destination (and no
+/// name the certificate carries), so they use loopback of the same family.
+fn client_address(addr: SocketAddr) -> SocketAddr {
+    let ip = match addr.ip() {
+        ip if !ip.is_unspecified() => ip,
+        std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+    };
+    SocketAddr::new(ip, addr.port())
+}
+
 async fn start(config: Config) -> Result<RunningServer, ServerError> {
     create_private_dir(&config.data_dir)?;
     if !config.tls && !config.listen.ip().is_loopback() {
@@ -252,7 +270,7 @@ async fn start(config: Config) -> Result<RunningServer, ServerError> {
         });
     }
     let mut auth = load_auth(&config)?;
-    if !config.tls {
+    if !config.tls && !config.require_token {
         auth = auth.allow_anonymous_admin();
     }
     let token = admin_token(&auth, &config)?;
@@ -272,12 +290,16 @@ async fn start(config: Config) -> Result<RunningServer, ServerError> {
         .map_err(|_| ServerError::WriterStopped)?;
     let (listener, addr) = bind(config.listen).await?;
     let tls = if config.tls {
-        Some(tls::setup(&config.data_dir.join("tls"), addr.ip())?)
+        Some(tls::setup(
+            &config.data_dir.join("tls"),
+            addr.ip(),
+            &config.tls_hosts,
+        )?)
     } else {
         None
     };
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let base_url = format!("{scheme}://{addr}");
+    let base_url = format!("{scheme}://{}", client_address(addr));
     let ca_pem = tls.as_ref().map(|t| t.ca_pem.clone());
     let kubeconfig_path = config.data_dir.join("kubeconfig");
     write_private(
