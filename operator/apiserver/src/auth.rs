@@ -9,6 +9,7 @@ use std::path::Path;
 use http::{HeaderMap, header};
 use subtle::ConstantTimeEq;
 
+use crate::agent_scope::{AGENT_GROUP, asset_of};
 use crate::error::{ApiError, ServerError};
 
 /// The group that marks a read-only token.
@@ -19,6 +20,8 @@ pub const READ_ONLY_GROUP: &str = "patchwarden:read-only";
 pub enum Principal {
     Admin,
     ReadOnly,
+    /// A `patchwarden agent`: its own Asset only (`agent_scope`).
+    Agent,
 }
 
 /// The user of requests without credentials (plain HTTP on loopback only).
@@ -88,10 +91,17 @@ impl Auth {
             if token.chars().any(|c| c.is_whitespace() || c.is_control()) {
                 return Err(err("the token contains whitespace"));
             }
-            let principal = if groups.split(',').any(|g| g.trim() == READ_ONLY_GROUP) {
-                Principal::ReadOnly
-            } else {
-                Principal::Admin
+            let in_group = |group: &str| groups.split(',').any(|g| g.trim() == group);
+            let principal = match (in_group(READ_ONLY_GROUP), in_group(AGENT_GROUP)) {
+                (true, true) => return Err(err("a token is either read-only or an agent's")),
+                (true, false) => Principal::ReadOnly,
+                (false, true) if asset_of(user).is_none() => {
+                    return Err(err(
+                        "an agent token's user must be patchwarden:agent:NAMESPACE:NAME",
+                    ));
+                }
+                (false, true) => Principal::Agent,
+                (false, false) => Principal::Admin,
             };
             if tokens
                 .insert(token.to_string(), (user.to_string(), principal))
@@ -111,6 +121,32 @@ impl Auth {
             tokens,
             anonymous_admin: false,
         })
+    }
+
+    /// Adds the agent tokens listed in `text` (the tokens-file format); any other kind of
+    /// token there is refused, so the file can grant no more than one Asset per line.
+    pub fn with_agent_tokens(mut self, text: &str, origin: &str) -> Result<Auth, ServerError> {
+        let agents = Self::parse(text, origin)?;
+        let refused = |reason: &str| ServerError::Tokens {
+            path: origin.to_string(),
+            line: 0,
+            reason: reason.to_string(),
+        };
+        for (token, (user, principal)) in agents.tokens {
+            if principal != Principal::Agent {
+                return Err(refused(&format!(
+                    "{user} is not in the group {AGENT_GROUP}"
+                )));
+            }
+            if self
+                .tokens
+                .insert(token, (user.clone(), principal))
+                .is_some()
+            {
+                return Err(refused(&format!("the token of {user} is already in use")));
+            }
+        }
+        Ok(self)
     }
 
     /// Lets requests without credentials through as admin (see `anonymous_admin`).
@@ -211,6 +247,30 @@ mod tests {
         );
         assert_eq!(auth.caller(&h).map(|c| c.principal).unwrap_err().code, 401);
         assert_eq!(auth.admin_token(), Some("abc"));
+    }
+
+    #[test]
+    fn agent_tokens_name_their_asset() {
+        let line = "ag1,patchwarden:agent:default:web-1,3,\"patchwarden:agents\"\n";
+        let auth = Auth::single("adm")
+            .with_agent_tokens(line, "agents")
+            .unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer ag1"),
+        );
+        let caller = auth.caller(&h).unwrap();
+        assert_eq!(caller.principal, Principal::Agent);
+        assert_eq!(caller.user, "patchwarden:agent:default:web-1");
+        assert_eq!(auth.admin_token(), Some("adm"));
+        let no_asset = Auth::parse("ag2,bob,4,\"patchwarden:agents\"\n", "t").unwrap_err();
+        assert!(
+            no_asset.to_string().contains("NAMESPACE:NAME"),
+            "{no_asset}"
+        );
+        let admin = Auth::single("adm").with_agent_tokens("x,alice,1\n", "agents");
+        assert!(admin.is_err_and(|e| e.to_string().contains("alice")));
     }
 
     #[test]

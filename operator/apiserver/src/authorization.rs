@@ -22,6 +22,10 @@ pub fn denial(principal: Principal, access: Access<'_>) -> Option<String> {
     if principal == Principal::Admin {
         return None;
     }
+    // Narrowed further by name and subresource in `agent_scope::agent_denial`.
+    if principal == Principal::Agent {
+        return crate::agent_scope::coarse_denial(access.verb, access.group, access.resource);
+    }
     if !READ_VERBS.contains(&access.verb) {
         return Some(format!(
             "the read-only token may not {} resources",

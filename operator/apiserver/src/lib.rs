@@ -17,6 +17,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::net::TcpListener;
 
+mod agent_scope;
 mod auth;
 mod authorization;
 mod capacity;
@@ -40,6 +41,7 @@ mod table;
 mod tls;
 mod watch;
 
+pub use agent_scope::{AGENT_GROUP, AGENT_USER_PREFIX};
 pub use auth::READ_ONLY_GROUP;
 pub use capacity::ServerLimits;
 use error::create_private_dir;
@@ -66,7 +68,8 @@ pub struct Config {
     /// names and the listen address; the CA is constrained to these names.
     pub tls_hosts: Vec<String>,
     /// kube-apiserver style token file (`token,user,uid[,"groups"]`). Without it an admin
-    /// token is generated once and kept in `data_dir/token`.
+    /// token is generated once and kept in `data_dir/token`, and the agent tokens listed in
+    /// `data_dir/agent-tokens` (if any) are accepted beside it.
     pub tokens_file: Option<PathBuf>,
     /// Commit durability; see [`SyncMode`].
     pub sync: SyncMode,
@@ -223,7 +226,23 @@ fn load_auth(config: &Config) -> Result<auth::Auth, ServerError> {
             });
         }
     };
-    Ok(auth::Auth::single(&token))
+    agent_tokens(auth::Auth::single(&token), config)
+}
+
+/// Adds the agent tokens of `data_dir/agent-tokens` (tokens-file lines, each in the group
+/// `patchwarden:agents`), when there is such a file: how agents get their own least-privilege
+/// tokens without a full tokens file.
+fn agent_tokens(auth: auth::Auth, config: &Config) -> Result<auth::Auth, ServerError> {
+    let path = config.data_dir.join("agent-tokens");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => auth.with_agent_tokens(&text, &path.display().to_string()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(auth),
+        Err(source) => Err(ServerError::Io {
+            action: "reading the agent tokens file",
+            path: path.display().to_string(),
+            source,
+        }),
+    }
 }
 
 /// The token written into the admin kubeconfig; a tokens file must name one admin.

@@ -110,6 +110,9 @@ async fn route(server: &Arc<Server>, req: Request<Incoming>) -> Result<Response<
     };
     let target = resolve(&server.shared.read(), group, version, rest)?;
     authorize_resource(principal, req.method(), &target)?;
+    if principal == Principal::Agent {
+        authorize_agent(&caller.user, req.method(), &target, &query)?;
+    }
     resource(server, req, target, query, &caller).await
 }
 
@@ -147,6 +150,28 @@ fn authorize_resource(
         resource: Some(&target.def.plural),
     };
     match denial(principal, access) {
+        Some(reason) => Err(ApiError::forbidden(reason)),
+        None => Ok(()),
+    }
+}
+
+/// An agent token's rules, which need the object's name and namespace (`agent_scope`).
+fn authorize_agent(
+    user: &str,
+    method: &Method,
+    target: &Target,
+    query: &Query,
+) -> Result<(), ApiError> {
+    let request = crate::agent_scope::AgentRequest {
+        verb: verb_of(method, target.name.is_some()),
+        group: &target.def.group,
+        resource: &target.def.plural,
+        namespace: target.namespace.as_deref(),
+        name: target.name.as_deref(),
+        status: target.status,
+        field_selector: query.get("fieldSelector").map(String::as_str),
+    };
+    match crate::agent_scope::agent_denial(user, &request) {
         Some(reason) => Err(ApiError::forbidden(reason)),
         None => Ok(()),
     }
