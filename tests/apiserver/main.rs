@@ -10,6 +10,7 @@ mod hostile_bodies;
 mod hostile_corpus;
 mod kube_runtime;
 mod kubectl_auth_can_i;
+mod kubectl_drain;
 mod kubectl_e2e;
 mod kubectl_product;
 mod kubectl_protobuf;

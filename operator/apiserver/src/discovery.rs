@@ -71,6 +71,12 @@ fn subresources(def: &ResourceDef) -> Vec<&'static str> {
     }
 }
 
+/// Pods' `eviction` subresource, which `kubectl drain` looks for (by name, kind and group) to
+/// evict instead of deleting.
+fn is_pods(def: &ResourceDef) -> bool {
+    def.group.is_empty() && def.plural == "pods"
+}
+
 pub fn resource_list(registry: &Registry, group: &str, version: &str) -> Option<Value> {
     let defs = registry.in_group_version(group, version);
     if defs.is_empty() {
@@ -100,6 +106,12 @@ pub fn resource_list(registry: &Registry, group: &str, version: &str) -> Option<
                 "kind": d.kind, "verbs": ["get", "patch", "update"],
             }));
         }
+        if is_pods(d) {
+            resources.push(json!({
+                "name": "pods/eviction", "singularName": "", "namespaced": true,
+                "group": "policy", "version": "v1", "kind": "Eviction", "verbs": ["create"],
+            }));
+        }
     }
     Some(
         json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}),
@@ -119,10 +131,15 @@ fn discovery_resource(d: &ResourceDef) -> Value {
     if !d.categories.is_empty() {
         json::set(&mut r, "categories", json!(d.categories));
     }
-    let subs: Vec<Value> = subresources(d)
+    let mut subs: Vec<Value> = subresources(d)
         .into_iter()
         .map(|s| json!({"subresource": s, "responseKind": response_kind, "verbs": ["get", "patch", "update"]}))
         .collect();
+    if is_pods(d) {
+        subs.push(json!({"subresource": "eviction",
+            "responseKind": {"group": "policy", "version": "v1", "kind": "Eviction"},
+            "verbs": ["create"]}));
+    }
     if !subs.is_empty() {
         json::set(&mut r, "subresources", Value::Array(subs));
     }

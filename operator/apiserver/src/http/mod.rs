@@ -191,6 +191,7 @@ async fn resource(
         namespace: ns,
         name,
         status,
+        eviction,
     } = target;
     let Some(name) = name else {
         return match method {
@@ -207,6 +208,18 @@ async fn resource(
             _ => Err(not_allowed(&method)),
         };
     };
+    if eviction {
+        let target = WriteTarget {
+            def,
+            namespace: ns,
+            name,
+            status,
+        };
+        return match method {
+            Method::POST => writes::evict(server, req, target).await,
+            _ => Err(not_allowed(&method)),
+        };
+    }
     if method == Method::GET {
         let repr = negotiate(req.headers())?;
         return reads::get(server, &def, ns.as_deref(), &name, &query, repr);

@@ -14,9 +14,11 @@ pub struct Target {
     pub name: Option<String>,
     /// The URL ends in `/status`.
     pub status: bool,
+    /// The URL is a pod's `/eviction`.
+    pub eviction: bool,
 }
 
-/// Resolves the segments after `/api/V` or `/apis/G/V`: `[namespaces/NS/]plural[/name[/status]]`.
+/// Resolves the segments after `/api/V` or `/apis/G/V`: `[namespaces/NS/]plural[/name[/status|/eviction]]`.
 pub fn resolve(
     cluster: &Cluster,
     group: &str,
@@ -45,9 +47,10 @@ pub fn resolve(
         return Err(ApiError::no_such_path());
     }
     let name = rest.get(1).map(|s| s.to_string());
-    let status = match rest.get(2) {
-        None => false,
-        Some(&"status") if def.status_subresource => true,
+    let (status, eviction) = match rest.get(2) {
+        None => (false, false),
+        Some(&"status") if def.status_subresource => (true, false),
+        Some(&"eviction") if def.group.is_empty() && def.plural == "pods" => (false, true),
         Some(_) => return Err(ApiError::no_such_path()),
     };
     if def.namespaced && name.is_some() && namespace.is_none() {
@@ -58,5 +61,6 @@ pub fn resolve(
         namespace,
         name,
         status,
+        eviction,
     })
 }

@@ -210,6 +210,35 @@ pub async fn delete(
     Ok(reply_response(reply))
 }
 
+/// POST of a pod's `eviction`: a policy/v1 Eviction (JSON; a protobuf body carries nothing
+/// but the names, so it is read as an Eviction with default options).
+pub async fn evict(
+    server: &Server,
+    req: Request<Incoming>,
+    target: WriteTarget,
+) -> Result<Response<Body>, ApiError> {
+    let ct = content_type(req.headers());
+    let body = read_body(req, server).await?;
+    let eviction = if protobuf::is_protobuf(&ct) || body.iter().all(u8::is_ascii_whitespace) {
+        json!({})
+    } else {
+        decode_body(&body, &ct)?
+    };
+    if let Some(named) = eviction.pointer("/metadata/name").and_then(Value::as_str)
+        && named != target.name
+    {
+        return Err(ApiError::bad_request(format!(
+            "name in URL does not match name in Eviction object: {named} != {}",
+            target.name
+        )));
+    }
+    let reply = server
+        .shared
+        .write(move |txn| objects::evict(txn, target.object(), &eviction))
+        .await?;
+    Ok(reply_response(reply))
+}
+
 /// DELETE of a collection: every object the selectors match, in one write.
 pub async fn delete_collection(
     server: &Server,

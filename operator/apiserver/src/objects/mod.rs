@@ -11,6 +11,7 @@
 mod admission;
 mod create;
 mod delete;
+mod eviction;
 mod field_types;
 mod labels;
 mod managed_fields;
@@ -23,6 +24,7 @@ use serde_json::Value;
 
 pub use create::{bootstrap_namespaces, create};
 pub use delete::{DeleteOpts, delete};
+pub use eviction::evict;
 pub use patching::{PatchRequest, PatchType, patch};
 pub use update::{UpdateKind, update};
 

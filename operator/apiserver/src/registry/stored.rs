@@ -135,6 +135,11 @@ pub fn stored_kinds() -> Vec<ResourceDef> {
                         | "ReplicaSet"
                         | "PodDisruptionBudget"
                 );
+                // `kubectl drain` lists the pods of a node by `spec.nodeName`.
+                if kind == "Pod" {
+                    def.selectable_fields =
+                        vec!["spec.nodeName".to_string(), "status.phase".to_string()];
+                }
                 def
             },
         )
