@@ -31,7 +31,7 @@ mod limits;
 mod listener;
 mod objects;
 mod openapi;
-mod patch;
+pub mod patch;
 mod protobuf;
 mod registry;
 mod schema;
