@@ -19,6 +19,7 @@ pub mod maintenance_window;
 pub mod metrics;
 pub mod operations;
 pub mod operator;
+pub mod outcomes;
 pub mod patch_policy;
 pub mod patch_run;
 pub mod ssh_credentials;

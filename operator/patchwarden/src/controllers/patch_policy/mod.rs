@@ -100,6 +100,19 @@ async fn reconcile(
         .map_err(Terminal::invalid_spec)?;
     let observed = observe::observe(&context, policy).await?;
 
+    // What the fleet's outcomes teach: quarantined versions are held back, canaries cover
+    // the members' profiles, waves are sized from predicted durations.
+    let (mut rules, mut observed) = (rules, observed);
+    let outcomes = super::outcomes::load(&context).await?;
+    let learned = super::outcomes::learn(
+        policy,
+        &outcomes,
+        &mut rules,
+        &mut observed.members,
+        &observed.os,
+        now,
+    )?;
+
     // Decide.
     let evaluation = policy::evaluate(&PolicyInput {
         rules: &rules,
@@ -133,8 +146,18 @@ async fn reconcile(
         now,
     );
 
+    // Quarantines in force, and the outcomes in brief with the next run's estimate.
+    desired.quarantined = learned.quarantined;
+    let next_run = match &evaluation.decision {
+        Decision::Start { run } => Some(run),
+        _ => evaluation.scheduled_run.as_ref(),
+    };
+    desired.outcomes = Some(super::outcomes::apply::summary(
+        &outcomes.stats,
+        next_run.map(|run| run.plan.estimated_duration),
+    ));
+
     // Write status.
-    status::write(
         &context,
         policy,
         &mut desired,

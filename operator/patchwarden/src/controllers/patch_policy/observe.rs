@@ -35,6 +35,8 @@ pub struct Observed {
     pub run_objects: Vec<PatchRun>,
     /// Open findings of the assessed members, by severity.
     pub open_findings: SeverityCounts,
+    /// Each member's operating system, its outcome profile.
+    pub os: BTreeMap<String, String>,
 }
 
 impl Observed {
@@ -63,6 +65,7 @@ pub async fn observe(context: &Context, policy: &PatchPolicy) -> Result<Observed
         runs: Vec::new(),
         run_objects: Vec::new(),
         open_findings: SeverityCounts::default(),
+        os: BTreeMap::new(),
     };
     members(context, policy, &groups, &mut observed).await?;
     let runs_api = context.api_for::<PatchRun, _>(policy);
@@ -137,6 +140,7 @@ async fn members(
     observed.unassessed = found.unassessed;
     observed.stalled = found.stalled;
     observed.open_findings = found.open_findings;
+    observed.os = found.os;
     Ok(())
 }
 
@@ -149,6 +153,8 @@ pub struct GroupMembers {
     /// Members that are `Stalled` and have no assessment, with the reason: left out of runs.
     pub stalled: Vec<String>,
     pub open_findings: SeverityCounts,
+    /// Each member's operating system, its outcome profile.
+    pub os: BTreeMap<String, String>,
 }
 
 /// The members of `groups` (each group's recorded members, in the policy's group order; an
@@ -225,6 +231,9 @@ pub fn group_members(
             let group_name = group.name_any();
             let suspended_group = group.spec.suspend.then_some(group_name.as_str());
             member.suspended = suspension_reason(asset.spec.suspend, suspended_group);
+            found
+                .os
+                .insert(name.clone(), crate::controllers::outcomes::convert::asset_os(&asset));
             found.members.push(member);
         }
     }

@@ -86,6 +86,8 @@ async fn reconcile(object: Arc<PatchRun>, context: Arc<Context>) -> Result<Actio
     if stored.phase.is_finished() && stored.finished_at.is_some() {
         // A finished run's audit trail is final: it joins its policy's evidence chain.
         super::evidence::record_finished(&context, run).await?;
+        // And its outcomes join the fleet's statistics (quarantines, predictions).
+        super::outcomes::record_finished(&context, run).await?;
         return Ok(Action::await_change());
     }
     let Validated { plan, gate } = validate::validate(&context, run).await?;
