@@ -158,6 +158,7 @@ async fn reconcile(
     ));
 
     // Write status.
+    status::write(
         &context,
         policy,
         &mut desired,
