@@ -115,8 +115,14 @@ fn a_failing_postinst_on_the_canary_halts_rolls_back_and_degrades_the_policy() {
     let events = cluster.kubectl(&["get", "events", "-o", "json"]);
     assert!(events.contains("RunHalted"), "{events}");
 
-    // A failing pre-patch hook fails the canary before anything is installed.
-    cluster.apply("apiVersion: patchwarden.io/v1alpha1\nkind: PatchPolicy\nmetadata:\n  name: hooked\n  namespace: default\nspec:\n  assetGroups: [db]\n  maintenanceWindows: [always]\n  approval:\n    minSeverity: Unknown\n    include: [\"libexpat1\"]\n  hooks:\n    prePatch:\n      - name: change-ticket\n        command: [\"/bin/false\"]\n",
+    // A failing pre-patch hook fails the canary before anything is installed. On lab hosts a
+    // hook is a program inside the host's root (a lab host is a directory on the operator's
+    // machine): each db host gets one that refuses the change.
+    let hosts = std::fs::read_dir(cluster.path("labs/default/db/hosts")).expect("db hosts");
+    for host in hosts {
+        install_refusing_hook(&host.expect("db host").path());
+    }
+    cluster.apply("apiVersion: patchwarden.io/v1alpha1\nkind: PatchPolicy\nmetadata:\n  name: hooked\n  namespace: default\nspec:\n  assetGroups: [db]\n  maintenanceWindows: [always]\n  approval:\n    minSeverity: Unknown\n    include: [\"libexpat1\"]\n  hooks:\n    prePatch:\n      - name: change-ticket\n        command: [\"/usr/local/sbin/change-ticket\", \"CHG-4711\"]\n",
     );
     let run = cluster.wait_for("the hooked run to halt", Duration::from_secs(120), || {
         let runs = cluster.get_json(&["patchruns", "-l", "patchwarden.io/policy=hooked"])?;
@@ -129,6 +135,8 @@ fn a_failing_postinst_on_the_canary_halts_rolls_back_and_degrades_the_policy() {
         message.contains("pre-patch hook change-ticket failed"),
         "{message}"
     );
+    assert!(message.contains("change is not approved"), "{message}");
+    assert!(!message.contains("CHG-4711"), "{message}");
     let canary = run["spec"]["assets"]
         .as_array()
         .and_then(|a| {
@@ -152,4 +160,18 @@ fn a_failing_postinst_on_the_canary_halts_rolls_back_and_degrades_the_policy() {
             "{package}"
         );
     }
+}
+
+/// A hook inside a lab host's root that refuses every change (exit 3, reason on stderr; the
+/// ticket it is given is not echoed).
+fn install_refusing_hook(root: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+    let path = root.join("usr/local/sbin/change-ticket");
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("sbin directory");
+    std::fs::write(
+        &path,
+        "#!/bin/sh\necho change is not approved >&2\nexit 3\n",
+    )
+    .expect("hook");
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).expect("mode");
 }

@@ -38,7 +38,7 @@ spec:
   hooks:
     postPatch:
       - name: smoke
-        command: ["/bin/true"]
+        command: ["/usr/lib/patchwarden-lab/health-check"]
 "#;
 
 #[test]

@@ -14,6 +14,9 @@ pub struct CommandSpec {
     pub args: Vec<String>,
     pub env: Vec<(String, String)>,
     pub cwd: Option<PathBuf>,
+    /// The program messages name when it is not `program` itself (a wrapper such as `chroot`
+    /// runs the program that matters).
+    pub label: Option<String>,
 }
 
 impl CommandSpec {
@@ -23,6 +26,7 @@ impl CommandSpec {
             args: Vec::new(),
             env: Vec::new(),
             cwd: None,
+            label: None,
         }
     }
     pub fn arg(mut self, arg: impl Into<String>) -> CommandSpec {
@@ -41,13 +45,25 @@ impl CommandSpec {
         self.env.push((key.into(), value.into()));
         self
     }
-    /// The command line for messages (display only; never executed).
-    pub fn display(&self) -> String {
-        std::iter::once(self.program.as_str())
-            .chain(self.args.iter().map(String::as_str))
-            .collect::<Vec<_>>()
-            .join(" ")
+    /// Names `program` in messages instead of the program run.
+    pub fn labelled(mut self, program: impl Into<String>) -> CommandSpec {
+        self.label = Some(program.into());
+        self
     }
+    /// How messages (errors, and from them status, Events and logs) name the command: the
+    /// program alone. Arguments can carry a hook's parameters or secrets; they are withheld.
+    pub fn display(&self) -> String {
+        withheld(self.label.as_deref().unwrap_or(&self.program))
+    }
+}
+
+/// `program`'s file name followed by "(arguments withheld)": how a command is named in messages.
+pub fn withheld(program: &str) -> String {
+    let name = std::path::Path::new(program)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| program.to_string());
+    format!("{name} (arguments withheld)")
 }
 
 /// What a finished command produced.
@@ -219,3 +235,7 @@ pub async fn run_detached(
         duration: started.elapsed(),
     })
 }
+
+#[cfg(test)]
+#[path = "command_tests.rs"]
+mod tests;

@@ -6,10 +6,11 @@
 //! in parallel. A reboot gives the host a new boot id and clears its reboot-required markers
 //! (see `reboot`).
 
+mod health;
 mod reboot;
 pub(crate) mod sources;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use patchwarden_lab::dpkg_state::{DPKG_QUERY_FORMAT, parse_dpkg_query};
@@ -17,8 +18,9 @@ use patchwarden_lab::fleet::unreachable_marker;
 use patchwarden_lab::{InstalledPackage, Lab, LabHost};
 
 use crate::apt::{AptRun, apt_get_args, judge, validate_targets};
-use crate::command::{CommandOutput, CommandSpec, run, run_detached, tail};
+use crate::command::{CommandOutput, CommandSpec, run, run_checked, run_detached};
 use crate::error::ExecError;
+use crate::inventory_files::reboot_required;
 use crate::locks::AssetLocks;
 use crate::model::{
     AssetRef, ChangeKind, ChangeReport, HealthCheck, HealthReport, Inventory, PackageTarget,
@@ -84,16 +86,9 @@ impl LabExecutor {
             .arg(format!("--admindir={}", host.admindir().display()))
             .arg("-W")
             .arg(format!("-f={DPKG_QUERY_FORMAT}"));
-        let out = run(asset, &spec, Some(QUERY_TIMEOUT)).await?;
-        // dpkg-query exits 1 on an empty database; that is an empty inventory.
-        if !out.success() && !out.stdout.is_empty() {
-            return Err(ExecError::Command {
-                asset: asset.to_string(),
-                command: spec.display(),
-                status: out.status_text(),
-                stderr: tail(&out.stderr, 4),
-            });
-        }
+        // An empty database exits 0 with no output; any failure is an error, never "nothing
+        // installed".
+        let out = run_checked(asset, &spec, Some(QUERY_TIMEOUT)).await?;
         Ok(parse_dpkg_query(&out.stdout))
     }
 
@@ -166,22 +161,14 @@ impl Executor for LabExecutor {
             let spec = CommandSpec::new("dpkg-query")
                 .arg(format!("--admindir={}", host.admindir().display()))
                 .arg("--status");
-            let out = run(&asset.name, &spec, Some(QUERY_TIMEOUT)).await?;
-            if !out.success() && !out.stdout.is_empty() {
-                return Err(ExecError::Command {
-                    asset: asset.name.clone(),
-                    command: spec.display(),
-                    status: out.status_text(),
-                    stderr: tail(&out.stderr, 4),
-                });
-            }
+            let out = run_checked(&asset.name, &spec, Some(QUERY_TIMEOUT)).await?;
             let os_release = read_text(&asset.name, &host.os_release()).await?;
-            let reboot_required = tokio::fs::try_exists(host.reboot_required())
-                .await
-                .unwrap_or(false);
-            let reboot_required_pkgs = tokio::fs::read_to_string(host.reboot_required_pkgs())
-                .await
-                .unwrap_or_default();
+            let (reboot_required, reboot_required_pkgs) = reboot_required(
+                &asset.name,
+                &host.reboot_required(),
+                &host.reboot_required_pkgs(),
+            )
+            .await?;
             let (kernel, architecture) = platform(&asset.name).await;
             Ok(Inventory::from_parts(
                 &asset.name,
@@ -235,58 +222,8 @@ impl Executor for LabExecutor {
         asset: &'a AssetRef,
         check: &'a HealthCheck,
     ) -> ExecFuture<'a, HealthReport> {
-        Box::pin(async move {
-            let host = self.reach(asset)?;
-            let _guard = self.locks.acquire(&host.name).await;
-            let argv = lab_health_argv(&host, check);
-            let Some((program, args)) = argv.split_first() else {
-                return Err(ExecError::InvalidRequest {
-                    asset: asset.name.clone(),
-                    field: "health check command".into(),
-                    reason: "empty".into(),
-                });
-            };
-            let mut spec = CommandSpec::new(program.clone()).args(args.iter().cloned());
-            for (k, v) in host.apt_env() {
-                spec = spec.env(k, v.display().to_string());
-            }
-            spec.cwd = Some(host.root.clone());
-            let started = Instant::now();
-            match run(&asset.name, &spec, Some(check.timeout)).await {
-                Ok(out) => Ok(HealthReport {
-                    asset: asset.name.clone(),
-                    healthy: out.success(),
-                    exit_code: out.exit_code,
-                    output: tail(&format!("{}\n{}", out.stdout, out.stderr), 12),
-                    duration: out.duration,
-                }),
-                Err(ExecError::Timeout { after, .. }) => Ok(HealthReport::timed_out(
-                    &asset.name,
-                    after,
-                    started.elapsed(),
-                )),
-                Err(e) => Err(e),
-            }
-        })
+        Box::pin(self.run_health_check(asset, check))
     }
-}
-
-/// The argv of a health check on a lab host: the host's own check by default; an absolute
-/// program that exists inside the root is taken from the root (hosts are chrootless).
-fn lab_health_argv(host: &LabHost, check: &HealthCheck) -> Vec<String> {
-    if check.command.is_empty() {
-        return vec![host.health_check_program().display().to_string()];
-    }
-    let mut argv = check.command.clone();
-    if let Some(first) = argv.first_mut()
-        && let Some(relative) = first.strip_prefix('/')
-    {
-        let inside: PathBuf = host.root.join(relative);
-        if inside.is_file() {
-            *first = inside.display().to_string();
-        }
-    }
-    argv
 }
 
 /// The kernel and dpkg architecture of a lab host: those of this machine, which runs its

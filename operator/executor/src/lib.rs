@@ -15,6 +15,7 @@ pub mod apt_policy;
 pub mod command;
 pub mod error;
 pub mod host_sources;
+mod inventory_files;
 pub mod lab;
 pub mod local;
 pub mod locks;

@@ -15,8 +15,9 @@ use patchwarden_lab::dpkg_state::{DPKG_QUERY_FORMAT, parse_dpkg_query};
 use crate::apt::{AptRun, apt_get_args, judge, validate_targets};
 use crate::apt_lists::host_sources;
 use crate::apt_policy::validate_packages;
-use crate::command::{CommandOutput, CommandSpec, run, run_detached, tail};
+use crate::command::{CommandOutput, CommandSpec, run, run_checked, run_detached, tail};
 use crate::error::ExecError;
+use crate::inventory_files::reboot_required;
 use crate::lab::sources::read_releases;
 use crate::locks::AssetLocks;
 use crate::model::{
@@ -66,7 +67,8 @@ impl LocalExecutor {
             Some(root) => CommandSpec::new("chroot")
                 .arg(root.display().to_string())
                 .arg(program)
-                .args(args.iter().cloned()),
+                .args(args.iter().cloned())
+                .labelled(program),
             None => CommandSpec::new(program).args(args.iter().cloned()),
         }
     }
@@ -78,12 +80,9 @@ impl LocalExecutor {
         args: &[String],
     ) -> Result<String, ExecError> {
         let spec = self.command(program, args);
-        let out = run(asset, &spec, Some(QUERY_TIMEOUT)).await?;
-        // dpkg-query exits 1 on an empty database; that is an empty answer.
-        if !out.success() && !out.stdout.is_empty() || out.exit_code.is_none() {
-            return Err(command_failed(asset, &spec, &out));
-        }
-        Ok(out.stdout)
+        // An empty database exits 0 with no output; any failure is an error, never "nothing
+        // installed".
+        Ok(run_checked(asset, &spec, Some(QUERY_TIMEOUT)).await?.stdout)
     }
 
     async fn installed(&self, asset: &str) -> Result<Vec<InstalledPackage>, ExecError> {
@@ -140,10 +139,12 @@ impl LocalExecutor {
             .query(&asset.name, "dpkg-query", &["--status".into()])
             .await?;
         let os_release = read_text(&asset.name, &self.host_path("/etc/os-release")).await?;
-        let marker = self.host_path("/run/reboot-required");
-        let reboot_required = tokio::fs::try_exists(&marker).await.unwrap_or(false);
-        let pkgs = self.host_path("/run/reboot-required.pkgs");
-        let pkgs = tokio::fs::read_to_string(pkgs).await.unwrap_or_default();
+        let (reboot_required, pkgs) = reboot_required(
+            &asset.name,
+            &self.host_path("/run/reboot-required"),
+            &self.host_path("/run/reboot-required.pkgs"),
+        )
+        .await?;
         let kernel = tokio::fs::read_to_string("/proc/sys/kernel/osrelease")
             .await
             .unwrap_or_default();

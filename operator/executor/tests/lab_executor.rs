@@ -283,14 +283,20 @@ async fn a_health_fault_appears_after_the_upgrade_and_clears_after_roll_back() {
     );
     assert!(exec.health_check(&asset, &check).await.unwrap().healthy);
 
-    // A custom check is argv; a failing one is a report, not an error.
+    // A custom check is argv naming a program inside the host's root; a failing one is a
+    // report, not an error.
+    let root = lab.host("lab-03").unwrap().root;
+    let bin = root.join("usr/local/bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    write_script(&bin.join("fail"), "exit 1");
+    write_script(&bin.join("slow"), "sleep \"$1\"");
     let custom = HealthCheck {
-        command: vec!["false".into()],
+        command: vec!["/usr/local/bin/fail".into()],
         ..HealthCheck::default()
     };
     assert!(!exec.health_check(&asset, &custom).await.unwrap().healthy);
     let slow = HealthCheck {
-        command: vec!["sleep".into(), "5".into()],
+        command: vec!["/usr/local/bin/slow".into(), "5".into()],
         timeout: Duration::from_millis(200),
     };
     let timed_out = exec.health_check(&asset, &slow).await.unwrap();
@@ -299,6 +305,103 @@ async fn a_health_fault_appears_after_the_upgrade_and_clears_after_roll_back() {
         timed_out.output.contains("did not finish"),
         "{}",
         timed_out.output
+    );
+}
+
+fn write_script(path: &Path, body: &str) {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::write(path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+/// A lab host is a directory on the operator's machine: a command from a policy that is not a
+/// program inside the host's root would run as the operator, so it is refused unrun.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checks_and_hooks_outside_the_host_root_are_refused_without_running() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lab = lab(tmp.path(), &[], &[]);
+    let exec = executor(&lab);
+    let asset = AssetRef::named("lab-01");
+    let witness = tmp.path().join("ran");
+    let outside = [
+        vec!["touch".to_string(), witness.display().to_string()],
+        vec!["/usr/bin/touch".to_string(), witness.display().to_string()],
+        vec![
+            "/usr/../usr/bin/touch".to_string(),
+            witness.display().to_string(),
+        ],
+    ];
+    for command in outside {
+        let check = HealthCheck {
+            command: command.clone(),
+            ..HealthCheck::default()
+        };
+        let error = exec.health_check(&asset, &check).await.unwrap_err();
+        assert_eq!(error.kind(), ExecErrorKind::Invalid, "{command:?}");
+        let message = error.to_string();
+        assert!(
+            message.starts_with(&format!(
+                "lab-01: invalid health check or hook command: `{}` (arguments withheld)",
+                command[0]
+            )),
+            "{message}"
+        );
+        assert!(message.contains("inside their own root"), "{message}");
+        assert!(!message.contains(&*witness.to_string_lossy()), "{message}");
+        assert!(!witness.exists(), "{command:?} ran");
+    }
+    // A link inside the root that leads out of it is refused too.
+    let root = lab.host("lab-01").unwrap().root;
+    std::fs::create_dir_all(root.join("usr/local/bin")).unwrap();
+    std::os::unix::fs::symlink("/usr/bin/touch", root.join("usr/local/bin/touch")).unwrap();
+    let linked = HealthCheck {
+        command: vec!["/usr/local/bin/touch".into(), witness.display().to_string()],
+        ..HealthCheck::default()
+    };
+    let error = exec.health_check(&asset, &linked).await.unwrap_err();
+    assert_eq!(error.kind(), ExecErrorKind::Invalid);
+    assert!(!witness.exists());
+    // The lab's own check, named by its path inside the root, runs.
+    let own = HealthCheck {
+        command: vec!["/usr/lib/patchwarden-lab/health-check".into()],
+        ..HealthCheck::default()
+    };
+    assert!(exec.health_check(&asset, &own).await.unwrap().healthy);
+}
+
+/// A dpkg database that dpkg-query cannot read is an error, never an empty inventory; a
+/// reboot-required marker that cannot be looked at is an error, never "no reboot required".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_inventory_is_an_error_not_an_empty_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let lab = lab(tmp.path(), &[], &[]);
+    let exec = executor(&lab);
+    let host = lab.host("lab-02").unwrap();
+    let marker = host.reboot_required();
+    std::fs::create_dir_all(marker.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(&marker, &marker).unwrap();
+    let error = exec
+        .collect_inventory(&AssetRef::named("lab-02"))
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().starts_with("lab-02: cannot check "),
+        "{error}"
+    );
+    std::fs::remove_file(&marker).unwrap();
+
+    let status = host.admindir().join("status");
+    std::fs::write(&status, "Package: broken\nthis is not a control field\n").unwrap();
+    let error = exec
+        .collect_inventory(&AssetRef::named("lab-02"))
+        .await
+        .unwrap_err();
+    assert_eq!(error.kind(), ExecErrorKind::Failed);
+    assert!(
+        error
+            .to_string()
+            .starts_with("lab-02: `dpkg-query (arguments withheld)` failed (exit 2)"),
+        "{error}"
     );
 }
 

@@ -97,7 +97,7 @@ impl SshExecutor {
             Ok(out) if out.success() => Ok(()),
             Ok(out) => Err(ExecError::Command {
                 asset: asset.name.clone(),
-                command: command.join(" "),
+                command: crate::command::withheld(command.first().map_or("", String::as_str)),
                 status: out.status_text(),
                 stderr: tail(&out.stderr, 4),
             }),

@@ -34,16 +34,22 @@ impl Marker {
 }
 
 /// Inventory in one login: os-release, the dpkg database, reboot-required state, the running
-/// kernel and the dpkg architecture. `$1` is the section marker.
+/// kernel and the dpkg architecture. `$1` is the section marker. A marker that cannot be
+/// looked at (a broken link, `/run` not searchable) fails the script: it is not "no reboot".
 pub(super) const INVENTORY_SCRIPT: &str = r#"m="$1"
 root="${DPKG_ROOT:-}"
 cat "$root/etc/os-release" || exit 3
 echo "$m dpkg-status"
 dpkg-query --admindir="$root/var/lib/dpkg" --status || exit 4
 echo "$m reboot-required"
-if [ -e "$root/run/reboot-required" ]; then echo yes; else echo no; fi
+f="$root/run/reboot-required"
+if [ -e "$f" ]; then echo yes
+elif [ -L "$f" ] || { [ -e "$root/run" ] && ! [ -x "$root/run" ]; }; then
+  echo "cannot tell whether $f exists" >&2; exit 5
+else echo no; fi
 echo "$m reboot-required-pkgs"
-cat "$root/run/reboot-required.pkgs" 2>/dev/null
+p="$root/run/reboot-required.pkgs"
+if [ -e "$p" ] || [ -L "$p" ]; then cat "$p" || exit 6; fi
 echo "$m kernel"
 uname -r
 echo "$m architecture"

@@ -100,3 +100,43 @@ fn connection_failures_are_classified() {
     );
     assert!(!connection_error("h", "Host key verification failed.").is_unreachable());
 }
+
+/// Runs the inventory script on this machine against a root (`DPKG_ROOT`), as a login would.
+fn inventory_script_on(root: &Path) -> std::process::Output {
+    std::process::Command::new("sh")
+        .args([
+            "-c",
+            super::scripts::INVENTORY_SCRIPT,
+            "patchwarden-inventory",
+        ])
+        .arg("@@patchwarden-test@@")
+        .env("DPKG_ROOT", root)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn the_inventory_script_fails_when_the_reboot_marker_cannot_be_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    std::fs::create_dir_all(root.join("etc")).unwrap();
+    std::fs::create_dir_all(root.join("var/lib/dpkg")).unwrap();
+    std::fs::create_dir_all(root.join("run")).unwrap();
+    std::fs::write(root.join("etc/os-release"), "ID=debian\n").unwrap();
+    std::fs::write(root.join("var/lib/dpkg/status"), "").unwrap();
+    let out = inventory_script_on(root);
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("reboot-required\nno\n"));
+
+    // A link to itself: neither present nor absent, so the inventory fails.
+    let marker = root.join("run/reboot-required");
+    std::os::unix::fs::symlink(&marker, &marker).unwrap();
+    let out = inventory_script_on(root);
+    assert_eq!(out.status.code(), Some(5), "{out:?}");
+    std::fs::remove_file(&marker).unwrap();
+
+    let pkgs = root.join("run/reboot-required.pkgs");
+    std::os::unix::fs::symlink(&pkgs, &pkgs).unwrap();
+    let out = inventory_script_on(root);
+    assert_eq!(out.status.code(), Some(6), "{out:?}");
+}
