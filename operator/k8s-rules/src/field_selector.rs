@@ -153,8 +153,11 @@ pub fn escape_value(value: &str) -> String {
 }
 
 impl FieldSelector {
-    /// Parses a field selector. Terms are sorted by their text, as Kubernetes sorts them;
-    /// empty terms are skipped. Whitespace is part of fields and values, as in Kubernetes.
+    /// Parses a field selector. Terms are read in the order of their text, as Kubernetes reads
+    /// them (so the first bad term it reports is reported), then kept in the order of their
+    /// printed form: `a==x` and `a=x` are the same term, and the printed selector parses back
+    /// to an equal one. Empty terms are skipped. Whitespace is part of fields and values, as in
+    /// Kubernetes.
     pub fn parse(input: &str) -> Result<FieldSelector, FieldSelectorError> {
         if input.is_empty() {
             return Ok(FieldSelector::default());
@@ -174,6 +177,7 @@ impl FieldSelector {
                 value: unescape_value(raw)?,
             });
         }
+        requirements.sort_by_cached_key(ToString::to_string);
         Ok(FieldSelector { requirements })
     }
 
@@ -206,6 +210,23 @@ impl fmt::Display for FieldSelector {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn printed_selectors_parse_back_equal_whatever_the_operator_spelling() {
+        for input in ["==t,=e", "a==x,a=w", "b!=1,a==2,a=1"] {
+            let selector = FieldSelector::parse(input).expect(input);
+            let printed = selector.to_string();
+            assert_eq!(
+                FieldSelector::parse(&printed).expect(&printed),
+                selector,
+                "{input} printed as {printed}"
+            );
+        }
+        assert_eq!(
+            FieldSelector::parse("==t,=e").expect("parses").to_string(),
+            "=e,=t"
+        );
+    }
 
     fn matches(selector: &str, name: &str, kind: &str) -> bool {
         FieldSelector::parse(selector)

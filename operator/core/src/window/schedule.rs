@@ -48,6 +48,18 @@ impl CronSchedule {
                 found,
             });
         }
+        // croner reads an empty list item (`,` or `1,,2`) as matching nothing and then searches
+        // thousands of years for an occurrence (12 s for `, * * * *`): refuse it up front.
+        if let Some(position) = trimmed
+            .split_whitespace()
+            .position(|field| field.split(',').any(str::is_empty))
+            .filter(|_| !trimmed.starts_with('@'))
+        {
+            return Err(ScheduleError::Invalid {
+                expression: expression.to_string(),
+                reason: format!("field {} has an empty list item", position + 1),
+            });
+        }
         let cron = CronParser::builder()
             .seconds(Seconds::Optional)
             .year(Year::Disallowed)
@@ -200,6 +212,20 @@ mod tests {
         ));
         assert!(CronSchedule::parse("0 0 2 * * 2").is_ok());
         assert!(CronSchedule::parse("@weekly").is_ok());
+    }
+
+    #[test]
+    fn empty_list_items_are_rejected_at_once() {
+        for expression in [", * * * *", "1,,2 * * * *", "0 1, * * *", "0 0 , * * *"] {
+            let started = std::time::Instant::now();
+            let err = CronSchedule::parse(expression).expect_err(expression);
+            assert!(
+                err.to_string().contains("has an empty list item"),
+                "{expression}: {err}"
+            );
+            assert!(started.elapsed() < std::time::Duration::from_millis(100));
+        }
+        assert!(CronSchedule::parse("0,30 1,13 * * *").is_ok());
     }
 
     #[test]
