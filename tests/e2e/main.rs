@@ -23,4 +23,5 @@ mod ssh_reboot_crash;
 mod ssh_security;
 mod suspend;
 mod up;
+mod up_auth;
 mod window_closed;

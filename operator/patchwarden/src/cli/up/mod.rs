@@ -37,6 +37,15 @@ pub struct Args {
     /// Address of the embedded API server (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:6443")]
     pub listen: SocketAddr,
+    /// Serve plain HTTP instead of TLS (loopback `--listen` only). Requests must still carry
+    /// the kubeconfig's bearer token, which kubectl only sends over TLS: this is for clients
+    /// that send it over HTTP.
+    #[arg(long)]
+    pub insecure_http: bool,
+    /// Another DNS name or IP address the API server's certificate is for, beside localhost,
+    /// 127.0.0.1, ::1 and the listen address (repeatable).
+    #[arg(long = "tls-host", value_name = "NAME")]
+    pub tls_hosts: Vec<String>,
     /// Seconds between syncs of the repository. A local repository is also synced as soon
     /// as its refs change, and any repository when the webhook receives a push.
     #[arg(long, default_value_t = 30)]
@@ -74,7 +83,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
 async fn up(args: Args) -> anyhow::Result<ExitCode> {
     let state = preflight::state_dir(&args.state_dir)?;
-    let plane = start::control_plane(&state, args.listen).await?;
+    let plane = start::control_plane(&state, &args).await?;
     let sync = start::sync_repository(&plane.client, &args, &state).await?;
     let controllers = start::controllers(&plane.client, &state, sync, &args)?;
 

@@ -3,7 +3,6 @@
 //! sync (step 4); and stopping all of it again.
 
 use std::io::Write;
-use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,7 +12,7 @@ use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomRe
 use kube::api::{ListParams, PostParams};
 use kube::{Api, ResourceExt};
 use patchwarden_api::{PatchPolicy, PatchRun};
-use patchwarden_apiserver::{ApiServer, Config, RunningServer};
+use patchwarden_apiserver::{ApiServer, Config, RunningServer, write_private};
 use patchwarden_gitops::sync::{GitSync, SyncError, SyncOutcome, SyncSettings};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -31,10 +30,7 @@ pub(super) struct ControlPlane {
 
 /// Steps 1 and 2: starts (or resumes) the control plane under `state`, writes the kubeconfig
 /// at the top of `state` and installs the CRDs.
-pub(super) async fn control_plane(
-    state: &Path,
-    listen: SocketAddr,
-) -> anyhow::Result<ControlPlane> {
+pub(super) async fn control_plane(state: &Path, args: &Args) -> anyhow::Result<ControlPlane> {
     let resuming = state.join("apiserver").join("state.db").exists();
     progress(
         1,
@@ -44,14 +40,13 @@ pub(super) async fn control_plane(
             state.join("apiserver").display()
         ),
     );
-    let mut config = Config::new(state.join("apiserver"));
-    config.listen = listen;
-    let server = ApiServer::start(config)
+    let server = ApiServer::start(server_config(state, args))
         .await
         .context("starting the embedded control plane")?;
-    // The kubeconfig people use sits at the top of the state directory.
+    // The kubeconfig people use sits at the top of the state directory. It carries the token
+    // (and the CA), so it is private, and written whole so a reader never sees half of it.
     let kubeconfig = state.join("kubeconfig");
-    std::fs::copy(&server.kubeconfig_path, &kubeconfig)
+    write_private(&kubeconfig, &server.kubeconfig_yaml())
         .with_context(|| format!("writing {}", kubeconfig.display()))?;
     let client = client_from_kubeconfig(Some(&kubeconfig), None).await?;
 
@@ -60,6 +55,17 @@ pub(super) async fn control_plane(
     println!("export KUBECONFIG={}", kubeconfig.display());
     let _ = std::io::stdout().flush();
     Ok(ControlPlane { server, client })
+}
+
+/// The control plane's configuration: TLS (a CA and certificate made once under
+/// `state/apiserver/tls`) unless `--insecure-http`, and a bearer token required either way.
+fn server_config(state: &Path, args: &Args) -> Config {
+    let mut config = Config::new(state.join("apiserver"));
+    config.listen = args.listen;
+    config.tls = !args.insecure_http;
+    config.require_token = true;
+    config.tls_hosts = args.tls_hosts.clone();
+    config
 }
 
 /// Creates or replaces every CRD, then waits until the control plane serves them.
