@@ -7,6 +7,7 @@ mod bad_resources;
 mod compliance_outcomes;
 mod crash;
 mod debian_hosts;
+mod epss_emergency;
 mod evidence;
 mod failure;
 mod git_triggers;

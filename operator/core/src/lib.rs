@@ -23,6 +23,7 @@ pub mod risk;
 pub mod rollout;
 pub mod severity;
 pub mod sla;
+pub mod threats;
 pub mod version;
 pub mod window;
 

@@ -22,7 +22,7 @@ pub use history::{HistoryPoint, HistorySpec};
 pub use outcomes::{OutcomeSummary, QuarantineSpec, QuarantinedUpdate};
 pub use rollout::{Drain, HealthCheck, Hook, Hooks, HttpCheck, RebootPolicy, Rollout};
 pub use status::{
-    ComplianceSummary, NextWindow, PatchPolicyStatus, ProfileCompliance, RunReference,
+    ComplianceSummary, EpssRise, NextWindow, PatchPolicyStatus, ProfileCompliance, RunReference,
     SeverityCounts, SlaForecast,
 };
 

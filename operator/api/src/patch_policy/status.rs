@@ -94,6 +94,24 @@ pub struct SlaForecast {
     pub message: String,
 }
 
+/// A member's finding whose EPSS score rose above `spec.emergencyThresholds.epss`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EpssRise {
+    /// The Asset.
+    pub asset: String,
+    /// The finding (CVE id).
+    pub finding: String,
+    /// Its EPSS probability.
+    pub epss: f64,
+    /// The score date of the EPSS feed that scored it (`YYYY-MM-DD`), when the feed has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feed_date: Option<String>,
+    /// For people, e.g. "EPSS of CVE-2026-1 rose to 0.62 on 2026-12-05 (feed date), above
+    /// the policy's 0.5".
+    pub message: String,
+}
+
 /// Where the policy stands against one compliance profile it lists.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -158,6 +176,10 @@ pub struct PatchPolicyStatus {
     /// Assets past, or forecast to miss, an SLA deadline, earliest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sla_forecasts: Vec<SlaForecast>,
+    /// Members' findings whose EPSS score is above the `EpssAbove` threshold, with the feed's
+    /// date (an `EpssRose` Event marks each when it first appears).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub epss_rises: Vec<EpssRise>,
     /// One entry per profile in `spec.compliance`: its standing and counts.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub compliance_profiles: Vec<ProfileCompliance>,
@@ -174,9 +196,6 @@ pub struct PatchPolicyStatus {
     /// stretches are thinned): what trend charts read once old runs are pruned.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<super::HistoryPoint>,
-}
-
-impl_common_status!(PatchPolicyStatus);
     /// Updates quarantined fleet-wide after they failed on canaries (lifted by the
     /// `patchwarden.io/lift-quarantine` annotation on the ConfigMap `patchwarden-outcomes`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -184,3 +203,6 @@ impl_common_status!(PatchPolicyStatus);
     /// The fleet's outcome statistics in brief.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcomes: Option<super::OutcomeSummary>,
+}
+
+impl_common_status!(PatchPolicyStatus);

@@ -35,6 +35,10 @@ pub struct AssetAssessment {
     /// One upgrade per fixable binary package with the findings it fixes, as the Asset's status
     /// shows them and as policies (and `plan`) read them.
     pub upgrades: Vec<AvailableUpgrade>,
+    /// The EPSS probability of every scored fixable finding, as (binary package, finding id,
+    /// probability): all of them, not only the top risks the status explains, so that an
+    /// `EpssAbove` rule sees a rise on any finding.
+    pub epss: Vec<(String, String, f64)>,
 }
 
 impl AssetAssessment {
@@ -181,6 +185,7 @@ impl Assessments {
         let assessment = index.assess(packages, &context);
         let candidates = candidates(&assessment.findings);
         let sla = sla_findings(&assessment.findings);
+        let epss = epss_scores(&assessment.findings);
         let upgrades = candidates
             .iter()
             .map(|candidate| {
@@ -199,6 +204,7 @@ impl Assessments {
             summary: summary(&assessment.findings, &assessment.summary),
             sla,
             upgrades,
+            epss,
         }))
     }
 
@@ -209,6 +215,12 @@ impl Assessments {
             assets.insert(key.to_string(), assessed.clone());
         }
         assessed
+    }
+
+    /// The score date of the loaded EPSS feed (`YYYY-MM-DD`), when one is loaded and dated.
+    pub fn epss_feed_date(&self) -> Option<String> {
+        let index = self.index.read().ok()?.clone()?;
+        patchwarden_core::threats::feed_date(index.epss().score_date.as_deref()?)
     }
 
     /// The latest assessment of an asset, if any.
@@ -382,6 +394,25 @@ fn sla_findings(findings: &[Finding]) -> Vec<(String, SlaFinding)> {
             for installed in &finding.binaries {
                 out.push((installed.name.to_string(), sla.clone()));
             }
+        }
+    }
+    out
+}
+
+/// The EPSS score of each fixable finding, per installed binary (the package a run upgrades).
+fn epss_scores(findings: &[Finding]) -> Vec<(String, String, f64)> {
+    let mut out = Vec::new();
+    for finding in findings {
+        let m = &finding.matched;
+        let (Some(epss), Some(_)) = (&m.epss, &m.fixed_version) else {
+            continue;
+        };
+        if finding.binaries.is_empty() {
+            out.push((m.package.clone(), epss.cve_id.clone(), epss.probability));
+        }
+        for installed in &finding.binaries {
+            let package = installed.name.to_string();
+            out.push((package, epss.cve_id.clone(), epss.probability));
         }
     }
     out

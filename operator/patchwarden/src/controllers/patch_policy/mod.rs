@@ -41,9 +41,15 @@ const RESYNC: Duration = Duration::from_secs(60);
 const SOON: Duration = Duration::from_secs(5);
 
 /// Runs the controller until `stop` turns true. Policies are evaluated again whenever an
-/// Asset, AssetGroup or MaintenanceWindow changes, and whenever one of their runs changes.
+/// Asset, AssetGroup or MaintenanceWindow changes, whenever one of their runs changes, and
+/// whenever the loaded feeds change (a new EPSS score may start an emergency even when no
+/// Asset's status changes, and a policy waiting for a window would otherwise sleep until it).
 pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
+    let feeds = futures::stream::unfold(context.assessment.subscribe(), |mut rx| async move {
+        rx.changed().await.ok().map(|_| ((), rx))
+    });
     let changes = futures::stream::select_all([
+        feeds.boxed(),
         watcher::watcher(context.api::<Asset>(), watcher::Config::default())
             .map(|_| ())
             .boxed(),

@@ -228,6 +228,7 @@ pub fn group_members(
                 &assessment.upgrades,
                 asset.status.as_ref().and_then(|s| s.patch_state),
             );
+            member.epss = assessment.epss.clone();
             let group_name = group.name_any();
             let suspended_group = group.spec.suspend.then_some(group_name.as_str());
             member.suspended = suspension_reason(asset.spec.suspend, suspended_group);

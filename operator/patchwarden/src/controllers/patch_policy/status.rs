@@ -7,11 +7,13 @@ use kube::ResourceExt;
 use patchwarden_api::RunPhase;
 use patchwarden_api::conditions::{self as c, reason};
 use patchwarden_api::patch_policy::{
-    ComplianceSummary, NextWindow, PatchPolicy, PatchPolicyStatus, RunReference, SlaForecast,
+    ComplianceSummary, EpssRise, NextWindow, PatchPolicy, PatchPolicyStatus, RunReference,
+    SlaForecast,
 };
 use patchwarden_api::time::to_k8s;
 use patchwarden_core::policy::{Compliance, Decision, HoldCause, PolicyEvaluation, held_back_note};
 use patchwarden_core::sla::Forecast;
+use patchwarden_core::threats;
 
 use super::super::error::ReconcileError;
 use super::super::{Context, mark_abnormal, mark_ready, status};
@@ -31,6 +33,9 @@ pub async fn write(
     now: DateTime<Utc>,
 ) -> Result<(), ReconcileError> {
     fill(desired, observed, evaluation, created);
+    let feed_date = context.assessment.epss_feed_date();
+    let rises = threats::epss_rises(&evaluation.emergencies, feed_date.as_deref());
+    desired.epss_rises = rises.iter().map(epss_rise_status).collect();
     let assessed = observed.unassessed.is_empty();
     super::history::update(desired, stored, &observed.run_objects, assessed, now);
     let generation = policy.metadata.generation;
@@ -100,7 +105,26 @@ pub async fn write(
     if let Some(message) = newly_breached(stored, desired) {
         context.events.warning(policy, "SlaBreached", message).await;
     }
+    let recorded: Vec<(&str, &str)> = stored
+        .epss_rises
+        .iter()
+        .map(|r| (r.asset.as_str(), r.finding.as_str()))
+        .collect();
+    for rise in threats::new_rises(&recorded, &rises) {
+        let message = format!("{}: {rise}", rise.asset);
+        context.events.warning(policy, "EpssRose", message).await;
+    }
     Ok(())
+}
+
+fn epss_rise_status(rise: &threats::EpssRise) -> EpssRise {
+    EpssRise {
+        asset: rise.asset.clone(),
+        finding: rise.finding.clone(),
+        epss: rise.probability(),
+        feed_date: rise.feed_date.clone(),
+        message: rise.to_string(),
+    }
 }
 
 /// "N of M assets compliant (P%)", and what is held back and why when anything is.
