@@ -60,7 +60,8 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Serve HTTPS with a self-signed CA (kept in `data_dir/tls`). Bearer tokens are required
     /// over TLS. Plain HTTP is only allowed on loopback, where requests without credentials
-    /// are admitted (kubectl never sends tokens over plain HTTP) and sent tokens are checked.
+    /// are admitted unless `require_token` (kubectl never sends tokens over plain HTTP) and
+    /// sent tokens are checked.
     pub tls: bool,
     /// Refuse requests without a token over plain HTTP too (over TLS they always are).
     pub require_token: bool,
