@@ -45,6 +45,7 @@ const FEED_DECIDE: &str = "operator/patchwarden/src/controllers/vulnerability_fe
 const POLICY_COMPLIANCE: &str = "operator/patchwarden/src/controllers/patch_policy/compliance";
 const COMPLIANCE_INPUT: &str = "operator/api/src/compliance_input";
 const POLICY_HISTORY: &str = "operator/patchwarden/src/controllers/patch_policy/history";
+const POLICY_OUTCOMES: &str = "operator/api/src/patch_policy/outcomes";
 
 /// The SSH, node and agent executors are not configured in this operator: an asset that needs
 /// one stalls with this message.
@@ -209,6 +210,26 @@ const WHERE_READ: &[(&str, &str, Where)] = &[
         Read("operator/patchwarden/src/controllers/patch_policy/observe"),
     ),
     ("PatchPolicy", "spec.mode", Read(POLICY_INPUT)),
+    (
+        "PatchPolicy",
+        "spec.quarantine.afterCanaryFailures",
+        Read(POLICY_OUTCOMES),
+    ),
+    (
+        "PatchPolicy",
+        "spec.quarantine.expireAfter",
+        Read(POLICY_OUTCOMES),
+    ),
+    (
+        "PatchPolicy",
+        "spec.quarantine.maxFailurePercent",
+        Read(POLICY_OUTCOMES),
+    ),
+    (
+        "PatchPolicy",
+        "spec.quarantine.minSample",
+        Read(POLICY_OUTCOMES),
+    ),
     ("PatchPolicy", "spec.reboot", Read(POLICY_INPUT)),
     ("PatchPolicy", "spec.rebootCommand", Read(POLICY_INPUT)),
     ("PatchPolicy", "spec.rebootTimeout", Read(POLICY_INPUT)),
