@@ -93,7 +93,8 @@ pub async fn executor_for(
                 .await?;
             Ok((executor, ssh_target(asset)))
         }
-        ConnectionKind::Agent => match &context.agents {
+        // A Node is patched by the agent the chart's DaemonSet runs on it, for its Asset.
+        ConnectionKind::Agent | ConnectionKind::Node => match &context.agents {
             Some(agents) => {
                 let namespace = asset.namespace().unwrap_or_else(|| String::from("default"));
                 let target =
@@ -102,7 +103,6 @@ pub async fn executor_for(
             }
             None => Err(ConnectionError::NoExecutor(ConnectionKind::Agent)),
         },
-        other => Err(ConnectionError::NoExecutor(other)),
     }
 }
 

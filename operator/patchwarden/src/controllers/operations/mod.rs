@@ -4,6 +4,7 @@
 //! Each operation has the stable id the core derives from run, asset and step; starting an
 //! id the journal already holds does nothing, so a decision made twice acts once.
 
+mod drain;
 mod health;
 mod hooks;
 mod install;
@@ -22,6 +23,7 @@ use patchwarden_executor::{AssetRef, Executor, HealthCheck};
 
 use install::Direction;
 
+pub use drain::{DRAIN_BLOCKED, NodeDrain, REBOOT_LEASE};
 pub use health::{HttpProbe, Probe, RunCheck};
 pub use hooks::{HookError, HookStage};
 pub use journal::{Journal, OperationDetails};
@@ -69,6 +71,8 @@ pub struct OperationRequest {
     pub post_patch: Vec<(String, HealthCheck)>,
     /// For a reboot step: the run's reboot settings and where the boot id is recorded.
     pub reboot: Option<RebootSettings>,
+    /// For a `node` Asset whose policy drains: how its patch and reboot steps drain the Node.
+    pub drain: Option<NodeDrain>,
 }
 
 /// Starts `request` unless its id is already known; returns whether it started.
@@ -81,11 +85,10 @@ pub fn start(journal: &Arc<Journal>, request: OperationRequest) -> bool {
         let started = Instant::now();
         let run = request.run.clone();
         let id = request.id.clone();
-        let result = match request.step {
-            StepKind::Patch => install::install(&request, Direction::Upgrade).await,
-            StepKind::RollBack => install::install(&request, Direction::RollBack).await,
-            StepKind::Reboot => reboot::reboot(&request).await,
-            StepKind::Verify => verify::verify(&request).await,
+        let result = match (request.step, &request.drain) {
+            (StepKind::Patch, Some(node)) => drain::patch_node(&request, node).await,
+            (StepKind::Reboot, Some(node)) => drain::reboot_node(&request, node).await,
+            (step, _) => run_step(&request, step).await,
         };
         let stamp = |mut d: OperationDetails| {
             d.duration = started.elapsed();
@@ -100,4 +103,17 @@ pub fn start(journal: &Arc<Journal>, request: OperationRequest) -> bool {
         journal.finish(&run, &id, result);
     });
     true
+}
+
+/// A step as every asset takes it.
+async fn run_step(
+    request: &OperationRequest,
+    step: StepKind,
+) -> Result<OperationDetails, OperationDetails> {
+    match step {
+        StepKind::Patch => install::install(request, Direction::Upgrade).await,
+        StepKind::RollBack => install::install(request, Direction::RollBack).await,
+        StepKind::Reboot => reboot::reboot(request).await,
+        StepKind::Verify => verify::verify(request).await,
+    }
 }

@@ -55,6 +55,7 @@ fn request(lab: &Lab, mode: RebootMode, recorded: Option<String>) -> OperationRe
                 recorded,
             },
         }),
+        drain: None,
     }
 }
 

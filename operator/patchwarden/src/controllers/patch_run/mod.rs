@@ -11,6 +11,7 @@
 //! recorded, and the machine asks again for any operation it cannot see.
 
 mod act;
+mod node_drain;
 mod observe;
 mod persist;
 mod reboot;

@@ -14,6 +14,7 @@ use patchwarden_api::patch_run::{PatchRun, PlannedAsset};
 use patchwarden_core::rollout::{self, Step};
 use patchwarden_executor::HealthCheck;
 
+use super::node_drain::node_drain;
 use super::reboot::reboot_settings;
 use crate::controllers::asset::{ConnectionError, executor_for};
 use crate::controllers::operations::{HttpProbe, OperationRequest, Probe, RunCheck, StepKind};
@@ -39,6 +40,9 @@ pub enum RequestError {
     /// The run's reboot settings are invalid.
     #[error("{asset}: {error}")]
     Reboot { asset: String, error: SpecError },
+    /// The policy's drain settings of a node could not be read.
+    #[error("{asset}: cannot read the policy's drain settings: {source}")]
+    Drain { asset: String, source: kube::Error },
 }
 
 /// One asset step the machine asked for.
@@ -91,8 +95,20 @@ pub async fn request(
             asset: asset.to_string(),
             error,
         })?;
+    let drain = match step.step {
+        StepKind::Patch | StepKind::Reboot => {
+            node_drain(context, run, object)
+                .await
+                .map_err(|source| RequestError::Drain {
+                    asset: asset.to_string(),
+                    source,
+                })?
+        }
+        StepKind::Verify | StepKind::RollBack => None,
+    };
     let hooks = run.spec.limits.hooks.clone().unwrap_or_default();
     Ok(OperationRequest {
+        drain,
         pre_patch: hooks.pre_patch.iter().map(hook).collect(),
         post_patch: hooks.post_patch.iter().map(hook).collect(),
         run: object_key(run),
