@@ -3,6 +3,7 @@
 //! apt-get and dpkg. Each test holds a turn (`support::cluster::take_turn`), so they run one
 //! at a time.
 
+mod agent_hosts;
 mod bad_resources;
 mod compliance_outcomes;
 mod crash;

@@ -15,6 +15,7 @@ mod decide;
 mod observe;
 mod sources;
 mod status;
+mod trigger;
 mod validate;
 
 use std::sync::Arc;
@@ -23,7 +24,7 @@ use std::time::Duration;
 use futures::StreamExt;
 use kube::Resource;
 use kube::runtime::controller::Action;
-use kube::runtime::{Controller, watcher};
+use kube::runtime::{Controller, PredicateConfig, WatchStreamExt, reflector, watcher};
 use patchwarden_api::asset::Asset;
 use tokio::sync::watch;
 
@@ -58,7 +59,15 @@ pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
         changes(context.assessment.subscribe()),
         changes(context.assessment.subscribe_approvals()),
     );
-    let controller = Controller::new(context.api::<Asset>(), watcher::Config::default())
+    // Filtered, so that the controller's own status writes and the agent exchange do not
+    // start reconciles (see `trigger`).
+    let (reader, writer) = reflector::store();
+    let assets = watcher(context.api::<Asset>(), watcher::Config::default())
+        .default_backoff()
+        .reflect(writer)
+        .applied_objects()
+        .predicate_filter(trigger::relevant_change, PredicateConfig::default());
+    let controller = Controller::for_stream(assets, reader)
         .reconcile_all_on(triggers)
         .with_config(
             kube::runtime::controller::Config::default()

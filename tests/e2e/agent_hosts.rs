@@ -1,0 +1,298 @@
+//! End to end in pull mode: `patchwarden agent` runs inside a real Debian 12 machine (a system
+//! container, see `support::debian_hosts`) against `patchwarden up`'s control plane on
+//! loopback, and patches the machine's packages from the signed bookworm-security archive
+//! when the policy's run asks. The agent is killed (SIGKILL) while it runs the upgrade and
+//! started again: the run still succeeds and every package is upgraded exactly once. The agent
+//! logs in with its own token, which reads its own Asset only: Secrets and other Assets are
+//! forbidden to it.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::cluster::take_turn;
+use support::debian_hosts::{DebianCache, DebianHost, DebianHosts};
+use support::git::TestRepo;
+use support::kubectl::Kubectl;
+use support::namespace::in_private_namespace;
+use support::patchwarden;
+use support::process::Process;
+use support::resources::window_open_now;
+use support::ssh_up::{FEED_PATH, build_feed, upgrade_lines};
+use support::up::Up;
+use support::wait::poll;
+
+const ASSET: &str = "debian-agent";
+/// The agent's own token (`up` reads `agent-tokens` from its API server's data directory).
+const AGENT_TOKEN: &str = "agent-debian-agent-0f3c9a7e51d24b68";
+
+/// Lists the agent's token beside `up`'s admin token, before `up` starts.
+fn grant_agent_token(state: &Path) {
+    let dir = state.join("apiserver");
+    std::fs::create_dir_all(&dir).expect("apiserver dir");
+    let line =
+        format!("{AGENT_TOKEN},patchwarden:agent:default:{ASSET},agent-1,\"patchwarden:agents\"\n");
+    std::fs::write(dir.join("agent-tokens"), line).expect("agent-tokens");
+}
+
+/// `up`'s kubeconfig with the agent's token instead of the admin's.
+fn agent_kubeconfig(state: &Path) -> String {
+    let admin = std::fs::read_to_string(state.join("kubeconfig")).expect("up's kubeconfig");
+    let lines: Vec<String> = admin
+        .lines()
+        .map(|line| match line.split_once("token:") {
+            Some((indent, _)) if indent.trim().is_empty() => {
+                format!("{indent}token: {AGENT_TOKEN}")
+            }
+            _ => line.to_string(),
+        })
+        .collect();
+    assert!(
+        lines.iter().any(|l| l.ends_with(AGENT_TOKEN)),
+        "no token in {admin}"
+    );
+    lines.join("\n") + "\n"
+}
+
+/// The agent's Asset, its group (by label), the feed, the policy and an open window.
+fn resources() -> Vec<(&'static str, String)> {
+    let asset = format!(
+        "apiVersion: patchwarden.io/v1alpha1\nkind: Asset\nmetadata:\n  name: {ASSET}\n  namespace: default\n  labels:\n    fleet: pull\nspec:\n  connection: agent\n"
+    );
+    let group = "apiVersion: patchwarden.io/v1alpha1\nkind: AssetGroup\nmetadata:\n  name: pull\n  namespace: default\nspec:\n  criticality: High\n  exposure: Internal\n  selector:\n    matchLabels:\n      fleet: pull\n".to_string();
+    let feed = format!(
+        "apiVersion: patchwarden.io/v1alpha1\nkind: VulnerabilityFeed\nmetadata:\n  name: debian-osv\n  namespace: default\nspec:\n  format: Osv\n  source:\n    url: {FEED_PATH}\n  ecosystems: [\"Debian:12\"]\n"
+    );
+    let policy = "apiVersion: patchwarden.io/v1alpha1\nkind: PatchPolicy\nmetadata:\n  name: security\n  namespace: default\nspec:\n  assetGroups: [pull]\n  maintenanceWindows: [always]\n  approval:\n    minSeverity: Unknown\n  rollout:\n    maxFailures: 0\n  reboot: Never\n".to_string();
+    vec![
+        ("asset.yaml", asset),
+        ("group.yaml", group),
+        ("feeds.yaml", feed),
+        ("policies.yaml", policy),
+        ("windows.yaml", window_open_now("always")),
+    ]
+}
+
+/// The agent running inside the container; killed by PID (with the process nsenter started)
+/// when dropped.
+struct Agent {
+    process: Process,
+}
+
+impl Agent {
+    fn start(host: &DebianHost, log: &Path) -> Agent {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .expect("agent log");
+        let mut command = host.command(&[
+            "/usr/local/bin/patchwarden",
+            "agent",
+            "--kubeconfig",
+            "/etc/patchwarden-agent/kubeconfig",
+            "--asset",
+            ASSET,
+            "--namespace",
+            "default",
+        ]);
+        // The container has no ca-certificates; the TLS client wants some root store even
+        // though the kubeconfig pins the API server's own CA.
+        command
+            .env("SSL_CERT_FILE", "/etc/patchwarden-agent/roots.pem")
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(log.try_clone().expect("log")))
+            .stderr(Stdio::from(log));
+        Agent {
+            process: Process::spawn(&mut command),
+        }
+    }
+
+    /// SIGKILL to the agent itself (nsenter's child inside the container) and to nsenter.
+    fn kill(&mut self) {
+        let children =
+            std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", self.process.id()))
+                .unwrap_or_default();
+        let pids: Vec<&str> = children.split_whitespace().collect();
+        if !pids.is_empty() {
+            let _ = Command::new("kill").arg("-KILL").args(&pids).status();
+        }
+        self.process.kill();
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Puts the `patchwarden` executable and `up`'s kubeconfig into the container. The container
+/// runs Debian 12 like this machine, so the dynamically linked build runs there.
+fn install_agent(host: &DebianHost, state: &Path) {
+    let binary = host.root().join("usr/local/bin/patchwarden");
+    std::fs::copy(env!("CARGO_BIN_EXE_patchwarden-cli"), &binary).expect("copy patchwarden");
+    let config = host.root().join("etc/patchwarden-agent");
+    std::fs::create_dir_all(&config).expect("config dir");
+    std::fs::write(config.join("kubeconfig"), agent_kubeconfig(state)).expect("kubeconfig");
+    std::fs::copy(
+        "/etc/ssl/certs/ca-certificates.crt",
+        config.join("roots.pem"),
+    )
+    .expect("roots");
+}
+
+/// The agent's token may read its own Asset, and is refused (403) Secrets and other Assets.
+fn agent_token_is_confined(up: &Up, kubeconfig: &Path, state: &Path) {
+    std::fs::write(kubeconfig, agent_kubeconfig(state)).expect("agent kubeconfig");
+    let home = kubeconfig.with_file_name("agent-home");
+    std::fs::create_dir_all(&home).expect("kubectl home");
+    let agent = Kubectl::new(kubeconfig, &home);
+    up.kubectl().ok_stdin(
+        &["apply", "-f", "-"],
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: fleet-key\n  namespace: default\nstringData:\n  key: not-for-agents\n",
+    );
+    let other = "apiVersion: patchwarden.io/v1alpha1\nkind: Asset\nmetadata:\n  name: another-host\n  namespace: default\nspec:\n  connection: agent\n  suspend: true\n";
+    up.kubectl().ok_stdin(&["apply", "-f", "-"], other);
+    for args in [
+        &["get", "secrets"][..],
+        &["get", "secret", "fleet-key"],
+        &["get", "asset", "another-host"],
+        &["get", "assets"],
+        &["delete", "asset", ASSET],
+    ] {
+        let refused = agent.fails(args);
+        assert!(
+            refused.contains("Forbidden") || refused.contains("forbidden"),
+            "{args:?}: {refused}"
+        );
+    }
+    let own = poll(Duration::from_secs(60), Duration::from_millis(500), || {
+        agent.try_ok(&["get", "asset", ASSET, "-o", "name"]).ok()
+    });
+    assert!(
+        own.is_some_and(|o| o.contains(ASSET)),
+        "the agent cannot read its own Asset"
+    );
+    up.kubectl()
+        .ok(&["delete", "asset", "another-host", "--wait=false"]);
+}
+
+fn asset(up: &Up) -> Option<Value> {
+    let list = up.get(&["assets"])?;
+    list["items"]
+        .as_array()?
+        .iter()
+        .find(|a| a["metadata"]["name"] == ASSET)
+        .cloned()
+}
+
+#[test]
+fn an_agent_inside_a_debian_host_patches_it_once_across_a_kill() {
+    let _turn = take_turn();
+    let cache = DebianCache::get();
+    if !in_private_namespace(
+        concat!(
+            module_path!(),
+            "::an_agent_inside_a_debian_host_patches_it_once_across_a_kill"
+        ),
+        Duration::from_secs(900),
+    ) {
+        return;
+    }
+    let started = Instant::now();
+    let fleet = DebianHosts::start(&cache, 1);
+    let host = &fleet.hosts()[0];
+    let dir = tempfile::tempdir().expect("temp dir");
+    let state = dir.path().join("state");
+    let feed_file = state.join("labs").join(FEED_PATH);
+    std::fs::create_dir_all(feed_file.parent().expect("feed dir")).expect("feed dir");
+    build_feed(patchwarden!(), &cache, &feed_file);
+    let repo = TestRepo::new();
+    let files = resources();
+    let files: Vec<(&str, &str)> = files.iter().map(|(p, c)| (*p, c.as_str())).collect();
+    repo.commit("agent host", &files);
+    grant_agent_token(&state);
+    let up = Up::start(
+        patchwarden!(),
+        &repo.path(),
+        &state,
+        &dir.path().join("home"),
+        &dir.path().join("up.log"),
+    );
+    install_agent(host, &state);
+    agent_token_is_confined(&up, &dir.path().join("agent-kubeconfig"), &state);
+    let agent_log = dir.path().join("agent.log");
+    let mut agent = Agent::start(host, &agent_log);
+    let log = || {
+        format!(
+            "agent: {}\nup: {}",
+            std::fs::read_to_string(&agent_log).unwrap_or_default(),
+            std::fs::read_to_string(dir.path().join("up.log")).unwrap_or_default()
+        )
+    };
+
+    // Kill the agent as soon as it takes the upgrade, then start it again.
+    poll(Duration::from_secs(300), Duration::from_millis(200), || {
+        let asset = asset(&up)?;
+        (asset["status"]["agent"]["request"]["operation"] == "upgrade").then_some(())
+    })
+    .unwrap_or_else(|| panic!("no upgrade request: {:?}\n{}", asset(&up), log()));
+    std::thread::sleep(Duration::from_millis(500));
+    agent.kill();
+    drop(agent);
+    let _agent = Agent::start(host, &agent_log);
+
+    let run = poll(Duration::from_secs(600), Duration::from_secs(2), || {
+        let runs = up.get(&["patchruns"])?;
+        let run = runs["items"].as_array()?.first()?.clone();
+        let phase = run["status"]["phase"].as_str()?;
+        (["Succeeded", "Failed", "Halted"].contains(&phase)
+            && run["status"]["finishedAt"].is_string())
+        .then_some(run)
+    })
+    .unwrap_or_else(|| panic!("no finished run: {:?}\n{}", up.get(&["patchruns"]), log()));
+    assert_eq!(run["status"]["phase"], "Succeeded", "{run}\n{}", log());
+
+    // Every upgraded package is at the archive's version, upgraded once.
+    let lines = upgrade_lines(&host.dpkg_log());
+    assert!(!lines.is_empty(), "nothing upgraded: {run}");
+    for (package, times) in &lines {
+        assert_eq!(*times, 1, "{package} upgraded {times} times: {lines:?}");
+        let pending = cache
+            .upgrades()
+            .iter()
+            .find(|u| &u.package == package)
+            .unwrap_or_else(|| panic!("{package} had no pending update"));
+        assert_eq!(host.dpkg_query(package).as_ref(), Some(&pending.candidate));
+    }
+    let planned: BTreeSet<String> = run["spec"]["assets"][0]["packages"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p["name"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        planned.iter().all(|p| lines.contains_key(p)),
+        "planned {planned:?}, upgraded {lines:?}"
+    );
+    let compliant = poll(Duration::from_secs(180), Duration::from_secs(2), || {
+        let asset = asset(&up)?;
+        (asset["status"]["patchState"] == "Compliant").then_some(asset)
+    })
+    .unwrap_or_else(|| panic!("not compliant: {:?}\n{}", asset(&up), log()));
+    assert_eq!(
+        compliant["status"]["os"]["ecosystem"], "Debian:12",
+        "{compliant}"
+    );
+    let mode = std::fs::metadata(host.root().join("var/lib/patchwarden-agent/state.json"))
+        .expect("the agent's state file")
+        .permissions();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+        0o600
+    );
+    eprintln!("e2e with the agent: {:?}", started.elapsed());
+}
