@@ -512,6 +512,33 @@ fn a_faster_rollout_is_forecast_with_the_core_planner() {
     );
 }
 
+/// The weekly window cut to 15 minutes: the canary wave (10 minutes by default) fits, the
+/// second wave waits for the next Saturday.
+const SHORT_WEEKLY: &str = r#"apiVersion: patchwarden.io/v1alpha1
+kind: MaintenanceWindow
+metadata:
+  name: weekly
+  namespace: ops
+spec:
+  schedule: "0 2 * * SAT"
+  timeZone: UTC
+  duration: 15m
+"#;
+
+#[test]
+fn a_run_longer_than_its_window_is_forecast_over_two_windows() {
+    let fixture = fixture();
+    fixture.change("window-fit", &with("fleet/windows.yaml", SHORT_WEEKLY));
+    let (markdown, json) = check("window-fit", &fixture, Some(&live()));
+    assert!(
+        markdown.contains(
+            "- **Rollout**: 2 assets in 2 waves (1 canary), about 20 minutes, 1 window opening → 2 assets in 2 waves (1 canary), about 20 minutes, needs 2 windows: 1 of 2 assets fit on 10 Jan"
+        ),
+        "{markdown}"
+    );
+    assert!(json.contains(r#""firstWindow""#), "{json}");
+}
+
 #[test]
 fn an_unreadable_policy_spec_is_not_reported_as_removed() {
     let fixture = fixture();

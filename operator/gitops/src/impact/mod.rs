@@ -33,9 +33,9 @@ use emergency::emergency_impact;
 use notes::{live_drift, notes};
 pub use patchwarden_core::policy::SLA_HORIZON;
 pub use report::{
-    ApprovalImpact, ComplianceImpact, EmergencyImpact, FindingImpact, LiveState, NextWindowImpact,
-    PlanReport, PlanSummary, PolicyChange, PolicyImpact, RolloutForecast, RolloutImpact,
-    ScopeImpact, SlaImpact,
+    ApprovalImpact, ComplianceImpact, EmergencyImpact, FindingImpact, FirstWindowShare, LiveState,
+    NextWindowImpact, PlanReport, PlanSummary, PolicyChange, PolicyImpact, RolloutForecast,
+    RolloutImpact, ScopeImpact, SlaImpact,
 };
 use rollout::{next_window_impact, rollout_impact};
 use side::PolicySide;

@@ -170,6 +170,16 @@ pub struct RolloutImpact {
     pub message: String,
 }
 
+/// The share of a run the first of its windows takes.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FirstWindowShare {
+    /// Assets whose waves fit the first window.
+    pub assets: usize,
+    /// The day it opens (`10 Jan`).
+    pub date: String,
+}
+
 /// The rollout the core would plan for the assets with approved patches.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -183,6 +193,9 @@ pub struct RolloutForecast {
     pub windows: usize,
     /// Some waves fit in no opening within the forecast horizon.
     pub unscheduled: bool,
+    /// When the run needs more than one window: how much of it fits the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_window: Option<FirstWindowShare>,
     /// The assets of each wave, canary first: the waves the controller freezes.
     pub wave_assets: Vec<Vec<String>>,
 }
@@ -203,6 +216,12 @@ impl std::fmt::Display for RolloutForecast {
         write!(f, ", about {}", self.estimated_duration)?;
         if self.unscheduled {
             write!(f, ", not all waves fit the windows")
+        } else if let Some(first) = self.first_window.as_ref().filter(|_| self.windows > 1) {
+            write!(
+                f,
+                ", needs {} windows: {} of {} assets fit on {}",
+                self.windows, first.assets, self.assets, first.date
+            )
         } else {
             write!(
                 f,

@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use patchwarden_core::window;
 
 use super::side::PolicySide;
-use super::{NextWindowImpact, RolloutForecast, RolloutImpact, SLA_HORIZON, human_duration};
+use super::{
+    FirstWindowShare, NextWindowImpact, RolloutForecast, RolloutImpact, SLA_HORIZON, human_duration,
+};
 
 /// The next moment work may start, before and after.
 pub(super) fn next_window_impact(
@@ -41,6 +43,21 @@ fn rollout_forecast(side: &PolicySide<'_>, now: DateTime<Utc>) -> Option<Rollout
         .collect();
     openings.sort_by_key(|opening| opening.opens_at);
     let schedule = plan.schedule(openings, ROLLOUT_MAX_WINDOWS);
+    // A run longer than its window is split: say how much the first window takes.
+    let first_window = schedule
+        .assignments
+        .first()
+        .filter(|_| schedule.assignments.len() > 1)
+        .map(|first| FirstWindowShare {
+            assets: plan
+                .waves
+                .iter()
+                .skip(first.first_wave)
+                .take(first.waves)
+                .map(|wave| wave.assets.len())
+                .sum(),
+            date: first.opening.opens_at.format("%-d %b").to_string(),
+        });
     Some(RolloutForecast {
         assets: plan.asset_count(),
         waves: plan.waves.len(),
@@ -48,6 +65,7 @@ fn rollout_forecast(side: &PolicySide<'_>, now: DateTime<Utc>) -> Option<Rollout
         estimated_duration: human_duration(plan.estimated_duration),
         windows: schedule.assignments.len(),
         unscheduled: schedule.unscheduled_from_wave.is_some(),
+        first_window,
         wave_assets: plan.waves.iter().map(|wave| wave.assets.clone()).collect(),
     })
 }
