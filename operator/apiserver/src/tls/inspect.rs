@@ -34,7 +34,7 @@ pub(crate) enum Stale {
 
 fn parse(der: &[u8]) -> Result<X509Certificate<'_>, Stale> {
     match x509_parser::parse_x509_certificate(der) {
-        Ok((rest, cert)) if rest.is_empty() => Ok(cert),
+        Ok(([], cert)) => Ok(cert),
         Ok(_) => Err(Stale::Unreadable(
             "trailing bytes after the certificate".into(),
         )),
