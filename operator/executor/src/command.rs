@@ -111,11 +111,7 @@ pub async fn run(
     if let Some(dir) = &spec.cwd {
         cmd.current_dir(dir);
     }
-    let child = cmd.spawn().map_err(|e| ExecError::Spawn {
-        asset: asset.to_string(),
-        program: spec.program.clone(),
-        source: e,
-    })?;
+    let child = cmd.spawn().map_err(|e| spawn_error(asset, spec, e))?;
     let waited = child.wait_with_output();
     let output = match limit {
         Some(limit) => match tokio::time::timeout(limit, waited).await {
@@ -142,6 +138,23 @@ pub async fn run(
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         duration: started.elapsed(),
     })
+}
+
+/// Why `spec` could not start. A program that is not installed is named with its package
+/// (for a wrapper such as `chroot`, the program it runs is looked for under that name too).
+fn spawn_error(asset: &str, spec: &CommandSpec, source: std::io::Error) -> ExecError {
+    if source.kind() == std::io::ErrorKind::NotFound {
+        return ExecError::MissingTool {
+            asset: asset.to_string(),
+            program: spec.program.clone(),
+            package: crate::tools::package_of(&spec.program),
+        };
+    }
+    ExecError::Spawn {
+        asset: asset.to_string(),
+        program: spec.program.clone(),
+        source,
+    }
 }
 
 /// Like [`run`], but a non-zero exit is an error carrying stderr.
@@ -213,11 +226,7 @@ pub async fn run_detached(
     if let Some(dir) = &spec.cwd {
         cmd.current_dir(dir);
     }
-    let mut child = cmd.spawn().map_err(|e| ExecError::Spawn {
-        asset: asset.to_string(),
-        program: spec.program.clone(),
-        source: e,
-    })?;
+    let mut child = cmd.spawn().map_err(|e| spawn_error(asset, spec, e))?;
     let status = child.wait().await.map_err(|e| ExecError::Spawn {
         asset: asset.to_string(),
         program: spec.program.clone(),

@@ -44,3 +44,28 @@ fn a_wrapped_program_is_named_by_its_label() {
     assert_eq!(spec.display(), "dpkg-query (arguments withheld)");
     assert_eq!(withheld("/usr/lib/check"), "check (arguments withheld)");
 }
+
+#[tokio::test]
+async fn a_program_that_is_not_installed_is_named_with_its_package_and_is_not_retried() {
+    let tmp = tempfile::tempdir().unwrap();
+    for program in [
+        "/nonexistent/bin/apt-ftparchive",
+        "patchwarden-no-such-tool",
+    ] {
+        let spec = CommandSpec::new(program).arg(SECRET);
+        let error = run("web-1", &spec, Some(Duration::from_secs(5)))
+            .await
+            .expect_err("not installed");
+        assert_eq!(error.kind(), crate::ExecErrorKind::Invalid, "{error}");
+        let detached = run_detached("web-1", &spec, tmp.path())
+            .await
+            .expect_err("not installed");
+        assert_eq!(detached.to_string(), error.to_string());
+    }
+    let spec = CommandSpec::new("/nonexistent/bin/apt-ftparchive");
+    let message = run("web-1", &spec, None).await.unwrap_err().to_string();
+    assert_eq!(
+        message,
+        "web-1: `/nonexistent/bin/apt-ftparchive` is not installed on the machine that runs it (Debian package apt-utils); install it and the asset is looked at again"
+    );
+}

@@ -42,6 +42,16 @@ pub enum ExecError {
         #[source]
         source: std::io::Error,
     },
+    /// A program this machine lacks: retrying will not help until it is installed.
+    #[error(
+        "{asset}: `{program}` is not installed on the machine that runs it{}; install it and the asset is looked at again",
+        package.map(|p| format!(" (Debian package {p})")).unwrap_or_default()
+    )]
+    MissingTool {
+        asset: String,
+        program: String,
+        package: Option<&'static str>,
+    },
     #[error("{asset}: `{command}` failed ({status}): {stderr}")]
     Command {
         asset: String,
@@ -90,7 +100,8 @@ impl ExecError {
             ExecError::UnknownAsset { .. }
             | ExecError::InvalidRequest { .. }
             | ExecError::Ssh { .. }
-            | ExecError::Isolation { .. } => ExecErrorKind::Invalid,
+            | ExecError::Isolation { .. }
+            | ExecError::MissingTool { .. } => ExecErrorKind::Invalid,
             ExecError::Spawn { .. }
             | ExecError::Command { .. }
             | ExecError::Timeout { .. }

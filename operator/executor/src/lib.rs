@@ -23,6 +23,7 @@ pub mod model;
 pub mod quote;
 pub mod reboot;
 pub mod ssh;
+pub mod tools;
 
 pub use agent::{AgentExecutor, AgentTimeouts};
 pub use error::{ExecError, ExecErrorKind};

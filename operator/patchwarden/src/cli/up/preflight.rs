@@ -4,35 +4,30 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
+use patchwarden_executor::tools::{LAB_TOOLS, missing_tools, missing_tools_message};
 
-/// Tools the lab fleet runs; `up` checks them before anything else.
-const REQUIRED_TOOLS: [(&str, &str); 4] = [
-    ("dpkg", "dpkg"),
-    ("dpkg-deb", "dpkg"),
-    ("dpkg-query", "dpkg"),
-    ("apt-get", "apt"),
-];
-
-/// Fails, naming each missing tool and its package, unless every required tool is on `PATH`:
-/// without them the lab fleet could not be patched, and the failure would come much later.
+/// Fails at once, naming each missing tool with the Debian package that provides it, unless
+/// every program the lab fleet runs is on `PATH`: without them the fleet could not be built or
+/// patched, and the failure would only show much later.
 pub(super) fn check_required_tools() -> anyhow::Result<()> {
-    let missing: Vec<String> = REQUIRED_TOOLS
-        .iter()
-        .filter(|(program, _)| !on_path(program))
-        .map(|(program, package)| format!("{program} (package {package})"))
-        .collect();
+    let missing = missing_tools(&LAB_TOOLS, on_path);
     if !missing.is_empty() {
         bail!(
-            "patchwarden up patches a lab fleet with the real dpkg and apt, but these are not on PATH: {}. On Debian or Ubuntu: sudo apt-get install dpkg apt",
-            missing.join(", ")
+            "patchwarden up builds and patches a lab fleet with the real dpkg and apt, but these are {}",
+            missing_tools_message(&missing)
         );
     }
     Ok(())
 }
 
+/// Whether an executable file named `program` is in a directory of `PATH`.
 fn on_path(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt as _;
+    let executable = |path: PathBuf| {
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
     std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(program).is_file()))
+        .map(|paths| std::env::split_paths(&paths).any(|dir| executable(dir.join(program))))
         .unwrap_or(false)
 }
 

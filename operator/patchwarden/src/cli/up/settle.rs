@@ -45,21 +45,18 @@ impl<'a> Standing<'a> {
         }
     }
 
-    /// Settled: the current generation is observed, nothing is running or waiting for a
-    /// dependency, and the policy has reached Ready, Stalled or Degraded.
+    /// Settled: the current generation is observed, no run is in flight, and the policy
+    /// either cannot progress (Stalled or Degraded: waiting for other members' assessments
+    /// does not help a policy that already failed) or is Ready and waits for nothing.
     fn settled(&self, policy: &PatchPolicy, status: &PatchPolicyStatus) -> bool {
         let current = status.observed_generation == policy.metadata.generation;
         let in_flight = status.active_run.is_some();
         let waiting = self
             .ready
             .is_some_and(|r| r.reason == c::reason::DEPENDENCY_NOT_READY);
-        current
-            && !in_flight
-            && !waiting
-            && self.ready.is_some()
-            && (self.stalled.is_some()
-                || self.degraded.is_some()
-                || self.ready.is_some_and(|r| r.status == c::TRUE))
+        let stuck = self.stalled.is_some() || self.degraded.is_some();
+        let done = !waiting && self.ready.is_some_and(|r| r.status == c::TRUE);
+        current && !in_flight && (stuck || done)
     }
 
     /// Why the policy failed, if it did.
@@ -199,3 +196,7 @@ pub(super) async fn wait_until_settled(
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
 }
+
+#[cfg(test)]
+#[path = "settle_tests.rs"]
+mod tests;

@@ -323,6 +323,12 @@ fn a_host_key_mismatch_or_refused_login_stalls_and_unreachability_does_not() {
         reason: String::from("Connection refused"),
     };
     assert_eq!(refused(&unreachable), None);
+    let missing = ExecError::MissingTool {
+        asset: String::from("web-1"),
+        program: String::from("dpkg-query"),
+        package: Some("dpkg"),
+    };
+    assert_eq!(refused(&missing), Some(super::observe::MISSING_TOOL));
 }
 
 /// An SSH executor whose `ssh` is a script answering as ssh does when the host key does not

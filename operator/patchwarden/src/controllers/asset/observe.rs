@@ -17,6 +17,8 @@ pub const HOST_KEY_MISMATCH: &str = "HostKeyMismatch";
 /// The condition reason of an asset whose ssh login is refused (e.g. the key is not
 /// authorised).
 pub const SSH_REFUSED: &str = "SshRefused";
+/// The condition reason of an asset whose executor needs a program this machine lacks.
+pub const MISSING_TOOL: &str = "MissingTool";
 
 /// What reading an asset found.
 pub enum Reached {
@@ -27,8 +29,9 @@ pub enum Reached {
 }
 
 /// Reads the asset's inventory through its executor. A host key that does not match, a
-/// refused login or an address ssh cannot use stall the asset (looked at again slowly, as
-/// the Secret or the host may be fixed); other failures than unreachability are transient.
+/// refused login, an address ssh cannot use or a program missing on this machine stall the
+/// asset (looked at again slowly, as the Secret, the host or the machine may be fixed); other
+/// failures than unreachability are transient.
 pub async fn inventory(
     executor: &dyn Executor,
     target: &AssetRef,
@@ -56,6 +59,7 @@ pub fn refused_reason(error: &ExecError) -> Option<&'static str> {
         }
         ExecError::Ssh { .. } => Some(SSH_REFUSED),
         ExecError::InvalidRequest { .. } => Some(patchwarden_api::conditions::reason::INVALID_SPEC),
+        ExecError::MissingTool { .. } => Some(MISSING_TOOL),
         _ => None,
     }
 }
