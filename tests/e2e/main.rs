@@ -6,7 +6,6 @@
 mod agent_hosts;
 mod bad_resources;
 mod compliance_outcomes;
-mod compromised;
 mod crash;
 mod debian_hosts;
 mod epss_emergency;
@@ -16,7 +15,6 @@ mod git_triggers;
 mod happy_path;
 mod health_checks;
 mod leader_election;
-mod quarantine;
 mod reboots;
 mod report;
 mod report_served;
