@@ -15,6 +15,7 @@ mod git_triggers;
 mod happy_path;
 mod health_checks;
 mod leader_election;
+mod quarantine;
 mod reboots;
 mod report;
 mod report_served;

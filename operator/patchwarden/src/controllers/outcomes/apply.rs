@@ -2,12 +2,12 @@
 //! (held back by the approval rules), each member's canary hint and predicted duration, and
 //! the summary its status shows. Pure.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use patchwarden_api::patch_policy::{OutcomeSummary, QuarantinedUpdate};
 use patchwarden_api::time::to_k8s;
 use patchwarden_core::Duration;
-use patchwarden_core::approval::{self, ApprovalError, ApprovalPolicy};
+use patchwarden_core::approval::{self, ApprovalError, ApprovalPolicy, UpgradeCandidate};
 use patchwarden_core::ecosystem::Ecosystem;
 use patchwarden_core::outcomes::quarantine::{
     Quarantine, QuarantineContext, QuarantineSettings, quarantines,
@@ -46,19 +46,45 @@ pub fn in_force(
     quarantines(stats, settings, context)
 }
 
-/// `approval` with `found` added to its quarantined versions.
+/// `approval` with `found` added to its quarantined versions. A quarantined version holds
+/// back the other binary packages the members are offered from the same source package at
+/// the same version too: they are installed together (`libssl3` pulls in the failing
+/// `openssl`), so one cannot be patched without the other.
 pub fn with_quarantines(
     approval: &ApprovalPolicy,
     found: &[Quarantine],
+    members: &[Member],
 ) -> Result<ApprovalPolicy, ApprovalError> {
+    let candidates: Vec<&UpgradeCandidate> =
+        members.iter().flat_map(|m| m.candidates.iter()).collect();
+    let source_of = |c: &UpgradeCandidate| c.source_package.clone().unwrap_or(c.package.clone());
+    let mut held: BTreeMap<(String, String), String> = BTreeMap::new();
+    for q in found {
+        held.insert((q.package.clone(), q.version.clone()), q.reason.clone());
+        let sources: BTreeSet<String> = candidates
+            .iter()
+            .filter(|c| c.package == q.package && c.candidate_version == q.version)
+            .map(|c| source_of(c))
+            .collect();
+        for sibling in candidates
+            .iter()
+            .filter(|c| c.candidate_version == q.version && sources.contains(&source_of(c)))
+        {
+            held.entry((sibling.package.clone(), q.version.clone()))
+                .or_insert_with(|| format!("{} (with {})", q.reason, q.package));
+        }
+    }
     let mut rules = approval.rules().clone();
     rules
         .quarantined
-        .extend(found.iter().map(|q| approval::Quarantine {
-            package: q.package.clone(),
-            version: Some(q.version.clone()),
-            reason: q.reason.clone(),
-        }));
+        .extend(
+            held.into_iter()
+                .map(|((package, version), reason)| approval::Quarantine {
+                    package,
+                    version: Some(version),
+                    reason,
+                }),
+        );
     ApprovalPolicy::compile(rules)
 }
 

@@ -44,7 +44,7 @@ pub fn learn(
         .map_err(Terminal::invalid_spec)?;
     let found = apply::in_force(&outcomes.stats, &settings, &outcomes.lifts, members, now);
     if !found.is_empty() {
-        rules.approval = apply::with_quarantines(&rules.approval, &found)
+        rules.approval = apply::with_quarantines(&rules.approval, &found, members)
             .map_err(|e| Terminal::invalid_spec(format!("spec.{e}")))?;
     }
     apply::annotate_members(

@@ -123,6 +123,7 @@ fn member(name: &str, version: &str) -> Member {
         failing: false,
         suspended: None,
         canary_hint: None,
+        compromised: None,
         estimated_duration: None,
     }
 }
@@ -196,6 +197,28 @@ fn two_failed_canaries_quarantine_the_version_for_another_policy() {
         outcome.held_back[0].reason,
         HoldReason::Quarantined { .. }
     ));
+    // openssl of the same source at the same version is held with it (installed together).
+    let mut both = member("h4", BAD);
+    let mut sibling = both.candidates[0].clone();
+    sibling.package = "openssl".into();
+    both.candidates.push(sibling);
+    let approval = apply::with_quarantines(
+        &PatchPolicySpec::default()
+            .compile_approval()
+            .expect("approval"),
+        &apply::in_force(
+            &outcomes.stats,
+            &Default::default(),
+            &[],
+            &[both.clone()],
+            at(5),
+        ),
+        std::slice::from_ref(&both),
+    )
+    .expect("approval");
+    let outcome = approval.approve(&both.candidates, at(5));
+    assert!(outcome.approved.is_empty(), "{outcome:?}");
+    assert_eq!(outcome.held_back.len(), 2);
     // The profile that failed is the canary hint's, with its past failure counted.
     let hint = members[0].canary_hint.clone().expect("hint");
     assert_eq!(hint.past_failures, 2);
