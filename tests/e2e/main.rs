@@ -6,6 +6,7 @@
 mod agent_hosts;
 mod bad_resources;
 mod compliance_outcomes;
+mod compromised;
 mod crash;
 mod debian_hosts;
 mod epss_emergency;

@@ -234,6 +234,7 @@ mod tests {
             failing: false,
             suspended: None,
             canary_hint: None,
+            compromised: None,
             estimated_duration: None,
         }
     }

@@ -131,6 +131,7 @@ pub fn policy_member(
         ),
         suspended: None,
         canary_hint: None,
+        compromised: None,
         estimated_duration: None,
     }
 }

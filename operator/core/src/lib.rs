@@ -11,6 +11,7 @@ pub mod duration;
 pub mod ecosystem;
 pub mod feed;
 pub mod finding;
+pub mod health_comparison;
 pub mod history;
 pub mod host_supply;
 pub mod index;

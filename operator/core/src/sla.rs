@@ -285,6 +285,9 @@ pub enum EmergencyRule {
     /// An approved fix for a finding whose EPSS probability is above the policy's threshold
     /// starts at once.
     EpssAbove,
+    /// An asset another system reported compromised (the `patchwarden.io/compromised`
+    /// annotation or label) starts at once with every approved fix.
+    Compromised,
     /// Never start out of window (overrides the others).
     Never,
 }
@@ -317,6 +320,10 @@ pub enum EmergencyReason {
         finding: String,
         epss: EpssPermille,
         threshold: EpssPermille,
+    },
+    /// The asset is reported compromised, with the reporter's reason when it gave one.
+    Compromised {
+        reason: Option<String>,
     },
 }
 
@@ -354,6 +361,13 @@ impl fmt::Display for EmergencyReason {
                 f64::from(*epss) / 1000.0,
                 f64::from(*threshold) / 1000.0
             ),
+            EmergencyReason::Compromised { reason } => {
+                f.write_str("emergency (Compromised): the asset is reported compromised")?;
+                if let Some(reason) = reason {
+                    write!(f, " ({reason})")?;
+                }
+                f.write_str(", patching starts out of window")
+            }
         }
     }
 }

@@ -2,13 +2,97 @@
 //! threshold (recorded with the date of the feed that scored it), and an asset another system
 //! marked as compromised.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use chrono::NaiveDate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::policy::AssetEmergency;
-use crate::sla::{EmergencyReason, EpssPermille};
+use crate::policy::{AssetEmergency, Member};
+use crate::sla::{EmergencyReason, EmergencyRule, EpssPermille, effective_emergency_rules};
+
+/// The annotation (or label) another system sets to `"true"` to report an asset compromised.
+pub const COMPROMISED: &str = "patchwarden.io/compromised";
+/// The annotation carrying the reporter's reason, optional.
+pub const COMPROMISED_REASON: &str = "patchwarden.io/compromised-reason";
+/// The longest reason kept: it is written into statuses and Events.
+const MAX_REASON_CHARS: usize = 200;
+/// Added to a compromised asset's risk for the rollout order only: above any risk score
+/// (0–100), so it is patched first whatever its findings.
+const COMPROMISED_PRIORITY: f64 = 1000.0;
+
+/// Another system's report that an asset is compromised.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Compromise {
+    /// Why, in the reporter's words, when it gave a reason.
+    pub reason: Option<String>,
+}
+
+impl fmt::Display for Compromise {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("asset reported compromised")?;
+        match &self.reason {
+            Some(reason) => write!(f, " ({reason})"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The compromise an object's annotations or labels report: `patchwarden.io/compromised` is
+/// `true` (any case) in either, with the reason annotation's text (trimmed, at most 200
+/// characters) when it is not empty. Any other value reports nothing.
+pub fn compromise_signal(
+    labels: &BTreeMap<String, String>,
+    annotations: &BTreeMap<String, String>,
+) -> Option<Compromise> {
+    let reported = [annotations, labels]
+        .iter()
+        .filter_map(|map| map.get(COMPROMISED))
+        .any(|value| value.trim().eq_ignore_ascii_case("true"));
+    if !reported {
+        return None;
+    }
+    let reason = annotations
+        .get(COMPROMISED_REASON)
+        .map(|r| r.trim().chars().take(MAX_REASON_CHARS).collect::<String>())
+        .filter(|r| !r.is_empty());
+    Some(Compromise { reason })
+}
+
+/// A finding's risk on a compromised asset: an attack on the asset is evidence, not a
+/// prediction, so a finding not already in the KEV band (50–100) is lifted into it, exactly
+/// as a KEV listing would (`100 × (0.5 + 0.5·within)` = 50 + the score outside the band).
+pub fn compromised_risk(score: f64, known_exploited: bool) -> f64 {
+    if known_exploited {
+        return score;
+    }
+    ((50.0 + score).min(100.0) * 10.0).round() / 10.0
+}
+
+/// A finding's risk explanation on a compromised asset: the report first.
+pub fn compromised_explanation(compromise: &Compromise, explanation: &str) -> String {
+    format!("{compromise}, {explanation}")
+}
+
+/// The order key of an asset in a rollout: its risk, or ahead of every uncompromised asset
+/// when it is reported compromised.
+pub fn rollout_priority(risk: f64, compromised: bool) -> f64 {
+    if compromised {
+        risk + COMPROMISED_PRIORITY
+    } else {
+        risk
+    }
+}
+
+/// Whether `rules` start `member` out of window because it is reported compromised.
+pub fn compromise_emergency(rules: &[EmergencyRule], member: &Member) -> Option<EmergencyReason> {
+    let compromise = member.compromised.as_ref()?;
+    effective_emergency_rules(rules)
+        .contains(&EmergencyRule::Compromised)
+        .then(|| EmergencyReason::Compromised {
+            reason: compromise.reason.clone(),
+        })
+}
 
 /// A finding of a member whose EPSS score is above the policy's threshold.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -108,6 +192,61 @@ mod tests {
                 threshold: 500,
             },
         }
+    }
+
+    fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn a_compromise_is_reported_by_annotation_or_label_with_an_optional_reason() {
+        let none = map(&[]);
+        let reported = map(&[(COMPROMISED, " TRUE ")]);
+        let with_reason = map(&[
+            (COMPROMISED, "true"),
+            (COMPROMISED_REASON, "  EDR alert 4711: reverse shell  "),
+        ]);
+        assert_eq!(compromise_signal(&none, &none), None);
+        assert_eq!(
+            compromise_signal(&reported, &none),
+            Some(Compromise { reason: None })
+        );
+        assert_eq!(
+            compromise_signal(&none, &reported),
+            Some(Compromise { reason: None })
+        );
+        let compromise = compromise_signal(&none, &with_reason).expect("reported");
+        assert_eq!(
+            compromise.to_string(),
+            "asset reported compromised (EDR alert 4711: reverse shell)"
+        );
+        for value in ["false", "yes", "", "1"] {
+            let other = map(&[(COMPROMISED, value)]);
+            assert_eq!(compromise_signal(&other, &other), None, "{value:?}");
+        }
+        let long = "x".repeat(500);
+        let long = map(&[(COMPROMISED, "true"), (COMPROMISED_REASON, &long)]);
+        let kept = compromise_signal(&none, &long).and_then(|c| c.reason);
+        assert_eq!(kept.map(|r| r.len()), Some(MAX_REASON_CHARS));
+    }
+
+    #[test]
+    fn a_compromise_lifts_risk_into_the_exploited_band_and_says_so() {
+        assert_eq!(compromised_risk(23.4, false), 73.4);
+        assert_eq!(compromised_risk(0.0, false), 50.0);
+        assert_eq!(compromised_risk(88.0, true), 88.0, "KEV scores are there");
+        let compromise = Compromise {
+            reason: Some("EDR alert".into()),
+        };
+        assert_eq!(
+            compromised_explanation(&compromise, "CVSS 7.5, internal, medium asset"),
+            "asset reported compromised (EDR alert), CVSS 7.5, internal, medium asset"
+        );
+        assert!(rollout_priority(0.0, true) > rollout_priority(100.0, false));
+        assert_eq!(rollout_priority(42.0, false), 42.0);
     }
 
     #[test]

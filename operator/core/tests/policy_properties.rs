@@ -67,6 +67,7 @@ fn members() -> impl Strategy<Value = Vec<Member>> {
                     failing,
                     suspended,
                     canary_hint: None,
+                    compromised: None,
                     estimated_duration: None,
                 },
             )

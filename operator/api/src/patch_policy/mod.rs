@@ -120,8 +120,10 @@ pub struct PatchPolicySpec {
     /// When a rollout may start outside the maintenance windows: `KnownExploited` (an approved
     /// fix for a CISA KEV-listed vulnerability starts at once), `SlaBreach` (an asset whose SLA
     /// would pass before the next window starts at once), `EpssAbove` (an approved fix for a
-    /// finding whose EPSS probability is above `emergencyThresholds.epss` starts at once), or
-    /// `Never` (the default; overrides the others).
+    /// finding whose EPSS probability is above `emergencyThresholds.epss` starts at once),
+    /// `Compromised` (an asset annotated or labelled `patchwarden.io/compromised: "true"` by
+    /// another system starts at once with every approved fix), or `Never` (the default;
+    /// overrides the others).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(schema_with = "emergency_rules_schema")]
     pub emergency: Vec<EmergencyRule>,
@@ -317,7 +319,7 @@ impl PatchPolicySpec {
 fn emergency_rules_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
     schemars::json_schema!({
         "type": "array",
-        "items": {"type": "string", "enum": ["KnownExploited", "SlaBreach", "EpssAbove", "Never"]},
+        "items": {"type": "string", "enum": ["KnownExploited", "SlaBreach", "EpssAbove", "Compromised", "Never"]},
     })
 }
 

@@ -11,11 +11,12 @@ use super::{
 use crate::sla::EmergencyReason;
 
 /// The trigger of the run an emergency starts.
-fn emergency_trigger(reason: &EmergencyReason) -> RunTrigger {
+pub fn emergency_trigger(reason: &EmergencyReason) -> RunTrigger {
     match reason {
         EmergencyReason::KnownExploited { .. } => RunTrigger::KnownExploited,
         EmergencyReason::SlaBreach { .. } => RunTrigger::SlaBreach,
         EmergencyReason::EpssAbove { .. } => RunTrigger::EpssAbove,
+        EmergencyReason::Compromised { .. } => RunTrigger::Compromised,
     }
 }
 
@@ -57,9 +58,11 @@ pub(super) fn decide(
         let run = super::window_fit::fit_to_window(rules, scheduled.clone(), open, input.now);
         return Decision::Start { run };
     }
-    // Out of window: KEV fixes first (only those packages), then fixes of findings above the
-    // EPSS threshold (only those packages), then SLA breaches (all approved).
+    // Out of window: compromised assets first (all approved), then KEV fixes (only those
+    // packages), then fixes of findings above the EPSS threshold (only those packages), then
+    // SLA breaches (all approved).
     for trigger in [
+        RunTrigger::Compromised,
         RunTrigger::KnownExploited,
         RunTrigger::EpssAbove,
         RunTrigger::SlaBreach,

@@ -22,17 +22,20 @@ pub enum RunTrigger {
     SlaBreach,
     /// Started outside the windows for a finding whose EPSS score is above the threshold.
     EpssAbove,
+    /// Started outside the windows for an asset reported compromised.
+    Compromised,
     /// Written by a person ("patch now").
     Manual,
 }
 
 impl RunTrigger {
     /// Every trigger, in declaration order.
-    pub const ALL: [RunTrigger; 5] = [
+    pub const ALL: [RunTrigger; 6] = [
         RunTrigger::Scheduled,
         RunTrigger::KnownExploited,
         RunTrigger::SlaBreach,
         RunTrigger::EpssAbove,
+        RunTrigger::Compromised,
         RunTrigger::Manual,
     ];
 
@@ -43,6 +46,7 @@ impl RunTrigger {
             RunTrigger::KnownExploited => "KnownExploited",
             RunTrigger::SlaBreach => "SlaBreach",
             RunTrigger::EpssAbove => "EpssAbove",
+            RunTrigger::Compromised => "Compromised",
             RunTrigger::Manual => "Manual",
         }
     }
@@ -129,7 +133,10 @@ fn urgent(
                 package == &candidate.package && epss_permille(*p) > threshold
             })
         }
-        RunTrigger::Scheduled | RunTrigger::SlaBreach | RunTrigger::Manual => true,
+        RunTrigger::Scheduled
+        | RunTrigger::SlaBreach
+        | RunTrigger::Compromised
+        | RunTrigger::Manual => true,
     }
 }
 
@@ -151,7 +158,7 @@ fn build(
         .map(|(member, _)| PlanAsset {
             name: member.name.clone(),
             group: Some(member.group.clone()),
-            risk: member.risk,
+            risk: crate::threats::rollout_priority(member.risk, member.compromised.is_some()),
             estimated_duration: member.estimated_duration,
         })
         .collect();

@@ -48,6 +48,10 @@ pub struct Member {
     /// Why the asset is not patched (it or its group is suspended): every candidate is held
     /// back with this reason, so no run plans it.
     pub suspended: Option<String>,
+    /// Another system reported the asset compromised: it is patched first, and starts an
+    /// emergency under a `Compromised` rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compromised: Option<crate::threats::Compromise>,
     /// Its profile and how often that profile failed before, for the canary choice; `None`
     /// when no outcome statistics are known.
     #[serde(skip)]

@@ -23,6 +23,7 @@ use crate::approval::{ApprovalOutcome, HeldBack, HoldReason, UpgradeCandidate};
 use crate::sla::{self, SlaFinding};
 use crate::window::{self, WindowDefinition};
 
+pub use decide::emergency_trigger;
 pub use evaluation::{
     AssetEmergency, AssetForecast, Compliance, Decision, HoldCause, PolicyEvaluation, Verdict,
 };
@@ -161,8 +162,8 @@ fn deadlines_and_emergencies(
     (forecasts, emergencies)
 }
 
-/// Why a member may start out of window: a KEV fix first, then an EPSS score above the
-/// threshold, then an SLA breach.
+/// Why a member may start out of window: a compromise first, then a KEV fix, then an EPSS
+/// score above the threshold, then an SLA breach.
 fn emergency(
     rules: &PolicyRules,
     member: &Member,
@@ -170,6 +171,9 @@ fn emergency(
     known_exploited: &[&str],
     forecast: &sla::Forecast,
 ) -> Option<sla::EmergencyReason> {
+    if let Some(reason) = crate::threats::compromise_emergency(&rules.emergency, member) {
+        return Some(reason);
+    }
     let declared = sla::emergency_reason(&rules.emergency, known_exploited, forecast);
     if matches!(declared, Some(sla::EmergencyReason::KnownExploited { .. })) {
         return declared;

@@ -55,6 +55,7 @@ fn member(name: &str, group: &str, candidates: Vec<UpgradeCandidate>) -> Member 
         failing: false,
         suspended: None,
         canary_hint: None,
+        compromised: None,
         estimated_duration: None,
     }
 }
@@ -384,4 +385,5 @@ fn suspended_members_are_held_back_with_the_reason_and_left_out_of_the_run() {
     assert_eq!(suspension_reason(false, None), None);
 }
 
+mod compromised;
 mod epss;

@@ -105,6 +105,7 @@ mod tests {
                 profile: profile.into(),
                 past_failures,
             }),
+            compromised: None,
             estimated_duration: Some(Duration::from_hours(hours)),
         }
     }

@@ -40,6 +40,9 @@ pub(super) fn emergency_impact(
             EmergencyRule::EpssAbove => {
                 "findings whose EPSS score is above the policy's threshold will now be patched outside maintenance windows".to_string()
             }
+            EmergencyRule::Compromised => {
+                "assets reported compromised will now be patched outside maintenance windows".to_string()
+            }
             EmergencyRule::Never => continue,
         });
     }
@@ -53,6 +56,10 @@ pub(super) fn emergency_impact(
             }
             EmergencyRule::EpssAbove => {
                 "EPSS scores above the threshold will no longer trigger out-of-window rollouts"
+                    .to_string()
+            }
+            EmergencyRule::Compromised => {
+                "assets reported compromised will no longer trigger out-of-window rollouts"
                     .to_string()
             }
             EmergencyRule::Never => continue,

@@ -5,10 +5,13 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use kube::Api;
-use patchwarden_api::asset::{Asset, AssetStatus, PatchState};
+use kube::{Api, ResourceExt};
+use patchwarden_api::asset::{Asset, AssetStatus, FindingsSummary, PatchState};
 use patchwarden_api::conditions::{self as c, reason};
 use patchwarden_api::time::to_k8s;
+use patchwarden_core::threats::{
+    Compromise, compromise_signal, compromised_explanation, compromised_risk,
+};
 use patchwarden_executor::ExecError;
 
 use super::decide::{self, ReadInventory, UnreadableInventory};
@@ -125,15 +128,20 @@ impl<'a> Report<'a> {
     }
 
     fn findings(&mut self, assessment: Option<&AssetAssessment>) {
+        let compromise = compromise_signal(self.asset.labels(), self.asset.annotations());
         let desired = &mut self.desired;
         match assessment {
             Some(assessed) => {
-                if self.stored.findings.as_ref() != Some(&assessed.summary)
+                let summary = match &compromise {
+                    Some(compromise) => compromised_summary(&assessed.summary, compromise),
+                    None => assessed.summary.clone(),
+                };
+                if self.stored.findings.as_ref() != Some(&summary)
                     || self.stored.assessed_time.is_none()
                 {
                     desired.assessed_time = Some(to_k8s(self.now));
                 }
-                desired.findings = Some(assessed.summary.clone());
+                desired.findings = Some(summary);
                 desired.upgrades = assessed.upgrades.clone();
             }
             None => {
@@ -176,4 +184,18 @@ impl<'a> Report<'a> {
         status::write_status(&self.api, self.asset, &self.desired).await?;
         Ok(())
     }
+}
+
+/// The findings of a compromised asset: each explained risk lifted into the exploited band and
+/// its explanation led by the report, and the asset's risk with them.
+fn compromised_summary(summary: &FindingsSummary, compromise: &Compromise) -> FindingsSummary {
+    let mut out = summary.clone();
+    for risk in &mut out.top_risks {
+        risk.score = compromised_risk(risk.score, risk.known_exploited);
+        risk.explanation = compromised_explanation(compromise, &risk.explanation);
+    }
+    out.risk_score = summary
+        .risk_score
+        .map(|score| compromised_risk(score, summary.known_exploited > 0));
+    out
 }

@@ -16,6 +16,7 @@ use patchwarden_api::patch_policy::{PatchPolicy, SeverityCounts};
 use patchwarden_api::patch_run::PatchRun;
 use patchwarden_api::policy_input::{policy_member, run_record};
 use patchwarden_core::policy::{Member, NamedWindow, RunRecord, suspension_reason};
+use patchwarden_core::threats::{compromise_signal, compromised_risk};
 
 use super::super::assessment::AssetAssessment;
 use super::super::error::{ReconcileError, Terminal};
@@ -229,6 +230,10 @@ pub fn group_members(
                 asset.status.as_ref().and_then(|s| s.patch_state),
             );
             member.epss = assessment.epss.clone();
+            member.compromised = compromise_signal(asset.labels(), asset.annotations());
+            if member.compromised.is_some() {
+                member.risk = compromised_risk(member.risk, summary.known_exploited > 0);
+            }
             let group_name = group.name_any();
             let suspended_group = group.spec.suspend.then_some(group_name.as_str());
             member.suspended = suspension_reason(asset.spec.suspend, suspended_group);

@@ -11,7 +11,9 @@ use patchwarden_api::patch_policy::{
     SlaForecast,
 };
 use patchwarden_api::time::to_k8s;
-use patchwarden_core::policy::{Compliance, Decision, HoldCause, PolicyEvaluation, held_back_note};
+use patchwarden_core::policy::{
+    Compliance, Decision, HoldCause, PolicyEvaluation, emergency_trigger, held_back_note,
+};
 use patchwarden_core::sla::Forecast;
 use patchwarden_core::threats;
 
@@ -114,7 +116,39 @@ pub async fn write(
         let message = format!("{}: {rise}", rise.asset);
         context.events.warning(policy, "EpssRose", message).await;
     }
+    if let Some(run) = created
+        && let Some(why) = started_emergency(evaluation)
+    {
+        let message = format!("PatchRun {run} started out of window: {why}");
+        context
+            .events
+            .warning(policy, "EmergencyStarted", message)
+            .await;
+    }
     Ok(())
+}
+
+/// Why the run the evaluation starts is an emergency, by its first asset's reason; `None` for
+/// a run in a window.
+fn started_emergency(evaluation: &PolicyEvaluation) -> Option<String> {
+    let Decision::Start { run } = &evaluation.decision else {
+        return None;
+    };
+    if run.window.is_some() {
+        return None;
+    }
+    let reasons: Vec<String> = evaluation
+        .emergencies
+        .iter()
+        .filter(|e| emergency_trigger(&e.reason) == run.trigger)
+        .filter(|e| run.assets.iter().any(|a| a.name == e.asset))
+        .map(|e| format!("{}: {}", e.asset, e.reason))
+        .collect();
+    match reasons.len() {
+        0 => None,
+        1 => reasons.into_iter().next(),
+        more => Some(format!("{} (and {} more assets)", reasons[0], more - 1)),
+    }
 }
 
 fn epss_rise_status(rise: &threats::EpssRise) -> EpssRise {
