@@ -124,7 +124,6 @@ fn member(name: &str, version: &str) -> Member {
         suspended: None,
         canary_hint: None,
         compromised: None,
-        compromised: None,
         estimated_duration: None,
     }
 }
