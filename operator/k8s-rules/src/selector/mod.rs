@@ -235,6 +235,24 @@ mod tests {
         );
     }
 
+    /// `()` in the string form is the set holding the empty value: Kubernetes' `labels.Parse`
+    /// reads it so and answers 200, it does not refuse it. Only the structured form refuses an
+    /// empty set of values.
+    #[test]
+    fn an_empty_value_set_in_the_string_form_is_the_empty_value() {
+        let is_in = LabelSelector::parse("a in ()").expect("accepted, as by Kubernetes");
+        assert!(is_in.matches(&labels(&[("a", "")])));
+        assert!(!is_in.matches(&labels(&[("a", "x")])));
+        assert!(!is_in.matches(&BTreeMap::new()));
+        let not_in = LabelSelector::parse("a notin ()").expect("accepted, as by Kubernetes");
+        assert!(!not_in.matches(&labels(&[("a", "")])));
+        assert!(not_in.matches(&labels(&[("a", "x")])));
+        assert!(not_in.matches(&BTreeMap::new()));
+        let structured =
+            json!({"matchExpressions": [{"key": "a", "operator": "In", "values": []}]});
+        assert!(LabelSelector::from_json(&structured).is_err());
+    }
+
     #[test]
     fn json_that_is_not_a_selector_is_an_error() {
         for bad in [
