@@ -13,6 +13,7 @@ use crate::model::{
     AssetRisk, KevExposure, PolicyReport, PolicyTrend, ProfileRow, Report, RiskLine, RunRow,
     Summary, TrendPoint,
 };
+use crate::outcomes::outcomes;
 use crate::remediation::{asset_key, judge, one_decimal, sla_rows};
 
 /// The annotation a run carries once its evidence link is recorded.
@@ -45,6 +46,7 @@ pub fn build(input: &ReportInput, now: DateTime<Utc>) -> Report {
         trends: policies.iter().map(|p| trend(p)).collect(),
         top_assets: top_assets(&input.assets),
         runs: runs(&input.runs),
+        outcomes: outcomes(&input.policies),
     }
 }
 

@@ -6,6 +6,7 @@
 pub mod chart;
 mod compute;
 mod model;
+mod outcomes;
 mod remediation;
 mod render;
 

@@ -24,6 +24,50 @@ pub struct Report {
     pub top_assets: Vec<AssetRisk>,
     /// The runs, newest first.
     pub runs: Vec<RunRow>,
+    /// What the fleet learned from its runs: outcome counts and quarantined updates.
+    pub outcomes: OutcomesReport,
+}
+
+/// Outcome statistics in brief and the updates quarantined fleet-wide.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutcomesReport {
+    /// Finished runs counted.
+    pub runs: u32,
+    /// Asset patch attempts.
+    pub attempts: u32,
+    /// Attempts patched and verified.
+    pub successes: u32,
+    /// Attempts that failed (rolled back ones included).
+    pub failures: u32,
+    /// Failures rolled back.
+    pub rollbacks: u32,
+    /// Median patch duration of an asset.
+    pub duration_p50: Option<String>,
+    /// 90th percentile patch duration of an asset.
+    pub duration_p90: Option<String>,
+    /// Updates no policy installs, by package and version.
+    pub quarantined: Vec<QuarantineRow>,
+}
+
+/// One quarantined update.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuarantineRow {
+    /// The ecosystem (`Debian:12`).
+    pub ecosystem: String,
+    /// Package name.
+    pub package: String,
+    /// The version held back.
+    pub version: String,
+    /// Why, naming the runs whose canaries failed.
+    pub reason: String,
+    /// Since when.
+    pub since: Option<DateTime<Utc>>,
+    /// When it ends by itself.
+    pub expires_at: Option<DateTime<Utc>>,
+    /// The policies (`namespace/name`) it holds back.
+    pub policies: Vec<String>,
 }
 
 /// Fleet-wide totals.

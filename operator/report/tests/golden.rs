@@ -92,3 +92,29 @@ fn html_carries_the_charts_and_markdown_the_tables() {
             .contains("| KEV | 1 | 1 | 0 | 1 | 0 | 50.0 % | 15.0 |")
     );
 }
+
+#[test]
+fn quarantined_updates_and_outcome_counts_are_reported() {
+    let report = report_of_fixture();
+    let outcomes = &report.outcomes;
+    assert_eq!(
+        (outcomes.runs, outcomes.failures, outcomes.rollbacks),
+        (2, 1, 1)
+    );
+    assert_eq!(outcomes.duration_p90.as_deref(), Some("5m"));
+    let q = &outcomes.quarantined[0];
+    assert_eq!(
+        (q.package.as_str(), q.version.as_str()),
+        ("openssl", "3.0.22-1~deb12u2")
+    );
+    assert_eq!(q.policies, ["fleet/standard"]);
+    let rendered = render(&report).expect("renders");
+    assert!(
+        rendered.markdown.contains(
+            "| openssl (Debian:12) | 3.0.22-1~deb12u2 | quarantined: failed on 2 canaries"
+        ),
+        "{}",
+        rendered.markdown
+    );
+    assert!(rendered.html.contains(r#"<tr data-quarantined="openssl">"#));
+}
