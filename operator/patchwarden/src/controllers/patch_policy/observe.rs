@@ -237,9 +237,10 @@ pub fn group_members(
             let group_name = group.name_any();
             let suspended_group = group.spec.suspend.then_some(group_name.as_str());
             member.suspended = suspension_reason(asset.spec.suspend, suspended_group);
-            found
-                .os
-                .insert(name.clone(), crate::controllers::outcomes::convert::asset_os(&asset));
+            found.os.insert(
+                name.clone(),
+                crate::controllers::outcomes::convert::asset_os(asset),
+            );
             found.members.push(member);
         }
     }
