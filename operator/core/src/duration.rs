@@ -31,6 +31,9 @@ pub enum DurationError {
     Overflow { input: String },
 }
 
+/// The longest duration, in seconds: what a `chrono::TimeDelta` holds (about 292 million years).
+const MAX_SECONDS: u64 = chrono::TimeDelta::MAX.num_seconds().unsigned_abs();
+
 const UNITS: [(char, u64); 5] = [
     ('w', 604_800),
     ('d', 86_400),
@@ -76,8 +79,12 @@ impl Duration {
 
     /// The same length as a `chrono::TimeDelta`, for arithmetic on instants.
     pub fn to_chrono(self) -> chrono::TimeDelta {
-        // u64 seconds beyond i64::MAX cannot be parsed (Overflow), so this never saturates in practice.
-        chrono::TimeDelta::seconds(i64::try_from(self.seconds).unwrap_or(i64::MAX))
+        // Parsed durations fit (longer ones are an Overflow); a larger `from_secs` saturates
+        // instead of panicking as `TimeDelta::seconds` does past about 292 million years.
+        i64::try_from(self.seconds)
+            .ok()
+            .and_then(chrono::TimeDelta::try_seconds)
+            .unwrap_or(chrono::TimeDelta::MAX)
     }
 
     /// The same length as a `std::time::Duration`.
@@ -145,7 +152,8 @@ impl FromStr for Duration {
             let seconds = number.checked_mul(UNITS[rank].1).ok_or_else(overflow)?;
             total = total.checked_add(seconds).ok_or_else(overflow)?;
         }
-        if total > i64::MAX as u64 {
+        // The longest a `chrono::TimeDelta` holds, so that instants can be computed with it.
+        if total > MAX_SECONDS {
             return Err(overflow());
         }
         Ok(Duration { seconds: total })
@@ -236,6 +244,26 @@ mod tests {
             "1ms".parse::<Duration>(),
             Err(DurationError::UnknownUnit { .. })
         ));
+    }
+
+    #[test]
+    fn durations_longer_than_a_time_delta_are_an_overflow_not_a_panic() {
+        let longest = chrono::TimeDelta::MAX.num_seconds();
+        let fits: Duration = format!("{longest}s").parse().expect("the longest fits");
+        assert_eq!(fits.to_chrono().num_seconds(), longest);
+        for text in ["594221474836486m", &format!("{}s", longest + 1)] {
+            assert!(
+                matches!(
+                    text.parse::<Duration>(),
+                    Err(DurationError::Overflow { .. })
+                ),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            Duration::from_secs(u64::MAX).to_chrono(),
+            chrono::TimeDelta::MAX
+        );
     }
 
     #[test]
