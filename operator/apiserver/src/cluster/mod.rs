@@ -63,6 +63,13 @@ pub struct Event {
     pub prev: Option<Arc<Obj>>,
 }
 
+impl Event {
+    /// The serialized size of the versions the event holds, new and previous.
+    pub fn retained_bytes(&self) -> usize {
+        self.obj.json.len() + self.prev.as_ref().map_or(0, |p| p.json.len())
+    }
+}
+
 /// The committed state.
 pub struct Cluster {
     pub rev: u64,

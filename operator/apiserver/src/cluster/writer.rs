@@ -40,10 +40,26 @@ impl Drop for Queued<'_> {
 
 /// How many events are kept for watch resume and consistent paging.
 pub const DEFAULT_HISTORY: usize = 20_000;
-const BROADCAST_CAPACITY: usize = 16_384;
+/// The serialized size of the object versions the history may hold beyond
+/// [`MIN_HISTORY`] events; the oldest events go first, and a watch resuming before them
+/// relists, as after etcd's compaction. Counted by events alone, a fleet's status writes kept
+/// every replaced version of every object: 20,000 events of 25 kB Assets, new and previous
+/// version each, parsed and serialized.
+pub const HISTORY_BYTES: usize = 64 << 20;
+/// Events kept whatever their size.
+const MIN_HISTORY: usize = 1000;
+/// Events a watch may fall behind by before it is told to relist. The ring keeps the last
+/// events (new and previous versions) alive whether or not anyone is behind, so it is sized
+/// for watches that keep up with bursts of writes, not to hold a fleet's worth of statuses.
+const BROADCAST_CAPACITY: usize = 4096;
 const MAX_BATCH: usize = 512;
 /// The revision log is compacted after this many changes.
 const COMPACTION_INTERVAL: usize = 1000;
+
+/// Whether a history of `events` holding `bytes` must drop its oldest event.
+fn history_over(events: usize, bytes: usize, limit: usize) -> bool {
+    events > limit || (bytes > HISTORY_BYTES && events > MIN_HISTORY)
+}
 
 /// The message of the job [`Shared::close`] queues; the writer stops after it.
 const SHUTTING_DOWN: &str = "shutting down";
@@ -68,10 +84,17 @@ impl Shared {
             jobs,
             events,
         });
+        let history_bytes = shared
+            .read()
+            .history
+            .iter()
+            .map(|e| e.retained_bytes())
+            .sum();
         let writer = Writer {
             shared: shared.clone(),
             db,
             history_limit,
+            history_bytes,
             since_compaction: 0,
         };
         let handle = std::thread::Builder::new()
@@ -145,6 +168,8 @@ struct Writer {
     shared: Arc<Shared>,
     db: Db,
     history_limit: usize,
+    /// What the retained history's events hold ([`Event::retained_bytes`]).
+    history_bytes: usize,
     since_compaction: usize,
 }
 
@@ -219,12 +244,18 @@ impl Writer {
         }
         self.since_compaction += changes.len();
         for ev in changes {
+            self.history_bytes += ev.retained_bytes();
             cluster.history.push_back(ev.clone());
             // A lagging receiver is told to relist by the watch stream itself.
             let _ = self.shared.events.send(ev.clone());
         }
-        while cluster.history.len() > self.history_limit {
+        while history_over(
+            cluster.history.len(),
+            self.history_bytes,
+            self.history_limit,
+        ) {
             if let Some(old) = cluster.history.pop_front() {
+                self.history_bytes = self.history_bytes.saturating_sub(old.retained_bytes());
                 cluster.compacted = old.rev;
             }
         }

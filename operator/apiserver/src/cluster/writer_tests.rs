@@ -192,3 +192,25 @@ fn batch_order_and_failures(waiting: usize) {
     shared.close();
     writer.join().unwrap();
 }
+
+#[test]
+fn history_drops_old_events_by_count_and_by_size_above_a_floor() {
+    assert!(!history_over(10, 0, 10));
+    assert!(history_over(11, 0, 10));
+    // However large, the newest events stay for resuming watches.
+    assert!(!history_over(
+        MIN_HISTORY,
+        HISTORY_BYTES * 4,
+        DEFAULT_HISTORY
+    ));
+    assert!(history_over(
+        MIN_HISTORY + 1,
+        HISTORY_BYTES + 1,
+        DEFAULT_HISTORY
+    ));
+    assert!(!history_over(
+        MIN_HISTORY + 1,
+        HISTORY_BYTES,
+        DEFAULT_HISTORY
+    ));
+}

@@ -3,8 +3,10 @@
 //! candidates policies approve from).
 //!
 //! The Asset controller writes an asset's assessment here when it reads its inventory; the
-//! PatchPolicy controller reads them. Any change of the loaded feeds is broadcast so every
-//! Asset is assessed again.
+//! PatchPolicy controller reads them. A feed load keeps every assessment it cannot change:
+//! the assets whose packages it touches (`feed_change`) are re-assessed here, from the inputs
+//! kept for them (`assessment_inputs`), and named to the Asset controller, which writes their
+//! status; the others keep theirs.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
@@ -18,7 +20,10 @@ use patchwarden_core::index::{AdvisoryIndex, FeedSet};
 use patchwarden_core::inventory::Inventory;
 use patchwarden_core::risk::{Criticality, Exposure};
 use patchwarden_core::sla::SlaFinding;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
+
+use super::assessment_inputs::{self, AssetInputs, Completion, KeptInputs};
+use super::feed_change;
 
 /// How many of the riskiest findings an Asset's status explains.
 pub const TOP_RISKS: usize = 5;
@@ -26,8 +31,10 @@ pub const TOP_RISKS: usize = 5;
 /// One asset's assessment.
 #[derive(Debug, Clone, Default)]
 pub struct AssetAssessment {
-    /// The inventory digest and feed generation it was computed from.
+    /// The inventory digest and risk context it was computed from.
     pub basis: String,
+    /// The feed generation it was computed with.
+    pub generation: u64,
     /// What the Asset's status shows.
     pub summary: FindingsSummary,
     /// What SLA deadlines need of each fixable finding, keyed by the package it concerns.
@@ -74,7 +81,15 @@ pub struct Assessments {
     /// Per asset, the policies that approve at least one upgrade for it (and whether).
     approvals: Mutex<HashMap<String, BTreeMap<String, bool>>>,
     approvals_changed: watch::Sender<u64>,
+    /// What each asset was assessed from, for re-assessment when the feeds change.
+    kept: Mutex<KeptInputs>,
+    /// The assets whose assessment or approval changed outside their own reconcile.
+    touched: broadcast::Sender<Arc<[String]>>,
 }
+
+/// Batches of touched assets a slow receiver may fall behind by (one per feed load or policy
+/// evaluation) before it is told to reconcile every asset.
+const TOUCHED_BACKLOG: usize = 256;
 
 impl Default for Assessments {
     fn default() -> Self {
@@ -92,6 +107,25 @@ impl Assessments {
             generation: watch::channel(0).0,
             approvals: Mutex::new(HashMap::new()),
             approvals_changed: watch::channel(0).0,
+            kept: Mutex::new(KeptInputs::default()),
+            touched: broadcast::channel(TOUCHED_BACKLOG).0,
+        }
+    }
+
+    /// A receiver of the assets whose assessment (after a feed load) or approval changed, so
+    /// that their status is written again.
+    pub fn subscribe_touched(&self) -> broadcast::Receiver<Arc<[String]>> {
+        self.touched.subscribe()
+    }
+
+    /// Every asset whose inputs are kept (all, when a receiver fell behind).
+    pub fn kept_assets(&self) -> Vec<String> {
+        self.kept.lock().map(|k| k.keys()).unwrap_or_default()
+    }
+
+    fn touch(&self, keys: Vec<String>) {
+        if !keys.is_empty() {
+            let _ = self.touched.send(keys.into());
         }
     }
 
@@ -145,13 +179,51 @@ impl Assessments {
             }
             Arc::new(AdvisoryIndex::build(merged))
         });
-        if let Ok(mut slot) = self.index.write() {
-            *slot = index;
+        let prints = index.as_deref().map(feed_change::fingerprints);
+        let touched = match self.kept.lock() {
+            Ok(mut kept) => kept.touched_by(prints),
+            Err(_) => Vec::new(),
+        };
+        let reassessed = match &index {
+            Some(index) => reassess(index, &touched),
+            None => Vec::new(),
+        };
+        self.publish(index, reassessed);
+    }
+
+    /// Installs a new index with the assessments re-computed for it; the others stay.
+    fn publish(
+        &self,
+        index: Option<Arc<AdvisoryIndex>>,
+        reassessed: Vec<(String, Option<AssetAssessment>)>,
+    ) {
+        let (Ok(mut slot), Ok(mut assets)) = (self.index.write(), self.assets.lock()) else {
+            return;
+        };
+        let generation = *self.generation.borrow() + 1;
+        let mut keys: Vec<String> = Vec::with_capacity(reassessed.len());
+        if index.is_none() {
+            keys.extend(assets.drain().map(|(key, _)| key));
         }
-        if let Ok(mut assets) = self.assets.lock() {
-            assets.clear();
+        *slot = index;
+        for (key, assessed) in reassessed {
+            match assessed {
+                Some(assessed) => assets.insert(
+                    key.clone(),
+                    Arc::new(AssetAssessment {
+                        generation,
+                        ..assessed
+                    }),
+                ),
+                None => assets.remove(&key),
+            };
+            keys.push(key);
         }
-        self.generation.send_modify(|g| *g += 1);
+        // Bumped under both locks, so that a reconcile sees the index and the assessments of
+        // one generation together.
+        self.generation.send_modify(|g| *g = generation);
+        drop((slot, assets));
+        self.touch(keys);
     }
 
     /// Assesses an asset's inventory (or returns the stored result for the same inventory
@@ -166,16 +238,24 @@ impl Assessments {
         packages: &Inventory,
         digest: &str,
     ) -> Option<Arc<AssetAssessment>> {
-        let basis = format!(
-            "{digest}@{}:{criticality:?}:{exposure:?}",
-            *self.generation.borrow()
-        );
-        if let Some(cached) = self.get(key)
+        if let Ok(mut kept) = self.kept.lock() {
+            kept.record(key, ecosystem, (criticality, exposure), packages, digest);
+        }
+        let basis = assessment_inputs::basis(digest, criticality, exposure);
+        if let Ok(assets) = self.assets.lock()
+            && let Some(cached) = assets.get(key)
             && cached.basis == basis
         {
-            return Some(cached);
+            // Kept across feed loads that do not touch the asset: current as of now.
+            return Some(Arc::new(AssetAssessment {
+                generation: *self.generation.borrow(),
+                ..(**cached).clone()
+            }));
         }
-        let index = self.index.read().ok()?.clone()?;
+        let (index, generation) = {
+            let slot = self.index.read().ok()?;
+            (slot.clone()?, *self.generation.borrow())
+        };
         let context = AssetContext {
             name: key.to_string(),
             ecosystem: Ecosystem::new(ecosystem?),
@@ -183,40 +263,36 @@ impl Assessments {
             exposure,
         };
         let assessment = index.assess(packages, &context);
-        let candidates = candidates(&assessment.findings);
-        let sla = sla_findings(&assessment.findings);
-        let epss = epss_scores(&assessment.findings);
-        let upgrades = candidates
-            .iter()
-            .map(|candidate| {
-                let fixes: Vec<&SlaFinding> = sla
-                    .iter()
-                    .filter(|(package, _)| package == &candidate.package)
-                    .map(|(_, finding)| finding)
-                    .collect();
-                AvailableUpgrade::from_assessment(candidate, &fixes)
-            })
-            .collect();
         // Stored by `store` once the host's sources are applied, so readers never see an
         // assessment without them.
-        Some(Arc::new(AssetAssessment {
-            basis,
-            summary: summary(&assessment.findings, &assessment.summary),
-            sla,
-            upgrades,
-            epss,
-        }))
+        Some(Arc::new(assessment_of(basis, generation, &assessment)))
     }
 
-    /// Records an asset's assessment as policies read it.
+    /// Records how the host's sources complete asset `key`'s assessments of `basis`, for
+    /// its re-assessment when the feeds change.
+    pub fn complete_with(&self, key: &str, basis: &str, completion: Completion) {
+        if let Ok(mut kept) = self.kept.lock() {
+            kept.complete_with(key, basis, completion);
+        }
+    }
+
+    /// Records an asset's assessment as policies read it. One computed with feeds replaced
+    /// since is not stored (the feed load re-assessed the asset) and the asset is reconciled
+    /// again.
     pub fn store(&self, key: &str, assessed: AssetAssessment) -> Arc<AssetAssessment> {
         let assessed = Arc::new(assessed);
-        if let Ok(mut assets) = self.assets.lock() {
-            assets.insert(key.to_string(), assessed.clone());
+        let stale = match self.assets.lock() {
+            Ok(mut assets) if assessed.generation == *self.generation.borrow() => {
+                assets.insert(key.to_string(), assessed.clone());
+                false
+            }
+            _ => true,
+        };
+        if stale {
+            self.touch(vec![key.to_string()]);
         }
         assessed
     }
-
     /// The score date of the loaded EPSS feed (`YYYY-MM-DD`), when one is loaded and dated.
     pub fn epss_feed_date(&self) -> Option<String> {
         let index = self.index.read().ok()?.clone()?;
@@ -234,16 +310,24 @@ impl Assessments {
         let Ok(mut approvals) = self.approvals.lock() else {
             return false;
         };
-        let mut changed = false;
+        let mut changed_assets = Vec::new();
         for (asset, approved) in assets {
             let entry = approvals.entry(asset.clone()).or_default();
-            let before = entry.values().any(|a| *a);
-            let known = entry.insert(policy.to_string(), *approved).is_some();
-            changed |= !known || before != entry.values().any(|a| *a);
+            // `None` until a policy evaluated the asset, as `approved` answers.
+            let standing =
+                |e: &BTreeMap<String, bool>| (!e.is_empty()).then(|| e.values().any(|a| *a));
+            let before = standing(entry);
+            entry.insert(policy.to_string(), *approved);
+            if before != standing(entry) {
+                changed_assets.push(asset.clone());
+            }
         }
-        if changed {
+        if !changed_assets.is_empty() {
             self.approvals_changed.send_modify(|g| *g += 1);
         }
+        let changed = !changed_assets.is_empty();
+        drop(approvals);
+        self.touch(changed_assets);
         changed
     }
 
@@ -261,7 +345,85 @@ impl Assessments {
         if let Ok(mut assets) = self.assets.lock() {
             assets.remove(key);
         }
+        if let Ok(mut kept) = self.kept.lock() {
+            kept.forget(key);
+        }
     }
+}
+
+/// An asset's assessment from the core's, before the host's sources are applied.
+fn assessment_of(
+    basis: String,
+    generation: u64,
+    assessment: &patchwarden_core::finding::Assessment,
+) -> AssetAssessment {
+    let candidates = candidates(&assessment.findings);
+    let sla = sla_findings(&assessment.findings);
+    let epss = epss_scores(&assessment.findings);
+    let upgrades = candidates
+        .iter()
+        .map(|candidate| {
+            let fixes: Vec<&SlaFinding> = sla
+                .iter()
+                .filter(|(package, _)| package == &candidate.package)
+                .map(|(_, finding)| finding)
+                .collect();
+            AvailableUpgrade::from_assessment(candidate, &fixes)
+        })
+        .collect();
+    AssetAssessment {
+        basis,
+        generation,
+        summary: summary(&assessment.findings, &assessment.summary),
+        sla,
+        upgrades,
+        epss,
+    }
+}
+
+/// Threads that re-assess after a feed load: the operator's two cores, shared with the
+/// control plane on small installations.
+const REASSESS_THREADS: usize = 2;
+
+/// The assessments of `touched` against `index`, completed with what each host's sources
+/// offered when they cover the new upgrades (else the asset's reconcile reads them); `None`
+/// for an asset without an ecosystem. One matcher per thread shares the evaluation of each
+/// distinct package version across the fleet.
+fn reassess(
+    index: &AdvisoryIndex,
+    touched: &[(String, AssetInputs)],
+) -> Vec<(String, Option<AssetAssessment>)> {
+    let chunk = touched.len().div_ceil(REASSESS_THREADS).max(1);
+    let one_part = |part: &[(String, AssetInputs)]| {
+        let mut matcher = index.matcher();
+        part.iter()
+            .map(|(key, inputs)| {
+                let assessed = inputs.ecosystem.as_deref().map(|ecosystem| {
+                    let context = AssetContext {
+                        name: key.clone(),
+                        ecosystem: Ecosystem::new(ecosystem),
+                        criticality: inputs.criticality,
+                        exposure: inputs.exposure,
+                    };
+                    let core = matcher.assess(&inputs.inventory, &context);
+                    let fresh = assessment_of(inputs.basis(), 0, &core);
+                    let completed = inputs.completion.as_ref().and_then(|c| c(&fresh));
+                    completed.unwrap_or(fresh)
+                });
+                (key.clone(), assessed)
+            })
+            .collect::<Vec<_>>()
+    };
+    std::thread::scope(|scope| {
+        let workers: Vec<_> = touched
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || one_part(part)))
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|worker| worker.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 /// The status summary of findings sorted riskiest first.

@@ -6,13 +6,17 @@
 //! core call) → act (executors) → write status (only when it changed).
 
 pub mod assessment;
+pub mod assessment_inputs;
 pub mod asset;
 pub mod asset_group;
+pub mod cache_ready;
+pub mod coalesce;
 pub mod conditions;
 pub mod driver;
 pub mod error;
 pub mod events;
 pub mod evidence;
+pub mod feed_change;
 pub mod lab_fleets;
 pub mod leader;
 pub mod maintenance_window;

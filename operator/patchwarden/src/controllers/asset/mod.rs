@@ -15,13 +15,13 @@ mod decide;
 mod observe;
 mod sources;
 mod status;
+mod touched;
 mod trigger;
 mod validate;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
 use kube::Resource;
 use kube::runtime::controller::Action;
 use kube::runtime::{Controller, PredicateConfig, WatchStreamExt, reflector, watcher};
@@ -46,19 +46,10 @@ const UNREACHABLE_RETRY: Duration = Duration::from_secs(60);
 /// executors' round trips busy.
 const CONCURRENT_RECONCILES: u16 = 32;
 
-/// Runs the controller until `stop` turns true. Every Asset is reconciled again whenever the
-/// loaded feeds, or the policies' approvals, change.
+/// Runs the controller until `stop` turns true. An Asset is reconciled again whenever a feed
+/// load changed its assessment or the policies' approval of it changed (see `touched`).
 pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
-    let changes = |rx: watch::Receiver<u64>| {
-        futures::stream::unfold(rx, |mut rx| async move {
-            rx.changed().await.ok().map(|_| ((), rx))
-        })
-        .boxed()
-    };
-    let triggers = futures::stream::select(
-        changes(context.assessment.subscribe()),
-        changes(context.assessment.subscribe_approvals()),
-    );
+    let touched = touched::refs(context.clone());
     // Filtered, so that the controller's own status writes and the agent exchange do not
     // start reconciles (see `trigger`).
     let (reader, writer) = reflector::store();
@@ -68,7 +59,7 @@ pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
         .applied_objects()
         .predicate_filter(trigger::relevant_change, PredicateConfig::default());
     let controller = Controller::for_stream(assets, reader)
-        .reconcile_all_on(triggers)
+        .reconcile_on(touched)
         .with_config(
             kube::runtime::controller::Config::default()
                 .debounce(Duration::from_millis(300))

@@ -18,6 +18,7 @@ use patchwarden_core::version::VersionScheme;
 use patchwarden_executor::{AssetRef, Executor, HostSources};
 
 use crate::controllers::assessment::{Assessments, AssetAssessment};
+use crate::controllers::assessment_inputs::Completion;
 
 /// What the host's sources offer for one package.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -96,12 +97,34 @@ pub async fn complete(
     assessed: &AssetAssessment,
 ) -> Arc<AssetAssessment> {
     let with_sources = match apt_scheme(ecosystem) {
-        Some(scheme) => read(executor, target, assessed)
-            .await
-            .map(|sources| apply(assessed, scheme, &offers(&sources))),
+        Some(scheme) => read(executor, target, assessed).await.map(|sources| {
+            let offers = offers(&sources);
+            let completed = apply(assessed, scheme, &offers);
+            let queried = assessed
+                .upgrades
+                .iter()
+                .map(|u| u.package.clone())
+                .collect();
+            let completion = completion(scheme, offers, queried);
+            assessments.complete_with(key, &assessed.basis, completion);
+            completed
+        }),
         None => None,
     };
     assessments.store(key, with_sources.unwrap_or_else(|| assessed.clone()))
+}
+
+/// Applies these offers to a re-assessment of the same inventory when they cover its
+/// upgrades (a package that was no upgrade before was not asked about).
+fn completion(
+    scheme: VersionScheme,
+    offers: BTreeMap<String, HostOffer>,
+    queried: BTreeSet<String>,
+) -> Completion {
+    Arc::new(move |fresh: &AssetAssessment| {
+        let covered = fresh.upgrades.iter().all(|u| queried.contains(&u.package));
+        covered.then(|| apply(fresh, scheme, &offers))
+    })
 }
 
 /// Reads the host's sources for the packages of the assessment's upgrades; `None` (and a

@@ -10,6 +10,7 @@
 
 mod act;
 mod decide;
+mod members_cache;
 mod observe;
 mod status;
 mod validate;
@@ -17,10 +18,11 @@ mod validate;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::TryStreamExt;
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
-use kube::runtime::reflector::ObjectRef;
-use kube::runtime::{Controller, watcher};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{Controller, WatchStreamExt, watcher};
 use patchwarden_api::asset::Asset;
 use patchwarden_api::asset_group::AssetGroup;
 use patchwarden_api::labels;
@@ -37,32 +39,39 @@ pub const NAME: &str = "AssetGroup";
 /// How often membership is re-read without a triggering change.
 const RESYNC: Duration = Duration::from_secs(300);
 
-/// Runs the controller until `stop` turns true; a change of an Asset reconciles the group
-/// its label names.
+/// Runs the controller until `stop` turns true; a change of an Asset that can change a
+/// membership reconciles the group its label names (see `members_cache`).
 pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
+    let (assets, writer) = reflector::store::<Asset>();
+    let changes = members_cache::membership_changes(
+        watcher(context.api::<Asset>(), watcher::Config::default())
+            .default_backoff()
+            .map_ok(|event| event.modify(members_cache::slim))
+            .reflect(writer),
+    );
     let controller = Controller::new(context.api::<AssetGroup>(), watcher::Config::default())
-        .watches(
-            context.api::<Asset>(),
-            watcher::Config::default(),
-            |asset: Asset| {
-                let group = asset.labels().get(labels::ASSET_GROUP).cloned();
-                let namespace = asset.namespace();
-                group.map(|g| {
-                    let reference = ObjectRef::<AssetGroup>::new(&g);
-                    match namespace {
-                        Some(ns) => reference.within(&ns),
-                        None => reference,
-                    }
-                })
-            },
-        )
+        .watches_stream(changes, |asset: Asset| {
+            let group = asset.labels().get(labels::ASSET_GROUP).cloned();
+            let namespace = asset.namespace();
+            group.map(|g| {
+                let reference = ObjectRef::<AssetGroup>::new(&g);
+                match namespace {
+                    Some(ns) => reference.within(&ns),
+                    None => reference,
+                }
+            })
+        })
         .graceful_shutdown_on(stopped(stop));
-    drive(NAME, controller, context, reconcile).await;
+    drive(NAME, controller, context, move |object, context| {
+        reconcile(object, context, assets.clone())
+    })
+    .await;
 }
 
 async fn reconcile(
     object: Arc<AssetGroup>,
     context: Arc<Context>,
+    assets: Store<Asset>,
 ) -> Result<Action, ReconcileError> {
     let group = object.as_ref();
     let selectors = validate::selectors(group).map_err(Terminal::from)?;
@@ -75,7 +84,7 @@ async fn reconcile(
     let nodes = observe::nodes(&context, selectors.nodes.as_ref()).await?;
     let declared = decide::declared_assets(group, &lab_hosts, &nodes);
     let applied = act::apply_assets(&context, group, &declared).await?;
-    let assets = observe::assets(&context, group).await?;
+    let assets = observe::assets(&assets, group).await?;
     let membership = decide::membership(&group.name_any(), &assets, selectors.assets.as_ref());
     report.membership(membership, applied).await?;
     Ok(Action::requeue(RESYNC))

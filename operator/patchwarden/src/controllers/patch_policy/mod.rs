@@ -17,9 +17,10 @@ mod status;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::{StreamExt, TryStreamExt};
 use kube::runtime::controller::Action;
-use kube::runtime::{Controller, watcher};
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::{Controller, WatchStreamExt, watcher};
 use patchwarden_api::CheckSpec;
 use patchwarden_api::asset::Asset;
 use patchwarden_api::asset_group::AssetGroup;
@@ -29,6 +30,8 @@ use patchwarden_api::patch_run::PatchRun;
 use patchwarden_core::policy::{self, Decision, PolicyInput};
 use tokio::sync::watch;
 
+use super::cache_ready::cache_ready;
+use super::coalesce::coalesce;
 use super::error::{ReconcileError, Terminal};
 use super::{Context, drive, now, object_key, requeue_at, stopped};
 
@@ -39,18 +42,28 @@ pub const NAME: &str = "PatchPolicy";
 const RESYNC: Duration = Duration::from_secs(60);
 /// Re-evaluation interval while waiting for assessments or a run.
 const SOON: Duration = Duration::from_secs(5);
+/// A burst of changes (a fleet assessed, a feed load written to every Asset) re-evaluates the
+/// policies at once and then at most once per this window until it ends.
+const TRIGGER_WINDOW: Duration = Duration::from_secs(1);
+/// Changes arriving together are evaluated together.
+const DEBOUNCE: Duration = Duration::from_millis(100);
 
 /// Runs the controller until `stop` turns true. Policies are evaluated again whenever an
 /// Asset, AssetGroup or MaintenanceWindow changes, whenever one of their runs changes, and
 /// whenever the loaded feeds change (a new EPSS score may start an emergency even when no
 /// Asset's status changes, and a policy waiting for a window would otherwise sleep until it).
 pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
+    // The members are read from this cache of the Assets the trigger watch keeps anyway.
+    let (assets, asset_writer) = reflector::store::<Asset>();
     let feeds = futures::stream::unfold(context.assessment.subscribe(), |mut rx| async move {
         rx.changed().await.ok().map(|_| ((), rx))
     });
     let changes = futures::stream::select_all([
         feeds.boxed(),
         watcher::watcher(context.api::<Asset>(), watcher::Config::default())
+            .default_backoff()
+            .map_ok(|event| event.modify(observe::slim))
+            .reflect(asset_writer)
             .map(|_| ())
             .boxed(),
         watcher::watcher(context.api::<AssetGroup>(), watcher::Config::default())
@@ -65,18 +78,24 @@ pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
     ]);
     let controller = Controller::new(context.api::<PatchPolicy>(), watcher::Config::default())
         .owns(context.api::<PatchRun>(), watcher::Config::default())
-        .reconcile_all_on(changes)
-        .with_config(
-            kube::runtime::controller::Config::default().debounce(Duration::from_millis(500)),
-        )
+        .reconcile_all_on(coalesce(changes, TRIGGER_WINDOW))
+        .with_config(kube::runtime::controller::Config::default().debounce(DEBOUNCE))
         .graceful_shutdown_on(stopped(stop));
-    drive(NAME, controller, context, reconcile).await;
+    drive(NAME, controller, context, move |object, context| {
+        reconcile(object, context, assets.clone())
+    })
+    .await;
 }
 
 async fn reconcile(
     object: Arc<PatchPolicy>,
     context: Arc<Context>,
+    assets: Store<Asset>,
 ) -> Result<Action, ReconcileError> {
+    // Until the cache holds every Asset, members would look missing.
+    cache_ready(&assets)
+        .await
+        .map_err(|e| ReconcileError::transient("waiting for the Asset cache", e))?;
     let policy = object.as_ref();
     let now = now();
     let requested_at = super::reconcile_requested_at(policy);
@@ -104,7 +123,7 @@ async fn reconcile(
         .spec
         .policy_rules(&object_key(policy))
         .map_err(Terminal::invalid_spec)?;
-    let observed = observe::observe(&context, policy).await?;
+    let observed = observe::observe(&context, policy, &assets).await?;
 
     // What the fleet's outcomes teach: quarantined versions are held back, canaries cover
     // the members' profiles, waves are sized from predicted durations.

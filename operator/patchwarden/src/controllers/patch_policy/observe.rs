@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use kube::ResourceExt;
 use kube::api::ListParams;
-use patchwarden_api::asset::Asset;
+use kube::runtime::reflector::{ObjectRef, Store};
+use patchwarden_api::asset::{Asset, AssetStatus};
 use patchwarden_api::asset_group::AssetGroup;
 use patchwarden_api::conditions::{self as c, reason};
 use patchwarden_api::labels;
@@ -51,7 +52,11 @@ impl Observed {
     }
 }
 
-pub async fn observe(context: &Context, policy: &PatchPolicy) -> Result<Observed, ReconcileError> {
+pub async fn observe(
+    context: &Context,
+    policy: &PatchPolicy,
+    assets: &Store<Asset>,
+) -> Result<Observed, ReconcileError> {
     let namespace = policy
         .namespace()
         .unwrap_or_else(|| String::from("default"));
@@ -68,7 +73,7 @@ pub async fn observe(context: &Context, policy: &PatchPolicy) -> Result<Observed
         open_findings: SeverityCounts::default(),
         os: BTreeMap::new(),
     };
-    members(context, policy, &groups, &mut observed).await?;
+    members(context, &groups, assets, &mut observed);
     let runs_api = context.api_for::<PatchRun, _>(policy);
     observed.run_objects = runs_api
         .list(&ListParams::default().labels(&format!("{}={}", labels::POLICY, policy.name_any())))
@@ -126,15 +131,20 @@ async fn windows(
     Ok(windows)
 }
 
-/// The members of the groups, with their assessments.
-async fn members(
+/// The members of the groups, with their assessments. The Assets are read from the
+/// controller's watch cache: listing them on every evaluation moved the whole fleet, statuses
+/// and all, once per policy and change.
+fn members(
     context: &Context,
-    policy: &PatchPolicy,
     groups: &[AssetGroup],
+    assets: &Store<Asset>,
     observed: &mut Observed,
-) -> Result<(), ReconcileError> {
-    let assets = context.assets_by_name(policy).await?;
-    let found = group_members(groups, &assets, |asset| {
+) {
+    let lookup = StoreLookup {
+        store: assets,
+        namespace: &observed.namespace,
+    };
+    let found = group_members(groups, &lookup, |asset| {
         context.assessment.get(&object_key(asset))
     });
     observed.members = found.members;
@@ -142,7 +152,57 @@ async fn members(
     observed.stalled = found.stalled;
     observed.open_findings = found.open_findings;
     observed.os = found.os;
-    Ok(())
+}
+
+/// The Asset as a policy's evaluation reads it (conditions, patch state, operating system,
+/// the handled reconcile request, spec and metadata), for the controller's cache: the findings
+/// and upgrades it reads from the assessments, and a fleet's full statuses would be another
+/// copy of every inventory.
+pub fn slim(asset: &mut Asset) {
+    asset.metadata.managed_fields = None;
+    asset.status = asset.status.take().map(|status| AssetStatus {
+        conditions: status.conditions,
+        patch_state: status.patch_state,
+        os: status.os,
+        last_handled_reconcile_at: status.last_handled_reconcile_at,
+        ..AssetStatus::default()
+    });
+}
+
+/// The Assets of a namespace by name: a map of them, or a watch cache.
+pub trait AssetLookup {
+    /// A found Asset.
+    type Found<'a>: std::ops::Deref<Target = Asset>
+    where
+        Self: 'a;
+
+    /// The Asset called `name`, if any.
+    fn asset(&self, name: &str) -> Option<Self::Found<'_>>;
+}
+
+impl AssetLookup for BTreeMap<String, Asset> {
+    type Found<'a> = &'a Asset;
+
+    fn asset(&self, name: &str) -> Option<&Asset> {
+        self.get(name)
+    }
+}
+
+/// The Assets of one namespace in a watch cache.
+pub struct StoreLookup<'s> {
+    pub store: &'s Store<Asset>,
+    pub namespace: &'s str,
+}
+
+impl AssetLookup for StoreLookup<'_> {
+    type Found<'a>
+        = Arc<Asset>
+    where
+        Self: 'a;
+
+    fn asset(&self, name: &str) -> Option<Arc<Asset>> {
+        self.store.get(&ObjectRef::new(name).within(self.namespace))
+    }
 }
 
 /// The members of a policy's groups as its evaluation reads them.
@@ -163,7 +223,7 @@ pub struct GroupMembers {
 /// An asset released by a run counts again only once its reconcile request was handled.
 pub fn group_members(
     groups: &[AssetGroup],
-    assets: &BTreeMap<String, Asset>,
+    assets: &impl AssetLookup,
     assessment_of: impl Fn(&Asset) -> Option<Arc<AssetAssessment>>,
 ) -> GroupMembers {
     let mut found = GroupMembers::default();
@@ -185,10 +245,11 @@ pub fn group_members(
             if !counted.insert(name.as_str()) {
                 continue;
             }
-            let Some(asset) = assets.get(name) else {
+            let Some(found_asset) = assets.asset(name) else {
                 found.unassessed.push(name.clone());
                 continue;
             };
+            let asset: &Asset = &found_asset;
             // A member that cannot be reached (a missing Secret, a changed host key) is set
             // aside and named, so that it does not hold back the members that can be patched.
             let stalled = asset
