@@ -5,6 +5,7 @@
 
 mod agent_hosts;
 mod bad_resources;
+mod behavioural_health;
 mod compliance_outcomes;
 mod compromised;
 mod crash;

@@ -38,6 +38,8 @@ const RUN_OBSERVE: &str = "operator/patchwarden/src/controllers/patch_run/observ
 const RUN_REQUEST: &str = "operator/patchwarden/src/controllers/patch_run/request";
 const INSTALL: &str = "operator/patchwarden/src/controllers/operations/install";
 const VERIFY: &str = "operator/patchwarden/src/controllers/operations/verify";
+const MEASURE: &str = "operator/patchwarden/src/controllers/operations/measure";
+const RUN_API_ROLLOUT: &str = "operator/api/src/patch_policy/rollout";
 const REBOOT: &str = "operator/patchwarden/src/controllers/operations/reboot";
 const RUN_REBOOT: &str = "operator/patchwarden/src/controllers/patch_run/reboot";
 const FEED_VALIDATE: &str = "operator/patchwarden/src/controllers/vulnerability_feed/validate";
@@ -261,6 +263,21 @@ const WHERE_READ: &[(&str, &str, Where)] = &[
     ),
     (
         "PatchPolicy",
+        "spec.rollout.healthChecks[].metric.jsonPath",
+        Read(MEASURE),
+    ),
+    (
+        "PatchPolicy",
+        "spec.rollout.healthChecks[].metric.max",
+        Read(RUN_API_ROLLOUT),
+    ),
+    (
+        "PatchPolicy",
+        "spec.rollout.healthChecks[].metric.maxIncreasePercent",
+        Read(RUN_API_ROLLOUT),
+    ),
+    (
+        "PatchPolicy",
         "spec.rollout.healthChecks[].name",
         Read(RUN_REQUEST),
     ),
@@ -354,6 +371,21 @@ const WHERE_READ: &[(&str, &str, Where)] = &[
         "PatchRun",
         "spec.limits.healthChecks[].http.url",
         Read(RUN_REQUEST),
+    ),
+    (
+        "PatchRun",
+        "spec.limits.healthChecks[].metric.jsonPath",
+        Read(MEASURE),
+    ),
+    (
+        "PatchRun",
+        "spec.limits.healthChecks[].metric.max",
+        Read(RUN_API_ROLLOUT),
+    ),
+    (
+        "PatchRun",
+        "spec.limits.healthChecks[].metric.maxIncreasePercent",
+        Read(RUN_API_ROLLOUT),
     ),
     (
         "PatchRun",

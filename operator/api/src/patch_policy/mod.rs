@@ -20,7 +20,9 @@ use crate::values::DurationValue;
 
 pub use history::{HistoryPoint, HistorySpec};
 pub use outcomes::{OutcomeSummary, QuarantineSpec, QuarantinedUpdate};
-pub use rollout::{Drain, HealthCheck, Hook, Hooks, HttpCheck, RebootPolicy, Rollout};
+pub use rollout::{
+    Drain, HealthCheck, HealthMetric, Hook, Hooks, HttpCheck, MetricNumber, RebootPolicy, Rollout,
+};
 pub use status::{
     ComplianceSummary, EpssRise, NextWindow, PatchPolicyStatus, ProfileCompliance, RunReference,
     SeverityCounts, SlaForecast,

@@ -95,7 +95,56 @@ pub struct HealthCheck {
     #[serde(default = "default_attempts")]
     #[schemars(range(min = 1, max = 20))]
     pub attempts: u32,
+    /// A behavioural check: the number the command prints, or the number at `jsonPath` in the
+    /// HTTP response, is read before patching (the baseline) and after; a value beyond these
+    /// bounds fails the asset like a failed check (rolled back when the policy rolls back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<HealthMetric>,
 }
+
+/// The number a health check measures and how far it may move after patching.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+#[schemars(extend("x-kubernetes-validations" = [
+    {"rule": "has(self.maxIncreasePercent) || has(self.max)", "message": "set maxIncreasePercent, max or both"}
+]))]
+pub struct HealthMetric {
+    /// For an HTTP check: the JSONPath (RFC 9535) of the number in the JSON response body,
+    /// e.g. `$.latency_ms`. A command check prints the number instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1))]
+    pub json_path: Option<String>,
+    /// The value after patching may exceed the baseline by at most this percentage.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_increase_percent: Option<MetricNumber>,
+    /// The value after patching may be at most this, whatever the baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<MetricNumber>,
+}
+
+impl HealthMetric {
+    /// The bounds, as the core compares them.
+    pub fn bound(&self) -> patchwarden_core::health_comparison::MetricBound {
+        patchwarden_core::health_comparison::MetricBound {
+            max_increase_percent: self.max_increase_percent.map(|n| n.0),
+            max: self.max.map(|n| n.0),
+        }
+    }
+}
+
+/// A number of a health metric bound. Compared by its bits, so that specs holding one stay
+/// `Eq` (a bound is never NaN: the schema admits only numbers).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema)]
+#[serde(transparent)]
+pub struct MetricNumber(pub f64);
+
+impl PartialEq for MetricNumber {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_bits() == other.0.to_bits()
+    }
+}
+
+impl Eq for MetricNumber {}
 
 fn default_attempts() -> u32 {
     3

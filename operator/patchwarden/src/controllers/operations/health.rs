@@ -18,7 +18,7 @@ const MAX_BODY_BYTES: usize = 1 << 20;
 static TLS_PROVIDER: Once = Once::new();
 
 /// One health check of a run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct RunCheck {
     /// The check's name, shown in results.
     pub name: String,
@@ -26,6 +26,10 @@ pub struct RunCheck {
     pub probe: Probe,
     /// Attempts before it counts as failed (at least 1).
     pub attempts: u32,
+    /// The number it measures and its bounds, for a behavioural check.
+    pub metric: Option<patchwarden_api::patch_policy::HealthMetric>,
+    /// For a verification: what it measured before patching, when it did.
+    pub baseline_value: Option<f64>,
 }
 
 /// What a health check does.
@@ -60,6 +64,8 @@ pub async fn run_checks(request: &OperationRequest) -> Vec<(String, CheckOutcome
                 name: String::from(LAB_HEALTH_CHECK),
                 probe: Probe::Command(HealthCheck::default()),
                 attempts: 1,
+                metric: None,
+                baseline_value: None,
             },
         );
     }

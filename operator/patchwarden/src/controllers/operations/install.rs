@@ -46,8 +46,10 @@ pub async fn install(
         })
         .collect();
     let mut baseline = Vec::new();
+    let mut measured = Vec::new();
     if direction == Direction::Upgrade {
         baseline = run_checks(request).await;
+        measured = super::measure::values(super::measure::measure(request).await);
         run_hooks(request, HookStage::PrePatch)
             .await
             .map_err(|e| OperationDetails {
@@ -101,6 +103,7 @@ pub async fn install(
         sources,
         message,
         health_baseline: baseline,
+        health_values: measured,
         ..OperationDetails::default()
     })
 }

@@ -32,6 +32,8 @@ pub struct OperationDetails {
     pub message: String,
     /// Each health check's outcome before patching (patch steps only).
     pub health_baseline: Vec<(String, CheckOutcome)>,
+    /// What each behavioural health check measured before patching (patch steps only).
+    pub health_values: Vec<(String, f64)>,
     /// When it finished.
     pub finished_at: Option<DateTime<Utc>>,
     /// How long it took.

@@ -9,6 +9,7 @@ mod health;
 mod hooks;
 mod install;
 mod journal;
+mod measure;
 mod reboot;
 mod sources;
 mod verify;

@@ -128,18 +128,31 @@ async fn health_checks(request: &OperationRequest) -> Result<String, HealthCheck
         .collect();
     let verdict = judge(&records);
     let first_failing = verdict.broken.first().or(verdict.unreachable.first());
-    if let Some((name, _)) = first_failing {
+    let upgraded = || {
         let upgraded: Vec<String> = request
             .planned
             .packages
             .iter()
             .map(|p| format!("{} {}", p.name, p.to))
             .collect();
+        upgraded.join(", ")
+    };
+    if let Some((name, _)) = first_failing {
         return Err(HealthCheckFailed {
             asset: request.asset_name.clone(),
             name: name.clone(),
-            upgraded: upgraded.join(", "),
+            upgraded: upgraded(),
             output: verdict.to_string(),
+        });
+    }
+    // Behavioural checks: a measured value that moved beyond its bound fails like a check.
+    let measured = super::measure::measure(request).await;
+    if let Some((name, why)) = super::measure::first_failure(&request.health_checks, &measured) {
+        return Err(HealthCheckFailed {
+            asset: request.asset_name.clone(),
+            name,
+            upgraded: upgraded(),
+            output: why,
         });
     }
     Ok(verdict.to_string())

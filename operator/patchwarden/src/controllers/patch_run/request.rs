@@ -77,16 +77,16 @@ pub async fn request(
     })?;
     let (executor, target) = executor_for(context, object).await?;
     let address = object.spec.address.as_deref().unwrap_or(asset);
-    let baseline = match step.step {
+    let (baseline, values) = match step.step {
         StepKind::Verify => {
             let patch = rollout::operation_id(&object_key(run), asset, Step::Patch);
             context
                 .operations
                 .details(&patch)
-                .map(|d| d.health_baseline)
+                .map(|d| (d.health_baseline, d.health_values))
                 .unwrap_or_default()
         }
-        StepKind::Patch | StepKind::Reboot | StepKind::RollBack => Vec::new(),
+        StepKind::Patch | StepKind::Reboot | StepKind::RollBack => Default::default(),
     };
     let reboot = (step.step == StepKind::Reboot)
         .then(|| reboot_settings(context, run, object))
@@ -123,7 +123,7 @@ pub async fn request(
             .limits
             .health_checks
             .iter()
-            .filter_map(|check| health_check(check, asset, address))
+            .filter_map(|check| health_check(check, asset, address, &values))
             .collect(),
         baseline,
         reboot,
@@ -134,7 +134,12 @@ pub async fn request(
 /// A health check with its timeout and attempts: a command run on the asset, or an HTTP
 /// request whose URL has `{address}` (the asset's address, else its name) and `{asset}` (its
 /// name) filled in. A check with neither (refused by validation) is left out.
-fn health_check(check: &HealthCheckSpec, asset: &str, address: &str) -> Option<RunCheck> {
+fn health_check(
+    check: &HealthCheckSpec,
+    asset: &str,
+    address: &str,
+    baseline_values: &[(String, f64)],
+) -> Option<RunCheck> {
     let timeout = timeout_or(check.timeout.as_ref(), HEALTH_CHECK_TIMEOUT);
     let probe = match (&check.command, &check.http) {
         (Some(command), _) => Probe::Command(HealthCheck {
@@ -148,6 +153,11 @@ fn health_check(check: &HealthCheckSpec, asset: &str, address: &str) -> Option<R
         name: check.name.clone(),
         probe,
         attempts: check.attempts,
+        metric: check.metric.clone(),
+        baseline_value: baseline_values
+            .iter()
+            .find(|(name, _)| name == &check.name)
+            .map(|(_, value)| *value),
     })
 }
 
