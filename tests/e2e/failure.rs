@@ -1,7 +1,8 @@
 //! End to end, a failing update: the new `openssl` postinst fails on every lab host, so the
 //! canary fails first. The run halts, the canary is rolled back to its recorded versions,
 //! no other host is touched, and the policy is `Degraded` naming host, package and error.
-//! A second policy whose pre-patch hook fails leaves its canary untouched and says why.
+//! A second policy whose pre-patch hook fails leaves its canary untouched and says why; a third
+//! whose hook names a program outside the lab host's root is refused without running it.
 
 use std::time::Duration;
 
@@ -160,6 +161,29 @@ fn a_failing_postinst_on_the_canary_halts_rolls_back_and_degrades_the_policy() {
             "{package}"
         );
     }
+
+    // A hook naming a program of the operator's machine is refused on lab hosts, unrun, and
+    // the message names the program without its arguments.
+    let witness = cluster.path("hook-ran");
+    cluster.apply(&format!(
+        "apiVersion: patchwarden.io/v1alpha1\nkind: PatchPolicy\nmetadata:\n  name: outside\n  namespace: default\nspec:\n  assetGroups: [db]\n  maintenanceWindows: [always]\n  approval:\n    minSeverity: Unknown\n    include: [\"libexpat1\"]\n  hooks:\n    prePatch:\n      - name: touch\n        command: [\"/usr/bin/touch\", \"{}\"]\n",
+        witness.display()
+    ));
+    let run = cluster.wait_for("the outside run to halt", Duration::from_secs(120), || {
+        let runs = cluster.get_json(&["patchruns", "-l", "patchwarden.io/policy=outside"])?;
+        let run = runs["items"].as_array()?.first()?.clone();
+        (run["status"]["phase"] == "Halted" && run["status"]["finishedAt"].is_string())
+            .then_some(run)
+    });
+    let message = run["status"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("pre-patch hook touch failed"), "{message}");
+    assert!(
+        message
+            .contains("`/usr/bin/touch` (arguments withheld) is not a file inside the host's root"),
+        "{message}"
+    );
+    assert!(!message.contains("hook-ran"), "{message}");
+    assert!(!witness.exists(), "the hook ran on the operator's machine");
 }
 
 /// A hook inside a lab host's root that refuses every change (exit 3, reason on stderr; the
