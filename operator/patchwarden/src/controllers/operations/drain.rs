@@ -14,7 +14,7 @@ use chrono::{TimeDelta, Utc};
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, Time};
-use kube::api::{EvictParams, ListParams, ObjectMeta, Patch, PatchParams, PostParams};
+use kube::api::{ListParams, ObjectMeta, PostParams};
 use kube::{Api, Client};
 use patchwarden_api::time::{from_k8s, to_k8s};
 use patchwarden_core::drain::{DrainOptions, select_pods};
@@ -23,6 +23,7 @@ use patchwarden_core::rollout::machine::{
 };
 
 use super::install::{Direction, install};
+use super::node_api::{evict, is_ready, set_unschedulable};
 use super::{OperationDetails, OperationRequest, reboot};
 
 /// The Lease a node holds while it reboots.
@@ -48,9 +49,9 @@ pub struct NodeDrain {
 #[derive(Debug, thiserror::Error)]
 #[error("node {node}: cannot {what}: {source}")]
 pub struct DrainError {
-    node: String,
-    what: &'static str,
-    source: kube::Error,
+    pub(super) node: String,
+    pub(super) what: &'static str,
+    pub(super) source: kube::Error,
 }
 
 /// The patch step of a drained node: cordon, drain, install. With no reboot to follow the
@@ -340,60 +341,6 @@ fn lock_of(lease: Option<&Lease>, node: &str, now: chrono::DateTime<Utc>) -> Reb
 
 fn micro_now() -> MicroTime {
     MicroTime(to_k8s(Utc::now()).0)
-}
-
-fn is_ready(node: &Node) -> bool {
-    node.status
-        .as_ref()
-        .and_then(|s| s.conditions.as_ref())
-        .is_some_and(|conditions| {
-            conditions
-                .iter()
-                .any(|c| c.type_ == "Ready" && c.status == "True")
-        })
-}
-
-/// Cordons or uncordons the Node (`spec.unschedulable`, as `kubectl cordon` sets it).
-async fn set_unschedulable(drain: &NodeDrain, unschedulable: bool) -> Result<(), DrainError> {
-    let nodes: Api<Node> = Api::all(drain.client.clone());
-    let value = if unschedulable {
-        serde_json::Value::Bool(true)
-    } else {
-        serde_json::Value::Null
-    };
-    let patch = serde_json::json!({"spec": {"unschedulable": value}});
-    nodes
-        .patch(&drain.node, &PatchParams::default(), &Patch::Merge(&patch))
-        .await
-        .map(|_| ())
-        .map_err(|source| DrainError {
-            node: drain.node.clone(),
-            what: if unschedulable { "cordon" } else { "uncordon" },
-            source,
-        })
-}
-
-/// Asks the Eviction API to evict each pod (`namespace/name`); a budget's 429 and a pod gone
-/// meanwhile are left to the next look.
-async fn evict(drain: &NodeDrain, pods: &[String]) -> Result<(), DrainError> {
-    for pod in pods {
-        let Some((namespace, name)) = pod.split_once('/') else {
-            continue;
-        };
-        let api: Api<Pod> = Api::namespaced(drain.client.clone(), namespace);
-        match api.evict(name, &EvictParams::default()).await {
-            Ok(_) => {}
-            Err(kube::Error::Api(status)) if matches!(status.code, 404 | 429) => {}
-            Err(source) => {
-                return Err(DrainError {
-                    node: drain.node.clone(),
-                    what: "evict its pods",
-                    source,
-                });
-            }
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ mod hooks;
 mod install;
 mod journal;
 mod measure;
+mod node_api;
 mod reboot;
 mod sources;
 mod verify;
