@@ -125,6 +125,9 @@ impl CheckSpec for PatchPolicy {
         approval_glob_errors(&spec.approval, &mut errors);
         keep(&mut errors, spec.sla_rules());
         rollout_errors(&spec.rollout, &mut errors);
+        if let Some(quarantine) = &spec.quarantine {
+            keep(&mut errors, quarantine.settings());
+        }
         if let Some(drain) = &spec.drain {
             keep(
                 &mut errors,

@@ -136,5 +136,21 @@ mod tests {
         };
         let error = bad.settings().expect_err("invalid");
         assert_eq!(error.field, "spec.quarantine.expireAfter");
+        // `patchwarden validate` and the controller refuse it the same way.
+        let policy = super::super::PatchPolicy::new(
+            "p",
+            super::super::PatchPolicySpec {
+                asset_groups: vec!["web".into()],
+                quarantine: Some(bad),
+                ..Default::default()
+            },
+        );
+        let errors = crate::CheckSpec::spec_errors(&policy);
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.field == "spec.quarantine.expireAfter"),
+            "{errors:?}"
+        );
     }
 }
