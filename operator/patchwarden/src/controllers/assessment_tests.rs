@@ -132,8 +132,11 @@ fn an_assessment_computed_before_a_feed_load_is_not_stored_after_it() {
     assessments.set_feed("osv", feed(&[jq, second]));
     let mut touched = assessments.subscribe_touched();
     assessments.store("default/a", (*before).clone());
-    // The load re-assessed the kept inputs: two findings, not the one computed before.
-    assert_eq!(open(&assessments, "default/a"), 2);
+    // The load re-assessed the kept inputs: the upgrade reaches the newer fix, not the one
+    // computed before.
+    let kept = assessments.get("default/a").expect("assessed");
+    assert_eq!(kept.upgrades[0].fixed_version, "1.6-2.1+deb12u3");
+    assert_eq!(before.upgrades[0].fixed_version, "1.6-2.1+deb12u2");
     let named = touched.try_recv().expect("the asset is reconciled again");
     assert_eq!(&*named, ["default/a".to_string()]);
 }

@@ -79,13 +79,13 @@ fn a_changed_fixed_version_and_a_removed_advisory_are_changes() {
 #[test]
 fn a_kev_entry_changes_the_packages_its_cve_concerns() {
     let records = [
-        advisory("CVE-2026-1", "jq", "1.7"),
-        advisory("CVE-2026-2", "bash", "5.2.15-2+b8"),
+        advisory("CVE-2026-10001", "jq", "1.7"),
+        advisory("CVE-2026-10002", "bash", "5.2.15-2+b8"),
     ];
     let text = format!("[{}]", records.join(","));
     let advisories = parse_document(&text).expect("OSV parses");
     let kev = patchwarden_core::feed::kev::parse_catalog(
-        r#"{"title":"KEV","catalogVersion":"1","dateReleased":"2026-11-02T00:00:00Z","count":1,"vulnerabilities":[{"cveID":"CVE-2026-2","vendorProject":"GNU","product":"bash","vulnerabilityName":"x","dateAdded":"2026-11-02","shortDescription":"x","requiredAction":"x","dueDate":"2026-11-23","knownRansomwareCampaignUse":"Unknown","notes":""}]}"#,
+        r#"{"title":"KEV","catalogVersion":"1","dateReleased":"2026-11-02T00:00:00Z","count":1,"vulnerabilities":[{"cveID":"CVE-2026-10002","vendorProject":"GNU","product":"bash","vulnerabilityName":"x","dateAdded":"2026-11-02","shortDescription":"x","requiredAction":"x","dueDate":"2026-11-23","knownRansomwareCampaignUse":"Unknown","notes":""}]}"#,
     )
     .expect("KEV parses");
     let without = fingerprints(&AdvisoryIndex::build(FeedSet {
