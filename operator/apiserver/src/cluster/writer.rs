@@ -48,10 +48,7 @@ pub const DEFAULT_HISTORY: usize = 20_000;
 pub const HISTORY_BYTES: usize = 64 << 20;
 /// Events kept whatever their size.
 const MIN_HISTORY: usize = 1000;
-/// Events a watch may fall behind by before it is told to relist. The ring keeps the last
-/// events (new and previous versions) alive whether or not anyone is behind, so it is sized
-/// for watches that keep up with bursts of writes, not to hold a fleet's worth of statuses.
-const BROADCAST_CAPACITY: usize = 4096;
+const BROADCAST_CAPACITY: usize = 16_384;
 const MAX_BATCH: usize = 512;
 /// The revision log is compacted after this many changes.
 const COMPACTION_INTERVAL: usize = 1000;
