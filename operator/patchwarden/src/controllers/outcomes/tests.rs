@@ -151,7 +151,9 @@ fn a_finished_run_gives_its_attempted_assets_with_canary_os_and_transitions() {
     assert_eq!(canary.transitions[0].to, BAD);
     // A run still going has no outcomes yet.
     let mut running = failed_run("r2");
-    running.status.as_mut().map(|s| s.phase = RunPhase::Running);
+    if let Some(status) = running.status.as_mut() {
+        status.phase = RunPhase::Running;
+    }
     assert!(run_outcomes(&running, &assets()).is_none());
 }
 
