@@ -199,3 +199,31 @@ fn a_spec_not_yet_observed_is_progressing_for_both() {
     assert_eq!(health[0].status, "Progressing");
     assert_eq!(compute(&object), KStatus::InProgress);
 }
+
+#[test]
+fn a_suspended_object_whose_spec_cannot_work_is_degraded_and_failed() {
+    let stalled = serde_json::json!({
+        "metadata": {"name": "paused", "generation": 1},
+        "spec": {"suspend": true},
+        "status": {"observedGeneration": 1, "conditions": [
+            {"type": "Stalled", "status": "True", "reason": "ReferenceNotFound",
+             "message": "spec.maintenanceWindows[0]: MaintenanceWindow \"always\" does not exist"},
+            {"type": "Ready", "status": "False", "reason": "ReferenceNotFound", "message": "x"},
+        ]},
+    });
+    let mut resolved = stalled.clone();
+    resolved["status"]["conditions"] = serde_json::json!([
+        {"type": "Ready", "status": "True", "reason": "Suspended", "message": "suspended"},
+    ]);
+    let health = argocd_health(&[stalled.clone(), resolved.clone()]);
+    assert_eq!(
+        (health[0].status.as_str(), compute(&stalled)),
+        ("Degraded", KStatus::Failed)
+    );
+    assert!(
+        health[0].message.contains("does not exist"),
+        "{:?}",
+        health[0].message
+    );
+    assert_eq!(health[1].status, "Suspended");
+}

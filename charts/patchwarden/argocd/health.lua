@@ -1,21 +1,30 @@
 -- Argo CD health of the patchwarden.io kinds, from the conditions every status carries.
 -- Install: argocd-cm `resource.customizations.health.patchwarden.io_*` (see the README).
 local hs = {status = "Progressing", message = "waiting for the first reconcile"}
-if obj.spec ~= nil and obj.spec.suspend == true then
-  return {status = "Suspended", message = "spec.suspend is true"}
-end
+local suspended = obj.spec ~= nil and obj.spec.suspend == true
 if obj.status == nil or obj.status.conditions == nil then
+  if suspended then
+    return {status = "Suspended", message = "spec.suspend is true"}
+  end
   return hs
 end
 if obj.status.observedGeneration ~= nil and obj.metadata.generation ~= nil
     and obj.status.observedGeneration < obj.metadata.generation then
   return {status = "Progressing", message = "waiting for the latest spec to be observed"}
 end
-local ready, reconciling
+-- A spec that cannot work is Degraded even while suspended, as kstatus calls it Failed:
+-- Suspended would hide it until someone resumes.
 for _, c in ipairs(obj.status.conditions) do
   if c.type == "Stalled" and c.status == "True" then
     return {status = "Degraded", message = c.message}
-  elseif c.type == "Ready" then
+  end
+end
+if suspended then
+  return {status = "Suspended", message = "spec.suspend is true"}
+end
+local ready, reconciling
+for _, c in ipairs(obj.status.conditions) do
+  if c.type == "Ready" then
     ready = c
   elseif (c.type == "Reconciling" or c.type == "Progressing") and c.status == "True" then
     -- A PatchRun rolling out waves is Ready=False with Progressing=True: not a failure.
