@@ -223,6 +223,14 @@ fn range_events(
     let mut out = Vec::new();
     for event in events {
         for (kind, value) in event {
+            // `limit` only bounds git ranges; nothing else is defined. Events not read are
+            // not checked either.
+            let to_event: fn(String) -> RangeEvent = match kind.as_str() {
+                "introduced" => RangeEvent::Introduced,
+                "fixed" => RangeEvent::Fixed,
+                "last_affected" => RangeEvent::LastAffected,
+                _ => continue,
+            };
             let place = format!("ranges[{r}].events.{kind}");
             let version = value
                 .as_str()
@@ -236,13 +244,7 @@ fn range_events(
                     .validate(&version)
                     .map_err(|e| err(&place, e.to_string()))?;
             }
-            out.push(match kind.as_str() {
-                "introduced" => RangeEvent::Introduced(version),
-                "fixed" => RangeEvent::Fixed(version),
-                "last_affected" => RangeEvent::LastAffected(version),
-                // `limit` only bounds git ranges; nothing else is defined.
-                _ => continue,
-            });
+            out.push(to_event(version));
         }
     }
     Ok(out)
@@ -303,4 +305,25 @@ fn severity_evidence(
         }
     }
     Ok(evidence)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_that_are_not_read_do_not_refuse_the_record() {
+        let text = r#"{"id":"DSA-1","affected":[{"package":{"ecosystem":"Debian:12","name":"a"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.0-1"},{"limit":"*"}]}]}]}"#;
+        let advisories = parse_document(text).expect("a limit event is not read");
+        assert_eq!(
+            advisories[0].affected[0].ranges[0].events,
+            [
+                RangeEvent::Introduced("0".into()),
+                RangeEvent::Fixed("1.0-1".into())
+            ]
+        );
+        let bad_fixed = text.replace(r#""fixed":"1.0-1""#, r#""fixed":"*""#);
+        let error = parse_document(&bad_fixed).expect_err("a fixed event is read");
+        assert_eq!(error.field, "affected[0].ranges[0].events.fixed");
+    }
 }
