@@ -7,3 +7,4 @@ mod cli_windows;
 mod core_purity;
 mod crds_in_sync;
 mod fields_are_read;
+mod hostile_inputs;
