@@ -37,6 +37,19 @@ pub fn field<'a>(paragraph: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
+/// The package states dpkg writes (the third word of `Status`); any other word is a damaged
+/// file, not a package that is absent.
+const STATES: [&str; 8] = [
+    "not-installed",
+    "config-files",
+    "half-installed",
+    "unpacked",
+    "half-configured",
+    "triggers-awaited",
+    "triggers-pending",
+    "installed",
+];
+
 fn parse_paragraph(
     record: usize,
     paragraph: &str,
@@ -63,6 +76,14 @@ fn parse_paragraph(
             Some(name),
             "Status",
             format!("expected `want flag state`, found {status:?}"),
+        ));
+    }
+    if !STATES.contains(&words[2]) {
+        return Err(InventoryError::new(
+            record,
+            Some(name),
+            "Status",
+            format!("unknown state {:?} in {status:?}", words[2]),
         ));
     }
     if words[2] != "installed" {
@@ -120,5 +141,18 @@ mod tests {
         let error = parse_status(text).expect_err("bad version");
         assert_eq!((error.record, error.field), (2, "Version"));
         assert_eq!(error.package.as_deref(), Some("b"));
+    }
+
+    #[test]
+    fn an_unknown_state_is_an_error_not_an_absent_package() {
+        let text = "Package: a\nStatus: install ok inst\nVersion: 1.0\n";
+        let error = parse_status(text).expect_err("a state cut short");
+        assert_eq!((error.record, error.field), (1, "Status"));
+        assert_eq!(
+            error.reason,
+            "unknown state \"inst\" in \"install ok inst\""
+        );
+        let unpacked = "Package: a\nStatus: install ok unpacked\nVersion: 1.0\n";
+        assert!(parse_status(unpacked).expect("a known state").is_empty());
     }
 }
