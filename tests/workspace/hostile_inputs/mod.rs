@@ -1,12 +1,17 @@
 //! Hostile inputs with their expected outcome, one table per domain: feeds, inventories,
-//! os-release, Git trees and resource documents. Every row names the error variant, the record
+//! os-release and Git trees. Every row names the error variant, the record
 //! (or line) and field it must blame, and a piece of its message, or the exact summary of what
 //! is accepted; a failure lists each row whose outcome differs.
 
 mod distro_feed_cases;
 mod feed_archives;
 mod feeds;
+mod git_tree_cases;
+mod git_trees;
+mod inventories;
+mod inventory_cases;
 mod kev_epss_cases;
+mod os_release;
 mod osv_cases;
 
 use std::collections::BTreeSet;
