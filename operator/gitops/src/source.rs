@@ -105,6 +105,10 @@ pub enum SourceError {
     #[error("file `{path}` in commit {commit} is not UTF-8 text")]
     NotText { path: String, commit: String },
     #[error(
+        "file `{path}` in commit {commit} is a symbolic link, which is refused: commit the file itself"
+    )]
+    SymbolicLink { path: String, commit: String },
+    #[error(
         "file `{path}` in commit {commit} is {size} bytes, more than the {limit} bytes a file may have"
     )]
     BlobTooLarge {
@@ -372,7 +376,8 @@ impl GitRepository {
     }
 
     /// Lists the `.yaml`/`.yml` files of a revision's tree under `sub_path` (the whole tree
-    /// when `None`), sorted by path, with their contents.
+    /// when `None`), sorted by path, with their contents. A symbolic link with such a name is
+    /// refused: its blob is the link's target, not a file's content.
     pub fn yaml_files(
         &self,
         revision: &Revision,
@@ -410,17 +415,24 @@ impl GitRepository {
         tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
             let name = entry.name().unwrap_or_default();
             if entry.kind() == Some(ObjectType::Blob) && is_yaml_name(name) {
-                blobs.push((format!("{dir}{name}"), entry.id()));
+                let link = entry.filemode() == i32::from(git2::FileMode::Link);
+                blobs.push((format!("{dir}{name}"), entry.id(), link));
             }
             git2::TreeWalkResult::Ok
         })
         .map_err(tree_error)?;
         let mut files = Vec::with_capacity(blobs.len());
-        for (relative, id) in blobs {
+        for (relative, id, link) in blobs {
             let path = match prefix {
                 Some(prefix) => format!("{prefix}/{relative}"),
                 None => relative,
             };
+            if link {
+                return Err(SourceError::SymbolicLink {
+                    path,
+                    commit: revision.commit.clone(),
+                });
+            }
             let (size, _) = self
                 .repo
                 .odb()

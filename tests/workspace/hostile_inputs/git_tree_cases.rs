@@ -94,6 +94,16 @@ fn invalid(file: &str, message: &str) -> Expect {
     err("Invalid", None, file, message)
 }
 
+/// The refusal of the symbolic link at `path`.
+fn link_refused(path: &str) -> Expect {
+    err(
+        "Source SymbolicLink",
+        None,
+        path,
+        "is a symbolic link, which is refused: commit the file itself",
+    )
+}
+
 /// A YAML file padded with a comment to `size` bytes.
 fn padded(size: usize) -> Vec<u8> {
     let head = format!("{GROUP}# ");
@@ -348,29 +358,36 @@ fn links_and_paths() -> Vec<Case<GitInput>> {
                 file("g.yaml", GROUP),
                 link("passwd.yaml", "/etc/passwd"),
             ]),
-            invalid(
-                "passwd.yaml",
-                "passwd.yaml:1:1: error[yaml]: expected a Kubernetes object (a mapping with apiVersion, kind and metadata)",
-            ),
+            link_refused("passwd.yaml"),
         ),
         case(
             "a symbolic link to another file of the tree",
             tree(vec![file("g.yaml", GROUP), link("again.yaml", "g.yaml")]),
-            invalid(
-                "again.yaml",
-                "again.yaml:1:1: error[yaml]: expected a Kubernetes object",
-            ),
+            link_refused("again.yaml"),
         ),
         case(
-            "a symbolic link's target text is read as the file's content",
+            "a symbolic link whose target text is a resource",
             tree(vec![link(
                 "l.yaml",
                 "{apiVersion: v1, kind: ConfigMap, metadata: {name: c, namespace: ops}}",
             )]),
-            refused(
-                "l.yaml",
-                "l.yaml: v1 ConfigMap ops/c: kind ConfigMap (core group) may not be applied from Git",
+            link_refused("l.yaml"),
+        ),
+        case(
+            "a symbolic link deep under the sub-path names its full path",
+            under(
+                "p",
+                vec![dir(
+                    "p",
+                    vec![dir("q", vec![link("l.yml", "../../g.yaml")])],
+                )],
             ),
+            link_refused("p/q/l.yml"),
+        ),
+        case(
+            "a symbolic link without a YAML name is not read",
+            tree(vec![file("g.yaml", GROUP), link("README", "/etc/passwd")]),
+            ok("AssetGroup ops/web"),
         ),
         case(
             "a sub-path that is a symbolic link to /",

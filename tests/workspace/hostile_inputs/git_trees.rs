@@ -134,6 +134,7 @@ fn source_refusal(error: &SourceError) -> Expect {
         SourceError::MissingPath { path, .. } => ("MissingPath", path.as_str()),
         SourceError::NotADirectory { path, .. } => ("NotADirectory", path.as_str()),
         SourceError::NotText { path, .. } => ("NotText", path.as_str()),
+        SourceError::SymbolicLink { path, .. } => ("SymbolicLink", path.as_str()),
         SourceError::BlobTooLarge { path, .. } => ("BlobTooLarge", path.as_str()),
         SourceError::Transport { .. } => ("Transport", ""),
     };
