@@ -1,5 +1,5 @@
 //! Hostile inputs with their expected outcome, one table per domain: feeds, inventories,
-//! os-release and Git trees. Every row names the error variant, the record
+//! os-release, Git trees and resource documents. Every row names the error variant, the record
 //! (or line) and field it must blame, and a piece of its message, or the exact summary of what
 //! is accepted; a failure lists each row whose outcome differs.
 
@@ -13,6 +13,7 @@ mod inventory_cases;
 mod kev_epss_cases;
 mod os_release;
 mod osv_cases;
+mod resources;
 
 use std::collections::BTreeSet;
 use std::fmt;
