@@ -41,19 +41,24 @@ fn finished_runs_beyond_keep_runs_are_pruned_and_the_served_report_keeps_their_t
     let operator = Operator::start(&cluster, patchwarden!(), "report", &[]);
     apply_with_open_window(&cluster, RESOURCES, "web");
 
-    let policy = cluster.wait_for(
-        "the run to succeed and be pruned",
-        Duration::from_secs(240),
-        || {
-            let policy = cluster.get_json(&["patchpolicy", "pruned"])?;
-            let runs = cluster.get_json(&["patchruns"])?;
-            let last = policy["status"]["history"].as_array()?.last()?.clone();
-            (last["runsSucceeded"] == 1
-                && policy["status"]["compliance"]["percent"] == 100.0
-                && runs["items"].as_array().is_some_and(Vec::is_empty))
-            .then_some(policy)
-        },
-    );
+    // What was seen last, for the message should the wait time out.
+    let mut seen = String::new();
+    let policy = support::wait::poll(Duration::from_secs(240), Duration::from_millis(500), || {
+        let policy = cluster.get_json(&["patchpolicy", "pruned"])?;
+        let runs = cluster.get_json(&["patchruns"])?;
+        seen = format!(
+            "policy status: {}\nruns: {}",
+            policy["status"], runs["items"]
+        );
+        let last = policy["status"]["history"].as_array()?.last()?.clone();
+        (last["runsSucceeded"] == 1
+            && policy["status"]["compliance"]["percent"] == 100.0
+            && runs["items"].as_array().is_some_and(Vec::is_empty))
+        .then_some(policy)
+    })
+    .unwrap_or_else(|| {
+        panic!("the run did not succeed and get pruned in 240 s; last seen:\n{seen}")
+    });
     // The evidence of the pruned run stays.
     let chain = cluster
         .get_json(&["configmap", "patchwarden-evidence-pruned"])

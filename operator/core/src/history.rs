@@ -55,20 +55,20 @@ pub struct PrunableRun {
     pub name: String,
     /// When it finished; `None` while it has not (such runs are never pruned).
     pub finished_at: Option<DateTime<Utc>>,
-    /// Whether its evidence is recorded: a run is never deleted before, or its record would
-    /// be lost.
-    pub evidence_recorded: bool,
+    /// Whether what must outlive it is recorded (its evidence, its count in the policy's
+    /// history): a run is never deleted before, or that would be lost.
+    pub recorded: bool,
 }
 
 /// The finished runs to delete so that only the newest `keep` finished runs remain, oldest
 /// first. Runs that have not finished are never pruned and do not count; a finished run
-/// whose evidence is not recorded yet waits for a later pass.
+/// not recorded yet waits for a later pass.
 pub fn runs_to_prune(runs: &[PrunableRun], keep: usize) -> Vec<String> {
     let mut finished: Vec<(&DateTime<Utc>, &str, bool)> = runs
         .iter()
         .filter_map(|r| {
             let at = r.finished_at.as_ref()?;
-            Some((at, r.name.as_str(), r.evidence_recorded))
+            Some((at, r.name.as_str(), r.recorded))
         })
         .collect();
     finished.sort();
@@ -136,7 +136,7 @@ mod tests {
         let run = |name: &str, finished: Option<i64>, recorded: bool| PrunableRun {
             name: name.to_string(),
             finished_at: finished.map(at),
-            evidence_recorded: recorded,
+            recorded,
         };
         let runs = vec![
             run("c", Some(30), true),

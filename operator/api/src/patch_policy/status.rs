@@ -196,6 +196,11 @@ pub struct PatchPolicyStatus {
     /// stretches are thinned): what trend charts read once old runs are pruned.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<super::HistoryPoint>,
+    /// The finished PatchRuns still present that `history` has counted: each run is counted
+    /// once, and pruned only after it is. Absent in a status written before runs were
+    /// tracked by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_counted_runs: Option<Vec<String>>,
     /// Updates quarantined fleet-wide after they failed on canaries (lifted by the
     /// `patchwarden.io/lift-quarantine` annotation on the ConfigMap `patchwarden-outcomes`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -1,6 +1,8 @@
 //! History: the policy's counts appended to `status.history` when they change (bounded, so
 //! trends outlive pruned runs), and the pruning of finished runs beyond `spec.history.keepRuns`.
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Utc};
 use kube::ResourceExt;
 use kube::api::DeleteParams;
@@ -15,7 +17,9 @@ use super::super::error::ReconcileError;
 
 /// Carries the stored history into `desired` and appends the counts `desired` now holds when
 /// they differ from the last point. Counts taken while some members are not `assessed` yet
-/// are partial and not recorded.
+/// are partial and not recorded. Finished runs are counted once each, by name: their finish
+/// times are whole seconds and may lag the policy's view, so no time comparison tells a run
+/// counted at the last point from one that finished in the same second.
 pub fn update(
     desired: &mut PatchPolicyStatus,
     stored: &PatchPolicyStatus,
@@ -24,11 +28,27 @@ pub fn update(
     now: DateTime<Utc>,
 ) {
     let mut points = stored.history.clone();
+    let counted = counted_runs(stored, runs);
     if !assessed {
         desired.history = points;
+        desired.history_counted_runs = stored.history_counted_runs.as_ref().map(|_| {
+            present(runs)
+                .filter(|name| counted.contains(*name))
+                .map(str::to_string)
+                .collect()
+        });
         return;
     }
-    let next = next_point(desired, points.last(), runs, now);
+    let finished: Vec<&PatchRun> = runs
+        .iter()
+        .filter(|run| finished_by(run, now).is_some())
+        .collect();
+    let newly: Vec<&PatchRun> = finished
+        .iter()
+        .copied()
+        .filter(|run| !counted.contains(run.name_any().as_str()))
+        .collect();
+    let next = next_point(desired, points.last(), &newly, now);
     history::record(
         &mut points,
         next,
@@ -37,28 +57,52 @@ pub fn update(
         |p| from_k8s(&p.at),
     );
     desired.history = points;
+    let mut names: Vec<String> = finished.iter().map(|run| run.name_any()).collect();
+    names.sort();
+    desired.history_counted_runs = Some(names);
 }
 
-/// The counts of `status` at `now`; run outcomes add the runs that finished since `last`.
+/// The names of the runs the stored history has counted. A status from before runs were
+/// tracked by name counted the runs that had finished by its last point.
+fn counted_runs(stored: &PatchPolicyStatus, runs: &[PatchRun]) -> BTreeSet<String> {
+    match (&stored.history_counted_runs, stored.history.last()) {
+        (Some(names), _) => names.iter().cloned().collect(),
+        (None, Some(last)) => {
+            let since = from_k8s(&last.at);
+            runs.iter()
+                .filter(|run| finished_by(run, since).is_some())
+                .map(ResourceExt::name_any)
+                .collect()
+        }
+        (None, None) => BTreeSet::new(),
+    }
+}
+
+/// The names of the runs present.
+fn present(runs: &[PatchRun]) -> impl Iterator<Item = &str> {
+    runs.iter().filter_map(|run| run.metadata.name.as_deref())
+}
+
+/// The phase of `run` when it had finished by `at`.
+fn finished_by(run: &PatchRun, at: DateTime<Utc>) -> Option<RunPhase> {
+    let status = run.status.as_ref()?;
+    let finished = status.finished_at.as_ref().map(from_k8s)?;
+    (status.phase.is_finished() && finished <= at).then_some(status.phase)
+}
+
+/// The counts of `status` at `now`; run outcomes add the `newly` finished runs to the last
+/// point's.
 fn next_point(
     status: &PatchPolicyStatus,
     last: Option<&HistoryPoint>,
-    runs: &[PatchRun],
+    newly: &[&PatchRun],
     now: DateTime<Utc>,
 ) -> HistoryPoint {
-    let since = last.map(|p| from_k8s(&p.at));
     let (mut succeeded, mut failed) = last.map_or((0, 0), |p| (p.runs_succeeded, p.runs_failed));
-    for run in runs {
-        let Some(status) = &run.status else { continue };
-        let Some(finished) = status.finished_at.as_ref().map(from_k8s) else {
-            continue;
-        };
-        if since.is_some_and(|s| finished <= s) || finished > now {
-            continue;
-        }
-        match status.phase {
-            RunPhase::Succeeded => succeeded += 1,
-            RunPhase::Failed | RunPhase::Halted => failed += 1,
+    for run in newly {
+        match run.status.as_ref().map(|s| s.phase) {
+            Some(RunPhase::Succeeded) => succeeded += 1,
+            Some(RunPhase::Failed | RunPhase::Halted) => failed += 1,
             _ => {}
         }
     }
@@ -77,7 +121,7 @@ fn next_point(
 }
 
 /// Deletes the policy's oldest finished runs beyond `spec.history.keepRuns`, once their
-/// evidence is recorded. A run already gone is not an error.
+/// evidence is recorded and the stored history has counted them. A run already gone is not an error.
 pub async fn prune(
     context: &Context,
     policy: &PatchPolicy,
@@ -86,6 +130,14 @@ pub async fn prune(
     let Some(keep) = policy.spec.history.as_ref().and_then(|h| h.keep_runs) else {
         return Ok(Vec::new());
     };
+    // Counted in a status already written: pruned before, a run would be lost to the trend.
+    let counted: BTreeSet<String> = policy
+        .status
+        .as_ref()
+        .and_then(|s| s.history_counted_runs.clone())
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
     let prunable: Vec<PrunableRun> = runs
         .iter()
         .map(|run| PrunableRun {
@@ -96,9 +148,10 @@ pub async fn prune(
                 .filter(|s| s.phase.is_finished())
                 .and_then(|s| s.finished_at.as_ref())
                 .map(from_k8s),
-            evidence_recorded: run
+            recorded: run
                 .annotations()
-                .contains_key(super::super::evidence::EVIDENCE_HASH_ANNOTATION),
+                .contains_key(super::super::evidence::EVIDENCE_HASH_ANNOTATION)
+                && counted.contains(&run.name_any()),
         })
         .collect();
     let doomed = history::runs_to_prune(&prunable, keep as usize);
@@ -129,7 +182,10 @@ mod tests {
 
     fn run(phase: RunPhase, finished: u32) -> PatchRun {
         PatchRun {
-            metadata: Default::default(),
+            metadata: kube::api::ObjectMeta {
+                name: Some(format!("run-{finished}")),
+                ..Default::default()
+            },
             spec: PatchRunSpec::default(),
             status: Some(PatchRunStatus {
                 phase,
@@ -183,5 +239,63 @@ mod tests {
         let mut desired = status(0);
         update(&mut desired, &stored, &runs, false, at(7));
         assert_eq!(desired.history, stored.history);
+    }
+
+    fn runs_succeeded(status: &PatchPolicyStatus) -> Vec<u32> {
+        status.history.iter().map(|p| p.runs_succeeded).collect()
+    }
+
+    #[test]
+    fn a_run_finishing_in_the_second_of_the_last_point_is_counted_once() {
+        // The point of 03:00 was taken while the run was still running; it finished in the
+        // same second (finish times are whole seconds).
+        let mut running = run(RunPhase::Running, 3);
+        if let Some(status) = running.status.as_mut() {
+            status.finished_at = None;
+        }
+        let mut stored = PatchPolicyStatus::default();
+        let mut desired = status(1);
+        update(&mut desired, &stored, &[running], true, at(3));
+        stored = desired;
+        assert_eq!(stored.history_counted_runs, Some(Vec::new()));
+
+        let finished = vec![run(RunPhase::Succeeded, 3)];
+        for hour in [4, 5] {
+            let mut desired = status(0);
+            update(&mut desired, &stored, &finished, true, at(hour));
+            stored = desired;
+        }
+        assert_eq!(runs_succeeded(&stored), vec![0, 1]);
+        assert_eq!(stored.history_counted_runs, Some(vec!["run-3".to_string()]));
+
+        // Pruned, the run is forgotten by name and stays counted.
+        let mut desired = status(0);
+        update(&mut desired, &stored, &[], true, at(6));
+        assert_eq!(runs_succeeded(&desired), vec![0, 1]);
+        assert_eq!(desired.history_counted_runs, Some(Vec::new()));
+    }
+
+    #[test]
+    fn a_status_without_counted_names_counts_the_runs_finished_after_its_last_point() {
+        let mut stored = status(1);
+        stored.history = vec![HistoryPoint {
+            at: to_k8s(at(3)),
+            open_critical: 1,
+            open_high: 0,
+            open_known_exploited: 0,
+            compliant_assets: 3,
+            total_assets: 4,
+            runs_succeeded: 1,
+            runs_failed: 0,
+        }];
+        let runs = vec![run(RunPhase::Succeeded, 2), run(RunPhase::Halted, 4)];
+        let mut desired = status(1);
+        update(&mut desired, &stored, &runs, true, at(5));
+        let last = desired.history.last().expect("a point");
+        assert_eq!((last.runs_succeeded, last.runs_failed), (1, 1));
+        assert_eq!(
+            desired.history_counted_runs,
+            Some(vec!["run-2".to_string(), "run-4".to_string()])
+        );
     }
 }
