@@ -63,7 +63,13 @@ spec:
 #[test]
 fn invalid_resources_stall_with_a_message_and_never_block_the_others() {
     let cluster = Cluster::start();
-    let _operator = Operator::start(&cluster, patchwarden!(), "bad", &[]);
+    // Agents must answer within 2 s, so a node with no agent shows as unreachable at once.
+    let _operator = Operator::start(
+        &cluster,
+        patchwarden!(),
+        "bad",
+        &["--agent-query-timeout", "2"],
+    );
     cluster.apply(&window_open_now("always"));
     cluster.apply(RESOURCES);
 
@@ -126,13 +132,23 @@ fn invalid_resources_stall_with_a_message_and_never_block_the_others() {
             (group["status"]["memberCount"] == 2).then_some(())
         },
     );
-    // A Kubernetes Node matched by a group's nodeSelector becomes a `node` Asset; this
-    // operator has no node executor, which the Asset says as Stalled.
+    // A Kubernetes Node matched by a group's nodeSelector becomes a `node` Asset, patched
+    // through the agent on that node; with no agent running there the Asset says so.
     cluster.apply("apiVersion: v1\nkind: Node\nmetadata:\n  name: node-a\n  labels:\n    pool: blue\n---\napiVersion: patchwarden.io/v1alpha1\nkind: AssetGroup\nmetadata:\n  name: blue-pool\n  namespace: default\nspec:\n  nodeSelector:\n    matchLabels:\n      pool: blue\n",
     );
-    let ((_, reason, message), _) = stalled("asset", "node-a");
-    assert_eq!(reason, "InvalidSpec");
-    assert!(message.contains("node executor"), "{message}");
+    let (_, reason, message) = cluster.wait_for(
+        "the node Asset to be unreachable",
+        Duration::from_secs(60),
+        || {
+            let asset = cluster.get_json(&["asset", "node-a"])?;
+            condition(&asset, "Ready").filter(|ready| ready.1 == "Unreachable")
+        },
+    );
+    assert_eq!(reason, "Unreachable");
+    assert!(
+        message.contains("no answer to") && message.contains("the agent is not running or lost"),
+        "{message}"
+    );
     let node_asset = cluster.get_json(&["asset", "node-a"]).expect("node asset");
     assert_eq!(node_asset["spec"]["connection"], "node");
 
