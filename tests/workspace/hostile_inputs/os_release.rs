@@ -60,9 +60,9 @@ fn cases() -> Vec<Case<String>> {
             ok("Debian:12"),
         ),
         os(
-            "an empty VERSION_ID gives an ecosystem without a release",
+            "an empty VERSION_ID",
             "ID=debian\nVERSION_ID=\n",
-            ok("Debian:"),
+            line(0, "empty VERSION_ID for ID=debian"),
         ),
         os("empty", "", line(0, "no ID field")),
         os("only comments", "# ID=debian\n", line(0, "no ID field")),

@@ -60,6 +60,10 @@ pub fn ecosystem_from_os_release(text: &str) -> Result<Ecosystem, OsReleaseError
     let version_id = os
         .get("VERSION_ID")
         .ok_or_else(|| whole(format!("no VERSION_ID field for ID={id}")))?;
+    // An empty release would name an ecosystem no advisory is for ("Debian:").
+    if version_id.trim().is_empty() {
+        return Err(whole(format!("empty VERSION_ID for ID={id}")));
+    }
     let major = version_id.split('.').next().unwrap_or(version_id);
     let ecosystem = match id {
         "debian" => format!("Debian:{major}"),
@@ -109,5 +113,17 @@ mod tests {
         }
         assert!(ecosystem_from_os_release("ID=plan9\nVERSION_ID=4\n").is_err());
         assert!(ecosystem_from_os_release("garbage line\n").is_err());
+    }
+
+    #[test]
+    fn an_empty_version_id_is_an_error_not_an_ecosystem_without_a_release() {
+        for text in ["ID=debian\nVERSION_ID=\n", "ID=alpine\nVERSION_ID=\"\"\n"] {
+            let error = ecosystem_from_os_release(text).expect_err(text);
+            assert_eq!(error.line, 0);
+            assert!(
+                error.reason.starts_with("empty VERSION_ID for ID="),
+                "{error}"
+            );
+        }
     }
 }
