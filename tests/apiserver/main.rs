@@ -6,6 +6,7 @@ mod apiserver_command;
 mod bad_requests;
 mod durability;
 mod hardening;
+mod host_and_handshake;
 mod hostile_bodies;
 mod hostile_corpus;
 mod kube_runtime;

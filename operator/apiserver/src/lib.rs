@@ -332,6 +332,7 @@ async fn start(config: Config) -> Result<RunningServer, ServerError> {
         auth,
         max_body: config.max_body_bytes,
         address: addr.to_string(),
+        served_names: http::host::served_names(&config.tls_hosts),
         shutdown: shutdown_rx.clone(),
         watch_slots: capacity::WatchSlots::new(config.limits.max_watches_per_user),
         limits: config.limits.clone(),

@@ -52,26 +52,35 @@ pub async fn accept_loop(
     while connections.join_next().await.is_some() {}
 }
 
-/// Serves one connection; a client that takes longer than the header timeout to send a
-/// request's headers is cut off.
+/// Serves one connection; a client that takes longer than the header timeout to complete
+/// the TLS handshake or to send a request's headers is cut off.
 async fn serve_connection(
     stream: tokio::net::TcpStream,
     server: Arc<http::Server>,
     acceptor: Option<tokio_rustls::TlsAcceptor>,
 ) {
+    let handshake_timeout = server.limits.header_read_timeout;
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(server.limits.header_read_timeout);
     let service = service_fn(move |req| http::handle(server.clone(), req));
     let result = match acceptor {
-        Some(acceptor) => match acceptor.accept(stream).await {
-            Ok(tls) => builder.serve_connection(TokioIo::new(tls), service).await,
-            Err(e) => {
-                tracing::debug!(error = %e, "TLS handshake failed");
-                return;
+        // A handshake gets the header timeout too: a client that opens connections and never
+        // completes one would otherwise hold each of them for good.
+        Some(acceptor) => {
+            match tokio::time::timeout(handshake_timeout, acceptor.accept(stream)).await {
+                Ok(Ok(tls)) => builder.serve_connection(TokioIo::new(tls), service).await,
+                Ok(Err(e)) => {
+                    tracing::debug!(error = %e, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!("TLS handshake timed out");
+                    return;
+                }
             }
-        },
+        }
         None => {
             builder
                 .serve_connection(TokioIo::new(stream), service)

@@ -21,6 +21,7 @@ use crate::error::ApiError;
 use crate::watch;
 
 mod access_review;
+pub mod host;
 mod media;
 mod non_resource;
 mod reads;
@@ -47,6 +48,8 @@ pub struct Server {
     pub auth: Auth,
     pub max_body: usize,
     pub address: String,
+    /// The names a request's `Host` may carry besides IP addresses.
+    pub served_names: Vec<String>,
     pub shutdown: tokio::sync::watch::Receiver<bool>,
     pub limits: ServerLimits,
     pub watch_slots: Arc<WatchSlots>,
@@ -76,7 +79,7 @@ pub async fn handle(
 }
 
 async fn route(server: &Arc<Server>, req: Request<Incoming>) -> Result<Response<Body>, ApiError> {
-    check_host(&req)?;
+    host::check(&req, &server.served_names)?;
     let caller = server.auth.caller(req.headers())?;
     let principal = caller.principal;
     let query = parse_query(req.uri());
@@ -114,15 +117,6 @@ async fn route(server: &Arc<Server>, req: Request<Incoming>) -> Result<Response<
         authorize_agent(&caller.user, req.method(), &target, &query)?;
     }
     resource(server, req, target, query, &caller).await
-}
-
-/// HTTP/1.1 requests must name the host, as the real server (Go's HTTP server) insists.
-fn check_host(req: &Request<Incoming>) -> Result<(), ApiError> {
-    let named = req.headers().contains_key(http::header::HOST) || req.uri().host().is_some();
-    if req.version() == http::Version::HTTP_11 && !named {
-        return Err(ApiError::bad_request("missing required Host header"));
-    }
-    Ok(())
 }
 
 /// Read-only principals may only read.
