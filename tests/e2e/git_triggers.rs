@@ -58,11 +58,15 @@ fn webhook_pushes_and_local_commits_sync_at_once_and_forged_deliveries_fetch_not
     let source = patchwarden::cli::up::git_source_spec(&url, None)
         .expect("source")
         .name;
+    // Mirrors go to the test's scratch directory, not the working directory.
+    let cache = cluster.path("git-cache").display().to_string();
     let operator = Operator::start(
         &cluster,
         patchwarden!(),
         "webhook",
         &[
+            "--git-cache",
+            &cache,
             "--git-repo",
             &url,
             "--git-interval",
@@ -91,7 +95,14 @@ fn webhook_pushes_and_local_commits_sync_at_once_and_forged_deliveries_fetch_not
         &cluster,
         patchwarden!(),
         "local",
-        &["--git-repo", &path, "--git-interval", "3600"],
+        &[
+            "--git-cache",
+            &cache,
+            "--git-repo",
+            &path,
+            "--git-interval",
+            "3600",
+        ],
     );
     wait_for_duration(&cluster, "5h");
     repo.commit("a shorter window", &[("window.yaml", &window("3h"))]);
