@@ -2,7 +2,7 @@
 //! blobs, symbolic links, `..` names and sub-paths, and URLs carrying a token.
 
 use super::git_trees::{GitInput, Node, SECRET};
-use super::{Case, Expect, case, err, ok};
+use super::{Case, Expect, WINDOW, case, err, ok};
 
 const FILE: i32 = 0o100644;
 const LINK: i32 = 0o120000;
@@ -17,17 +17,6 @@ spec:
   selector:
     matchLabels:
       tier: web
-";
-
-const WINDOW: &str = "apiVersion: patchwarden.io/v1alpha1
-kind: MaintenanceWindow
-metadata:
-  name: weekly
-  namespace: ops
-spec:
-  schedule: \"0 2 * * SAT\"
-  timeZone: UTC
-  duration: 4h
 ";
 
 const SECRET_DOC: &str = "apiVersion: v1

@@ -18,6 +18,18 @@ mod resources;
 use std::collections::BTreeSet;
 use std::fmt;
 
+/// A valid MaintenanceWindow, the base of the resource and Git tree cases.
+pub const WINDOW: &str = "apiVersion: patchwarden.io/v1alpha1
+kind: MaintenanceWindow
+metadata:
+  name: weekly
+  namespace: ops
+spec:
+  schedule: \"0 2 * * SAT\"
+  timeZone: UTC
+  duration: 4h
+";
+
 /// What a case must produce.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expect {

@@ -6,18 +6,7 @@ use chrono::TimeZone;
 use patchwarden_gitops::source::SourceFile;
 use patchwarden_gitops::validation::{ValidationContext, validate_files};
 
-use super::{Case, Expect, case, check, err, ok};
-
-const WINDOW: &str = "apiVersion: patchwarden.io/v1alpha1
-kind: MaintenanceWindow
-metadata:
-  name: weekly
-  namespace: ops
-spec:
-  schedule: \"0 2 * * SAT\"
-  timeZone: UTC
-  duration: 4h
-";
+use super::{Case, Expect, WINDOW, case, check, err, ok};
 
 fn observe(content: &str) -> Expect {
     let context = ValidationContext {
