@@ -32,17 +32,14 @@ pub fn update(
     if !assessed {
         desired.history = points;
         desired.history_counted_runs = stored.history_counted_runs.as_ref().map(|_| {
-            present(runs)
-                .filter(|name| counted.contains(*name))
-                .map(str::to_string)
+            runs.iter()
+                .map(ResourceExt::name_any)
+                .filter(|name| counted.contains(name))
                 .collect()
         });
         return;
     }
-    let finished: Vec<&PatchRun> = runs
-        .iter()
-        .filter(|run| finished_by(run, now).is_some())
-        .collect();
+    let finished: Vec<&PatchRun> = runs.iter().filter(|run| finished_by(run, now)).collect();
     let newly: Vec<&PatchRun> = finished
         .iter()
         .copied()
@@ -70,7 +67,7 @@ fn counted_runs(stored: &PatchPolicyStatus, runs: &[PatchRun]) -> BTreeSet<Strin
         (None, Some(last)) => {
             let since = from_k8s(&last.at);
             runs.iter()
-                .filter(|run| finished_by(run, since).is_some())
+                .filter(|run| finished_by(run, since))
                 .map(ResourceExt::name_any)
                 .collect()
         }
@@ -78,16 +75,15 @@ fn counted_runs(stored: &PatchPolicyStatus, runs: &[PatchRun]) -> BTreeSet<Strin
     }
 }
 
-/// The names of the runs present.
-fn present(runs: &[PatchRun]) -> impl Iterator<Item = &str> {
-    runs.iter().filter_map(|run| run.metadata.name.as_deref())
-}
-
-/// The phase of `run` when it had finished by `at`.
-fn finished_by(run: &PatchRun, at: DateTime<Utc>) -> Option<RunPhase> {
-    let status = run.status.as_ref()?;
-    let finished = status.finished_at.as_ref().map(from_k8s)?;
-    (status.phase.is_finished() && finished <= at).then_some(status.phase)
+/// Whether `run` had finished by `at`.
+fn finished_by(run: &PatchRun, at: DateTime<Utc>) -> bool {
+    run.status.as_ref().is_some_and(|status| {
+        status.phase.is_finished()
+            && status
+                .finished_at
+                .as_ref()
+                .is_some_and(|finished| from_k8s(finished) <= at)
+    })
 }
 
 /// The counts of `status` at `now`; run outcomes add the `newly` finished runs to the last
@@ -131,13 +127,11 @@ pub async fn prune(
         return Ok(Vec::new());
     };
     // Counted in a status already written: pruned before, a run would be lost to the trend.
-    let counted: BTreeSet<String> = policy
+    let counted: &[String] = policy
         .status
         .as_ref()
-        .and_then(|s| s.history_counted_runs.clone())
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+        .and_then(|s| s.history_counted_runs.as_deref())
+        .unwrap_or_default();
     let prunable: Vec<PrunableRun> = runs
         .iter()
         .map(|run| PrunableRun {
