@@ -1,5 +1,5 @@
 //! End to end, bad resources: a dangling reference, a window that never closes and a policy
-//! asking for a node drain are `Stalled` with the exact reason and a message naming the field, and
+//! whose node drain may take no time are `Stalled` with the exact reason and a message naming the field, and
 //! the good resources beside them still reconcile.
 
 use std::time::Duration;
@@ -29,6 +29,7 @@ spec:
   maintenanceWindows: [always]
   drain:
     enabled: true
+    timeout: 0s
 ---
 apiVersion: patchwarden.io/v1alpha1
 kind: MaintenanceWindow
@@ -106,13 +107,10 @@ fn invalid_resources_stall_with_a_message_and_never_block_the_others() {
         "spec.timeZone: unknown time zone \"Mars/Olympus_Mons\"; use an IANA name such as \"Europe/Berlin\" or \"UTC\""
     );
 
-    // A field whose behaviour is not carried out yet is refused, naming the field.
+    // A drain that may take no time would fail every node: refused, naming the field.
     let ((_, reason, message), _) = stalled("patchpolicy", "drains");
     assert_eq!(reason, "InvalidSpec");
-    assert_eq!(
-        message,
-        "spec.drain.enabled: draining nodes is not supported yet: remove `drain` or set `drain.enabled: false`"
-    );
+    assert_eq!(message, "spec.drain.timeout: must be longer than 0s");
 
     // Good resources next to them reconcile normally.
     cluster.wait_for(

@@ -598,3 +598,121 @@ spec:
     );
     assert!(json.contains("\"regression\": true"), "{json}");
 }
+
+/// A pool of Kubernetes nodes, drained by a new policy.
+const NODE_POOL: &str = r#"apiVersion: patchwarden.io/v1alpha1
+kind: AssetGroup
+metadata:
+  name: nodes
+  namespace: ops
+spec:
+  nodeSelector:
+    matchLabels:
+      pool: blue
+---
+apiVersion: patchwarden.io/v1alpha1
+kind: PatchPolicy
+metadata:
+  name: nodes
+  namespace: ops
+spec:
+  assetGroups: [nodes]
+  maintenanceWindows: [weekly]
+  drain:
+    enabled: true
+    timeout: 15m
+"#;
+
+/// A `node` Asset of the pool, as the group's controller makes it.
+fn node_asset(name: &str) -> Asset {
+    serde_json::from_value(json!({
+        "apiVersion": "patchwarden.io/v1alpha1",
+        "kind": "Asset",
+        "metadata": {"name": name, "namespace": "ops",
+                     "labels": {"patchwarden.io/asset-group": "nodes"}},
+        "spec": {"connection": "node", "address": name},
+    }))
+    .expect("node asset")
+}
+
+/// A Ready pod on `node`, owned by `owner` (kind, name) when given.
+fn pod(name: &str, node: &str, app: &str, owner: Option<(&str, &str)>) -> serde_json::Value {
+    let owners: Vec<serde_json::Value> = owner
+        .map(|(kind, name)| {
+            json!({"apiVersion": "apps/v1", "kind": kind, "name": name,
+                                   "uid": format!("uid-{name}"), "controller": true})
+        })
+        .into_iter()
+        .collect();
+    json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": "shop", "labels": {"app": app},
+                     "ownerReferences": owners},
+        "spec": {"nodeName": node, "containers": [{"name": "main", "image": "app"}]},
+        "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+    })
+}
+
+/// The live state with the two nodes and, when `workloads`, what runs on them: a database
+/// whose budget allows no disruption on node-a, a pod nothing recreates on node-b, and a web
+/// Deployment of two replicas that drains freely.
+fn live_with_nodes(workloads: bool) -> Snapshot {
+    let mut state = live();
+    state.assets.push(node_asset("node-a"));
+    state.assets.push(node_asset("node-b"));
+    if workloads {
+        state.workloads = Some(patchwarden_core::drain::ClusterSnapshot {
+            pods: vec![
+                pod("db-0", "node-a", "db", Some(("StatefulSet", "db"))),
+                pod("web-7f-a", "node-a", "web", Some(("ReplicaSet", "web-7f"))),
+                pod("web-7f-b", "node-b", "web", Some(("ReplicaSet", "web-7f"))),
+                pod("debug", "node-b", "debug", None),
+            ],
+            disruption_budgets: vec![json!({
+                "apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+                "metadata": {"name": "db", "namespace": "shop"},
+                "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "db"}}},
+            })],
+            replica_sets: vec![json!({
+                "apiVersion": "apps/v1", "kind": "ReplicaSet",
+                "metadata": {"name": "web-7f", "namespace": "shop", "ownerReferences": [
+                    {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web",
+                     "uid": "uid-web", "controller": true}]},
+                "spec": {"replicas": 2},
+            })],
+            deployments: vec![json!({
+                "apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web", "namespace": "shop"},
+                "spec": {"replicas": 2},
+            })],
+        });
+    }
+    state
+}
+
+#[test]
+fn a_policy_that_drains_nodes_names_what_would_block_the_drain() {
+    let fixture = fixture();
+    let mut files = base_files();
+    files.push(("fleet/nodes.yaml", NODE_POOL));
+    fixture.change("drain", &files);
+    let (markdown, json) = check("drain", &fixture, Some(&live_with_nodes(true)));
+    assert!(
+        markdown.contains(
+            "- **Drain**: ⚠️ draining nodes node-a, node-b would be blocked: PodDisruptionBudget shop/db allows 0 disruptions (pods shop/db-0); pod shop/debug has no controller"
+        ),
+        "{markdown}"
+    );
+    assert!(!markdown.contains("web-7f"), "{markdown}");
+    assert!(json.contains(r#""blocked": true"#), "{json}");
+
+    // A state without the cluster's workloads says the preflight did not run.
+    let (markdown, _) = fixture.plan("drain", Some(&live_with_nodes(false)));
+    assert!(
+        markdown
+            .contains("- **Drain**: not checked for node-a, node-b: the live state has no Pods"),
+        "{markdown}"
+    );
+    // The policy that drains no node has no drain line.
+    assert_eq!(markdown.matches("**Drain**").count(), 1, "{markdown}");
+}

@@ -28,7 +28,6 @@ use Where::{Read, Refused};
 const CONVERT: &str = "operator/api/src/convert";
 const POLICY_INPUT: &str = "operator/api/src/policy_input";
 const SELECTOR: &str = "operator/api/src/label_selector";
-const UNSUPPORTED: &str = "operator/api/src/unsupported";
 const ASSET_VALIDATE: &str = "operator/patchwarden/src/controllers/asset/validate";
 const ASSET_OBSERVE: &str = "operator/patchwarden/src/controllers/asset/observe";
 const GROUP_DECIDE: &str = "operator/patchwarden/src/controllers/asset_group/decide";
@@ -42,6 +41,7 @@ const MEASURE: &str = "operator/patchwarden/src/controllers/operations/measure";
 const RUN_API_ROLLOUT: &str = "operator/api/src/patch_policy/rollout";
 const REBOOT: &str = "operator/patchwarden/src/controllers/operations/reboot";
 const RUN_REBOOT: &str = "operator/patchwarden/src/controllers/patch_run/reboot";
+const NODE_DRAIN: &str = "operator/patchwarden/src/controllers/patch_run/node_drain";
 const FEED_VALIDATE: &str = "operator/patchwarden/src/controllers/vulnerability_feed/validate";
 const FEED_DECIDE: &str = "operator/patchwarden/src/controllers/vulnerability_feed/decide";
 const POLICY_COMPLIANCE: &str = "operator/patchwarden/src/controllers/patch_policy/compliance";
@@ -52,7 +52,6 @@ const POLICY_OUTCOMES: &str = "operator/api/src/patch_policy/outcomes";
 /// The SSH, node and agent executors are not configured in this operator: an asset that needs
 /// one stalls with this message.
 const NO_EXECUTOR: Where = Refused(ASSET_VALIDATE, "executor is configured in this operator");
-const NO_DRAIN: Where = Refused(UNSUPPORTED, "draining nodes is not supported yet");
 
 /// Kind, field path (`[]` for the items of a list), and where it is honoured.
 const WHERE_READ: &[(&str, &str, Where)] = &[
@@ -166,9 +165,13 @@ const WHERE_READ: &[(&str, &str, Where)] = &[
         Read("operator/patchwarden/src/controllers/patch_policy/observe"),
     ),
     ("PatchPolicy", "spec.compliance", Read(POLICY_COMPLIANCE)),
-    ("PatchPolicy", "spec.drain.deleteEmptyDirData", NO_DRAIN),
-    ("PatchPolicy", "spec.drain.enabled", NO_DRAIN),
-    ("PatchPolicy", "spec.drain.timeout", NO_DRAIN),
+    (
+        "PatchPolicy",
+        "spec.drain.deleteEmptyDirData",
+        Read(NODE_DRAIN),
+    ),
+    ("PatchPolicy", "spec.drain.enabled", Read(NODE_DRAIN)),
+    ("PatchPolicy", "spec.drain.timeout", Read(NODE_DRAIN)),
     ("PatchPolicy", "spec.emergency", Read(CONVERT)),
     (
         "PatchPolicy",

@@ -286,6 +286,18 @@ pub struct AvailableUpgrade {
     pub not_available_reason: Option<String>,
 }
 
+impl Asset {
+    /// The Kubernetes Node a `node` Asset is: its address, or its name when it has none.
+    pub fn node_name(&self) -> Option<String> {
+        (self.spec.connection == ConnectionKind::Node).then(|| {
+            self.spec
+                .address
+                .clone()
+                .unwrap_or_else(|| self.metadata.name.clone().unwrap_or_default())
+        })
+    }
+}
+
 fn upgrade_is_security() -> bool {
     true
 }

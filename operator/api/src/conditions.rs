@@ -19,6 +19,9 @@ pub const DEGRADED: &str = "Degraded";
 pub const STALLED: &str = "Stalled";
 /// The controller is working towards the desired state (abnormal-true).
 pub const RECONCILING: &str = "Reconciling";
+/// Draining the policy's nodes would be blocked: the drain preflight names the budgets and
+/// pods in the way (PatchPolicy, abnormal-true).
+pub const DRAIN_BLOCKED: &str = "DrainBlocked";
 
 /// `status` value of a condition that holds.
 pub const TRUE: &str = "True";
@@ -69,6 +72,10 @@ pub mod reason {
     pub const FEED_SHRANK: &str = "FeedShrank";
     /// Policy runs in `Plan` mode and changes nothing.
     pub const PLAN_ONLY: &str = "PlanOnly";
+    /// The drain preflight found budgets or pods that would block draining a node.
+    pub const DRAIN_PREFLIGHT_FAILED: &str = "DrainPreflightFailed";
+    /// The drain preflight could not list the cluster's pods or budgets.
+    pub const DRAIN_PREFLIGHT_UNAVAILABLE: &str = "DrainPreflightUnavailable";
 }
 
 /// A condition with the given fields, stamped with `now` as its transition time.

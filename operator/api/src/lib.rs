@@ -17,7 +17,6 @@ pub mod patch_policy;
 pub mod patch_run;
 pub mod policy_input;
 pub mod time;
-pub mod unsupported;
 pub mod values;
 pub mod vulnerability_feed;
 

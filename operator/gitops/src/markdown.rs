@@ -204,6 +204,10 @@ fn render_policy(out: &mut String, policy: &PolicyImpact, live: bool) {
             let _ = writeln!(out, "- **Emergency**: {}", cell(message));
         }
     }
+    if let Some(drain) = &policy.drain {
+        let marker = if drain.blocked { "⚠️ " } else { "" };
+        let _ = writeln!(out, "- **Drain**: {marker}{}", cell(&drain.message));
+    }
     for note in &policy.notes {
         let _ = writeln!(out, "- **Note**: {}", cell(note));
     }

@@ -131,7 +131,7 @@ impl CheckSpec for PatchPolicy {
         if let Some(drain) = &spec.drain {
             keep(
                 &mut errors,
-                duration("spec.drain.timeout", drain.timeout.as_ref()),
+                super::reboot::drain_timeout(drain.timeout.as_ref()),
             );
         }
         if let Some(hooks) = &spec.hooks {
@@ -150,7 +150,6 @@ impl CheckSpec for PatchPolicy {
             spec.reboot_command.as_deref(),
             &mut errors,
         );
-        errors.extend(crate::unsupported::policy_errors(spec));
         errors
     }
 }

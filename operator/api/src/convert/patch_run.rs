@@ -12,7 +12,6 @@ impl CheckSpec for PatchRun {
         let spec = &self.spec;
         let mut errors = plan_errors(spec);
         limits_errors(&spec.limits, &mut errors);
-        errors.extend(crate::unsupported::run_errors(spec));
         errors
     }
 }

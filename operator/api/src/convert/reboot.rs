@@ -1,6 +1,6 @@
-//! The reboot settings of a policy or run: `rebootTimeout` (a duration, 10 minutes when unset)
-//! and `rebootCommand` (an argv, `systemctl reboot` when unset; neither it nor any of its
-//! arguments may be empty).
+//! The reboot and drain settings of a policy or run: `rebootTimeout` and `drain.timeout`
+//! (durations, 10 minutes when unset, never 0) and `rebootCommand` (an argv, `systemctl reboot`
+//! when unset; neither it nor any of its arguments may be empty).
 
 use std::time::Duration as StdDuration;
 
@@ -20,11 +20,28 @@ pub fn reboot_timeout(
     field: &str,
     value: Option<&DurationValue>,
 ) -> Result<StdDuration, SpecError> {
+    positive_duration(field, value, DEFAULT_REBOOT_TIMEOUT)
+}
+
+/// How long a node's drain may take when `drain.timeout` is unset.
+pub const DEFAULT_DRAIN_TIMEOUT: StdDuration = StdDuration::from_secs(10 * 60);
+
+/// The drain timeout of a policy (`spec.drain.timeout`), or the default when unset.
+pub fn drain_timeout(value: Option<&DurationValue>) -> Result<StdDuration, SpecError> {
+    positive_duration("spec.drain.timeout", value, DEFAULT_DRAIN_TIMEOUT)
+}
+
+/// A time limit at `field`: longer than 0s (nothing finishes in no time), `default` when unset.
+fn positive_duration(
+    field: &str,
+    value: Option<&DurationValue>,
+    default: StdDuration,
+) -> Result<StdDuration, SpecError> {
     let parsed: Option<Duration> = duration(field, value)?;
     match parsed {
         Some(d) if d.as_secs() == 0 => Err(SpecError::new(field, "must be longer than 0s")),
         Some(d) => Ok(StdDuration::from_secs(d.as_secs())),
-        None => Ok(DEFAULT_REBOOT_TIMEOUT),
+        None => Ok(default),
     }
 }
 

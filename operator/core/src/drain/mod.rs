@@ -8,4 +8,6 @@ mod pods;
 mod preflight;
 
 pub use pods::{DrainOptions, DrainSelection, PodRef, Refusal, SkipReason, select_pods};
-pub use preflight::{Blocker, ClusterSnapshot, drain_blockers, summarize};
+pub use preflight::{
+    Blocker, ClusterSnapshot, MAX_NAMED_BLOCKERS, blocked_message, drain_blockers,
+};

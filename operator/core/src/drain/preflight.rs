@@ -10,12 +10,15 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use patchwarden_k8s_rules::disruption::{budget_selects, budget_state};
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::pods::{PodRef, Refusal, controller_of, skip_reason};
 
-/// The objects the preflight reads, as listed from the cluster.
-#[derive(Debug, Clone, Default)]
+/// The objects the preflight reads, as listed from the cluster (and kept in a `plan` state
+/// file).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, rename_all = "camelCase")]
 pub struct ClusterSnapshot {
     pub pods: Vec<Value>,
     pub disruption_budgets: Vec<Value>,
@@ -70,13 +73,27 @@ fn join(pods: &[PodRef]) -> String {
         .join(", ")
 }
 
-/// One line naming every blocker, for a `DrainBlocked` condition message.
-pub fn summarize(blockers: &[Blocker]) -> String {
-    blockers
+/// Blockers named in one message; the rest are counted (a condition message is read by a
+/// person, and a cluster-wide problem could name thousands of pods).
+pub const MAX_NAMED_BLOCKERS: usize = 10;
+
+/// One line naming the nodes and the blockers, for the `DrainBlocked` condition and `plan`.
+pub fn blocked_message(nodes: &BTreeSet<String>, blockers: &[Blocker]) -> String {
+    let nodes: Vec<&str> = nodes.iter().map(String::as_str).collect();
+    let mut named: Vec<String> = blockers
         .iter()
+        .take(MAX_NAMED_BLOCKERS)
         .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
+        .collect();
+    if blockers.len() > MAX_NAMED_BLOCKERS {
+        named.push(format!("and {} more", blockers.len() - MAX_NAMED_BLOCKERS));
+    }
+    format!(
+        "draining node{} {} would be blocked: {}",
+        if nodes.len() == 1 { "" } else { "s" },
+        nodes.join(", "),
+        named.join("; ")
+    )
 }
 
 /// The blockers for draining `nodes`, in a stable order.
@@ -254,6 +271,36 @@ mod tests {
         snapshot.pods[3]["metadata"]["labels"]["app"] = json!("db");
         snapshot.disruption_budgets.push(budget("api", "api", 0));
         assert_eq!(drain_blockers(&snapshot, &nodes()), []);
+    }
+
+    #[test]
+    fn the_message_names_the_nodes_and_at_most_ten_blockers() {
+        let blockers = drain_blockers(&snapshot(), &nodes());
+        assert_eq!(
+            blocked_message(&nodes(), &blockers[..1]),
+            "draining node node-a would be blocked: PodDisruptionBudget shop/db allows 0 disruptions (pods shop/db)"
+        );
+        let many: Vec<Blocker> = (0..13)
+            .map(|i| Blocker::Unmanaged {
+                pod: PodRef {
+                    namespace: "shop".into(),
+                    name: format!("debug-{i}"),
+                },
+            })
+            .collect();
+        let two = BTreeSet::from(["node-a".to_owned(), "node-b".to_owned()]);
+        let message = blocked_message(&two, &many);
+        assert!(
+            message.starts_with(
+                "draining nodes node-a, node-b would be blocked: pod shop/debug-0 has no controller"
+            ),
+            "{message}"
+        );
+        assert!(
+            message.contains("shop/debug-9 ") && !message.contains("debug-10"),
+            "{message}"
+        );
+        assert!(message.ends_with("; and 3 more"), "{message}");
     }
 
     #[test]

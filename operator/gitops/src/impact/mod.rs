@@ -19,6 +19,7 @@ use crate::source::Revision;
 
 mod approvals;
 mod compliance;
+mod drain;
 mod emergency;
 mod notes;
 mod report;
@@ -29,13 +30,14 @@ mod view;
 
 use approvals::{approval_impact, scope_impact};
 use compliance::compliance_impact;
+use drain::drain_impact;
 use emergency::emergency_impact;
 use notes::{live_drift, notes};
 pub use patchwarden_core::policy::SLA_HORIZON;
 pub use report::{
-    ApprovalImpact, ComplianceImpact, EmergencyImpact, FindingImpact, FirstWindowShare, LiveState,
-    NextWindowImpact, PlanReport, PlanSummary, PolicyChange, PolicyImpact, RolloutForecast,
-    RolloutImpact, ScopeImpact, SlaImpact,
+    ApprovalImpact, ComplianceImpact, DrainImpact, EmergencyImpact, FindingImpact,
+    FirstWindowShare, LiveState, NextWindowImpact, PlanReport, PlanSummary, PolicyChange,
+    PolicyImpact, RolloutForecast, RolloutImpact, ScopeImpact, SlaImpact,
 };
 use rollout::{next_window_impact, rollout_impact};
 use side::PolicySide;
@@ -138,6 +140,7 @@ fn policy_impact(
         compliance: compliance_impact(side_before, side_after, input.now),
         rollout: rollout_impact(side_before, side_after, input.now),
         emergency: emergency_impact(side_before, side_after),
+        drain: drain_impact(side_after, input.live),
         notes: policy_notes(key, before, after, side_after, input.live),
     })
 }
@@ -157,6 +160,7 @@ fn unreadable_policy_impact(key: &NamedKey, causes: Vec<String>) -> PolicyImpact
         compliance: Vec::new(),
         rollout: None,
         emergency: None,
+        drain: None,
         notes: vec![
             "its spec in the head revision is invalid (see the problems above), so its impact is not computed".into(),
         ],

@@ -94,8 +94,24 @@ pub struct PolicyImpact {
     pub rollout: Option<RolloutImpact>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub emergency: Option<EmergencyImpact>,
+    /// The drain preflight of the policy's nodes, when it drains any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub drain: Option<DrainImpact>,
     /// Mode and suspension changes, in words.
     pub notes: Vec<String>,
+}
+
+/// What would block draining the nodes a policy drains after the change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DrainImpact {
+    /// The Nodes of the policy's `node` members.
+    pub nodes: Vec<String>,
+    /// A PodDisruptionBudget or pod would block the drain.
+    pub blocked: bool,
+    /// The live state held the cluster's workloads, so the preflight ran.
+    pub checked: bool,
+    pub message: String,
 }
 
 /// Assets in scope before and after.

@@ -15,10 +15,12 @@ mod observe;
 mod status;
 mod validate;
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::TryStreamExt;
+use futures::{Stream, StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::Node;
 use kube::ResourceExt;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::{self, ObjectRef, Store};
@@ -28,6 +30,7 @@ use patchwarden_api::asset_group::AssetGroup;
 use patchwarden_api::labels;
 use tokio::sync::watch;
 
+use super::coalesce::coalesce;
 use super::error::{ReconcileError, Terminal};
 use super::{Context, drive, now, stopped};
 
@@ -38,6 +41,8 @@ pub const NAME: &str = "AssetGroup";
 
 /// How often membership is re-read without a triggering change.
 const RESYNC: Duration = Duration::from_secs(300);
+/// A cluster's Nodes, listed at start or joining together, re-read the groups once a second.
+const NODE_TRIGGER_WINDOW: Duration = Duration::from_secs(1);
 
 /// Runs the controller until `stop` turns true; a change of an Asset that can change a
 /// membership reconciles the group its label names (see `members_cache`).
@@ -61,11 +66,34 @@ pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
                 }
             })
         })
+        .reconcile_all_on(coalesce(
+            node_label_changes(kube::Api::all(context.client.clone())).boxed(),
+            NODE_TRIGGER_WINDOW,
+        ))
         .graceful_shutdown_on(stopped(stop));
     drive(NAME, controller, context, move |object, context| {
         reconcile(object, context, assets.clone())
     })
     .await;
+}
+
+/// One item each time a Node appears, goes away or changes its labels, the only changes a
+/// `nodeSelector` can see (status heartbeats, every few seconds per node, are not).
+fn node_label_changes(nodes: kube::Api<Node>) -> impl Stream<Item = ()> {
+    let mut seen: HashMap<String, BTreeMap<String, String>> = HashMap::new();
+    watcher(nodes, watcher::Config::default())
+        .default_backoff()
+        .filter_map(move |event| {
+            let changed = match event {
+                Ok(watcher::Event::Apply(node) | watcher::Event::InitApply(node)) => {
+                    let labels = node.labels().clone();
+                    seen.insert(node.name_any(), labels.clone()) != Some(labels)
+                }
+                Ok(watcher::Event::Delete(node)) => seen.remove(&node.name_any()).is_some(),
+                Ok(watcher::Event::Init | watcher::Event::InitDone) | Err(_) => false,
+            };
+            futures::future::ready(changed.then_some(()))
+        })
 }
 
 async fn reconcile(

@@ -10,6 +10,7 @@
 
 mod act;
 mod compliance;
+mod drain_preflight;
 mod history;
 pub mod observe;
 mod status;
@@ -159,6 +160,16 @@ async fn reconcile(
         _ => None,
     };
 
+    // What would block draining the policy's nodes, named before a window opens.
+    let drained = drain_preflight::drained_nodes(policy, &observed, &assets);
+    let preflight = drain_preflight::check(&context.client, &drained).await;
+    drain_preflight::set_condition(
+        &mut desired.conditions,
+        &preflight,
+        policy.metadata.generation,
+        now,
+    );
+
     // Keep only the newest finished runs the spec asks for; their counts stay in the history.
     history::prune(&context, policy, &observed.run_objects).await?;
 
@@ -202,6 +213,14 @@ async fn reconcile(
             until: Some(at), ..
         } = evaluation.decision
         {
+            // Pods and budgets trigger no evaluation: a drain preflight is looked at again
+            // every resync while the window is ahead.
+            let resync = chrono::TimeDelta::from_std(RESYNC).unwrap_or_default();
+            let at = if drained.is_empty() {
+                at
+            } else {
+                at.min(now + resync)
+            };
             requeue_at(at, now)
         } else {
             Action::requeue(RESYNC)

@@ -104,6 +104,16 @@ pub async fn write(
     {
         context.events.warning(policy, "Degraded", message).await;
     }
+    if let Some(blocked) = c::find_condition(&desired.conditions, c::DRAIN_BLOCKED)
+        .filter(|blocked| blocked.status == c::TRUE)
+        && !c::is_true(&stored.conditions, c::DRAIN_BLOCKED)
+    {
+        let message = blocked.message.clone();
+        context
+            .events
+            .warning(policy, "DrainBlocked", message)
+            .await;
+    }
     if let Some(message) = newly_breached(stored, desired) {
         context.events.warning(policy, "SlaBreached", message).await;
     }

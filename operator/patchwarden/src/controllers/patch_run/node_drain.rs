@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use chrono::TimeDelta;
-use kube::ResourceExt;
-use patchwarden_api::ConnectionKind;
 use patchwarden_api::asset::Asset;
-use patchwarden_api::convert::reboot::reboot_timeout;
+use patchwarden_api::convert::reboot::{
+    DEFAULT_DRAIN_TIMEOUT, DEFAULT_REBOOT_TIMEOUT, drain_timeout, reboot_timeout,
+};
 use patchwarden_api::patch_policy::PatchPolicy;
 use patchwarden_api::patch_run::PatchRun;
 use patchwarden_core::drain::DrainOptions;
@@ -18,8 +18,6 @@ use super::validate::reboot_mode;
 use crate::controllers::Context;
 use crate::controllers::operations::NodeDrain;
 
-/// How long a drain may take when the policy sets no `drain.timeout`.
-const DEFAULT_DRAIN_TIMEOUT: Duration = Duration::from_secs(600);
 /// How often a drained node, its pods and the reboot Lease are looked at.
 const POLL: Duration = Duration::from_secs(1);
 
@@ -29,9 +27,9 @@ pub async fn node_drain(
     run: &PatchRun,
     asset: &Asset,
 ) -> Result<Option<NodeDrain>, kube::Error> {
-    if asset.spec.connection != ConnectionKind::Node {
+    let Some(node) = asset.node_name() else {
         return Ok(None);
-    }
+    };
     let Some(policy) = &run.spec.policy else {
         return Ok(None);
     };
@@ -42,22 +40,15 @@ pub async fn node_drain(
     let Some(drain) = policy.spec.drain.filter(|d| d.enabled) else {
         return Ok(None);
     };
-    let drain_timeout = drain
-        .timeout
-        .as_ref()
-        .and_then(|t| t.parse().ok())
-        .map(|d: patchwarden_core::Duration| Duration::from_secs(d.as_secs()))
-        .unwrap_or(DEFAULT_DRAIN_TIMEOUT);
+    // The policy's spec was checked before its run was made; a later edit that broke it
+    // stalls the policy, and its runs keep the default.
+    let drain_timeout = drain_timeout(drain.timeout.as_ref()).unwrap_or(DEFAULT_DRAIN_TIMEOUT);
     let limits = &run.spec.limits;
     let ready_timeout = reboot_timeout("spec.limits.rebootTimeout", limits.reboot_timeout.as_ref())
-        .unwrap_or(Duration::from_secs(600));
+        .unwrap_or(DEFAULT_REBOOT_TIMEOUT);
     Ok(Some(NodeDrain {
         client: context.client.clone(),
-        node: asset
-            .spec
-            .address
-            .clone()
-            .unwrap_or_else(|| asset.name_any()),
+        node,
         // One Lease for the whole cluster, whichever namespace the run is in.
         lease_namespace: context
             .namespace
