@@ -8,53 +8,27 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::agent::{Agent, AgentLogin};
 use support::cluster::take_turn;
 use support::debian_hosts::{DebianCache, DebianHost, DebianHosts};
 use support::git::TestRepo;
 use support::kubectl::Kubectl;
 use support::namespace::in_private_namespace;
 use support::patchwarden;
-use support::process::Process;
 use support::resources::window_open_now;
 use support::ssh_up::{FEED_PATH, build_feed, upgrade_lines};
 use support::up::Up;
 use support::wait::poll;
 
 const ASSET: &str = "debian-agent";
-/// The agent's own token (`up` reads `agent-tokens` from its API server's data directory).
-const AGENT_TOKEN: &str = "agent-debian-agent-0f3c9a7e51d24b68";
-
-/// Lists the agent's token beside `up`'s admin token, before `up` starts.
-fn grant_agent_token(state: &Path) {
-    let dir = state.join("apiserver");
-    std::fs::create_dir_all(&dir).expect("apiserver dir");
-    let line =
-        format!("{AGENT_TOKEN},patchwarden:agent:default:{ASSET},agent-1,\"patchwarden:agents\"\n");
-    std::fs::write(dir.join("agent-tokens"), line).expect("agent-tokens");
-}
-
-/// `up`'s kubeconfig with the agent's token instead of the admin's.
-fn agent_kubeconfig(state: &Path) -> String {
-    let admin = std::fs::read_to_string(state.join("kubeconfig")).expect("up's kubeconfig");
-    let lines: Vec<String> = admin
-        .lines()
-        .map(|line| match line.split_once("token:") {
-            Some((indent, _)) if indent.trim().is_empty() => {
-                format!("{indent}token: {AGENT_TOKEN}")
-            }
-            _ => line.to_string(),
-        })
-        .collect();
-    assert!(
-        lines.iter().any(|l| l.ends_with(AGENT_TOKEN)),
-        "no token in {admin}"
-    );
-    lines.join("\n") + "\n"
-}
+/// The agent's own login.
+const LOGIN: AgentLogin<'static> = AgentLogin {
+    asset: ASSET,
+    token: "agent-debian-agent-0f3c9a7e51d24b68",
+};
 
 /// The agent's Asset, its group (by label), the feed, the policy and an open window.
 fn resources() -> Vec<(&'static str, String)> {
@@ -75,78 +49,9 @@ fn resources() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// The agent running inside the container; killed by PID (with the process nsenter started)
-/// when dropped.
-struct Agent {
-    process: Process,
-}
-
-impl Agent {
-    fn start(host: &DebianHost, log: &Path) -> Agent {
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(log)
-            .expect("agent log");
-        let mut command = host.command(&[
-            "/usr/local/bin/patchwarden",
-            "agent",
-            "--kubeconfig",
-            "/etc/patchwarden-agent/kubeconfig",
-            "--asset",
-            ASSET,
-            "--namespace",
-            "default",
-        ]);
-        // The container has no ca-certificates; the TLS client wants some root store even
-        // though the kubeconfig pins the API server's own CA.
-        command
-            .env("SSL_CERT_FILE", "/etc/patchwarden-agent/roots.pem")
-            .stdin(Stdio::null())
-            .stdout(Stdio::from(log.try_clone().expect("log")))
-            .stderr(Stdio::from(log));
-        Agent {
-            process: Process::spawn(&mut command),
-        }
-    }
-
-    /// SIGKILL to the agent itself (nsenter's child inside the container) and to nsenter.
-    fn kill(&mut self) {
-        let children =
-            std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", self.process.id()))
-                .unwrap_or_default();
-        let pids: Vec<&str> = children.split_whitespace().collect();
-        if !pids.is_empty() {
-            let _ = Command::new("kill").arg("-KILL").args(&pids).status();
-        }
-        self.process.kill();
-    }
-}
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// Puts the `patchwarden` executable and `up`'s kubeconfig into the container. The container
-/// runs Debian 12 like this machine, so the dynamically linked build runs there.
-fn install_agent(host: &DebianHost, state: &Path) {
-    let binary = host.root().join("usr/local/bin/patchwarden");
-    std::fs::copy(env!("CARGO_BIN_EXE_patchwarden-cli"), &binary).expect("copy patchwarden");
-    let config = host.root().join("etc/patchwarden-agent");
-    std::fs::create_dir_all(&config).expect("config dir");
-    std::fs::write(config.join("kubeconfig"), agent_kubeconfig(state)).expect("kubeconfig");
-    std::fs::copy(
-        "/etc/ssl/certs/ca-certificates.crt",
-        config.join("roots.pem"),
-    )
-    .expect("roots");
-}
-
 /// The agent's token may read its own Asset, and is refused (403) Secrets and other Assets.
 fn agent_token_is_confined(up: &Up, kubeconfig: &Path, state: &Path) {
-    std::fs::write(kubeconfig, agent_kubeconfig(state)).expect("agent kubeconfig");
+    std::fs::write(kubeconfig, LOGIN.kubeconfig(state)).expect("agent kubeconfig");
     let home = kubeconfig.with_file_name("agent-home");
     std::fs::create_dir_all(&home).expect("kubectl home");
     let agent = Kubectl::new(kubeconfig, &home);
@@ -214,7 +119,7 @@ fn an_agent_inside_a_debian_host_patches_it_once_across_a_kill() {
     let files = resources();
     let files: Vec<(&str, &str)> = files.iter().map(|(p, c)| (*p, c.as_str())).collect();
     repo.commit("agent host", &files);
-    grant_agent_token(&state);
+    LOGIN.grant(&state);
     let up = Up::start(
         patchwarden!(),
         &repo.path(),
@@ -222,10 +127,10 @@ fn an_agent_inside_a_debian_host_patches_it_once_across_a_kill() {
         &dir.path().join("home"),
         &dir.path().join("up.log"),
     );
-    install_agent(host, &state);
+    LOGIN.install(host, env!("CARGO_BIN_EXE_patchwarden-cli"), &state);
     agent_token_is_confined(&up, &dir.path().join("agent-kubeconfig"), &state);
     let agent_log = dir.path().join("agent.log");
-    let mut agent = Agent::start(host, &agent_log);
+    let mut agent = Agent::start(host, ASSET, &agent_log);
     let log = || {
         format!(
             "agent: {}\nup: {}",
@@ -243,7 +148,7 @@ fn an_agent_inside_a_debian_host_patches_it_once_across_a_kill() {
     std::thread::sleep(Duration::from_millis(500));
     agent.kill();
     drop(agent);
-    let _agent = Agent::start(host, &agent_log);
+    let _agent = Agent::start(host, ASSET, &agent_log);
 
     let run = poll(Duration::from_secs(600), Duration::from_secs(2), || {
         let runs = up.get(&["patchruns"])?;

@@ -17,6 +17,7 @@ mod git_triggers;
 mod happy_path;
 mod health_checks;
 mod leader_election;
+mod node_drain;
 mod quarantine;
 mod reboots;
 mod report;

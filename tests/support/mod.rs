@@ -12,9 +12,11 @@
 //! - [`git`]: Git repositories made with git2, one commit per whole file set;
 //! - [`namespace`]: a test re-run inside a private network, mount and PID namespace;
 //! - [`debian_hosts`]: real Debian 12 system containers with sshd, and their signed archive;
-//!   [`ssh_up`]: `patchwarden up` patching them over SSH, set up as a user would;
+//!   [`ssh_up`]: `patchwarden up` patching them over SSH, set up as a user would; [`agent`]:
+//!   `patchwarden agent` inside one, with its own token;
 //! - [`resources`], [`lab`], [`paths`]: resource snippets, lab host state and repository paths.
 
+pub mod agent;
 pub mod cluster;
 pub mod debian_hosts;
 pub mod git;

@@ -157,8 +157,9 @@ pub struct PatchPolicySpec {
     /// configured). Default `["systemctl", "reboot"]`; neither it nor an argument may be empty.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reboot_command: Option<Vec<String>>,
-    /// How Kubernetes nodes are drained before patching. Not supported yet: a drain that is
-    /// enabled is refused until nodes are drained.
+    /// How `node` Assets are drained before patching: cordoned, their pods evicted through the
+    /// Eviction API (PodDisruptionBudgets hold) within a timeout, uncordoned after. The
+    /// `DrainBlocked` condition names what would block a drain before a window opens.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drain: Option<Drain>,
     /// Commands run around a rollout and around each asset's patching.
