@@ -102,6 +102,15 @@ fn canary_then_waves_patch_every_lab_host_and_the_policy_becomes_compliant() {
     let waves = run["spec"]["waves"].as_array().expect("waves");
     assert_eq!(waves[0]["canary"], true);
     assert_eq!(waves[0]["assets"].as_array().map(Vec::len), Some(1));
+    // Each wave carries its estimate (the default before any outcome history: 10 minutes).
+    assert!(
+        waves.iter().all(|w| w["estimatedDuration"] == "10m"),
+        "{run}"
+    );
+    assert!(
+        run["status"]["expectedFinishAt"].is_null(),
+        "finished: {run}"
+    );
     assert!(
         waves
             .iter()

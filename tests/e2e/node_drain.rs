@@ -219,6 +219,30 @@ fn a_node_is_drained_around_its_patch_and_a_blocked_drain_uncordons_it() {
         node_cordoned(&up).filter(|c| *c)
     });
     assert!(cordoned.is_some(), "the node was never cordoned\n{}", log());
+    // While it drains, the run says when it expects to finish: its start plus the estimate
+    // of its one wave (10 minutes before there is outcome history).
+    let running = up
+        .get(&["patchruns"])
+        .and_then(|list| list["items"].as_array()?.first().cloned())
+        .expect("the run");
+    assert_eq!(
+        running["spec"]["waves"][0]["estimatedDuration"], "10m",
+        "{running}"
+    );
+    let started_at: chrono::DateTime<chrono::Utc> = running["status"]["startedAt"]
+        .as_str()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("not started: {running}"));
+    assert_eq!(
+        running["status"]["expectedFinishAt"].as_str(),
+        Some(
+            (started_at + chrono::Duration::minutes(10))
+                .format("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+                .as_str()
+        ),
+        "{running}"
+    );
     let blocked = poll(Duration::from_secs(120), Duration::from_secs(1), || {
         finished_runs(&up).into_iter().next()
     })

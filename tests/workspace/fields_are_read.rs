@@ -456,6 +456,11 @@ const WHERE_READ: &[(&str, &str, Where)] = &[
     ("PatchRun", "spec.trigger", Read(RUN_OBSERVE)),
     ("PatchRun", "spec.waves[].assets", Read(RUN_VALIDATE)),
     ("PatchRun", "spec.waves[].canary", Read(RUN_VALIDATE)),
+    (
+        "PatchRun",
+        "spec.waves[].estimatedDuration",
+        Read(RUN_VALIDATE),
+    ),
     ("PatchRun", "spec.window", Read(RUN_VALIDATE)),
     ("VulnerabilityFeed", "spec.digest", Read(FEED_VALIDATE)),
     ("VulnerabilityFeed", "spec.ecosystems", Read(FEED_DECIDE)),

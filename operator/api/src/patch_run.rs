@@ -174,6 +174,10 @@ pub struct Wave {
     /// Whether this is the canary wave.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub canary: bool,
+    /// How long the wave is expected to take: the longest estimate of its assets, from the
+    /// outcome history of their profiles (a default before there is any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub estimated_duration: Option<DurationValue>,
 }
 
 /// The limits and behaviour of a rollout, frozen when the run is planned.
@@ -374,6 +378,10 @@ pub struct PatchRunStatus {
     /// When the run started.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<Time>,
+    /// When a started run is expected to finish: its start plus the waves' estimates and the
+    /// pauses between them. Absent once it finished, or when its waves carry no estimate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_finish_at: Option<Time>,
     /// When the run finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub finished_at: Option<Time>,

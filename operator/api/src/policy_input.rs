@@ -16,6 +16,7 @@ use crate::labels;
 use crate::patch_policy::{PatchPolicySpec, PolicyMode};
 use crate::patch_run::{PatchRun, PatchRunSpec, PlannedAsset, PlannedPackage, RunLimits, Wave};
 use crate::time::{from_k8s, to_k8s};
+use crate::values::DurationValue;
 
 /// Annotation on a PatchRun: the policy generation it was planned from.
 pub const POLICY_GENERATION_ANNOTATION: &str = "patchwarden.io/policy-generation";
@@ -220,6 +221,7 @@ pub fn run_spec(name: &str, spec: &PatchPolicySpec, run: &FrozenRun) -> PatchRun
             .map(|w| Wave {
                 assets: w.assets.clone(),
                 canary: w.canary,
+                estimated_duration: Some(DurationValue::new(w.estimated_duration.to_string())),
             })
             .collect(),
         limits: RunLimits {

@@ -37,6 +37,13 @@ fn plan_errors(spec: &PatchRunSpec) -> Vec<SpecError> {
                 "only the first wave can be the canary",
             ));
         }
+        keep(
+            &mut errors,
+            duration(
+                &format!("spec.waves[{w}].estimatedDuration"),
+                wave.estimated_duration.as_ref(),
+            ),
+        );
         for (i, name) in wave.assets.iter().enumerate() {
             if !planned.contains(name.as_str()) {
                 errors.push(SpecError::new(

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 
 use super::{FrozenRun, NamedOpening, PolicyRules};
-use crate::Duration;
+use crate::rollout::run_duration;
 
 /// `run` started at `now` in `opening`: cut down to the waves that fit, with its limits and
 /// estimate recomputed for what it carries.
@@ -36,19 +36,7 @@ pub(super) fn fit_to_window(
     run.plan.groups.retain(|asset, _| kept.contains(asset));
     run.plan.max_failures =
         u32::try_from(rules.rollout.max_failures.resolve_down(kept.len())).unwrap_or(u32::MAX);
-    let pauses = u64::try_from(keep_waves.saturating_sub(1)).unwrap_or(u64::MAX);
-    let waves: u64 = run
-        .plan
-        .waves
-        .iter()
-        .map(|w| w.estimated_duration.as_secs())
-        .sum();
-    let pause = run
-        .plan
-        .pause_between_waves
-        .as_secs()
-        .saturating_mul(pauses);
-    run.plan.estimated_duration = Duration::from_secs(waves.saturating_add(pause));
+    run.plan.estimated_duration = run_duration(&run.plan.waves, run.plan.pause_between_waves);
     run
 }
 
@@ -58,6 +46,7 @@ mod tests {
 
     use super::super::{Decision, Member, NamedWindow, PolicyInput, evaluate};
     use super::*;
+    use crate::Duration;
     use crate::approval::{ApprovalPolicy, ApprovalRules, UpgradeCandidate};
     use crate::rollout::{CanaryHint, RolloutSettings};
     use crate::sla::SlaRules;

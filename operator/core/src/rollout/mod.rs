@@ -16,6 +16,6 @@ pub use machine::{
 };
 pub use plan::{
     PlanAsset, RolloutPlan, RolloutSettings, Wave, WindowAssignment, WindowFit, WindowSchedule,
-    plan_rollout, plan_rollout_with, stable_hash,
+    plan_rollout, plan_rollout_with, run_duration, stable_hash,
 };
 pub use reboot::{RebootMode, should_reboot};

@@ -76,6 +76,17 @@ pub struct PlanAsset {
     pub estimated_duration: Option<Duration>,
 }
 
+/// How long a run of `waves` is expected to take: each wave's estimate, one after the other,
+/// with `pause` between two waves.
+pub fn run_duration(waves: &[Wave], pause: Duration) -> Duration {
+    let pauses = u64::try_from(waves.len().saturating_sub(1)).unwrap_or(u64::MAX);
+    let waves: u64 = waves
+        .iter()
+        .map(|w| w.estimated_duration.as_secs())
+        .fold(0, u64::saturating_add);
+    Duration::from_secs(waves.saturating_add(pause.as_secs().saturating_mul(pauses)))
+}
+
 /// One wave: assets patched together.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -330,17 +341,7 @@ pub fn plan_rollout_with(
     pack_waves(&canary_assets, true, &max_unavailable, settings, &mut waves);
     pack_waves(&rest, false, &max_unavailable, settings, &mut waves);
 
-    let pauses = u64::try_from(waves.len().saturating_sub(1)).unwrap_or(u64::MAX);
-    let estimated = waves
-        .iter()
-        .map(|w| w.estimated_duration.as_secs())
-        .sum::<u64>()
-        .saturating_add(
-            settings
-                .pause_between_waves
-                .as_secs()
-                .saturating_mul(pauses),
-        );
+    let estimated = run_duration(&waves, settings.pause_between_waves);
 
     RolloutPlan {
         run_id: String::new(),
@@ -353,7 +354,7 @@ pub fn plan_rollout_with(
         max_failures: saturating_u32(settings.max_failures.resolve_down(total)),
         pause_between_waves: settings.pause_between_waves,
         rollback_on_failure: settings.rollback_on_failure,
-        estimated_duration: Duration::from_secs(estimated),
+        estimated_duration: estimated,
         poll_interval: Duration::from_secs(15),
         start_deadline: None,
         reboot: RebootMode::Never,

@@ -73,10 +73,12 @@ fn failed_run(name: &str) -> PatchRun {
                 Wave {
                     assets: vec!["h1".into()],
                     canary: true,
+                    estimated_duration: None,
                 },
                 Wave {
                     assets: vec!["h2".into()],
                     canary: false,
+                    estimated_duration: None,
                 },
             ],
             ..PatchRunSpec::default()

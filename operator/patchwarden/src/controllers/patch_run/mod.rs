@@ -136,6 +136,7 @@ mod tests {
         AssetRunState, PatchRunSpec, PatchRunStatus, PlannedAsset, PlannedPackage, RunLimits,
         RunPhase, Wave,
     };
+    use patchwarden_api::values::DurationValue;
     use patchwarden_core::rollout::{AssetState, RunStatus};
 
     use crate::controllers::operations;
@@ -161,10 +162,12 @@ mod tests {
                     Wave {
                         assets: vec!["a".into()],
                         canary: true,
+                        estimated_duration: None,
                     },
                     Wave {
                         assets: vec!["b".into(), "c".into()],
                         canary: false,
+                        estimated_duration: None,
                     },
                 ],
                 limits: RunLimits {
@@ -191,6 +194,46 @@ mod tests {
         // Without a persisted state, every asset starts pending.
         let status = machine_status(&run(), &plan).expect("no persisted state");
         assert_eq!(status.count(AssetState::Pending), 3);
+    }
+
+    #[test]
+    fn a_started_run_is_expected_to_finish_after_its_wave_estimates_and_pauses() {
+        let mut run = run();
+        run.spec.waves[0].estimated_duration = Some(DurationValue::new("10m"));
+        run.spec.waves[1].estimated_duration = Some(DurationValue::new("20m"));
+        run.spec.limits.pause_between_waves = Some(DurationValue::new("5m"));
+        let plan = rollout_plan(&run);
+        assert_eq!(
+            plan.estimated_duration,
+            patchwarden_core::Duration::from_mins(35)
+        );
+        let started = chrono::DateTime::parse_from_rfc3339("2026-06-07T02:00:00Z")
+            .expect("time")
+            .with_timezone(&chrono::Utc);
+        let mut machine = RunStatus::new(&plan);
+        let trail = |machine: &RunStatus| {
+            status::audit_trail(
+                &run,
+                &plan,
+                machine,
+                &operations::Journal::new(),
+                &PatchRunStatus::default(),
+            )
+        };
+        assert_eq!(trail(&machine).expected_finish_at, None, "not started");
+        machine.started_at = Some(started);
+        assert_eq!(
+            trail(&machine).expected_finish_at,
+            Some(patchwarden_api::time::to_k8s(
+                started + chrono::Duration::minutes(35)
+            ))
+        );
+        machine.finished_at = Some(started + chrono::Duration::minutes(50));
+        assert_eq!(trail(&machine).expected_finish_at, None, "finished");
+
+        // A run written without estimates expects nothing.
+        let plain = rollout_plan(&self::run());
+        assert_eq!(plain.estimated_duration, patchwarden_core::Duration::ZERO);
     }
 
     #[test]

@@ -61,11 +61,23 @@ pub fn audit_trail(
         current_wave: (!finished).then_some(machine.current_wave),
         paused_until: paused_until(machine),
         started_at: machine.started_at.map(to_k8s),
+        expected_finish_at: expected_finish(plan, machine).map(to_k8s),
         finished_at: machine.finished_at.map(to_k8s),
         counts: Some(counts),
         assets,
         message: Some(message),
     }
+}
+
+/// When a started, unfinished run is expected to finish, if its waves carry estimates.
+fn expected_finish(plan: &RolloutPlan, machine: &RunStatus) -> Option<DateTime<Utc>> {
+    if machine.finished_at.is_some() || plan.estimated_duration == patchwarden_core::Duration::ZERO
+    {
+        return None;
+    }
+    machine
+        .started_at?
+        .checked_add_signed(plan.estimated_duration.to_chrono())
 }
 
 /// One asset's result: what was recorded before, updated with the machine's progress and

@@ -93,9 +93,17 @@ async fn start_gate(context: &Context, run: &PatchRun) -> Result<StartGate, Wind
 /// The core's plan for a run's frozen spec.
 pub fn rollout_plan(run: &PatchRun) -> RolloutPlan {
     let spec = &run.spec;
+    let waves = waves(run);
+    let pause_between_waves = spec
+        .limits
+        .pause_between_waves
+        .as_ref()
+        .and_then(|d| d.parse().ok())
+        .unwrap_or_default();
     RolloutPlan {
         run_id: object_key(run),
-        waves: waves(run),
+        estimated_duration: rollout::run_duration(&waves, pause_between_waves),
+        waves,
         groups: spec
             .assets
             .iter()
@@ -109,14 +117,8 @@ pub fn rollout_plan(run: &PatchRun) -> RolloutPlan {
             .chain([(String::new(), spec.limits.max_unavailable.max(1))])
             .collect(),
         max_failures: spec.limits.max_failures,
-        pause_between_waves: spec
-            .limits
-            .pause_between_waves
-            .as_ref()
-            .and_then(|d| d.parse().ok())
-            .unwrap_or_default(),
+        pause_between_waves,
         rollback_on_failure: spec.limits.rollback_on_failure,
-        estimated_duration: patchwarden_core::Duration::ZERO,
         poll_interval: patchwarden_core::Duration::from_secs(POLL.as_secs()),
         start_deadline: spec.start_deadline.as_ref().map(from_k8s),
         reboot: reboot_mode(spec.limits.reboot),
@@ -150,7 +152,12 @@ fn waves(run: &PatchRun) -> Vec<rollout::Wave> {
             index: u32::try_from(index).unwrap_or(u32::MAX),
             canary: w.canary,
             assets: w.assets.clone(),
-            estimated_duration: patchwarden_core::Duration::ZERO,
+            // Checked with the spec; a run written without estimates expects nothing.
+            estimated_duration: w
+                .estimated_duration
+                .as_ref()
+                .and_then(|d| d.parse().ok())
+                .unwrap_or_default(),
         })
         .collect()
 }
