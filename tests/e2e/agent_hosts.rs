@@ -11,15 +11,14 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::agent::{Agent, AgentLogin};
+use support::agent::{Agent, AgentLogin, AgentScene};
 use support::cluster::take_turn;
-use support::debian_hosts::{DebianCache, DebianHost, DebianHosts};
-use support::git::TestRepo;
+use support::debian_hosts::DebianCache;
 use support::kubectl::Kubectl;
 use support::namespace::in_private_namespace;
 use support::patchwarden;
 use support::resources::window_open_now;
-use support::ssh_up::{FEED_PATH, build_feed, upgrade_lines};
+use support::ssh_up::{FEED_PATH, upgrade_lines};
 use support::up::Up;
 use support::wait::poll;
 
@@ -108,43 +107,20 @@ fn an_agent_inside_a_debian_host_patches_it_once_across_a_kill() {
         return;
     }
     let started = Instant::now();
-    let fleet = DebianHosts::start(&cache, 1);
-    let host = &fleet.hosts()[0];
-    let dir = tempfile::tempdir().expect("temp dir");
-    let state = dir.path().join("state");
-    let feed_file = state.join("labs").join(FEED_PATH);
-    std::fs::create_dir_all(feed_file.parent().expect("feed dir")).expect("feed dir");
-    build_feed(patchwarden!(), &cache, &feed_file);
-    let repo = TestRepo::new();
-    let files = resources();
-    let files: Vec<(&str, &str)> = files.iter().map(|(p, c)| (*p, c.as_str())).collect();
-    repo.commit("agent host", &files);
-    LOGIN.grant(&state);
-    let up = Up::start(
-        patchwarden!(),
-        &repo.path(),
-        &state,
-        &dir.path().join("home"),
-        &dir.path().join("up.log"),
-    );
-    LOGIN.install(host, env!("CARGO_BIN_EXE_patchwarden-cli"), &state);
-    agent_token_is_confined(&up, &dir.path().join("agent-kubeconfig"), &state);
-    let agent_log = dir.path().join("agent.log");
+    let scene = AgentScene::start(&cache, LOGIN, &resources(), || patchwarden!());
+    let (up, host, state) = (&scene.up, scene.host(), &scene.state);
+    LOGIN.install(host, env!("CARGO_BIN_EXE_patchwarden-cli"), state);
+    agent_token_is_confined(up, &scene.dir.path().join("agent-kubeconfig"), state);
+    let agent_log = scene.agent_log();
     let mut agent = Agent::start(host, ASSET, &agent_log);
-    let log = || {
-        format!(
-            "agent: {}\nup: {}",
-            std::fs::read_to_string(&agent_log).unwrap_or_default(),
-            std::fs::read_to_string(dir.path().join("up.log")).unwrap_or_default()
-        )
-    };
+    let log = || scene.log();
 
     // Kill the agent as soon as it takes the upgrade, then start it again.
     poll(Duration::from_secs(300), Duration::from_millis(200), || {
-        let asset = asset(&up)?;
+        let asset = asset(up)?;
         (asset["status"]["agent"]["request"]["operation"] == "upgrade").then_some(())
     })
-    .unwrap_or_else(|| panic!("no upgrade request: {:?}\n{}", asset(&up), log()));
+    .unwrap_or_else(|| panic!("no upgrade request: {:?}\n{}", asset(up), log()));
     std::thread::sleep(Duration::from_millis(500));
     agent.kill();
     drop(agent);
@@ -184,10 +160,10 @@ fn an_agent_inside_a_debian_host_patches_it_once_across_a_kill() {
         "planned {planned:?}, upgraded {lines:?}"
     );
     let compliant = poll(Duration::from_secs(180), Duration::from_secs(2), || {
-        let asset = asset(&up)?;
+        let asset = asset(up)?;
         (asset["status"]["patchState"] == "Compliant").then_some(asset)
     })
-    .unwrap_or_else(|| panic!("not compliant: {:?}\n{}", asset(&up), log()));
+    .unwrap_or_else(|| panic!("not compliant: {:?}\n{}", asset(up), log()));
     assert_eq!(
         compliant["status"]["os"]["ecosystem"], "Debian:12",
         "{compliant}"

@@ -14,14 +14,13 @@
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::agent::{Agent, AgentLogin};
+use support::agent::{Agent, AgentLogin, AgentScene};
 use support::cluster::take_turn;
-use support::debian_hosts::{DebianCache, DebianHosts};
-use support::git::TestRepo;
+use support::debian_hosts::DebianCache;
 use support::namespace::in_private_namespace;
 use support::patchwarden;
 use support::resources::{condition, window_open_now};
-use support::ssh_up::{FEED_PATH, build_feed, upgrade_lines};
+use support::ssh_up::{FEED_PATH, upgrade_lines};
 use support::up::Up;
 use support::wait::poll;
 
@@ -160,33 +159,9 @@ fn a_node_is_drained_around_its_patch_and_a_blocked_drain_uncordons_it() {
         return;
     }
     let started = Instant::now();
-    let fleet = DebianHosts::start(&cache, 1);
-    let host = &fleet.hosts()[0];
-    let dir = tempfile::tempdir().expect("temp dir");
-    let state = dir.path().join("state");
-    let feed_file = state.join("labs").join(FEED_PATH);
-    std::fs::create_dir_all(feed_file.parent().expect("feed dir")).expect("feed dir");
-    build_feed(patchwarden!(), &cache, &feed_file);
-    let repo = TestRepo::new();
-    let files = resources();
-    let files: Vec<(&str, &str)> = files.iter().map(|(p, c)| (*p, c.as_str())).collect();
-    repo.commit("node pool", &files);
-    LOGIN.grant(&state);
-    let up = Up::start(
-        patchwarden!(),
-        &repo.path(),
-        &state,
-        &dir.path().join("home"),
-        &dir.path().join("up.log"),
-    );
-    let agent_log = dir.path().join("agent.log");
-    let log = || {
-        format!(
-            "agent: {}\nup: {}",
-            std::fs::read_to_string(&agent_log).unwrap_or_default(),
-            std::fs::read_to_string(dir.path().join("up.log")).unwrap_or_default()
-        )
-    };
+    let scene = AgentScene::start(&cache, LOGIN, &resources(), || patchwarden!());
+    let (up, host) = (&scene.up, scene.host());
+    let log = || scene.log();
     up.kubectl().ok_stdin(&["apply", "-f", "-"], &workloads());
 
     // The group makes the Node an Asset; its agent serves it from inside the machine.
@@ -194,8 +169,8 @@ fn a_node_is_drained_around_its_patch_and_a_blocked_drain_uncordons_it() {
         up.get(&["asset", NODE])
     })
     .unwrap_or_else(|| panic!("no node Asset\n{}", log()));
-    LOGIN.install(host, env!("CARGO_BIN_EXE_patchwarden-cli"), &state);
-    let _agent = Agent::start(host, NODE, &agent_log);
+    LOGIN.install(host, env!("CARGO_BIN_EXE_patchwarden-cli"), &scene.state);
+    let _agent = Agent::start(host, NODE, &scene.agent_log());
 
     // 1. The preflight names the budget and its pod; the run's drain is blocked, gives up
     //    and uncordons the node.
@@ -216,7 +191,7 @@ fn a_node_is_drained_around_its_patch_and_a_blocked_drain_uncordons_it() {
         "draining node node-a would be blocked: PodDisruptionBudget default/db allows 0 disruptions (pods default/db-0)"
     );
     let cordoned = poll(Duration::from_secs(300), Duration::from_millis(200), || {
-        node_cordoned(&up).filter(|c| *c)
+        node_cordoned(up).filter(|c| *c)
     });
     assert!(cordoned.is_some(), "the node was never cordoned\n{}", log());
     // While it drains, the run says when it expects to finish: its start plus the estimate
@@ -244,7 +219,7 @@ fn a_node_is_drained_around_its_patch_and_a_blocked_drain_uncordons_it() {
         "{running}"
     );
     let blocked = poll(Duration::from_secs(120), Duration::from_secs(1), || {
-        finished_runs(&up).into_iter().next()
+        finished_runs(up).into_iter().next()
     })
     .unwrap_or_else(|| panic!("the blocked run never finished\n{}", log()));
     assert_ne!(blocked["status"]["phase"], "Succeeded", "{blocked}");
@@ -255,8 +230,8 @@ fn a_node_is_drained_around_its_patch_and_a_blocked_drain_uncordons_it() {
         result.contains("DrainBlocked") && result.contains("node node-a uncordoned"),
         "{blocked}"
     );
-    assert_eq!(node_cordoned(&up), Some(false), "left cordoned");
-    assert!(pod_names(&up).contains(&"db-0".to_string()));
+    assert_eq!(node_cordoned(up), Some(false), "left cordoned");
+    assert!(pod_names(up).contains(&"db-0".to_string()));
     assert!(
         upgrade_lines(&host.dpkg_log()).is_empty(),
         "installed despite the blocked drain"
@@ -280,7 +255,7 @@ fn a_node_is_drained_around_its_patch_and_a_blocked_drain_uncordons_it() {
         "reconcile.fluxcd.io/requestedAt=after-the-budget-changed",
     ]);
     let patched = poll(Duration::from_secs(600), Duration::from_secs(2), || {
-        finished_runs(&up).into_iter().nth(1)
+        finished_runs(up).into_iter().nth(1)
     })
     .unwrap_or_else(|| panic!("no second run: {:?}\n{}", up.get(&["patchruns"]), log()));
     assert_eq!(
@@ -289,9 +264,9 @@ fn a_node_is_drained_around_its_patch_and_a_blocked_drain_uncordons_it() {
         "{patched}\n{}",
         log()
     );
-    let pods = pod_names(&up);
+    let pods = pod_names(up);
     assert_eq!(pods, ["agent-node-a"], "evicted all but the DaemonSet pod");
-    assert_eq!(node_cordoned(&up), Some(false), "left cordoned");
+    assert_eq!(node_cordoned(up), Some(false), "left cordoned");
     let lines = upgrade_lines(&host.dpkg_log());
     assert!(!lines.is_empty(), "nothing upgraded: {patched}");
     for (package, times) in &lines {

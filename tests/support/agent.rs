@@ -3,11 +3,14 @@
 //! `up`'s admin token before `up` starts, and the agent's kubeconfig is `up`'s with that
 //! token instead.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use crate::debian_hosts::DebianHost;
+use crate::debian_hosts::{DebianCache, DebianHost, DebianHosts};
+use crate::git::TestRepo;
 use crate::process::Process;
+use crate::ssh_up::{FEED_PATH, build_feed};
+use crate::up::Up;
 
 /// An agent's login: the Asset it serves (in namespace `default`) and its token.
 #[derive(Debug, Clone, Copy)]
@@ -119,5 +122,70 @@ impl Agent {
 impl Drop for Agent {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// What an agent test starts from: one Debian host, the OSV feed built from its archive at
+/// `FEED_PATH` in `up`'s labs directory, and `patchwarden up` on a repository of `files` with
+/// the agent's token granted. Dropped in order: `up`, then the host, then the scratch
+/// directory.
+pub struct AgentScene {
+    pub up: Up,
+    pub fleet: DebianHosts,
+    pub dir: tempfile::TempDir,
+    /// `up`'s state directory.
+    pub state: PathBuf,
+}
+
+impl AgentScene {
+    /// Starts the scene; `patchwarden` makes a command of the executable under test.
+    pub fn start(
+        cache: &DebianCache,
+        login: AgentLogin<'_>,
+        files: &[(&str, String)],
+        patchwarden: impl Fn() -> Command,
+    ) -> AgentScene {
+        let fleet = DebianHosts::start(cache, 1);
+        let dir = tempfile::tempdir().expect("temp dir");
+        let state = dir.path().join("state");
+        let feed_file = state.join("labs").join(FEED_PATH);
+        std::fs::create_dir_all(feed_file.parent().expect("feed dir")).expect("feed dir");
+        build_feed(patchwarden(), cache, &feed_file);
+        let repo = TestRepo::new();
+        let files: Vec<(&str, &str)> = files.iter().map(|(p, c)| (*p, c.as_str())).collect();
+        repo.commit("resources", &files);
+        login.grant(&state);
+        let up = Up::start(
+            patchwarden(),
+            &repo.path(),
+            &state,
+            &dir.path().join("home"),
+            &dir.path().join("up.log"),
+        );
+        AgentScene {
+            up,
+            fleet,
+            dir,
+            state,
+        }
+    }
+
+    /// The one Debian host.
+    pub fn host(&self) -> &DebianHost {
+        &self.fleet.hosts()[0]
+    }
+
+    /// Where the agent's output goes.
+    pub fn agent_log(&self) -> PathBuf {
+        self.dir.path().join("agent.log")
+    }
+
+    /// What the agent and `up` said, for a failure message.
+    pub fn log(&self) -> String {
+        format!(
+            "agent: {}\nup: {}",
+            std::fs::read_to_string(self.agent_log()).unwrap_or_default(),
+            std::fs::read_to_string(self.dir.path().join("up.log")).unwrap_or_default()
+        )
     }
 }
