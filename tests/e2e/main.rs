@@ -16,6 +16,7 @@ mod failure;
 mod git_triggers;
 mod happy_path;
 mod health_checks;
+mod incident_response;
 mod leader_election;
 mod node_drain;
 mod quarantine;

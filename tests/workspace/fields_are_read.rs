@@ -42,6 +42,7 @@ const RUN_API_ROLLOUT: &str = "operator/api/src/patch_policy/rollout";
 const REBOOT: &str = "operator/patchwarden/src/controllers/operations/reboot";
 const RUN_REBOOT: &str = "operator/patchwarden/src/controllers/patch_run/reboot";
 const NODE_DRAIN: &str = "operator/patchwarden/src/controllers/patch_run/node_drain";
+const POLICY_INCIDENT: &str = "operator/patchwarden/src/controllers/patch_policy/incident";
 const FEED_VALIDATE: &str = "operator/patchwarden/src/controllers/vulnerability_feed/validate";
 const FEED_DECIDE: &str = "operator/patchwarden/src/controllers/vulnerability_feed/decide";
 const POLICY_COMPLIANCE: &str = "operator/patchwarden/src/controllers/patch_policy/compliance";
@@ -209,6 +210,56 @@ const WHERE_READ: &[(&str, &str, Where)] = &[
         Read(RUN_REQUEST),
     ),
     ("PatchPolicy", "spec.history.keepRuns", Read(POLICY_HISTORY)),
+    (
+        "PatchPolicy",
+        "spec.incidentResponse.containment",
+        Read(POLICY_INCIDENT),
+    ),
+    (
+        "PatchPolicy",
+        "spec.incidentResponse.cordon",
+        Read(POLICY_INCIDENT),
+    ),
+    (
+        "PatchPolicy",
+        "spec.incidentResponse.keep",
+        Read(POLICY_INCIDENT),
+    ),
+    (
+        "PatchPolicy",
+        "spec.incidentResponse.labels",
+        Read(POLICY_INCIDENT),
+    ),
+    (
+        "PatchPolicy",
+        "spec.incidentResponse.taint.effect",
+        Read(POLICY_INCIDENT),
+    ),
+    (
+        "PatchPolicy",
+        "spec.incidentResponse.taint.key",
+        Read(POLICY_INCIDENT),
+    ),
+    (
+        "PatchPolicy",
+        "spec.incidentResponse.taint.value",
+        Read(POLICY_INCIDENT),
+    ),
+    (
+        "PatchPolicy",
+        "spec.incidentResponse.webhook.secretRef.key",
+        Read(POLICY_INCIDENT),
+    ),
+    (
+        "PatchPolicy",
+        "spec.incidentResponse.webhook.secretRef.name",
+        Read(POLICY_INCIDENT),
+    ),
+    (
+        "PatchPolicy",
+        "spec.incidentResponse.webhook.url",
+        Read(POLICY_INCIDENT),
+    ),
     (
         "PatchPolicy",
         "spec.maintenanceWindows",

@@ -44,6 +44,8 @@ pub enum LabError {
         status: String,
         stderr: String,
     },
+    #[error(transparent)]
+    InvalidField(#[from] crate::names::InvalidPackageField),
     #[error("unsafe lab path {path}: {reason}")]
     UnsafePath { path: PathBuf, reason: String },
     #[error("{path}: {reason}")]

@@ -243,6 +243,13 @@ impl LabHost {
         write(&self.ready_marker(), &format!("{digest}\n"))
     }
 
+    /// Reads the lab repository's index again (`apt-get update`), as a host does when its
+    /// sources publish something new.
+    pub(crate) fn refresh_lists(&self) -> Result<(), LabError> {
+        self.verify_isolation()?;
+        run(self.apt_command().args(["update", "-q"])).map(|_| ())
+    }
+
     /// `apt-get` confined to this host (callers run [`LabHost::verify_isolation`] first).
     fn apt_command(&self) -> Command {
         let mut cmd = Command::new("apt-get");

@@ -129,6 +129,23 @@ pub(crate) fn build_repository(repo: &Path, packages: &[LabPackage]) -> Result<(
     write_index(repo)
 }
 
+/// Adds `p` at `version` to the repository and writes the index: a re-release whose
+/// maintainer scripts carry no lab fault (as the baseline's), the way a vendor ships a fixed
+/// package after a broken one.
+pub(crate) fn add_release(repo: &Path, p: &LabPackage, version: &str) -> Result<(), LabError> {
+    let deb = repo
+        .join("pool")
+        .join(deb_file_name(&p.package, version, &p.architecture));
+    let scratch = repo.join(".build");
+    build_deb(&scratch, &deb, p, version, BASELINE_POSTINST)?;
+    fs::remove_dir_all(&scratch).map_err(|e| LabError::Io {
+        path: scratch.clone(),
+        action: "remove",
+        source: e,
+    })?;
+    write_index(repo)
+}
+
 /// `name_version_arch.deb`, without the epoch as in Debian's pool.
 fn deb_file_name(package: &str, version: &str, arch: &str) -> String {
     let version = version.split_once(':').map_or(version, |(_, v)| v);

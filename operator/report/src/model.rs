@@ -48,6 +48,23 @@ pub struct OutcomesReport {
     pub duration_p90: Option<String>,
     /// Updates no policy installs, by package and version.
     pub quarantined: Vec<QuarantineRow>,
+    /// What each policy's next window opening can expect, by policy.
+    pub predicted_load: Vec<LoadRow>,
+}
+
+/// One policy's predicted load.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadRow {
+    /// `namespace/name` of the policy.
+    pub policy: String,
+    /// The opening forecast (RFC 3339).
+    pub opens_at: String,
+    pub expected_assets: f64,
+    pub expected_work: String,
+    pub expected_new_findings: f64,
+    pub expected_sla_breaches: f64,
+    pub recent_advisories: u32,
 }
 
 /// One quarantined update.

@@ -1,6 +1,7 @@
 //! The outcomes section: what the fleet learned from its runs, as the policies' status shows
 //! it (the statistics are fleet-wide, so every policy carries the same summary; the newest
-//! is taken), and the updates quarantined fleet-wide with the policies they hold back.
+//! is taken), the updates quarantined fleet-wide with the policies they hold back, and what
+//! each policy's next window can expect.
 
 use std::collections::BTreeMap;
 
@@ -8,7 +9,7 @@ use kube::ResourceExt;
 use patchwarden_api::patch_policy::PatchPolicy;
 use patchwarden_api::time::from_k8s;
 
-use crate::model::{OutcomesReport, QuarantineRow};
+use crate::model::{LoadRow, OutcomesReport, QuarantineRow};
 
 /// The outcomes section of `policies`.
 pub fn outcomes(policies: &[PatchPolicy]) -> OutcomesReport {
@@ -49,5 +50,29 @@ pub fn outcomes(policies: &[PatchPolicy]) -> OutcomesReport {
         }
     }
     report.quarantined = rows.into_values().collect();
+    report.predicted_load = policies
+        .iter()
+        .filter_map(|policy| {
+            let load = policy.status.as_ref()?.predicted_load.as_ref()?;
+            Some(LoadRow {
+                policy: format!(
+                    "{}/{}",
+                    policy.namespace().unwrap_or_default(),
+                    policy.name_any()
+                ),
+                opens_at: from_k8s(&load.opens_at)
+                    .format("%Y-%m-%d %H:%M UTC")
+                    .to_string(),
+                expected_assets: load.expected_assets,
+                expected_work: load.expected_work.clone(),
+                expected_new_findings: load.expected_new_findings,
+                expected_sla_breaches: load.expected_sla_breaches,
+                recent_advisories: load.recent_advisories,
+            })
+        })
+        .collect();
+    report
+        .predicted_load
+        .sort_by(|a, b| a.policy.cmp(&b.policy));
     report
 }

@@ -118,3 +118,33 @@ fn quarantined_updates_and_outcome_counts_are_reported() {
     );
     assert!(rendered.html.contains(r#"<tr data-quarantined="openssl">"#));
 }
+
+#[test]
+fn each_policys_predicted_load_is_reported() {
+    let report = report_of_fixture();
+    let load = &report.outcomes.predicted_load;
+    assert_eq!(load.len(), 1, "only the policy whose status carries one");
+    assert_eq!(
+        (
+            load[0].policy.as_str(),
+            load[0].opens_at.as_str(),
+            load[0].expected_work.as_str()
+        ),
+        ("fleet/standard", "2026-12-12 02:00 UTC", "23m")
+    );
+    let rendered = render(&report).expect("renders");
+    assert!(
+        rendered
+            .markdown
+            .contains("| fleet/standard | 2026-12-12 02:00 UTC | 2.3 | 23m | 0.4 | 0.1 | 18 |"),
+        "{}",
+        rendered.markdown
+    );
+    // HTML escapes the slash of the policy's name.
+    let row = rendered
+        .html
+        .split("<tr data-load=")
+        .nth(1)
+        .unwrap_or_default();
+    assert!(row.contains("<td>23m</td>"), "{}", rendered.html);
+}

@@ -10,6 +10,7 @@
 mod asset;
 mod asset_group;
 mod commands;
+pub mod incident;
 mod maintenance_window;
 mod patch_policy;
 mod patch_run;

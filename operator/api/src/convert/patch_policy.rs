@@ -134,6 +134,9 @@ impl CheckSpec for PatchPolicy {
                 super::reboot::drain_timeout(drain.timeout.as_ref()),
             );
         }
+        if let Some(response) = &spec.incident_response {
+            super::incident::incident_errors(response, &mut errors);
+        }
         if let Some(hooks) = &spec.hooks {
             hook_errors("spec.hooks.prePatch", &hooks.pre_patch, &mut errors);
             hook_errors("spec.hooks.postPatch", &hooks.post_patch, &mut errors);

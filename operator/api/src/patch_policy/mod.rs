@@ -5,6 +5,7 @@
 #![allow(clippy::duplicated_attributes)]
 
 mod history;
+mod incident;
 mod outcomes;
 mod rollout;
 mod status;
@@ -19,7 +20,8 @@ use serde::{Deserialize, Serialize};
 use crate::values::DurationValue;
 
 pub use history::{HistoryPoint, HistorySpec};
-pub use outcomes::{OutcomeSummary, QuarantineSpec, QuarantinedUpdate};
+pub use incident::{IncidentRecord, IncidentResponse, IncidentTaint, IncidentWebhook, TaintEffect};
+pub use outcomes::{OutcomeSummary, PredictedLoad, QuarantineSpec, QuarantinedUpdate};
 pub use rollout::{
     Drain, HealthCheck, HealthMetric, Hook, Hooks, HttpCheck, MetricNumber, RebootPolicy, Rollout,
 };
@@ -168,6 +170,12 @@ pub struct PatchPolicySpec {
     /// How much of the policy's past is kept (`keepRuns`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history: Option<HistorySpec>,
+    /// What is done to an asset in incident — an Internet-exposed asset with a KEV-listed
+    /// finding unpatched past its due date, or an asset reported compromised: labels, a Node
+    /// taint or cordon, a containment manifest, a signed webhook. Reversed when the incident
+    /// ends unless `keep` is set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident_response: Option<IncidentResponse>,
     /// When an update that failed on canaries is quarantined fleet-wide, and for how long.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quarantine: Option<QuarantineSpec>,

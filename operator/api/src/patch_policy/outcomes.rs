@@ -108,6 +108,28 @@ pub struct OutcomeSummary {
     pub estimated_duration: Option<String>,
 }
 
+/// What the policy's next window opening can expect, from the rate at which its members'
+/// package sets drew advisories over the last 90 days.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PredictedLoad {
+    /// The opening forecast.
+    pub opens_at: Time,
+    /// Advisories that concerned the members' packages in the last 90 days.
+    pub recent_advisories: u32,
+    /// New findings expected on the members before the opening.
+    pub expected_new_findings: f64,
+    /// Members expected to need patching at the opening (those with approved patches now count
+    /// fully).
+    pub expected_assets: f64,
+    /// Their expected patching time (`1h20m`).
+    pub expected_work: String,
+    /// New findings expected to pass their SLA deadline before the opening.
+    pub expected_sla_breaches: f64,
+    /// The forecast in words.
+    pub message: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

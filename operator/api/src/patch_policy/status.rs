@@ -201,10 +201,20 @@ pub struct PatchPolicyStatus {
     /// tracked by name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub history_counted_runs: Option<Vec<String>>,
-    /// Updates quarantined fleet-wide after they failed on canaries (lifted by the
-    /// `patchwarden.io/lift-quarantine` annotation on the ConfigMap `patchwarden-outcomes`).
+    /// Updates quarantined fleet-wide after they failed on canaries that hold back an update
+    /// this policy's members are offered (lifted by the `patchwarden.io/lift-quarantine`
+    /// annotation on the ConfigMap `patchwarden-outcomes`, or once every member is offered a
+    /// newer version).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub quarantined: Vec<super::QuarantinedUpdate>,
+    /// What the next window opening can expect: assets to patch, work, new findings and SLA
+    /// breaches, from the members' advisory rate over the last 90 days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predicted_load: Option<super::PredictedLoad>,
+    /// The responses to assets in incident (see `spec.incidentResponse`), by asset.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(extend("x-kubernetes-list-type" = "map", "x-kubernetes-list-map-keys" = ["asset"]))]
+    pub incidents: Vec<super::IncidentRecord>,
     /// The fleet's outcome statistics in brief.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcomes: Option<super::OutcomeSummary>,

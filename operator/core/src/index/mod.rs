@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
+
 use crate::advisory::Advisory;
 use crate::ecosystem::Ecosystem;
 use crate::feed::epss::{EpssTable, cve_key};
@@ -116,6 +118,39 @@ impl AdvisoryIndex {
         self.matcher().assess(inventory, context)
     }
 
+    /// The advisories that concern a package of `inventory` in `ecosystem` (by source or
+    /// binary name, whatever version is installed) and were published at or after `since`, each
+    /// once, in index order: how often the asset's package set draws advisories, for the load
+    /// forecast. Advisories without a publication date are left out.
+    pub fn recent_advisories(
+        &self,
+        inventory: &Inventory,
+        ecosystem: &Ecosystem,
+        since: DateTime<Utc>,
+    ) -> Vec<&Advisory> {
+        let Some(&eco_id) = self.ecosystem_ids.get(ecosystem.as_str()) else {
+            return Vec::new();
+        };
+        let eco = &self.ecosystems[eco_id as usize];
+        let mut numbers: Vec<u32> = inventory
+            .packages
+            .iter()
+            .flat_map(|package| {
+                let by_source = eco.by_source.get(package.source_name());
+                let by_binary = eco.by_binary.get(&*package.name);
+                by_source.into_iter().chain(by_binary).flatten()
+            })
+            .map(|entry| entry.advisory)
+            .collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        numbers
+            .into_iter()
+            .filter_map(|n| self.advisories.get(n as usize))
+            .filter(|advisory| advisory.published_at().is_some_and(|at| at >= since))
+            .collect()
+    }
+
     /// A matcher that memoizes per (ecosystem, package, version) triple; use one per thread
     /// over a fleet.
     pub fn matcher<'i>(&self) -> FleetMatcher<'_, 'i> {
@@ -158,6 +193,55 @@ mod tests {
                 severity: None,
             }],
         }
+    }
+
+    #[test]
+    fn recent_advisories_are_those_of_the_package_set_published_since() {
+        use RangeEvent::*;
+        let dated = |id: &str, package: &str, published: Option<&str>| {
+            let mut advisory = advisory(
+                id,
+                "Debian:12",
+                package,
+                PackageNameKind::Source,
+                vec![Introduced("0".into()), Fixed("9".into())],
+            );
+            advisory.published = published.map(str::to_string);
+            advisory
+        };
+        let index = AdvisoryIndex::build(FeedSet {
+            advisories: vec![
+                dated("OLD", "openssl", Some("2026-01-01T00:00:00Z")),
+                dated("NEW", "openssl", Some("2026-11-01T00:00:00Z")),
+                dated("UNDATED", "openssl", None),
+                dated("OTHER", "curl", Some("2026-11-02T00:00:00Z")),
+            ],
+            ..FeedSet::default()
+        });
+        let mut libssl = InstalledPackage::new("libssl3", "3.0.9-1");
+        libssl.source = Some(Arc::from("openssl"));
+        let inventory = Inventory {
+            packages: vec![
+                Arc::new(libssl),
+                Arc::new(InstalledPackage::new("openssl", "3.0.9-1")),
+            ],
+        };
+        let since = "2026-09-01T00:00:00Z".parse().expect("time");
+        let recent: Vec<&str> = index
+            .recent_advisories(&inventory, &Ecosystem::new("Debian:12"), since)
+            .iter()
+            .map(|a| a.id.as_str())
+            .collect();
+        assert_eq!(
+            recent,
+            ["NEW"],
+            "once, though two binaries share the source"
+        );
+        assert!(
+            index
+                .recent_advisories(&inventory, &Ecosystem::new("Alpine:v3.20"), since)
+                .is_empty()
+        );
     }
 
     #[test]

@@ -196,6 +196,16 @@ impl Lab {
         }
     }
 
+    /// Publishes `package` at `version` (newer than its candidate) in the lab's repository and
+    /// has every host read the repository again: a fixed re-release after a broken update.
+    /// The version must be a valid package version; its maintainer scripts honour no fault.
+    pub fn publish_release(&self, package: &str, version: &str) -> Result<(), LabError> {
+        crate::names::validate_version(version)?;
+        let released = self.package(package)?;
+        crate::repo::add_release(&self.repository(), released, version)?;
+        self.hosts().iter().try_for_each(LabHost::refresh_lists)
+    }
+
     /// Marks a host as (un)reachable; the lab executor refuses to reach a marked host.
     pub fn set_unreachable(&self, name: &str, unreachable: bool) -> Result<(), LabError> {
         self.host(name)?;

@@ -18,6 +18,7 @@ use patchwarden_core::ecosystem::Ecosystem;
 use patchwarden_core::finding::{AssetContext, Finding};
 use patchwarden_core::index::{AdvisoryIndex, FeedSet};
 use patchwarden_core::inventory::Inventory;
+use patchwarden_core::load_forecast::RATE_DAYS;
 use patchwarden_core::risk::{Criticality, Exposure};
 use patchwarden_core::sla::SlaFinding;
 use tokio::sync::{broadcast, watch};
@@ -46,6 +47,10 @@ pub struct AssetAssessment {
     /// probability): all of them, not only the top risks the status explains, so that an
     /// `EpssAbove` rule sees a rise on any finding.
     pub epss: Vec<(String, String, f64)>,
+    /// Advisories that concerned the asset's packages in the last `RATE_DAYS` days, by
+    /// severity, as of the assessment: the rate its package set draws advisories at, for the
+    /// policies' load forecast.
+    pub recent_advisories: BTreeMap<Severity, u32>,
 }
 
 impl AssetAssessment {
@@ -263,9 +268,15 @@ impl Assessments {
             exposure,
         };
         let assessment = index.assess(packages, &context);
+        let recent = recent_advisories(&index, packages, &context.ecosystem);
         // Stored by `store` once the host's sources are applied, so readers never see an
         // assessment without them.
-        Some(Arc::new(assessment_of(basis, generation, &assessment)))
+        Some(Arc::new(assessment_of(
+            basis,
+            generation,
+            &assessment,
+            recent,
+        )))
     }
 
     /// Records how the host's sources complete asset `key`'s assessments of `basis`, for
@@ -356,6 +367,7 @@ fn assessment_of(
     basis: String,
     generation: u64,
     assessment: &patchwarden_core::finding::Assessment,
+    recent_advisories: BTreeMap<Severity, u32>,
 ) -> AssetAssessment {
     let candidates = candidates(&assessment.findings);
     let sla = sla_findings(&assessment.findings);
@@ -378,7 +390,23 @@ fn assessment_of(
         sla,
         upgrades,
         epss,
+        recent_advisories,
     }
+}
+
+/// The advisories that concerned `inventory`'s packages in the last `RATE_DAYS` days, counted
+/// by severity.
+fn recent_advisories(
+    index: &AdvisoryIndex,
+    inventory: &Inventory,
+    ecosystem: &Ecosystem,
+) -> BTreeMap<Severity, u32> {
+    let since = chrono::Utc::now() - chrono::TimeDelta::days(i64::from(RATE_DAYS));
+    let mut counts = BTreeMap::new();
+    for advisory in index.recent_advisories(inventory, ecosystem, since) {
+        *counts.entry(advisory.severity.level).or_insert(0u32) += 1;
+    }
+    counts
 }
 
 /// Threads that re-assess after a feed load: the operator's two cores, shared with the
@@ -406,7 +434,8 @@ fn reassess(
                         exposure: inputs.exposure,
                     };
                     let core = matcher.assess(&inputs.inventory, &context);
-                    let fresh = assessment_of(inputs.basis(), 0, &core);
+                    let recent = recent_advisories(index, &inputs.inventory, &context.ecosystem);
+                    let fresh = assessment_of(inputs.basis(), 0, &core, recent);
                     let completed = inputs.completion.as_ref().and_then(|c| c(&fresh));
                     completed.unwrap_or(fresh)
                 });

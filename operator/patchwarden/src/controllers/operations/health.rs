@@ -17,6 +17,19 @@ const MAX_BODY_BYTES: usize = 1 << 20;
 
 static TLS_PROVIDER: Once = Once::new();
 
+/// The operator's HTTP client for requests it makes itself (HTTP checks, measurements,
+/// incident webhooks), with `timeout` for the whole request.
+pub fn http_client(timeout: Duration) -> Result<reqwest::Client, reqwest::Error> {
+    TLS_PROVIDER.call_once(|| {
+        // Another part of the process may have installed one already; either is fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .user_agent(concat!("patchwarden/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
 /// One health check of a run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunCheck {
@@ -108,17 +121,9 @@ async fn run_command(request: &OperationRequest, command: &HealthCheck) -> Check
 }
 
 async fn run_http(probe: &HttpProbe) -> CheckOutcome {
-    TLS_PROVIDER.call_once(|| {
-        // Another part of the process may have installed one already; either is fine.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-    });
     let failed = |detail: String| CheckOutcome::Failed { detail };
     let unreachable = |detail: String| CheckOutcome::Unreachable { detail };
-    let client = match reqwest::Client::builder()
-        .timeout(probe.timeout)
-        .user_agent(concat!("patchwarden/", env!("CARGO_PKG_VERSION")))
-        .build()
-    {
+    let client = match http_client(probe.timeout) {
         Ok(client) => client,
         Err(error) => return unreachable(format!("GET {}: {error}", probe.url)),
     };

@@ -74,11 +74,8 @@ async fn measure_one(request: &OperationRequest, check: &RunCheck) -> Result<f64
 
 /// The body of a GET of the probe's URL, when it answers with the expected status.
 async fn get_body(probe: &HttpProbe) -> Result<String, String> {
-    let client = reqwest::Client::builder()
-        .timeout(probe.timeout)
-        .user_agent(concat!("patchwarden/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| format!("GET {}: {e}", probe.url))?;
+    let client =
+        super::health::http_client(probe.timeout).map_err(|e| format!("GET {}: {e}", probe.url))?;
     let mut response = client
         .get(&probe.url)
         .send()

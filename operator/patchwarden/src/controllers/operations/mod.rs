@@ -26,7 +26,7 @@ use patchwarden_executor::{AssetRef, Executor, HealthCheck};
 use install::Direction;
 
 pub use drain::{DRAIN_BLOCKED, NodeDrain, REBOOT_LEASE};
-pub use health::{HttpProbe, Probe, RunCheck};
+pub use health::{HttpProbe, Probe, RunCheck, http_client};
 pub use hooks::{HookError, HookStage};
 pub use journal::{Journal, OperationDetails};
 pub use reboot::{BootIdRecord, REBOOT_ANNOTATION, RebootSettings, recorded_boot_id};

@@ -88,6 +88,18 @@ pub fn with_quarantines(
     ApprovalPolicy::compile(rules)
 }
 
+/// Whether quarantine `q` holds back an update some member is offered: the failed version of
+/// its package, or of a package built from the same source. A quarantine that holds nothing
+/// back (every member is past that version) is still in force fleet-wide, for assets that
+/// are offered it later, but is not the policy's to show.
+pub fn holds_back(q: &Quarantine, members: &[Member]) -> bool {
+    members
+        .iter()
+        .flat_map(|m| m.candidates.iter())
+        .filter(|c| c.candidate_version == q.version)
+        .any(|c| c.package == q.package || c.source_package.as_deref() == Some(q.package.as_str()))
+}
+
 /// Gives each member its canary hint (its OS and package set, and how often assets of its
 /// group and OS failed before) and, once its profile has enough recorded durations, its
 /// predicted duration. `os_of` maps member names to their OS.

@@ -54,7 +54,11 @@ pub fn learn(
         rules.rollout.default_asset_duration,
     );
     Ok(Learned {
-        quarantined: found.iter().map(apply::quarantined_update).collect(),
+        quarantined: found
+            .iter()
+            .filter(|q| apply::holds_back(q, members))
+            .map(apply::quarantined_update)
+            .collect(),
     })
 }
 

@@ -12,6 +12,8 @@ mod act;
 mod compliance;
 mod drain_preflight;
 mod history;
+mod incident;
+mod load;
 pub mod observe;
 mod status;
 
@@ -169,6 +171,13 @@ async fn reconcile(
         policy.metadata.generation,
         now,
     );
+
+    // What the next window opening can expect.
+    desired.predicted_load = load::predicted_load(&context, &observed, &rules, &evaluation, now);
+
+    // Contain the members in incident, and undo what was done for those no longer in one.
+    desired.incidents =
+        incident::respond(&context, policy, &observed, &assets, &stored.incidents, now).await;
 
     // Keep only the newest finished runs the spec asks for; their counts stay in the history.
     history::prune(&context, policy, &observed.run_objects).await?;

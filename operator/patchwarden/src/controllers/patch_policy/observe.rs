@@ -2,12 +2,13 @@
 //! the members of its groups with their assessments, and its runs — gathered into the plain
 //! data `core::policy::evaluate` reads.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use kube::ResourceExt;
 use kube::api::ListParams;
 use kube::runtime::reflector::{ObjectRef, Store};
+use patchwarden_api::Exposure;
 use patchwarden_api::asset::{Asset, AssetStatus};
 use patchwarden_api::asset_group::AssetGroup;
 use patchwarden_api::conditions::{self as c, reason};
@@ -39,6 +40,8 @@ pub struct Observed {
     pub open_findings: SeverityCounts,
     /// Each member's operating system, its outcome profile.
     pub os: BTreeMap<String, String>,
+    /// The members reachable from the Internet (their own exposure, else their group's).
+    pub internet_exposed: BTreeSet<String>,
 }
 
 impl Observed {
@@ -72,6 +75,7 @@ pub async fn observe(
         run_objects: Vec::new(),
         open_findings: SeverityCounts::default(),
         os: BTreeMap::new(),
+        internet_exposed: BTreeSet::new(),
     };
     members(context, &groups, assets, &mut observed);
     let runs_api = context.api_for::<PatchRun, _>(policy);
@@ -152,6 +156,7 @@ fn members(
     observed.stalled = found.stalled;
     observed.open_findings = found.open_findings;
     observed.os = found.os;
+    observed.internet_exposed = found.internet_exposed;
 }
 
 /// The Asset as a policy's evaluation reads it (conditions, patch state, operating system,
@@ -216,6 +221,8 @@ pub struct GroupMembers {
     pub open_findings: SeverityCounts,
     /// Each member's operating system, its outcome profile.
     pub os: BTreeMap<String, String>,
+    /// The members reachable from the Internet.
+    pub internet_exposed: BTreeSet<String>,
 }
 
 /// The members of `groups` (each group's recorded members, in the policy's group order; an
@@ -298,6 +305,9 @@ pub fn group_members(
             let group_name = group.name_any();
             let suspended_group = group.spec.suspend.then_some(group_name.as_str());
             member.suspended = suspension_reason(asset.spec.suspend, suspended_group);
+            if asset.spec.exposure.unwrap_or(group.spec.exposure) == Exposure::Internet {
+                found.internet_exposed.insert(name.clone());
+            }
             found.os.insert(
                 name.clone(),
                 crate::controllers::outcomes::convert::asset_os(asset),
