@@ -15,10 +15,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 use support::cluster::Cluster;
-use support::lab::osv_feed;
+use support::lab::{apply_feeds_with_openssl_in_kev, osv_feed};
 use support::operator::Operator;
 use support::patchwarden;
-use support::resources::{feed, window_closed_now, window_open_now};
+use support::resources::{window_closed_now, window_open_now};
 
 const KEY: &str = "soc-signing-key-5f0e2a";
 
@@ -158,15 +158,6 @@ fn network_policies(cluster: &Cluster) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-/// The first CVE of the lab's advisory for source package `source`.
-fn cve_of(feed: &str, source: &str) -> String {
-    feed.lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find(|record| record["affected"][0]["package"]["name"] == source)
-        .and_then(|record| record["aliases"][0].as_str().map(str::to_string))
-        .expect("an advisory for the source package")
-}
-
 #[test]
 fn an_exposed_host_with_an_overdue_kev_finding_is_contained_until_it_is_patched() {
     let cluster = Cluster::start();
@@ -177,26 +168,7 @@ fn an_exposed_host_with_an_overdue_kev_finding_is_contained_until_it_is_patched(
     cluster.wait_for("the lab's feed", Duration::from_secs(120), || {
         osv_feed(&cluster, "edge").exists().then_some(())
     });
-    let osv = osv_feed(&cluster, "edge");
-    let cve = cve_of(
-        &std::fs::read_to_string(&osv).expect("lab OSV feed"),
-        "openssl",
-    );
-    let kev = serde_json::json!({
-        "catalogVersion": "2026.11.28",
-        "dateReleased": "2026-11-28T00:00:00.000Z",
-        "count": 1,
-        "vulnerabilities": [{
-            "cveID": cve, "vendorProject": "OpenSSL", "product": "OpenSSL",
-            "vulnerabilityName": "OpenSSL flaw used in the wild", "dateAdded": "2026-11-01",
-            "shortDescription": "test entry", "requiredAction": "Apply updates",
-            "dueDate": "2026-11-22", "knownRansomwareCampaignUse": "Unknown", "notes": ""
-        }]
-    });
-    let kev_path = cluster.path("kev.json");
-    std::fs::write(&kev_path, kev.to_string()).expect("write KEV");
-    cluster.apply(&feed("osv", "Osv", &osv));
-    cluster.apply(&feed("kev", "Kev", &kev_path));
+    let cve = apply_feeds_with_openssl_in_kev(&cluster, "edge");
 
     // Both hosts are in incident: recorded, labelled, contained and reported.
     let policy = cluster.wait_for("two incidents", Duration::from_secs(300), || {

@@ -33,3 +33,4 @@ mod up;
 mod up_auth;
 mod up_preflight;
 mod window_closed;
+mod window_fit;

@@ -6,10 +6,10 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use support::cluster::Cluster;
-use support::lab::{dpkg_versions, host_root, osv_feed};
+use support::lab::{apply_feeds_with_openssl_in_kev, dpkg_versions, host_root};
 use support::operator::Operator;
 use support::patchwarden;
-use support::resources::{condition, feed, window_closed_now};
+use support::resources::{condition, window_closed_now};
 
 const RESOURCES: &str = r#"
 apiVersion: patchwarden.io/v1alpha1
@@ -49,15 +49,6 @@ spec:
     maxUnavailable: 2
 "#;
 
-/// The first CVE of the lab's advisory for source package `source`.
-fn cve_of(feed: &str, source: &str) -> String {
-    feed.lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .find(|record| record["affected"][0]["package"]["name"] == source)
-        .and_then(|record| record["aliases"][0].as_str().map(str::to_string))
-        .expect("an advisory for the source package")
-}
-
 #[test]
 fn closed_window_holds_everything_but_a_known_exploited_fix() {
     let cluster = Cluster::start();
@@ -90,26 +81,7 @@ fn closed_window_holds_everything_but_a_known_exploited_fix() {
         .collect();
 
     // Feeds: the lab's OSV advisories, and a KEV catalog listing one openssl CVE.
-    let osv = osv_feed(&cluster, "edge");
-    let cve = cve_of(
-        &std::fs::read_to_string(&osv).expect("lab OSV feed"),
-        "openssl",
-    );
-    let kev = serde_json::json!({
-        "catalogVersion": "2026.11.28",
-        "dateReleased": "2026-11-28T00:00:00.000Z",
-        "count": 1,
-        "vulnerabilities": [{
-            "cveID": cve, "vendorProject": "OpenSSL", "product": "OpenSSL",
-            "vulnerabilityName": "OpenSSL flaw used in the wild", "dateAdded": "2026-11-01",
-            "shortDescription": "test entry", "requiredAction": "Apply updates",
-            "dueDate": "2026-11-22", "knownRansomwareCampaignUse": "Unknown", "notes": ""
-        }]
-    });
-    let kev_path = cluster.path("kev.json");
-    std::fs::write(&kev_path, kev.to_string()).expect("write KEV");
-    cluster.apply(&feed("osv", "Osv", &osv));
-    cluster.apply(&feed("kev", "Kev", &kev_path));
+    let cve = apply_feeds_with_openssl_in_kev(&cluster, "edge");
 
     let run = cluster.wait_for(
         "the emergency run to succeed",

@@ -78,3 +78,33 @@ pub fn dpkg_versions(host_root: &Path) -> BTreeMap<String, (String, String)> {
         })
         .collect()
 }
+
+/// Applies the VulnerabilityFeeds `osv` (the lab's OSV feed of AssetGroup `group`) and `kev`:
+/// a CISA KEV catalog listing the first CVE of the lab's openssl advisory, added on
+/// 2026-11-01 and due on 2026-11-22. Returns that CVE.
+pub fn apply_feeds_with_openssl_in_kev(cluster: &Cluster, group: &str) -> String {
+    let osv = osv_feed(cluster, group);
+    let text = std::fs::read_to_string(&osv).expect("lab OSV feed");
+    let cve = text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|record| record["affected"][0]["package"]["name"] == "openssl")
+        .and_then(|record| record["aliases"][0].as_str().map(str::to_string))
+        .expect("an advisory for openssl");
+    let kev = serde_json::json!({
+        "catalogVersion": "2026.11.28",
+        "dateReleased": "2026-11-28T00:00:00.000Z",
+        "count": 1,
+        "vulnerabilities": [{
+            "cveID": cve, "vendorProject": "OpenSSL", "product": "OpenSSL",
+            "vulnerabilityName": "OpenSSL flaw used in the wild", "dateAdded": "2026-11-01",
+            "shortDescription": "test entry", "requiredAction": "Apply updates",
+            "dueDate": "2026-11-22", "knownRansomwareCampaignUse": "Unknown", "notes": ""
+        }]
+    });
+    let kev_path = cluster.path("kev.json");
+    std::fs::write(&kev_path, kev.to_string()).expect("write KEV");
+    cluster.apply(&feed("osv", "Osv", &osv));
+    cluster.apply(&feed("kev", "Kev", &kev_path));
+    cve
+}

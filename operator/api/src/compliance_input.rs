@@ -222,20 +222,12 @@ mod tests {
 
     fn member(findings: &[(&str, &str)]) -> Member {
         Member {
-            name: "db-1".into(),
-            group: "db".into(),
             risk: 1.0,
-            candidates: Vec::new(),
             findings: findings
                 .iter()
                 .map(|(package, id)| (package.to_string(), critical(id)))
                 .collect(),
-            epss: Vec::new(),
-            failing: false,
-            suspended: None,
-            canary_hint: None,
-            compromised: None,
-            estimated_duration: None,
+            ..Member::new("db-1", "db")
         }
     }
 

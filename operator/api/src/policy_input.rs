@@ -111,8 +111,6 @@ pub fn policy_member(
     patch_state: Option<PatchState>,
 ) -> Member {
     Member {
-        name: name.to_string(),
-        group: group.to_string(),
         risk,
         // A fix the host's sources do not offer yet cannot be installed; its findings still
         // count towards SLA deadlines.
@@ -125,15 +123,11 @@ pub fn policy_member(
             .iter()
             .flat_map(|u| u.sla_findings().map(|f| (u.package.clone(), f)))
             .collect(),
-        epss: Vec::new(),
         failing: matches!(
             patch_state,
             Some(PatchState::Failed | PatchState::Unreachable | PatchState::Quarantined)
         ),
-        suspended: None,
-        canary_hint: None,
-        compromised: None,
-        estimated_duration: None,
+        ..Member::new(name, group)
     }
 }
 

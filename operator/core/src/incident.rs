@@ -142,19 +142,7 @@ mod tests {
     use crate::threats::Compromise;
 
     fn member(name: &str) -> Member {
-        Member {
-            name: name.into(),
-            group: "web".into(),
-            risk: 10.0,
-            candidates: Vec::new(),
-            findings: Vec::new(),
-            epss: Vec::new(),
-            failing: false,
-            suspended: None,
-            canary_hint: None,
-            compromised: None,
-            estimated_duration: None,
-        }
+        Member::new(name, "web")
     }
 
     fn day(text: &str) -> NaiveDate {

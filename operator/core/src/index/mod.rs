@@ -169,6 +169,18 @@ mod tests {
     use crate::inventory::InstalledPackage;
     use crate::risk::{Criticality, Exposure};
 
+    /// libssl3 (from source openssl) and openssl, at 3.0.9-1.
+    fn openssl_inventory() -> Inventory {
+        let mut libssl = InstalledPackage::new("libssl3", "3.0.9-1");
+        libssl.source = Some(Arc::from("openssl"));
+        Inventory {
+            packages: vec![
+                Arc::new(libssl),
+                Arc::new(InstalledPackage::new("openssl", "3.0.9-1")),
+            ],
+        }
+    }
+
     fn advisory(
         id: &str,
         eco: &str,
@@ -218,14 +230,7 @@ mod tests {
             ],
             ..FeedSet::default()
         });
-        let mut libssl = InstalledPackage::new("libssl3", "3.0.9-1");
-        libssl.source = Some(Arc::from("openssl"));
-        let inventory = Inventory {
-            packages: vec![
-                Arc::new(libssl),
-                Arc::new(InstalledPackage::new("openssl", "3.0.9-1")),
-            ],
-        };
+        let inventory = openssl_inventory();
         let since = "2026-09-01T00:00:00Z".parse().expect("time");
         let recent: Vec<&str> = index
             .recent_advisories(&inventory, &Ecosystem::new("Debian:12"), since)
@@ -280,14 +285,7 @@ mod tests {
             criticality: Criticality::High,
             exposure: Exposure::Internal,
         };
-        let mut libssl = InstalledPackage::new("libssl3", "3.0.9-1");
-        libssl.source = Some(Arc::from("openssl"));
-        let inventory = Inventory {
-            packages: vec![
-                Arc::new(libssl),
-                Arc::new(InstalledPackage::new("openssl", "3.0.9-1")),
-            ],
-        };
+        let inventory = openssl_inventory();
         let assessment = index.assess(&inventory, &context);
         assert_eq!(
             assessment.findings.len(),

@@ -62,6 +62,25 @@ pub struct Member {
     pub estimated_duration: Option<Duration>,
 }
 
+impl Member {
+    /// A member of `group` with nothing known yet: no candidates, findings or signals, risk 0.
+    pub fn new(name: impl Into<String>, group: impl Into<String>) -> Member {
+        Member {
+            name: name.into(),
+            group: group.into(),
+            risk: 0.0,
+            candidates: Vec::new(),
+            findings: Vec::new(),
+            epss: Vec::new(),
+            failing: false,
+            suspended: None,
+            compromised: None,
+            canary_hint: None,
+            estimated_duration: None,
+        }
+    }
+}
+
 /// A maintenance window the policy names, compiled.
 #[derive(Debug, Clone)]
 pub struct NamedWindow {

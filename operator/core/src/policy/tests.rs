@@ -46,17 +46,9 @@ fn candidate(package: &str, known_exploited: bool) -> UpgradeCandidate {
 
 fn member(name: &str, group: &str, candidates: Vec<UpgradeCandidate>) -> Member {
     Member {
-        name: name.into(),
-        group: group.into(),
         risk: 1.0,
         candidates,
-        findings: Vec::new(),
-        epss: Vec::new(),
-        failing: false,
-        suspended: None,
-        canary_hint: None,
-        compromised: None,
-        estimated_duration: None,
+        ..Member::new(name, group)
     }
 }
 

@@ -72,8 +72,6 @@ mod tests {
 
     fn member(name: &str, hours: u64, hint: Option<(&str, u32)>) -> Member {
         Member {
-            name: name.into(),
-            group: "web".into(),
             risk: 1.0,
             candidates: vec![UpgradeCandidate {
                 package: "openssl".into(),
@@ -86,16 +84,12 @@ mod tests {
                 cve_ids: vec!["CVE-2026-1".into()],
                 security: true,
             }],
-            findings: Vec::new(),
-            epss: Vec::new(),
-            failing: false,
-            suspended: None,
             canary_hint: hint.map(|(profile, past_failures)| CanaryHint {
                 profile: profile.into(),
                 past_failures,
             }),
-            compromised: None,
             estimated_duration: Some(Duration::from_hours(hours)),
+            ..Member::new(name, "web")
         }
     }
 

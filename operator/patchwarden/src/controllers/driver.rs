@@ -148,16 +148,13 @@ pub async fn drive<K, F, Fut>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
-    use kube::api::{ListParams, PostParams};
+    use kube::api::PostParams;
     use patchwarden_api::conditions::{self as c, reason};
     use patchwarden_api::maintenance_window::{MaintenanceWindow, MaintenanceWindowSpec};
     use patchwarden_api::values::{CronScheduleValue, DurationValue, TimeZoneName};
 
-    use crate::controllers::error::{Backoff, TERMINAL};
-    use crate::controllers::events::EventRecorder;
-    use crate::controllers::metrics::Metrics;
-    use crate::controllers::{assessment, lab_fleets, operations};
+    use crate::controllers::error::TERMINAL;
+    use crate::controllers::test_control_plane::{context, control_plane};
 
     fn window(schedule: &str) -> MaintenanceWindow {
         let mut window = MaintenanceWindow::new(
@@ -208,70 +205,17 @@ mod tests {
         assert_eq!(transient.kind(), super::super::error::TRANSIENT);
     }
 
-    /// A client of a fresh embedded control plane serving the MaintenanceWindow kind.
-    async fn control_plane(
-        dir: &std::path::Path,
-    ) -> (patchwarden_apiserver::RunningServer, kube::Client) {
-        let config = patchwarden_apiserver::Config::new(dir.join("apiserver"));
-        let server = patchwarden_apiserver::ApiServer::start(config)
-            .await
-            .expect("control plane starts");
-        let kubeconfig =
-            kube::config::Kubeconfig::from_yaml(&server.kubeconfig_yaml()).expect("kubeconfig");
-        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-            .await
-            .expect("client config");
-        let client = kube::Client::try_from(config).expect("client");
-        let crds: kube::Api<CustomResourceDefinition> = kube::Api::all(client.clone());
-        let crd = patchwarden_api::crds::all()
-            .into_iter()
-            .find(|crd| crd.spec.names.kind == "MaintenanceWindow")
-            .expect("MaintenanceWindow CRD");
-        crds.create(&PostParams::default(), &crd)
-            .await
-            .expect("CRD created");
-        let windows: kube::Api<MaintenanceWindow> = kube::Api::all(client.clone());
-        for _ in 0..100 {
-            if windows.list(&ListParams::default()).await.is_ok() {
-                break;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        (server, client)
-    }
-
-    fn context(client: kube::Client) -> Arc<Context> {
-        Arc::new(Context {
-            client: client.clone(),
-            namespace: Some(String::from("default")),
-            metrics: Arc::new(Metrics::new()),
-            events: EventRecorder::new(client, "test"),
-            backoff: Backoff::default(),
-            labs: lab_fleets::LabFleets::new(None),
-            assessment: assessment::Assessments::new(),
-            operations: Arc::new(operations::Journal::new()),
-            feed_base: None,
-            ssh: crate::controllers::ssh_credentials::SshCredentials::default(),
-            evidence: crate::controllers::evidence::EvidenceKeys::new(
-                crate::controllers::evidence::KeySource::Secret {
-                    namespace: String::from("default"),
-                },
-            ),
-            agents: None,
-        })
-    }
-
     #[tokio::test]
     async fn the_driver_writes_a_terminal_error_as_stalled_counts_it_and_waits_for_a_change() {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let (server, client) = control_plane(dir.path()).await;
+        let (server, client) = control_plane(dir.path(), &["MaintenanceWindow"]).await;
         let windows: kube::Api<MaintenanceWindow> =
             kube::Api::namespaced(client.clone(), "default");
         let created = windows
             .create(&PostParams::default(), &window("not a cron"))
             .await
             .expect("window created");
-        let context = context(client);
+        let context = Arc::new(context(client));
         let reconcile = |_: Arc<MaintenanceWindow>, _: Arc<Context>| async {
             Err(Terminal::invalid_spec("spec.schedule: not a cron expression").into())
         };

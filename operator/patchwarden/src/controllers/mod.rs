@@ -29,6 +29,8 @@ pub mod patch_run;
 pub mod ssh_credentials;
 pub mod stalled_status;
 pub mod status;
+#[cfg(test)]
+pub mod test_control_plane;
 pub mod vulnerability_feed;
 
 use std::sync::Arc;

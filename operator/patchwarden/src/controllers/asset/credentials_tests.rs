@@ -10,75 +10,26 @@ use std::sync::Arc;
 
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
-use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{DeleteParams, ListParams, PostParams};
 use kube::runtime::controller::Action;
 use patchwarden_api::asset::{Asset, AssetSpec, PatchState};
 use patchwarden_api::common::{ConnectionKind, SecretReference};
 use patchwarden_api::conditions::{self as c, reason};
 
+use crate::controllers::Context;
 use crate::controllers::driver::reconcile_once;
-use crate::controllers::error::Backoff;
 use crate::controllers::error::ReconcileError;
-use crate::controllers::events::EventRecorder;
-use crate::controllers::metrics::Metrics;
 use crate::controllers::ssh_credentials::{CREDENTIALS_RETRY, SshCredentials};
-use crate::controllers::{Context, assessment, lab_fleets, operations};
+use crate::controllers::test_control_plane;
 
 /// Private key text that must never leave the key file.
 const KEY: &str = "-----BEGIN OPENSSH PRIVATE KEY-----\nbm90LWEtcmVhbC1rZXktYnV0LXNlY3JldA==\n-----END OPENSSH PRIVATE KEY-----\n";
 const KEY_BODY: &str = "bm90LWEtcmVhbC1rZXktYnV0LXNlY3JldA";
 
-/// A client of a fresh embedded control plane serving the Asset kind.
-async fn control_plane(
-    dir: &std::path::Path,
-) -> (patchwarden_apiserver::RunningServer, kube::Client) {
-    let config = patchwarden_apiserver::Config::new(dir.join("apiserver"));
-    let server = patchwarden_apiserver::ApiServer::start(config)
-        .await
-        .expect("control plane starts");
-    let kubeconfig =
-        kube::config::Kubeconfig::from_yaml(&server.kubeconfig_yaml()).expect("kubeconfig");
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-        .await
-        .expect("client config");
-    let client = kube::Client::try_from(config).expect("client");
-    let crds: kube::Api<CustomResourceDefinition> = kube::Api::all(client.clone());
-    let crd = patchwarden_api::crds::all()
-        .into_iter()
-        .find(|crd| crd.spec.names.kind == "Asset")
-        .expect("Asset CRD");
-    crds.create(&PostParams::default(), &crd)
-        .await
-        .expect("CRD created");
-    let assets: kube::Api<Asset> = kube::Api::all(client.clone());
-    for _ in 0..100 {
-        if assets.list(&ListParams::default()).await.is_ok() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    (server, client)
-}
-
 fn context(client: kube::Client) -> Arc<Context> {
     Arc::new(Context {
-        client: client.clone(),
-        namespace: Some(String::from("default")),
-        metrics: Arc::new(Metrics::new()),
-        events: EventRecorder::new(client, "test"),
-        backoff: Backoff::default(),
-        labs: lab_fleets::LabFleets::new(None),
-        assessment: assessment::Assessments::new(),
-        operations: Arc::new(operations::Journal::new()),
-        feed_base: None,
         ssh: SshCredentials::new(4),
-        evidence: crate::controllers::evidence::EvidenceKeys::new(
-            crate::controllers::evidence::KeySource::Secret {
-                namespace: String::from("default"),
-            },
-        ),
-        agents: None,
+        ..test_control_plane::context(client)
     })
 }
 
@@ -150,7 +101,7 @@ fn condition<'a>(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_secret_stalls_the_asset_until_it_is_created() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, client) = control_plane(dir.path()).await;
+    let (server, client) = test_control_plane::control_plane(dir.path(), &["Asset"]).await;
     let assets: kube::Api<Asset> = kube::Api::namespaced(client.clone(), "default");
     let secrets: kube::Api<Secret> = kube::Api::namespaced(client.clone(), "default");
     assets
@@ -225,7 +176,7 @@ async fn a_missing_secret_stalls_the_asset_until_it_is_created() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn key_files_are_owner_only_and_go_with_their_secret_version() {
     let dir = tempfile::tempdir().unwrap();
-    let (server, client) = control_plane(dir.path()).await;
+    let (server, client) = test_control_plane::control_plane(dir.path(), &["Asset"]).await;
     let secrets: kube::Api<Secret> = kube::Api::namespaced(client.clone(), "default");
     let context = context(client);
     let reference = SecretReference {

@@ -82,22 +82,6 @@ fn the_key_file_is_created_owner_only_and_read_back_the_same() {
     assert!(!error.to_string().contains("not hex"), "{error}");
 }
 
-/// A client of a fresh embedded control plane.
-async fn control_plane(
-    dir: &std::path::Path,
-) -> (patchwarden_apiserver::RunningServer, kube::Client) {
-    let config = patchwarden_apiserver::Config::new(dir.join("apiserver"));
-    let server = patchwarden_apiserver::ApiServer::start(config)
-        .await
-        .expect("control plane starts");
-    let kubeconfig =
-        kube::config::Kubeconfig::from_yaml(&server.kubeconfig_yaml()).expect("kubeconfig");
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-        .await
-        .expect("client config");
-    (server, kube::Client::try_from(config).expect("client"))
-}
-
 #[tokio::test]
 async fn in_a_cluster_the_key_secret_is_created_once_and_read_back_by_another_operator() {
     use k8s_openapi::ByteString;
@@ -107,7 +91,8 @@ async fn in_a_cluster_the_key_secret_is_created_once_and_read_back_by_another_op
     use super::key::{EvidenceKeys, KEY_SECRET, KEY_SECRET_DATA, KeySource};
 
     let dir = tempfile::tempdir().expect("temporary directory");
-    let (_server, client) = control_plane(dir.path()).await;
+    let (_server, client) =
+        crate::controllers::test_control_plane::control_plane(dir.path(), &[]).await;
     let source = KeySource::Secret {
         namespace: "default".into(),
     };

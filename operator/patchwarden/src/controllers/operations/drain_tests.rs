@@ -74,20 +74,7 @@ mod on_a_control_plane {
     use crate::controllers::operations::{
         BootIdRecord, OperationRequest, RebootSettings, StepKind,
     };
-
-    async fn control_plane(
-        dir: &std::path::Path,
-    ) -> (patchwarden_apiserver::RunningServer, Client) {
-        let config = patchwarden_apiserver::Config::new(dir.join("apiserver"));
-        let server = patchwarden_apiserver::ApiServer::start(config)
-            .await
-            .unwrap();
-        let kubeconfig = kube::config::Kubeconfig::from_yaml(&server.kubeconfig_yaml()).unwrap();
-        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &Default::default())
-            .await
-            .unwrap();
-        (server, Client::try_from(config).unwrap())
-    }
+    use crate::controllers::test_control_plane::control_plane;
 
     fn pod(name: &str, node: &str, app: &str, owner: &str) -> Pod {
         serde_json::from_value(json!({
@@ -266,7 +253,7 @@ mod on_a_control_plane {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_node_is_cordoned_drained_patched_rebooted_under_the_lease_and_uncordoned() {
         let tmp = tempfile::tempdir().unwrap();
-        let (server, client) = control_plane(tmp.path()).await;
+        let (server, client) = control_plane(tmp.path(), &[]).await;
         cluster(&client, 1).await;
         let lab = Lab::create(
             &tmp.path().join("lab"),
@@ -315,7 +302,7 @@ mod on_a_control_plane {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_budget_that_allows_nothing_ends_drain_blocked_with_the_node_uncordoned() {
         let tmp = tempfile::tempdir().unwrap();
-        let (server, client) = control_plane(tmp.path()).await;
+        let (server, client) = control_plane(tmp.path(), &[]).await;
         cluster(&client, 2).await;
         let lab = Lab::create(
             &tmp.path().join("lab"),

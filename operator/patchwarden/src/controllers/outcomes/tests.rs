@@ -106,8 +106,6 @@ fn assets() -> BTreeMap<String, Asset> {
 
 fn member(name: &str, version: &str) -> Member {
     Member {
-        name: name.into(),
-        group: "web".into(),
         risk: 1.0,
         candidates: vec![UpgradeCandidate {
             package: "libssl3".into(),
@@ -120,13 +118,7 @@ fn member(name: &str, version: &str) -> Member {
             cve_ids: vec!["CVE-2026-1".into()],
             security: true,
         }],
-        findings: Vec::new(),
-        epss: Vec::new(),
-        failing: false,
-        suspended: None,
-        canary_hint: None,
-        compromised: None,
-        estimated_duration: None,
+        ..Member::new(name, "web")
     }
 }
 

@@ -72,7 +72,7 @@ pub async fn respond(
             }
         } else {
             let asset = assets.get(&ObjectRef::new(&incident.asset).within(&observed.namespace));
-            let mut responder = Responder::new(context, policy, response);
+            let responder = Responder::new(context, policy, response);
             responder
                 .contain(incident, asset.as_deref(), previous, now)
                 .await
@@ -103,7 +103,7 @@ pub async fn respond(
         }
         let keep = response.is_some_and(|r| r.keep) || plan_only;
         let empty = IncidentResponse::default();
-        let mut responder = Responder::new(context, policy, response.unwrap_or(&empty));
+        let responder = Responder::new(context, policy, response.unwrap_or(&empty));
         match responder.release(record, keep, now).await {
             Ok(done) => {
                 let message = format!("{asset}: the incident ended; {}", done.join("; "));
@@ -147,7 +147,7 @@ impl<'a> Responder<'a> {
 
     /// Applies every action to the asset; what failed is said in the record's actions.
     async fn contain(
-        &mut self,
+        &self,
         incident: &Incident,
         asset: Option<&Asset>,
         previous: Option<&IncidentRecord>,
@@ -219,7 +219,7 @@ impl<'a> Responder<'a> {
     /// Reverses the actions recorded for an incident that ended; `Err` keeps the record (with
     /// what failed) so that the next evaluation tries again.
     async fn release(
-        &mut self,
+        &self,
         record: &IncidentRecord,
         keep: bool,
         now: DateTime<Utc>,
@@ -594,3 +594,7 @@ where
         Err(e) => Err(e),
     }
 }
+
+#[cfg(test)]
+#[path = "incident_tests.rs"]
+mod tests;
