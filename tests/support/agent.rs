@@ -127,10 +127,12 @@ impl Drop for Agent {
 
 /// What an agent test starts from: one Debian host, the OSV feed built from its archive at
 /// `FEED_PATH` in `up`'s labs directory, and `patchwarden up` on a repository of `files` with
-/// the agent's token granted. Dropped in order: `up`, then the host, then the scratch
-/// directory.
+/// the agent's token granted. Dropped in order: `up`, then its repository, the host and the
+/// scratch directory.
 pub struct AgentScene {
     pub up: Up,
+    /// The repository `up` syncs from: it lives as long as `up` does.
+    pub repo: TestRepo,
     pub fleet: DebianHosts,
     pub dir: tempfile::TempDir,
     /// `up`'s state directory.
@@ -164,6 +166,7 @@ impl AgentScene {
         );
         AgentScene {
             up,
+            repo,
             fleet,
             dir,
             state,
