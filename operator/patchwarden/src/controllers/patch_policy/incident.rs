@@ -101,7 +101,12 @@ pub async fn respond(
             records.push(record.clone());
             continue;
         }
-        let keep = response.is_some_and(|r| r.keep) || plan_only;
+        // A response recorded in Plan mode did nothing: there is nothing to undo or report.
+        // (One made before the policy went to Plan mode is undone as usual.)
+        if nothing_done(record) {
+            continue;
+        }
+        let keep = response.is_some_and(|r| r.keep);
         let empty = IncidentResponse::default();
         let responder = Responder::new(context, policy, response.unwrap_or(&empty));
         match responder.release(record, keep, now).await {
@@ -116,6 +121,15 @@ pub async fn respond(
         }
     }
     records
+}
+
+/// Whether a record holds no action to undo and no notice to follow up.
+fn nothing_done(record: &IncidentRecord) -> bool {
+    record.label_keys.is_empty()
+        && record.taint_key.is_none()
+        && !record.cordoned
+        && record.applied.is_empty()
+        && !record.notified
 }
 
 /// Whether the member `asset` is left out of this evaluation for want of an assessment.

@@ -158,3 +158,34 @@ async fn a_node_in_incident_is_labelled_tainted_cordoned_and_released() {
     let other = nodes.get("node-b").await.unwrap();
     assert_eq!(other.spec.unwrap().unschedulable, Some(true));
 }
+
+#[test]
+fn a_record_made_in_plan_mode_has_nothing_to_undo() {
+    let planned = IncidentRecord {
+        asset: "web-1".into(),
+        cause: "reported compromised".into(),
+        actions: vec!["not carried out: the policy is in Plan mode".into()],
+        ..IncidentRecord::default()
+    };
+    assert!(nothing_done(&planned));
+    for done in [
+        IncidentRecord {
+            label_keys: vec![LABEL.into()],
+            ..planned.clone()
+        },
+        IncidentRecord {
+            cordoned: true,
+            ..planned.clone()
+        },
+        IncidentRecord {
+            applied: vec!["networking.k8s.io/v1/NetworkPolicy/default/isolate-web-1".into()],
+            ..planned.clone()
+        },
+        IncidentRecord {
+            notified: true,
+            ..planned.clone()
+        },
+    ] {
+        assert!(!nothing_done(&done), "{done:?}");
+    }
+}
