@@ -176,8 +176,9 @@ pub struct PatchPolicyStatus {
     /// Assets past, or forecast to miss, an SLA deadline, earliest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sla_forecasts: Vec<SlaForecast>,
-    /// Members' findings whose EPSS score is above the `EpssAbove` threshold, with the feed's
-    /// date (an `EpssRose` Event marks each when it first appears).
+    /// Members' findings whose EPSS score rose above the `EpssAbove` threshold, with the
+    /// feed's date: those above it now first, then the earlier ones on record (fixed or fallen
+    /// since), at most 20. An `EpssRose` Event marks each when it first appears.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub epss_rises: Vec<EpssRise>,
     /// One entry per profile in `spec.compliance`: its standing and counts.

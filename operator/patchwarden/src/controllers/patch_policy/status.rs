@@ -37,7 +37,7 @@ pub async fn write(
     fill(desired, observed, evaluation, created);
     let feed_date = context.assessment.epss_feed_date();
     let rises = threats::epss_rises(&evaluation.emergencies, feed_date.as_deref());
-    desired.epss_rises = rises.iter().map(epss_rise_status).collect();
+    desired.epss_rises = recorded_rises(&rises, &stored.epss_rises);
     let assessed = observed.unassessed.is_empty();
     super::history::update(desired, stored, &observed.run_objects, assessed, now);
     let generation = policy.metadata.generation;
@@ -159,6 +159,28 @@ fn started_emergency(evaluation: &PolicyEvaluation) -> Option<String> {
         1 => reasons.into_iter().next(),
         more => Some(format!("{} (and {} more assets)", reasons[0], more - 1)),
     }
+}
+
+/// How many EPSS rises the status keeps.
+const MAX_RECORDED_RISES: usize = 20;
+
+/// The rises seen now, then those recorded before that are not seen now (fixed since, or
+/// fallen), at most [`MAX_RECORDED_RISES`]: a rise stays on record after the run it started
+/// fixed it.
+fn recorded_rises(current: &[threats::EpssRise], stored: &[EpssRise]) -> Vec<EpssRise> {
+    let mut rises: Vec<EpssRise> = current.iter().map(epss_rise_status).collect();
+    for earlier in stored {
+        if rises.len() >= MAX_RECORDED_RISES {
+            break;
+        }
+        let seen = rises
+            .iter()
+            .any(|r| r.asset == earlier.asset && r.finding == earlier.finding);
+        if !seen {
+            rises.push(earlier.clone());
+        }
+    }
+    rises
 }
 
 fn epss_rise_status(rise: &threats::EpssRise) -> EpssRise {
@@ -367,5 +389,42 @@ fn ready_when_idle(
             )
         }
         _ => (c::TRUE, reason::SUCCEEDED, compliant_message.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now_rising(finding: &str) -> threats::EpssRise {
+        threats::EpssRise {
+            asset: "web-1".into(),
+            finding: finding.into(),
+            epss: 800,
+            threshold: 500,
+            feed_date: Some("2026-12-02".into()),
+        }
+    }
+
+    fn on_record(finding: &str) -> EpssRise {
+        epss_rise_status(&threats::EpssRise {
+            feed_date: Some("2026-12-01".into()),
+            ..now_rising(finding)
+        })
+    }
+
+    #[test]
+    fn a_rise_stays_on_record_after_it_is_fixed_and_the_record_is_bounded() {
+        let rises = recorded_rises(&[now_rising("CVE-2026-2")], &[on_record("CVE-2026-1")]);
+        let findings: Vec<&str> = rises.iter().map(|r| r.finding.as_str()).collect();
+        assert_eq!(findings, ["CVE-2026-2", "CVE-2026-1"]);
+        // Seen again now: the current one replaces the record.
+        let again = recorded_rises(&[now_rising("CVE-2026-1")], &[on_record("CVE-2026-1")]);
+        assert_eq!(again.len(), 1);
+        assert_eq!(again[0].feed_date.as_deref(), Some("2026-12-02"));
+        let many: Vec<EpssRise> = (0..30)
+            .map(|i| on_record(&format!("CVE-2026-{i}")))
+            .collect();
+        assert_eq!(recorded_rises(&[], &many).len(), MAX_RECORDED_RISES);
     }
 }
