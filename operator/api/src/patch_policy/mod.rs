@@ -317,6 +317,11 @@ pub struct EmergencyThresholds {
 }
 
 impl PatchPolicySpec {
+    /// The drain settings when the policy drains its `node` members.
+    pub fn enabled_drain(&self) -> Option<&Drain> {
+        self.drain.as_ref().filter(|d| d.enabled)
+    }
+
     /// The EPSS probability above which `EpssAbove` starts a run out of window.
     pub fn epss_threshold(&self) -> f64 {
         self.emergency_thresholds

@@ -9,5 +9,5 @@ mod preflight;
 
 pub use pods::{DrainOptions, DrainSelection, PodRef, Refusal, SkipReason, select_pods};
 pub use preflight::{
-    Blocker, ClusterSnapshot, MAX_NAMED_BLOCKERS, blocked_message, drain_blockers,
+    Blocker, ClusterSnapshot, MAX_NAMED_BLOCKERS, blocked_message, drain_blockers, drain_verdict,
 };

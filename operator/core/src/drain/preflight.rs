@@ -96,6 +96,13 @@ pub fn blocked_message(nodes: &BTreeSet<String>, blockers: &[Blocker]) -> String
     )
 }
 
+/// Why draining `nodes` would be blocked (see [`blocked_message`]), or `None` when nothing
+/// blocks it.
+pub fn drain_verdict(snapshot: &ClusterSnapshot, nodes: &BTreeSet<String>) -> Option<String> {
+    let blockers = drain_blockers(snapshot, nodes);
+    (!blockers.is_empty()).then(|| blocked_message(nodes, &blockers))
+}
+
 /// The blockers for draining `nodes`, in a stable order.
 pub fn drain_blockers(snapshot: &ClusterSnapshot, nodes: &BTreeSet<String>) -> Vec<Blocker> {
     let drained: Vec<&Value> = snapshot

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use patchwarden_core::drain::{blocked_message, drain_blockers};
+use patchwarden_core::drain::drain_verdict;
 
 use super::DrainImpact;
 use super::side::PolicySide;
@@ -16,9 +16,7 @@ pub(super) fn drain_impact(
     live: Option<&Snapshot>,
 ) -> Option<DrainImpact> {
     let after = after?;
-    if !after.spec.drain.as_ref().is_some_and(|d| d.enabled) {
-        return None;
-    }
+    after.spec.enabled_drain()?;
     let nodes: BTreeSet<String> = after
         .members
         .values()
@@ -39,16 +37,12 @@ pub(super) fn drain_impact(
             ),
         });
     };
-    let blockers = drain_blockers(workloads, &nodes);
-    let message = if blockers.is_empty() {
-        format!("nothing blocks draining {}", listed.join(", "))
-    } else {
-        blocked_message(&nodes, &blockers)
-    };
+    let verdict = drain_verdict(workloads, &nodes);
     Some(DrainImpact {
         nodes: nodes.iter().cloned().collect(),
-        blocked: !blockers.is_empty(),
+        blocked: verdict.is_some(),
         checked: true,
-        message,
+        message: verdict
+            .unwrap_or_else(|| format!("nothing blocks draining {}", listed.join(", "))),
     })
 }

@@ -13,7 +13,7 @@ use patchwarden_api::asset::Asset;
 use patchwarden_api::conditions::{self as c, reason};
 use patchwarden_api::patch_policy::PatchPolicy;
 use patchwarden_api::time::to_k8s;
-use patchwarden_core::drain::{blocked_message, drain_blockers};
+use patchwarden_core::drain::drain_verdict;
 use patchwarden_gitops::snapshot::read_workloads;
 
 use super::observe::Observed;
@@ -37,7 +37,7 @@ pub fn drained_nodes(
     observed: &Observed,
     assets: &Store<Asset>,
 ) -> BTreeSet<String> {
-    if !policy.spec.drain.as_ref().is_some_and(|d| d.enabled) {
+    if policy.spec.enabled_drain().is_none() {
         return BTreeSet::new();
     }
     observed
@@ -57,14 +57,10 @@ pub async fn check(client: &Client, nodes: &BTreeSet<String>) -> DrainPreflight 
         return DrainPreflight::NotApplicable;
     }
     match read_workloads(client).await {
-        Ok(snapshot) => {
-            let blockers = drain_blockers(&snapshot, nodes);
-            if blockers.is_empty() {
-                DrainPreflight::Clear
-            } else {
-                DrainPreflight::Blocked(blocked_message(nodes, &blockers))
-            }
-        }
+        Ok(snapshot) => match drain_verdict(&snapshot, nodes) {
+            Some(blocked) => DrainPreflight::Blocked(blocked),
+            None => DrainPreflight::Clear,
+        },
         Err(error) => DrainPreflight::Unknown(format!(
             "the drain preflight cannot read the cluster: {error}"
         )),

@@ -37,7 +37,7 @@ pub async fn node_drain(
     let Some(policy) = policies.get_opt(policy).await? else {
         return Ok(None);
     };
-    let Some(drain) = policy.spec.drain.filter(|d| d.enabled) else {
+    let Some(drain) = policy.spec.enabled_drain() else {
         return Ok(None);
     };
     // The policy's spec was checked before its run was made; a later edit that broke it
