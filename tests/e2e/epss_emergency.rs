@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use support::cluster::Cluster;
-use support::lab::osv_feed;
+use support::lab::{lab_cve, osv_feed};
 use support::operator::Operator;
 use support::patchwarden;
 use support::resources::{feed, window_closed_now};
@@ -37,15 +37,6 @@ spec:
   approval:
     minSeverity: Unknown
 "#;
-
-/// The first CVE of the lab's advisory for source package `source`.
-fn cve_of(feed: &str, source: &str) -> String {
-    feed.lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .find(|record| record["affected"][0]["package"]["name"] == source)
-        .and_then(|record| record["aliases"][0].as_str().map(str::to_string))
-        .expect("an advisory for the source package")
-}
 
 /// An EPSS file of one day scoring `cve` with `probability`.
 fn write_epss(path: &Path, date: &str, cve: &str, probability: f64) {
@@ -97,10 +88,7 @@ fn an_epss_rise_above_the_threshold_starts_a_run_out_of_window() {
         asset["status"]["inventoryDigest"].is_string().then_some(())
     });
     let osv = osv_feed(&cluster, "edge");
-    let cve = cve_of(
-        &std::fs::read_to_string(&osv).expect("lab OSV feed"),
-        "openssl",
-    );
+    let cve = lab_cve(&cluster, "edge", "openssl");
     let epss_path = cluster.path("epss.csv");
     write_epss(&epss_path, "2026-12-01", &cve, 0.1);
     cluster.apply(&feed("osv", "Osv", &osv));

@@ -79,18 +79,24 @@ pub fn dpkg_versions(host_root: &Path) -> BTreeMap<String, (String, String)> {
         .collect()
 }
 
+/// The first CVE of the advisory for source package `source` in the OSV feed the lab wrote
+/// for AssetGroup `group`.
+pub fn lab_cve(cluster: &Cluster, group: &str, source: &str) -> String {
+    std::fs::read_to_string(osv_feed(cluster, group))
+        .expect("lab OSV feed")
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|record| record["affected"][0]["package"]["name"] == source)
+        .and_then(|record| record["aliases"][0].as_str().map(str::to_string))
+        .unwrap_or_else(|| panic!("no advisory for {source} in the lab's feed"))
+}
+
 /// Applies the VulnerabilityFeeds `osv` (the lab's OSV feed of AssetGroup `group`) and `kev`:
 /// a CISA KEV catalog listing the first CVE of the lab's openssl advisory, added on
 /// 2026-11-01 and due on 2026-11-22. Returns that CVE.
 pub fn apply_feeds_with_openssl_in_kev(cluster: &Cluster, group: &str) -> String {
     let osv = osv_feed(cluster, group);
-    let text = std::fs::read_to_string(&osv).expect("lab OSV feed");
-    let cve = text
-        .lines()
-        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-        .find(|record| record["affected"][0]["package"]["name"] == "openssl")
-        .and_then(|record| record["aliases"][0].as_str().map(str::to_string))
-        .expect("an advisory for openssl");
+    let cve = lab_cve(cluster, group, "openssl");
     let kev = serde_json::json!({
         "catalogVersion": "2026.11.28",
         "dateReleased": "2026-11-28T00:00:00.000Z",
