@@ -29,6 +29,7 @@ pub use drain::{DRAIN_BLOCKED, NodeDrain, REBOOT_LEASE};
 pub use health::{HttpProbe, Probe, RunCheck, http_client};
 pub use hooks::{HookError, HookStage};
 pub use journal::{Journal, OperationDetails};
+pub use node_api::patch_unschedulable;
 pub use reboot::{BootIdRecord, REBOOT_ANNOTATION, RebootSettings, recorded_boot_id};
 pub use verify::HealthCheckFailed;
 

@@ -22,12 +22,13 @@ pub(super) fn is_ready(node: &Node) -> bool {
         })
 }
 
-/// Cordons or uncordons the Node (`spec.unschedulable`, as `kubectl cordon` sets it).
-pub(super) async fn set_unschedulable(
-    drain: &NodeDrain,
+/// Cordons or uncordons Node `node` (`spec.unschedulable`, as `kubectl cordon` sets it).
+pub async fn patch_unschedulable(
+    client: &kube::Client,
+    node: &str,
     unschedulable: bool,
-) -> Result<(), DrainError> {
-    let nodes: Api<Node> = Api::all(drain.client.clone());
+) -> Result<(), kube::Error> {
+    let nodes: Api<Node> = Api::all(client.clone());
     let value = if unschedulable {
         serde_json::Value::Bool(true)
     } else {
@@ -35,9 +36,18 @@ pub(super) async fn set_unschedulable(
     };
     let patch = serde_json::json!({"spec": {"unschedulable": value}});
     nodes
-        .patch(&drain.node, &PatchParams::default(), &Patch::Merge(&patch))
+        .patch(node, &PatchParams::default(), &Patch::Merge(&patch))
         .await
         .map(|_| ())
+}
+
+/// Cordons or uncordons the drained Node.
+pub(super) async fn set_unschedulable(
+    drain: &NodeDrain,
+    unschedulable: bool,
+) -> Result<(), DrainError> {
+    patch_unschedulable(&drain.client, &drain.node, unschedulable)
+        .await
         .map_err(|source| DrainError {
             node: drain.node.clone(),
             what: if unschedulable { "cordon" } else { "uncordon" },

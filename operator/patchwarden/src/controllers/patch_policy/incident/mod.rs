@@ -5,38 +5,23 @@
 //! When the incident ends the actions are reversed (unless `keep`), the webhook is told, and
 //! the record goes; a reversal that fails keeps the record, so it is tried again.
 
-use std::time::Duration;
+mod containment;
+mod node;
+mod notice;
 
 use chrono::{DateTime, Utc};
-use k8s_openapi::api::core::v1::{Node, Secret, Taint};
-use kube::api::{DeleteParams, DynamicObject, GroupVersionKind, Patch, PatchParams};
-use kube::discovery::{Scope, pinned_kind};
+use k8s_openapi::api::core::v1::Node;
+use kube::api::{Patch, PatchParams};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, ResourceExt};
 use patchwarden_api::asset::Asset;
-use patchwarden_api::convert::incident::{
-    AssetValues, ContainmentContext, IncidentValues, PolicyValues, render_containment,
-};
-use patchwarden_api::patch_policy::{
-    IncidentRecord, IncidentResponse, IncidentTaint, PatchPolicy, PolicyMode,
-};
+use patchwarden_api::patch_policy::{IncidentRecord, IncidentResponse, PatchPolicy, PolicyMode};
 use patchwarden_api::time::to_k8s;
-use patchwarden_core::incident::{
-    Incident, IncidentCause, IncidentNotice, incident_changes, open_incidents,
-};
-use patchwarden_gitops::trigger::webhook::signature;
+use patchwarden_core::incident::{Incident, incident_changes, open_incidents};
 use serde_json::{Value, json};
 
-use super::super::operations::http_client;
-use super::super::{Context, object_key};
+use super::super::Context;
 use super::observe::Observed;
-
-/// The field manager of containment objects.
-const FIELD_MANAGER: &str = "patchwarden-incident-response";
-/// How long a webhook call may take.
-const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
-/// The header carrying the body's signature.
-pub const SIGNATURE_HEADER: &str = "X-Patchwarden-Signature";
 
 /// Responds to the policy's incidents and returns the records to write into its status.
 pub async fn respond(
@@ -305,289 +290,6 @@ impl<'a> Responder<'a> {
             note(result, format!("deleted {applied}"));
         }
     }
-
-    /// Sets the labels on the Asset and on its Node. Objects that carry them already are
-    /// not written: a write would wake the controllers watching them for nothing.
-    async fn label(&self, asset: &Asset, node: Option<&str>) -> String {
-        let wanted = &self.response.labels;
-        let patch = json!({"metadata": {"labels": wanted}});
-        let listed: Vec<String> = wanted.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        let has_labels = |labels: &std::collections::BTreeMap<String, String>| {
-            wanted.iter().all(|(k, v)| labels.get(k) == Some(v))
-        };
-        let mut result = Ok(());
-        if !has_labels(asset.labels()) {
-            let assets: Api<Asset> = self.context.api_for(self.policy);
-            result = merge_patch_if_present(&assets, &asset.name_any(), &patch).await;
-        }
-        if let (Ok(()), Some(node)) = (&result, node) {
-            let nodes: Api<Node> = Api::all(self.context.client.clone());
-            result = match nodes.get_opt(node).await {
-                Ok(Some(found)) if has_labels(found.labels()) => Ok(()),
-                Ok(_) => merge_patch_if_present(&nodes, node, &patch).await,
-                Err(e) => Err(e),
-            };
-        }
-        let target = match node {
-            Some(node) => format!("Asset {} and Node {node}", asset.name_any()),
-            None => format!("Asset {}", asset.name_any()),
-        };
-        match result {
-            Ok(()) => format!("labelled {target} {}", listed.join(",")),
-            Err(e) => format!("labelling {target} failed: {e}"),
-        }
-    }
-
-    /// Puts the taint on the Node (replacing one with the same key and effect).
-    async fn taint(&self, node: &str, taint: &IncidentTaint) -> Result<(), kube::Error> {
-        let nodes: Api<Node> = Api::all(self.context.client.clone());
-        let current = nodes.get(node).await?;
-        let wanted = Taint {
-            key: taint.key.clone(),
-            value: taint.value.clone(),
-            effect: taint.effect.as_str().to_string(),
-            time_added: None,
-        };
-        let mut taints: Vec<Taint> = current.spec.and_then(|s| s.taints).unwrap_or_default();
-        if taints.contains(&wanted) {
-            return Ok(());
-        }
-        taints.retain(|t| !(t.key == wanted.key && t.effect == wanted.effect));
-        taints.push(wanted);
-        let patch = json!({"spec": {"taints": taints}});
-        nodes
-            .patch(node, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-            .map(|_| ())
-    }
-
-    async fn remove_taint(&self, node: &str, key: &str) -> Result<(), kube::Error> {
-        let nodes: Api<Node> = Api::all(self.context.client.clone());
-        let Some(current) = nodes.get_opt(node).await? else {
-            return Ok(());
-        };
-        let taints: Vec<Taint> = current
-            .spec
-            .and_then(|s| s.taints)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|t| t.key != key)
-            .collect();
-        let patch = json!({"spec": {"taints": taints}});
-        nodes
-            .patch(node, &PatchParams::default(), &Patch::Merge(&patch))
-            .await
-            .map(|_| ())
-    }
-
-    /// Cordons or uncordons the Node; whether that changed it.
-    async fn cordon(&self, node: &str, cordoned: bool) -> Result<bool, kube::Error> {
-        let nodes: Api<Node> = Api::all(self.context.client.clone());
-        let current = nodes
-            .get_opt(node)
-            .await?
-            .and_then(|n| n.spec)
-            .and_then(|s| s.unschedulable)
-            .unwrap_or(false);
-        if current == cordoned {
-            return Ok(false);
-        }
-        let value = if cordoned {
-            Value::Bool(true)
-        } else {
-            Value::Null
-        };
-        let patch = json!({"spec": {"unschedulable": value}});
-        merge_patch_if_present(&nodes, node, &patch)
-            .await
-            .map(|()| true)
-    }
-
-    /// Renders the containment template for the asset and applies each object.
-    async fn apply_containment(
-        &self,
-        template: &str,
-        incident: &Incident,
-        asset: &Asset,
-        record: &mut IncidentRecord,
-    ) -> Vec<String> {
-        let finding = match &incident.cause {
-            IncidentCause::ExposedKevOverdue { finding, .. } => Some(finding.clone()),
-            IncidentCause::Compromised { .. } => None,
-        };
-        let context = ContainmentContext {
-            asset: AssetValues {
-                name: asset.name_any(),
-                namespace: asset.namespace().unwrap_or_else(|| self.namespace.clone()),
-                address: asset.spec.address.clone(),
-                node: asset.node_name(),
-                labels: asset.labels().clone(),
-            },
-            incident: IncidentValues {
-                kind: match incident.cause {
-                    IncidentCause::Compromised { .. } => "Compromised".into(),
-                    IncidentCause::ExposedKevOverdue { .. } => "ExposedKevOverdue".into(),
-                },
-                cause: incident.cause.to_string(),
-                finding,
-            },
-            policy: PolicyValues {
-                name: self.policy.name_any(),
-                namespace: self.namespace.clone(),
-            },
-        };
-        let objects = match render_containment(template, &context) {
-            Ok(objects) => objects,
-            Err(e) => return vec![format!("containment failed: {e}")],
-        };
-        let mut actions = Vec::new();
-        for object in objects {
-            match self.apply_object(object).await {
-                Ok(applied) => {
-                    actions.push(format!("applied {applied}"));
-                    if !record.applied.contains(&applied) {
-                        record.applied.push(applied);
-                    }
-                }
-                Err(e) => actions.push(format!("containment failed: {e}")),
-            }
-        }
-        actions
-    }
-
-    /// Server-side applies one rendered object, labelled as the policy's containment; returns
-    /// its `apiVersion/kind/namespace/name`.
-    async fn apply_object(&self, mut object: Value) -> Result<String, String> {
-        let api_version = object["apiVersion"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let kind = object["kind"].as_str().unwrap_or_default().to_string();
-        let name = object["metadata"]["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let (api, namespace) = self.dynamic_api(&api_version, &kind, &object).await?;
-        object["metadata"]["labels"]["app.kubernetes.io/managed-by"] = json!("patchwarden");
-        object["metadata"]["labels"]["patchwarden.io/incident-policy"] =
-            json!(self.policy.name_any());
-        if namespace.is_empty()
-            && let Some(metadata) = object["metadata"].as_object_mut()
-        {
-            metadata.remove("namespace");
-        }
-        let key = format!("{api_version}/{kind}/{namespace}/{name}");
-        api.patch(
-            &name,
-            &PatchParams::apply(FIELD_MANAGER).force(),
-            &Patch::Apply(&object),
-        )
-        .await
-        .map_err(|e| format!("{key}: {e}"))?;
-        Ok(key)
-    }
-
-    /// The API of an object's kind (resolved through discovery) and its namespace (empty for a
-    /// cluster-scoped kind).
-    async fn dynamic_api(
-        &self,
-        api_version: &str,
-        kind: &str,
-        object: &Value,
-    ) -> Result<(Api<DynamicObject>, String), String> {
-        let (group, version) = api_version.split_once('/').unwrap_or(("", api_version));
-        let gvk = GroupVersionKind::gvk(group, version, kind);
-        let (resource, capabilities) = pinned_kind(&self.context.client, &gvk)
-            .await
-            .map_err(|e| format!("{api_version} {kind}: {e}"))?;
-        let client = self.context.client.clone();
-        Ok(match capabilities.scope {
-            Scope::Namespaced => {
-                let namespace = object["metadata"]["namespace"]
-                    .as_str()
-                    .unwrap_or(&self.namespace)
-                    .to_string();
-                (
-                    Api::namespaced_with(client, &namespace, &resource),
-                    namespace,
-                )
-            }
-            Scope::Cluster => (Api::all_with(client, &resource), String::new()),
-        })
-    }
-
-    async fn delete_applied(&self, applied: &str) -> Result<(), kube::Error> {
-        let parts: Vec<&str> = applied.rsplitn(4, '/').collect();
-        let [name, namespace, kind, api_version] = parts[..] else {
-            return Ok(());
-        };
-        let object = json!({"metadata": {"namespace": namespace}});
-        let Ok((api, _)) = self.dynamic_api(api_version, kind, &object).await else {
-            // The kind is gone from the cluster, and its objects with it.
-            return Ok(());
-        };
-        match api.delete(name, &DeleteParams::default()).await {
-            Ok(_) => Ok(()),
-            Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
-            Err(e) => Err(e),
-        }
-    }
-
-    fn notice(
-        &self,
-        event: &'static str,
-        record: &IncidentRecord,
-        actions: &[String],
-        now: DateTime<Utc>,
-    ) -> IncidentNotice {
-        IncidentNotice {
-            event,
-            policy: object_key(self.policy),
-            asset: format!("{}/{}", self.namespace, record.asset),
-            cause: record.cause.trim_start_matches("ended; ").to_string(),
-            actions: actions.to_vec(),
-            at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        }
-    }
-
-    /// POSTs the signed notice; the HTTP status when the receiver accepted it (2xx).
-    async fn notify(&self, notice: &IncidentNotice) -> Result<u16, String> {
-        let Some(webhook) = &self.response.webhook else {
-            return Err("no webhook".into());
-        };
-        let secrets: Api<Secret> = self.context.api_for(self.policy);
-        let secret = secrets
-            .get_opt(&webhook.secret_ref.name)
-            .await
-            .map_err(|e| format!("reading Secret {}: {e}", webhook.secret_ref.name))?
-            .ok_or_else(|| format!("Secret {} does not exist", webhook.secret_ref.name))?;
-        let key = secret
-            .data
-            .as_ref()
-            .and_then(|data| data.get(&webhook.secret_ref.key))
-            .ok_or_else(|| {
-                format!(
-                    "Secret {} has no key {}",
-                    webhook.secret_ref.name, webhook.secret_ref.key
-                )
-            })?;
-        let body = serde_json::to_vec(notice).map_err(|e| e.to_string())?;
-        let client = http_client(WEBHOOK_TIMEOUT).map_err(|e| e.to_string())?;
-        let response = client
-            .post(&webhook.url)
-            .header("Content-Type", "application/json")
-            .header(SIGNATURE_HEADER, signature(&key.0, &body))
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| format!("POST {}: {e}", webhook.url))?;
-        let status = response.status().as_u16();
-        if response.status().is_success() {
-            Ok(status)
-        } else {
-            Err(format!("POST {}: HTTP status {status}", webhook.url))
-        }
-    }
 }
 
 /// A merge patch of an object that may have gone meanwhile (nothing to undo then).
@@ -610,5 +312,4 @@ where
 }
 
 #[cfg(test)]
-#[path = "incident_tests.rs"]
 mod tests;

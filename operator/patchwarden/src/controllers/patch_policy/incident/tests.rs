@@ -4,12 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly
 
-use k8s_openapi::api::core::v1::Node;
 use kube::api::PostParams;
-use patchwarden_api::asset::{Asset, AssetSpec};
+use patchwarden_api::asset::AssetSpec;
 use patchwarden_api::common::ConnectionKind;
-use patchwarden_api::patch_policy::{PatchPolicySpec, TaintEffect};
-use serde_json::json;
+use patchwarden_api::patch_policy::{IncidentTaint, PatchPolicySpec, TaintEffect};
+use patchwarden_core::incident::IncidentCause;
 
 use super::*;
 use crate::controllers::test_control_plane::{context, control_plane};
