@@ -68,6 +68,9 @@ pub struct Fleet {
 pub struct LabFleets {
     root: Option<PathBuf>,
     fleets: Mutex<HashMap<(String, String), Fleet>>,
+    /// Told the (namespace, group) of each lab made ready, so that what reads the lab's
+    /// files (a feed the lab writes) looks again at once rather than after its retry backoff.
+    ready: tokio::sync::broadcast::Sender<(String, String)>,
 }
 
 impl LabFleets {
@@ -76,7 +79,13 @@ impl LabFleets {
         Self {
             root,
             fleets: Mutex::new(HashMap::new()),
+            ready: tokio::sync::broadcast::channel(16).0,
         }
+    }
+
+    /// Tells of every lab made ready (created, completed or reopened) from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<(String, String)> {
+        self.ready.subscribe()
     }
 
     /// The directory of a group's lab.
@@ -146,7 +155,12 @@ impl LabFleets {
             executor: Arc::new(LabExecutor::new(created)),
             hosts,
         };
+        let first = self.cached(namespace, group).is_none();
         self.remember(namespace, group, fleet.clone());
+        if first {
+            // Nobody listening is fine: nothing reads lab files yet.
+            let _ = self.ready.send((namespace.to_string(), group.to_string()));
+        }
         Ok(fleet)
     }
 

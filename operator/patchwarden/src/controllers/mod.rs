@@ -32,6 +32,7 @@ pub mod status;
 #[cfg(test)]
 pub mod test_control_plane;
 pub mod vulnerability_feed;
+pub mod wake_stream;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -26,7 +26,12 @@ pub(super) struct ProcessSample {
 }
 
 impl Child {
-    fn spawn(name: &'static str, mut command: Command, log: &Path) -> anyhow::Result<Self> {
+    /// Starts `command` with its standard output and error in `log`.
+    pub(super) fn spawn(
+        name: &'static str,
+        mut command: Command,
+        log: &Path,
+    ) -> anyhow::Result<Self> {
         let log_file =
             std::fs::File::create(log).with_context(|| format!("creating {}", log.display()))?;
         let process = command
@@ -52,6 +57,11 @@ impl Child {
 
     fn exited(&mut self) -> bool {
         matches!(self.process.try_wait(), Ok(Some(_)))
+    }
+
+    /// How the process ended, once it has.
+    pub(super) fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.process.try_wait().ok().flatten()
     }
 }
 

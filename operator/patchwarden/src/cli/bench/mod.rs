@@ -1,7 +1,8 @@
 //! `patchwarden bench`: the built-in benchmarks. `assess` ([`assess`]): fleet assessment
 //! ([`fleet`]) and version comparison throughput ([`comparisons`]) on real data. `git`
 //! ([`git`]): how long a commit takes to reach status, by local watch, webhook and interval.
-//! `fleet` ([`operator_fleet`]): the operator and the control plane at fleet scale.
+//! `fleet` ([`operator_fleet`]): the operator and the control plane at fleet scale. `up`
+//! ([`up`]): the quickstart's cold start.
 
 use std::process::ExitCode;
 
@@ -18,12 +19,14 @@ mod operator_fleet;
 mod process;
 mod simulated_fleet;
 mod split_mix;
+mod up;
 
 pub use assess::AssessArgs;
 pub use comparisons::ComparisonRun;
 pub use fleet::FleetRun;
 pub use git::GitArgs;
 pub use operator_fleet::FleetArgs;
+pub use up::UpArgs;
 
 /// Arguments of `patchwarden bench`.
 #[derive(Debug, clap::Args)]
@@ -42,6 +45,9 @@ pub enum Bench {
     /// The operator and the control plane with a simulated fleet: cold start, a feed change,
     /// idle CPU and peak memory.
     Fleet(FleetArgs),
+    /// `up --exit-when-settled` on a fresh state directory: time to the first policy status
+    /// and to settled, beside the lab fleet's creation alone.
+    Up(UpArgs),
 }
 
 /// Runs `patchwarden bench`.
@@ -50,5 +56,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Bench::Assess(args) => assess::run(args),
         Bench::Git(args) => git::run(args),
         Bench::Fleet(args) => operator_fleet::run(args),
+        Bench::Up(args) => up::run(args),
     }
 }

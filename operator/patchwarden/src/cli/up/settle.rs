@@ -67,21 +67,41 @@ impl<'a> Standing<'a> {
     }
 }
 
-/// Whether every policy has settled, and the summary rows.
-pub(super) async fn settled(client: &kube::Client) -> anyhow::Result<(bool, Vec<PolicyRow>)> {
+/// How the policies stand at one look.
+pub(super) struct Look {
+    /// Every policy has settled.
+    pub(super) settled: bool,
+    /// The summary rows.
+    pub(super) rows: Vec<PolicyRow>,
+    /// The resource versions of every policy and run: any change shows activity.
+    versions: Vec<String>,
+}
+
+/// Looks at every policy and run.
+pub(super) async fn look(client: &kube::Client) -> anyhow::Result<Look> {
     let policies: Api<PatchPolicy> = Api::all(client.clone());
     let runs: Api<PatchRun> = Api::all(client.clone());
     let policies = policies.list(&ListParams::default()).await?.items;
     let runs = runs.list(&ListParams::default()).await?.items;
-    let mut all_settled = !policies.is_empty();
+    let mut settled = !policies.is_empty();
     let mut rows = Vec::new();
     for policy in &policies {
         let status = policy.status.clone().unwrap_or_default();
         let standing = Standing::of(&status);
-        all_settled &= standing.settled(policy, &status);
+        settled &= standing.settled(policy, &status);
         rows.push(policy_row(policy, &status, &standing, &runs));
     }
-    Ok((all_settled, rows))
+    let versions = policies
+        .iter()
+        .map(|p| p.resource_version())
+        .chain(runs.iter().map(|r| r.resource_version()))
+        .map(Option::unwrap_or_default)
+        .collect();
+    Ok(Look {
+        settled,
+        rows,
+        versions,
+    })
 }
 
 fn policy_row(
@@ -140,7 +160,7 @@ pub(super) async fn report_until_stopped(
 ) {
     let mut last: BTreeMap<String, String> = BTreeMap::new();
     loop {
-        if let Ok((_, rows)) = settled(client).await {
+        if let Ok(Look { rows, .. }) = look(client).await {
             for row in rows {
                 let line = format!(
                     "{} ready={} compliant={} last run={}",
@@ -162,6 +182,13 @@ pub(super) async fn report_until_stopped(
     }
 }
 
+/// How often `up --exit-when-settled` looks at the policies.
+const SETTLE_POLL: Duration = Duration::from_millis(250);
+/// How long every policy must stay settled and unchanged to count: a policy between two runs
+/// of one window looks settled for a moment, until its next evaluation (triggered at most a
+/// second after the last run's Assets change) starts the next run.
+const SETTLE_QUIET: Duration = Duration::from_millis(1500);
+
 /// Waits until every policy has settled, then prints the summary; the exit code is 1 when a
 /// policy failed, when stopped early, or after `timeout`.
 pub(super) async fn wait_until_settled(
@@ -170,14 +197,23 @@ pub(super) async fn wait_until_settled(
     timeout: Duration,
 ) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
-    // Settled twice in a row, two seconds apart: a policy between two runs is not settled.
-    let mut streak = 0;
+    // Since when every policy has been settled with these versions.
+    let mut quiet: Option<(Instant, Vec<String>)> = None;
     loop {
-        let (done, rows) = settled(client).await?;
-        streak = if done { streak + 1 } else { 0 };
-        if streak >= 2 {
-            print_summary(&rows);
-            let failed = rows.iter().any(|r| r.problem.is_some());
+        let look = look(client).await?;
+        quiet = match quiet {
+            Some((since, versions)) if look.settled && versions == look.versions => {
+                Some((since, versions))
+            }
+            _ if look.settled => Some((Instant::now(), look.versions)),
+            _ => None,
+        };
+        if quiet
+            .as_ref()
+            .is_some_and(|(since, _)| since.elapsed() >= SETTLE_QUIET)
+        {
+            print_summary(&look.rows);
+            let failed = look.rows.iter().any(|r| r.problem.is_some());
             return Ok(if failed {
                 ExitCode::from(1)
             } else {
@@ -185,15 +221,15 @@ pub(super) async fn wait_until_settled(
             });
         }
         if *shutdown.borrow() {
-            print_summary(&rows);
+            print_summary(&look.rows);
             return Ok(ExitCode::from(1));
         }
         if started.elapsed() > timeout {
-            print_summary(&rows);
+            print_summary(&look.rows);
             eprintln!("not settled within {} s", timeout.as_secs());
             return Ok(ExitCode::from(1));
         }
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        tokio::time::sleep(SETTLE_POLL).await;
     }
 }
 

@@ -34,6 +34,7 @@ use patchwarden_core::rollout::{self, Decision};
 use tokio::sync::watch;
 
 use super::error::ReconcileError;
+use super::wake_stream::wake_on;
 use super::{Context, drive, now, requeue_at, stopped};
 
 pub use observe::machine_status;
@@ -54,13 +55,7 @@ const POLL: Duration = Duration::from_secs(15);
 pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
     // A finished operation wakes the runs (few are active at once; finished ones return
     // at once).
-    let wake_stream =
-        futures::stream::unfold(context.operations.subscribe(), |mut rx| async move {
-            match rx.recv().await {
-                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => Some(((), rx)),
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => None,
-            }
-        });
+    let wake_stream = wake_on(context.operations.subscribe());
     let controller = Controller::new(context.api::<PatchRun>(), watcher::Config::default())
         .watches(
             context.api::<PatchPolicy>(),
