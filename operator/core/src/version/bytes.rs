@@ -12,30 +12,66 @@ pub(crate) fn trimmed(text: &str) -> &[u8] {
     }
 }
 
-/// The length of the longest common prefix, eight bytes at a time.
+/// The length of the longest common prefix, eight bytes at a time; the last few bytes as one
+/// word overlapping the one before.
 #[inline]
 pub(crate) fn common_prefix(a: &[u8], b: &[u8]) -> usize {
     let len = a.len().min(b.len());
     let (a, b) = (&a[..len], &b[..len]);
+    let first_difference = |x: u64, y: u64| ((x ^ y).trailing_zeros() / 8) as usize;
+    if len < 8 {
+        return first_difference(short_word(a), short_word(b)).min(len);
+    }
     let mut at = 0;
-    for (x, y) in a.chunks_exact(8).zip(b.chunks_exact(8)) {
-        let diff = word(x) ^ word(y);
-        if diff != 0 {
-            // Little-endian: the lowest differing byte is the first one.
-            return at + (diff.trailing_zeros() / 8) as usize;
+    while at + 8 < len {
+        let (x, y) = (word(&a[at..at + 8]), word(&b[at..at + 8]));
+        if x != y {
+            return at + first_difference(x, y);
         }
         at += 8;
     }
-    while at < len && a[at] == b[at] {
-        at += 1;
-    }
-    at
+    let tail = len - 8;
+    (tail + first_difference(word(&a[tail..]), word(&b[tail..]))).min(len)
 }
 
 fn word(chunk: &[u8]) -> u64 {
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(chunk);
     u64::from_le_bytes(bytes)
+}
+
+/// How many of the bytes just before `at` are digits, counting back from `at - 1`.
+#[inline]
+pub(crate) fn digits_before(s: &[u8], at: usize) -> usize {
+    let before = &s[..at];
+    // The eight bytes ending at `at` with the last one on top; zeros (not digits) below the
+    // start.
+    let top = if at >= 8 {
+        word(&before[at - 8..])
+    } else if at > 0 {
+        short_word(before) << (8 * (8 - at))
+    } else {
+        return 0;
+    };
+    match non_digits(top) {
+        0 => {
+            at - before
+                .iter()
+                .rposition(|c| !c.is_ascii_digit())
+                .map_or(0, |p| p + 1)
+        }
+        stops => (stops.leading_zeros() / 8) as usize,
+    }
+}
+
+/// The high bit of every byte of `w` that is not an ASCII digit.
+#[inline]
+fn non_digits(w: u64) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let offset = w ^ splat(b'0');
+    // A byte is a digit when it is below 10 after the offset: `+ 0x76` carries into the high
+    // bit from 10 up, and `| offset` keeps bytes that had the high bit already.
+    (((offset & LOW7) + splat(0x76)) | offset) & !LOW7
 }
 
 /// Where a comparison may start instead of at 0 when both inputs share `prefix` bytes: the
@@ -126,6 +162,40 @@ fn zero_bytes(x: u64) -> u64 {
     !(((x & LOW7) + LOW7) | x | LOW7)
 }
 
+/// The digit runs starting at `a[i]` and `b[j]` compared by value (leading zeros skipped,
+/// then the longer run is greater, then the first differing digit decides), in one pass over
+/// both; with where each run ends.
+#[inline]
+pub(crate) fn compare_digit_runs(
+    a: &[u8],
+    mut i: usize,
+    b: &[u8],
+    mut j: usize,
+) -> (std::cmp::Ordering, usize, usize) {
+    let digit_at = |s: &[u8], at: usize| s.get(at).filter(|c| c.is_ascii_digit()).copied();
+    while digit_at(a, i) == Some(b'0') {
+        i += 1;
+    }
+    while digit_at(b, j) == Some(b'0') {
+        j += 1;
+    }
+    let mut first_difference = std::cmp::Ordering::Equal;
+    loop {
+        match (digit_at(a, i), digit_at(b, j)) {
+            (Some(x), Some(y)) => {
+                if first_difference == std::cmp::Ordering::Equal {
+                    first_difference = x.cmp(&y);
+                }
+                i += 1;
+                j += 1;
+            }
+            (None, None) => return (first_difference, i, j),
+            (Some(_), None) => return (std::cmp::Ordering::Greater, i, j),
+            (None, Some(_)) => return (std::cmp::Ordering::Less, i, j),
+        }
+    }
+}
+
 /// A numeric run compared by value without parsing (so without overflow): leading zeros
 /// dropped, then the longer is greater, then digit by digit.
 pub(crate) fn compare_numbers(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
@@ -144,16 +214,80 @@ pub(crate) fn compare_short(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
     a.len().cmp(&b.len())
 }
 
-/// Whether two inputs are the same bytes, without a call to `memcmp`.
-pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && common_prefix(a, b) == a.len()
-}
-
 fn strip_zeros(mut digits: &[u8]) -> &[u8] {
     while let [b'0', rest @ ..] = digits {
         digits = rest;
     }
     digits
+}
+
+/// The position of the first `byte` (not 0), eight bytes at a time.
+#[inline]
+fn find_byte(s: &[u8], byte: u8) -> Option<usize> {
+    let pattern = splat(byte);
+    let len = s.len();
+    if len < 8 {
+        return first_hit(zero_bytes(short_word(s) ^ pattern), 0);
+    }
+    let mut start = 0;
+    while start + 8 < len {
+        if let Some(at) = first_hit(zero_bytes(word(&s[start..start + 8]) ^ pattern), start) {
+            return Some(at);
+        }
+        start += 8;
+    }
+    first_hit(zero_bytes(word(&s[len - 8..]) ^ pattern), len - 8)
+}
+
+/// The position of the last `byte` (not 0), eight bytes at a time from the end: a dash is
+/// usually in the last word.
+#[inline]
+pub(crate) fn find_last(s: &[u8], byte: u8) -> Option<usize> {
+    let pattern = splat(byte);
+    let len = s.len();
+    if len < 8 {
+        return last_hit(zero_bytes(short_word(s) ^ pattern), 0);
+    }
+    let mut start = len - 8;
+    loop {
+        if let Some(at) = last_hit(zero_bytes(word(&s[start..start + 8]) ^ pattern), start) {
+            return Some(at);
+        }
+        if start == 0 {
+            return None;
+        }
+        start = start.saturating_sub(8);
+    }
+}
+
+/// The high bit of the bytes of `w` equal to `byte` (not 0): exact up to the first one (the
+/// borrow may mark bytes after it), which is all a search for the first needs.
+#[inline]
+fn matches(w: u64, byte: u8) -> u64 {
+    let x = w ^ splat(byte);
+    x.wrapping_sub(splat(1)) & !x & splat(0x80)
+}
+
+/// The position of the first `byte` (not 0). Up to 24 bytes takes three overlapping words
+/// and no branch on the bytes; a hit (rare for a colon) is then located word by word.
+#[inline]
+pub(crate) fn first_of(s: &[u8], byte: u8) -> Option<usize> {
+    let len = s.len();
+    let hits = |at: usize| matches(word(&s[at..at + 8]), byte);
+    if len < 8 {
+        return first_hit(matches(short_word(s), byte), 0);
+    }
+    if len > 24 {
+        return find_byte(s, byte);
+    }
+    let middle = 8.min(len - 8);
+    let (head, mid, tail) = (hits(0), hits(middle), hits(len - 8));
+    if head | mid | tail == 0 {
+        return None;
+    }
+    first_hit(head, 0)
+        .or_else(|| first_hit(mid, middle))
+        .or_else(|| first_hit(tail, len - 8))
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@ use std::cmp::Ordering;
 
 use super::VersionError;
 use super::bytes::{
-    common_prefix, compare_numbers, find_first_and_last, resume_point, same, trimmed,
+    common_prefix, compare_digit_runs, compare_numbers, digits_before, find_first_and_last,
+    find_last, first_of, resume_point, trimmed,
 };
 
 /// A dpkg version split into its three parts. Borrowed from the input string.
@@ -103,14 +104,94 @@ impl PartialOrd for DpkgVersion<'_> {
 /// (epochs compare as digit strings), so ordering stays total. Works on the input bytes in
 /// place; equal inputs return at once.
 pub fn compare(a: &str, b: &str) -> Ordering {
-    if same(a.as_bytes(), b.as_bytes()) {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    let shared = common_prefix(x, y);
+    if shared == x.len() && shared == y.len() {
         return Ordering::Equal;
     }
-    let (ea, ua, ra) = split(trimmed(a));
-    let (eb, ub, rb) = split(trimmed(b));
+    if is_trimmed(x)
+        && is_trimmed(y)
+        && let Some(order) = compare_from_difference(x, y, shared)
+    {
+        return order;
+    }
+    compare_split(trimmed(a), trimmed(b))
+}
+
+/// The comparison part by part, for input the shortcut cannot decide.
+#[cold]
+fn compare_split(a: &[u8], b: &[u8]) -> Ordering {
+    let (ea, ua, ra) = split(a);
+    let (eb, ub, rb) = split(b);
     verrevcmp(ea, eb)
         .then_with(|| verrevcmp(ua, ub))
         .then_with(|| verrevcmp(ra, rb))
+}
+
+/// The order decided where the two versions first differ, without splitting them: one walk of
+/// `verrevcmp` over the whole strings from the start of the run the first difference is in.
+/// `None` when that walk may not match the part-by-part comparison (it read a revision dash,
+/// or the epochs are written differently but compare equal).
+#[inline]
+fn compare_from_difference(a: &[u8], b: &[u8], shared: usize) -> Option<Ordering> {
+    let rest = match (first_of(a, b':'), first_of(b, b':')) {
+        (None, None) => 0,
+        (Some(at), _) if at < shared => at + 1,
+        (colon_a, colon_b) => {
+            let order = verrevcmp(&a[..colon_a.unwrap_or(0)], &b[..colon_b.unwrap_or(0)]);
+            return (order != Ordering::Equal).then_some(order);
+        }
+    };
+    let start = shared - digits_before(a, shared);
+    let order = walk(a, b, start)?;
+    // The walk met no dash, so it stayed in one part of each side: the same one, unless one
+    // side's revision starts before it and the other's after.
+    let revision_before = |s: &[u8]| find_last(s, b'-').is_some_and(|at| rest <= at && at < start);
+    (start == rest || revision_before(a) == revision_before(b)).then_some(order)
+}
+
+/// Whether neither end of the input is whitespace or non-ASCII (so trimming changes nothing).
+#[inline]
+fn is_trimmed(s: &[u8]) -> bool {
+    let plain = |c: &u8| *c > b' ' && c.is_ascii();
+    s.first().is_some_and(plain) && s.last().is_some_and(plain)
+}
+
+/// `verrevcmp` from `start` on both sides of the whole strings. `None` when it reads a `-`
+/// (which may end the upstream version); the byte after a digit run does not count, as it
+/// only matters for not being a digit.
+#[inline]
+fn walk(a: &[u8], b: &[u8], start: usize) -> Option<Ordering> {
+    let (mut i, mut j) = (start, start);
+    loop {
+        loop {
+            let (x, y) = (a.get(i).copied(), b.get(j).copied());
+            if x == Some(b'-') || y == Some(b'-') {
+                return None;
+            }
+            let (x, y) = (weight_of(x), weight_of(y));
+            if x != y {
+                return Some(x.cmp(&y));
+            }
+            if x == 0 {
+                break;
+            }
+            i += 1;
+            j += 1;
+        }
+        if i >= a.len() && j >= b.len() {
+            return Some(Ordering::Equal);
+        }
+        let (order, end_a, end_b) = compare_digit_runs(a, i, b, j);
+        if order != Ordering::Equal {
+            return Some(order);
+        }
+        (i, j) = (end_a, end_b);
+    }
+}
+
+fn weight_of(c: Option<u8>) -> i16 {
+    c.map_or(0, |c| ORDER[usize::from(c)])
 }
 
 /// Epoch (before the first ':', empty when none), upstream, and revision (after the last '-'

@@ -7,7 +7,8 @@ use std::cmp::Ordering;
 
 use super::VersionError;
 use super::bytes::{
-    common_prefix, compare_numbers, compare_short, find_first_and_last, resume_point, same, trimmed,
+    common_prefix, compare_digit_runs, compare_numbers, compare_short, find_first_and_last,
+    find_last, resume_point, trimmed,
 };
 
 /// An RPM EVR split into its parts. Borrowed from the input string.
@@ -97,10 +98,127 @@ impl PartialOrd for Evr<'_> {
 /// Compares two `[epoch:]version-release` strings, on their bytes in place; equal inputs
 /// return at once.
 pub fn compare(a: &str, b: &str) -> Ordering {
-    if same(a.as_bytes(), b.as_bytes()) {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    let shared = common_prefix(x, y);
+    if shared == x.len() && shared == y.len() {
         return Ordering::Equal;
     }
-    compare_parts(split_bytes(trimmed(a)), split_bytes(trimmed(b)))
+    if is_trimmed(x)
+        && is_trimmed(y)
+        && let Some(order) = compare_from_difference(x, y, shared)
+    {
+        return order;
+    }
+    compare_split(trimmed(a), trimmed(b))
+}
+
+/// The comparison part by part, for input the shortcut cannot decide.
+#[cold]
+fn compare_split(a: &[u8], b: &[u8]) -> Ordering {
+    compare_parts(split_bytes(a), split_bytes(b))
+}
+
+/// Whether neither end of the input is whitespace or non-ASCII (so trimming changes nothing).
+#[inline]
+fn is_trimmed(s: &[u8]) -> bool {
+    let plain = |c: &u8| *c > b' ' && c.is_ascii();
+    s.first().is_some_and(plain) && s.last().is_some_and(plain)
+}
+
+/// The order decided where the two versions first differ, without splitting them: one walk of
+/// `rpmvercmp` over the whole strings from the start of the segment the first difference is
+/// in. `None` when that walk may not match the part-by-part comparison (it met a release dash,
+/// or the epochs are written differently but compare equal).
+#[inline]
+fn compare_from_difference(a: &[u8], b: &[u8], shared: usize) -> Option<Ordering> {
+    let rest = match (epoch_colon(a), epoch_colon(b)) {
+        (None, None) => 0,
+        (Some(at), _) if at < shared => at + 1,
+        (colon_a, colon_b) => {
+            let order = vercmp(epoch_of(a, colon_a), epoch_of(b, colon_b));
+            return (order != Ordering::Equal).then_some(order);
+        }
+    };
+    let start = resume_point(a, shared, |c| c.is_ascii_alphanumeric());
+    let order = walk(a, b, start)?;
+    // The walk met no dash, so it stayed in one part of each side: the same one, unless one
+    // side's release starts before it and the other's after.
+    let release_before = |s: &[u8]| find_last(s, b'-').is_some_and(|at| rest <= at && at < start);
+    (start == rest || release_before(a) == release_before(b)).then_some(order)
+}
+
+/// The colon ending a leading run of digits: the epoch's, as [`Evr::split`] reads it.
+#[inline]
+fn epoch_colon(s: &[u8]) -> Option<usize> {
+    let digits = s.iter().take_while(|c| c.is_ascii_digit()).count();
+    (s.get(digits) == Some(&b':')).then_some(digits)
+}
+
+/// The epoch before `colon` ("0" when absent or empty).
+fn epoch_of(s: &[u8], colon: Option<usize>) -> &[u8] {
+    match colon {
+        Some(at) if at > 0 => &s[..at],
+        _ => b"0",
+    }
+}
+
+/// `rpmvercmp` from `start` on both sides of the whole strings. `None` when it meets a `-`
+/// (which may end the version); the byte after a segment does not count, as it only matters
+/// for not continuing the segment.
+#[inline]
+fn walk(a: &[u8], b: &[u8], start: usize) -> Option<Ordering> {
+    let (mut i, mut j) = (start, start);
+    while i < a.len() || j < b.len() {
+        i = skip_separators_to_dash(a, i)?;
+        j = skip_separators_to_dash(b, j)?;
+        let (x, y) = (a.get(i).copied(), b.get(j).copied());
+        match tilde_or_caret(x, y) {
+            Marker::Decides(order) => return Some(order),
+            Marker::Both => {
+                i += 1;
+                j += 1;
+                continue;
+            }
+            Marker::Neither => {}
+        }
+        let (Some(x), Some(_)) = (x, y) else {
+            break;
+        };
+        let order = if x.is_ascii_digit() {
+            if !b[j].is_ascii_digit() {
+                // A number is newer than letters.
+                return Some(Ordering::Greater);
+            }
+            let (order, end_a, end_b) = compare_digit_runs(a, i, b, j);
+            (i, j) = (end_a, end_b);
+            order
+        } else {
+            let (start_a, start_b) = (i, j);
+            i = segment_end(a, i, false);
+            j = segment_end(b, j, false);
+            if j == start_b {
+                return Some(Ordering::Less);
+            }
+            compare_short(&a[start_a..i], &b[start_b..j])
+        };
+        if order != Ordering::Equal {
+            return Some(order);
+        }
+    }
+    // The string with something left is newer.
+    let order = match (i >= a.len(), j >= b.len()) {
+        (true, true) => Ordering::Equal,
+        (true, false) => Ordering::Less,
+        _ => Ordering::Greater,
+    };
+    Some(order)
+}
+
+/// [`skip_separators`], or `None` when it meets a `-`.
+#[inline]
+fn skip_separators_to_dash(s: &[u8], at: usize) -> Option<usize> {
+    let end = skip_separators(s, at);
+    (!s[at.min(end)..end].contains(&b'-')).then_some(end)
 }
 
 /// Epoch, version and release as [`Evr::split`] finds them (an empty or missing epoch is
