@@ -30,7 +30,7 @@ use super::feed_change;
 pub const TOP_RISKS: usize = 5;
 
 /// One asset's assessment.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct AssetAssessment {
     /// The inventory digest and risk context it was computed from.
     pub basis: String,
@@ -90,6 +90,9 @@ pub struct Assessments {
     kept: Mutex<KeptInputs>,
     /// The assets whose assessment or approval changed outside their own reconcile.
     touched: broadcast::Sender<Arc<[String]>>,
+    /// Bumped when an asset's stored assessment changes (not when the same one is stored
+    /// again), so that the policies, which read the assessments, look again.
+    assessments_changed: watch::Sender<u64>,
 }
 
 /// Batches of touched assets a slow receiver may fall behind by (one per feed load or policy
@@ -114,6 +117,7 @@ impl Assessments {
             approvals_changed: watch::channel(0).0,
             kept: Mutex::new(KeptInputs::default()),
             touched: broadcast::channel(TOUCHED_BACKLOG).0,
+            assessments_changed: watch::channel(0).0,
         }
     }
 
@@ -137,6 +141,11 @@ impl Assessments {
     /// A receiver that changes whenever the loaded feeds change.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.generation.subscribe()
+    }
+
+    /// A receiver that changes whenever an asset's stored assessment changes.
+    pub fn subscribe_assessments(&self) -> watch::Receiver<u64> {
+        self.assessments_changed.subscribe()
     }
 
     /// A receiver that changes whenever an asset's approval standing changes.
@@ -287,20 +296,28 @@ impl Assessments {
         }
     }
 
+    /// The packages last read from asset `key`'s inventory when it had `digest`.
+    pub fn kept_inventory(&self, key: &str, digest: &str) -> Option<Arc<Inventory>> {
+        self.kept.lock().ok()?.inventory(key, digest)
+    }
+
     /// Records an asset's assessment as policies read it. One computed with feeds replaced
     /// since is not stored (the feed load re-assessed the asset) and the asset is reconciled
     /// again.
     pub fn store(&self, key: &str, assessed: AssetAssessment) -> Arc<AssetAssessment> {
         let assessed = Arc::new(assessed);
-        let stale = match self.assets.lock() {
+        let (stale, changed) = match self.assets.lock() {
             Ok(mut assets) if assessed.generation == *self.generation.borrow() => {
-                assets.insert(key.to_string(), assessed.clone());
-                false
+                let previous = assets.insert(key.to_string(), assessed.clone());
+                (false, previous.is_none_or(|p| *p != *assessed))
             }
-            _ => true,
+            _ => (true, false),
         };
         if stale {
             self.touch(vec![key.to_string()]);
+        }
+        if changed {
+            self.assessments_changed.send_modify(|n| *n += 1);
         }
         assessed
     }

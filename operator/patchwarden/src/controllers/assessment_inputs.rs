@@ -93,6 +93,15 @@ impl KeptInputs {
         }
     }
 
+    /// The packages kept for asset `key` when they were read from an inventory with
+    /// `digest`.
+    pub fn inventory(&self, key: &str, digest: &str) -> Option<Arc<Inventory>> {
+        self.assets
+            .get(key)
+            .filter(|kept| kept.digest == digest)
+            .map(|kept| kept.inventory.clone())
+    }
+
     /// Records how the sources of asset `key` complete an assessment of `basis` (the
     /// inventory and risk context it was computed from).
     pub fn complete_with(&mut self, key: &str, basis: &str, completion: Completion) {

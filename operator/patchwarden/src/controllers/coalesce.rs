@@ -3,26 +3,84 @@
 //! assessed) would hold a policy's evaluation back until the stream stops; coalesced, the
 //! first change triggers at once and the rest of a burst at most once per window.
 
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use futures::{Stream, StreamExt};
 
-/// Emits the first item of `changes` at once, then at most one item per `window` while more
-/// arrive (at the end of the window in which they arrived).
-pub fn coalesce<S>(changes: S, window: Duration) -> impl Stream<Item = ()> + Send
+/// How long a burst's window lasts after an item was emitted.
+pub trait Pace: Send + Sync + 'static {
+    /// The window, asked again while it runs (it may grow with what the emission started).
+    fn window(&self) -> Duration;
+    /// An item was emitted: a new window starts.
+    fn emitted(&self) {}
+}
+
+impl Pace for Duration {
+    fn window(&self) -> Duration {
+        *self
+    }
+}
+
+/// A window that grows with the work each emission starts: at least `min`, and `factor`
+/// times the busy time reported since the last emission, so that what the triggers start
+/// takes at most about 1/(factor+1) of the time however large it grows (a fleet's policies
+/// evaluated over ten thousand members).
+pub struct WorkPace {
+    min: Duration,
+    factor: u32,
+    busy_micros: AtomicU64,
+}
+
+impl WorkPace {
+    /// A pace of at least `min`, and `factor` times the work reported.
+    pub fn new(min: Duration, factor: u32) -> Arc<Self> {
+        Arc::new(Self {
+            min,
+            factor,
+            busy_micros: AtomicU64::new(0),
+        })
+    }
+
+    /// Reports `busy` time of work started by the triggers.
+    pub fn worked(&self, busy: Duration) {
+        let micros = u64::try_from(busy.as_micros()).unwrap_or(u64::MAX);
+        self.busy_micros.fetch_add(micros, Ordering::Relaxed);
+    }
+}
+
+impl Pace for Arc<WorkPace> {
+    fn window(&self) -> Duration {
+        let busy = Duration::from_micros(self.busy_micros.load(Ordering::Relaxed));
+        self.min.max(busy.saturating_mul(self.factor))
+    }
+
+    fn emitted(&self) {
+        self.busy_micros.store(0, Ordering::Relaxed);
+    }
+}
+
+/// Emits the first item of `changes` at once, then at most one item per window of `pace`
+/// while more arrive (at the end of the window in which they arrived).
+pub fn coalesce<S, P>(changes: S, pace: P) -> impl Stream<Item = ()> + Send
 where
     S: Stream<Item = ()> + Send + Unpin,
+    P: Pace,
 {
     futures::stream::unfold(
-        (changes, false),
-        move |(mut changes, after_emit)| async move {
+        (changes, pace, false),
+        |(mut changes, pace, after_emit)| async move {
             if after_emit {
+                let started = Instant::now();
                 let mut seen = false;
-                let quiet = tokio::time::sleep(window);
-                tokio::pin!(quiet);
                 loop {
+                    let left = pace.window().saturating_sub(started.elapsed());
+                    if left.is_zero() {
+                        break;
+                    }
                     tokio::select! {
-                        () = &mut quiet => break,
+                        () = tokio::time::sleep(left) => {}
                         item = changes.next() => match item {
                             Some(()) => seen = true,
                             None => return None,
@@ -30,11 +88,13 @@ where
                     }
                 }
                 if seen {
-                    return Some(((), (changes, true)));
+                    pace.emitted();
+                    return Some(((), (changes, pace, true)));
                 }
             }
             changes.next().await?;
-            Some(((), (changes, true)))
+            pace.emitted();
+            Some(((), (changes, pace, true)))
         },
     )
 }
@@ -68,6 +128,48 @@ mod tests {
         for pair in emitted.windows(2) {
             assert!(pair[1] - pair[0] >= window, "{emitted:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn the_window_grows_with_the_work_an_emission_started() {
+        let (tx, rx) = futures::channel::mpsc::unbounded::<()>();
+        let pace = WorkPace::new(Duration::from_millis(20), 3);
+        let worker = pace.clone();
+        let started = Instant::now();
+        let producer = tokio::spawn(async move {
+            // A steady stream of changes over about 600 ms.
+            for _ in 0..120 {
+                let _ = tx.unbounded_send(());
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+        });
+        let emitted: Vec<Duration> = coalesce(rx, pace)
+            .map(|()| {
+                // Each emission starts 50 ms of work: windows of 150 ms, not 20.
+                worker.worked(Duration::from_millis(50));
+                started.elapsed()
+            })
+            .collect()
+            .await;
+        producer.await.expect("producer ends");
+        assert!((2..=6).contains(&emitted.len()), "{emitted:?}");
+        for pair in emitted.windows(2) {
+            assert!(
+                pair[1] - pair[0] >= Duration::from_millis(150),
+                "{emitted:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_work_pace_is_its_minimum_until_work_is_reported_and_again_after_an_emission() {
+        let pace = WorkPace::new(Duration::from_secs(1), 3);
+        assert_eq!(pace.window(), Duration::from_secs(1));
+        pace.worked(Duration::from_millis(300));
+        pace.worked(Duration::from_millis(200));
+        assert_eq!(pace.window(), Duration::from_millis(1500));
+        pace.emitted();
+        assert_eq!(pace.window(), Duration::from_secs(1));
     }
 
     #[tokio::test]

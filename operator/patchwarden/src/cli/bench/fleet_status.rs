@@ -102,6 +102,46 @@ pub(super) async fn annotate_feed(client: &kube::Client) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Waits until no Asset has changed for `quiet`, and returns when the last change before
+/// that was seen. A feed change keeps the Asset controller writing statuses after the
+/// policies have counted it; idle CPU is only idle once that is done. (The control plane's
+/// own revision never rests: the operator renews its lease every few seconds.)
+pub(super) async fn wait_until_quiet(
+    client: &kube::Client,
+    quiet: Duration,
+    timeout: Duration,
+) -> anyhow::Result<Instant> {
+    use futures::StreamExt as _;
+    use kube::core::PartialObjectMeta;
+    let assets: Api<PartialObjectMeta<patchwarden_api::asset::Asset>> = Api::all(client.clone());
+    let started = Instant::now();
+    let mut changes = std::pin::pin!(kube::runtime::watcher(
+        assets,
+        kube::runtime::watcher::Config::default()
+    ));
+    let mut last = Instant::now();
+    loop {
+        let left = quiet.saturating_sub(last.elapsed());
+        if left.is_zero() {
+            return Ok(last);
+        }
+        if started.elapsed() > timeout {
+            bail!("Assets still changed after {} s", timeout.as_secs());
+        }
+        match tokio::time::timeout(left, changes.next()).await {
+            Ok(Some(Ok(
+                kube::runtime::watcher::Event::Apply(_) | kube::runtime::watcher::Event::Delete(_),
+            ))) => {
+                last = Instant::now();
+            }
+            Ok(Some(Ok(_))) => {}
+            Ok(Some(Err(error))) => bail!("watching the Assets: {error}"),
+            Ok(None) => bail!("the Asset watch ended"),
+            Err(_) => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,8 +6,9 @@
 //! Measured: cold start (the operator started over a control plane already holding the
 //! assets, feeds, windows, groups and policies) until every policy's status counts all its
 //! members assessed; one feed change (an advisory appended to the OSV feed, the feed asked to
-//! reconcile) until every policy's open findings count it; the CPU of each process over an
-//! idle period after that; the peak RSS of each.
+//! reconcile) until every policy's open findings count it, and until the last write it causes
+//! (5 s without one); the CPU of each process over an idle period after that; the peak RSS
+//! of each.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,11 +22,14 @@ use super::fleet_objects::{
     append_new_advisory, create_assets, create_configuration, new_advisory_installed, write_feeds,
 };
 use super::fleet_processes::{Child, ProcessSample, spawn_apiserver, spawn_operator};
-use super::fleet_status::{PolicyProgress, annotate_feed, wait_for_policies};
+use super::fleet_status::{PolicyProgress, annotate_feed, wait_for_policies, wait_until_quiet};
 use super::simulated_fleet::SimulatedFleet;
 use crate::cli::operator::client_from_kubeconfig;
 use crate::controllers::leader::{LeaseTiming, default_identity};
 use crate::controllers::{OperatorOptions, run_operator_with_agents};
+
+/// How long the control plane must take no write before the idle CPU is measured.
+const QUIET: Duration = Duration::from_secs(5);
 
 /// Arguments of `patchwarden bench fleet`.
 #[derive(Debug, Clone, clap::Args)]
@@ -67,6 +71,8 @@ struct FleetFigures {
     fill_seconds: f64,
     cold_start_seconds: f64,
     feed_change_seconds: f64,
+    /// From the feed change to the last write it caused (every Asset's status written).
+    writes_done_seconds: f64,
     idle_seconds: f64,
     operator_idle_cpu_percent: f64,
     apiserver_idle_cpu_percent: f64,
@@ -134,7 +140,7 @@ async fn measure(args: &FleetArgs, dir: &Path) -> anyhow::Result<FleetFigures> {
     eprintln!("cold start: {cold_start_seconds:.1} s");
 
     // Let the controllers finish what the cold start queued before the feed changes.
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    wait_until_quiet(&client, QUIET, timeout).await?;
     append_new_advisory(&feed_base, &new_advisory_installed(&args.data_dir)?)?;
     let changed = Instant::now();
     annotate_feed(&client).await?;
@@ -142,7 +148,9 @@ async fn measure(args: &FleetArgs, dir: &Path) -> anyhow::Result<FleetFigures> {
     let feed_change_seconds = changed.elapsed().as_secs_f64();
     eprintln!("feed change: {feed_change_seconds:.2} s");
 
-    tokio::time::sleep(Duration::from_secs(5)).await;
+    let last_write = wait_until_quiet(&client, QUIET, timeout).await?;
+    let writes_done_seconds = last_write.duration_since(changed).as_secs_f64();
+    eprintln!("feed change: last write after {writes_done_seconds:.2} s");
     let (operator_idle, apiserver_idle) = idle(&operator, &apiserver.child, args).await?;
     let operator_end = operator.sample()?;
     let apiserver_end = apiserver.child.sample()?;
@@ -151,6 +159,7 @@ async fn measure(args: &FleetArgs, dir: &Path) -> anyhow::Result<FleetFigures> {
         fill_seconds,
         cold_start_seconds,
         feed_change_seconds,
+        writes_done_seconds,
         idle_seconds: args.idle_seconds as f64,
         operator_idle_cpu_percent: operator_idle,
         apiserver_idle_cpu_percent: apiserver_idle,
@@ -222,6 +231,10 @@ fn print_table(figures: &FleetFigures) {
     println!(
         "  feed change → affected policies' status   {:>8.2} s",
         figures.feed_change_seconds
+    );
+    println!(
+        "  feed change → its last write (every Asset) {:>8.2} s",
+        figures.writes_done_seconds
     );
     println!(
         "  idle CPU over {:.0} s: operator {:.2} %, control plane {:.2} % of one core",

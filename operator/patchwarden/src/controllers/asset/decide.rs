@@ -16,7 +16,7 @@ pub struct ReadInventory {
     /// OS identity.
     pub os: OsIdentity,
     /// Parsed packages.
-    pub packages: inventory::Inventory,
+    pub packages: std::sync::Arc<inventory::Inventory>,
     /// `sha256:` digest of the dpkg database.
     pub digest: String,
 }
@@ -32,13 +32,27 @@ pub enum UnreadableInventory {
     DpkgStatus(#[from] InventoryError),
 }
 
-/// Parses an executor's inventory.
-pub fn read_inventory(raw: &Inventory) -> Result<ReadInventory, UnreadableInventory> {
+/// The `sha256:` digest of an executor's dpkg database.
+pub fn inventory_digest(raw: &Inventory) -> String {
+    format!("sha256:{}", raw.dpkg_status_sha256)
+}
+
+/// Parses an executor's inventory. `known` is the package list last read from a dpkg
+/// database with the same digest, if any: parsing it again would give the same packages (an
+/// unchanged host's periodic inventory, a feed load's re-assessment), and parsing is most of
+/// what such a reconcile costs.
+pub fn read_inventory(
+    raw: &Inventory,
+    known: Option<std::sync::Arc<inventory::Inventory>>,
+) -> Result<ReadInventory, UnreadableInventory> {
     let os = OsRelease::parse(&raw.os_release)?;
     let ecosystem = inventory::ecosystem_from_os_release(&raw.os_release)
         .map(|e| e.as_str().to_string())
         .ok();
-    let packages = inventory::dpkg::parse_status(&raw.dpkg_status)?;
+    let packages = match known {
+        Some(packages) => packages,
+        None => std::sync::Arc::new(inventory::dpkg::parse_status(&raw.dpkg_status)?),
+    };
     Ok(ReadInventory {
         os: OsIdentity {
             id: os.get("ID").unwrap_or_default().to_string(),
@@ -50,7 +64,7 @@ pub fn read_inventory(raw: &Inventory) -> Result<ReadInventory, UnreadableInvent
             kernel: raw.kernel.clone(),
         },
         packages,
-        digest: format!("sha256:{}", raw.dpkg_status_sha256),
+        digest: inventory_digest(raw),
     })
 }
 

@@ -9,6 +9,7 @@
 //! reconcile is requested: the policy stays `Degraded` and says why.
 
 mod act;
+mod asset_trigger;
 mod compliance;
 mod drain_preflight;
 mod history;
@@ -18,7 +19,7 @@ pub mod observe;
 mod status;
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::{StreamExt, TryStreamExt};
 use kube::runtime::controller::Action;
@@ -34,7 +35,7 @@ use patchwarden_core::policy::{self, Decision, PolicyInput};
 use tokio::sync::watch;
 
 use super::cache_ready::cache_ready;
-use super::coalesce::coalesce;
+use super::coalesce::{WorkPace, coalesce};
 use super::error::{ReconcileError, Terminal};
 use super::{Context, drive, now, object_key, requeue_at, stopped};
 
@@ -46,29 +47,39 @@ const RESYNC: Duration = Duration::from_secs(60);
 /// Re-evaluation interval while waiting for assessments or a run.
 const SOON: Duration = Duration::from_secs(5);
 /// A burst of changes (a fleet assessed, a feed load written to every Asset) re-evaluates the
-/// policies at once and then at most once per this window until it ends.
+/// policies at once and then at most once per this window until it ends...
 const TRIGGER_WINDOW: Duration = Duration::from_secs(1);
+/// ...or per this many times the time the last evaluations took, when that is longer: a
+/// fleet's policies over ten thousand members then take at most a quarter of the time,
+/// leaving the rest to assessing the fleet.
+const EVALUATION_PACE: u32 = 3;
 /// Changes arriving together are evaluated together.
 const DEBOUNCE: Duration = Duration::from_millis(100);
 
-/// Runs the controller until `stop` turns true. Policies are evaluated again whenever an
-/// Asset, AssetGroup or MaintenanceWindow changes, whenever one of their runs changes, and
+/// Runs the controller until `stop` turns true. Policies are evaluated again whenever what
+/// they read of an Asset changes (see `asset_trigger`), whenever an asset's assessment or an
+/// AssetGroup or MaintenanceWindow changes, whenever one of their runs changes, and
 /// whenever the loaded feeds change (a new EPSS score may start an emergency even when no
 /// Asset's status changes, and a policy waiting for a window would otherwise sleep until it).
 pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
     // The members are read from this cache of the Assets the trigger watch keeps anyway.
     let (assets, asset_writer) = reflector::store::<Asset>();
-    let feeds = futures::stream::unfold(context.assessment.subscribe(), |mut rx| async move {
-        rx.changed().await.ok().map(|_| ((), rx))
-    });
+    let pace = WorkPace::new(TRIGGER_WINDOW, EVALUATION_PACE);
+    let on_change = |rx: watch::Receiver<u64>| {
+        futures::stream::unfold(rx, |mut rx| async move {
+            rx.changed().await.ok().map(|_| ((), rx))
+        })
+    };
     let changes = futures::stream::select_all([
-        feeds.boxed(),
-        watcher::watcher(context.api::<Asset>(), watcher::Config::default())
-            .default_backoff()
-            .map_ok(|event| event.modify(observe::slim))
-            .reflect(asset_writer)
-            .map(|_| ())
-            .boxed(),
+        on_change(context.assessment.subscribe()).boxed(),
+        on_change(context.assessment.subscribe_assessments()).boxed(),
+        asset_trigger::policy_view_changes(
+            watcher::watcher(context.api::<Asset>(), watcher::Config::default())
+                .default_backoff()
+                .map_ok(|event| event.modify(observe::slim))
+                .reflect(asset_writer),
+        )
+        .boxed(),
         watcher::watcher(context.api::<AssetGroup>(), watcher::Config::default())
             .map(|_| ())
             .boxed(),
@@ -81,11 +92,11 @@ pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
     ]);
     let controller = Controller::new(context.api::<PatchPolicy>(), watcher::Config::default())
         .owns(context.api::<PatchRun>(), watcher::Config::default())
-        .reconcile_all_on(coalesce(changes, TRIGGER_WINDOW))
+        .reconcile_all_on(coalesce(changes, pace.clone()))
         .with_config(kube::runtime::controller::Config::default().debounce(DEBOUNCE))
         .graceful_shutdown_on(stopped(stop));
     drive(NAME, controller, context, move |object, context| {
-        reconcile(object, context, assets.clone())
+        reconcile(object, context, assets.clone(), pace.clone())
     })
     .await;
 }
@@ -94,6 +105,7 @@ async fn reconcile(
     object: Arc<PatchPolicy>,
     context: Arc<Context>,
     assets: Store<Asset>,
+    pace: Arc<WorkPace>,
 ) -> Result<Action, ReconcileError> {
     // Until the cache holds every Asset, members would look missing.
     cache_ready(&assets)
@@ -132,6 +144,7 @@ async fn reconcile(
     // the members' profiles, waves are sized from predicted durations.
     let (mut rules, mut observed) = (rules, observed);
     let outcomes = super::outcomes::load(&context).await?;
+    let deciding = Instant::now();
     let learned = super::outcomes::learn(
         policy,
         &outcomes,
@@ -153,6 +166,9 @@ async fn reconcile(
         now,
     });
     record_approvals(&context, policy, &observed, &evaluation);
+    // The evaluation's own work over the members (no waiting on the control plane in it)
+    // paces the triggers.
+    pace.worked(observed.members_took + deciding.elapsed());
 
     // Act.
     let created = match &evaluation.decision {

@@ -42,6 +42,8 @@ pub struct Observed {
     pub os: BTreeMap<String, String>,
     /// The members reachable from the Internet (their own exposure, else their group's).
     pub internet_exposed: BTreeSet<String>,
+    /// How long gathering the members took (work over the whole fleet, no waiting).
+    pub members_took: std::time::Duration,
 }
 
 impl Observed {
@@ -76,8 +78,11 @@ pub async fn observe(
         open_findings: SeverityCounts::default(),
         os: BTreeMap::new(),
         internet_exposed: BTreeSet::new(),
+        members_took: std::time::Duration::ZERO,
     };
+    let gathering = std::time::Instant::now();
     members(context, &groups, assets, &mut observed);
+    observed.members_took = gathering.elapsed();
     let runs_api = context.api_for::<PatchRun, _>(policy);
     observed.run_objects = runs_api
         .list(&ListParams::default().labels(&format!("{}={}", labels::POLICY, policy.name_any())))
