@@ -26,6 +26,7 @@ pub mod operator;
 pub mod outcomes;
 pub mod patch_policy;
 pub mod patch_run;
+pub mod predicates;
 pub mod ssh_credentials;
 pub mod stalled_status;
 pub mod status;

@@ -13,21 +13,15 @@
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 
-use kube::Resource;
 use patchwarden_api::asset::Asset;
+
+use crate::controllers::predicates::decided_by_others;
 
 /// The hash of everything about `asset` that should start a reconcile when it changes.
 /// Always `Some`: every Asset has these properties, if only as empty ones.
 pub fn relevant_change(asset: &Asset) -> Option<u64> {
-    let meta = asset.meta();
     let mut hasher = DefaultHasher::new();
-    meta.generation.hash(&mut hasher);
-    meta.labels.hash(&mut hasher);
-    meta.annotations.hash(&mut hasher);
-    meta.deletion_timestamp
-        .as_ref()
-        .map(|t| t.0.as_microsecond())
-        .hash(&mut hasher);
+    decided_by_others(asset).hash(&mut hasher);
     let last_operation = asset
         .status
         .as_ref()
@@ -39,6 +33,8 @@ pub fn relevant_change(asset: &Asset) -> Option<u64> {
 
 #[cfg(test)]
 mod tests {
+    use kube::Resource;
+
     use super::*;
     use patchwarden_api::agent_exchange::{AgentExchange, AgentMessage};
     use patchwarden_api::asset::{

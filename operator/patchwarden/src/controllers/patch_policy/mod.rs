@@ -24,7 +24,7 @@ use std::time::{Duration, Instant};
 use futures::{StreamExt, TryStreamExt};
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::{self, Store};
-use kube::runtime::{Controller, WatchStreamExt, watcher};
+use kube::runtime::{Controller, PredicateConfig, WatchStreamExt, watcher};
 use patchwarden_api::CheckSpec;
 use patchwarden_api::asset::Asset;
 use patchwarden_api::asset_group::AssetGroup;
@@ -37,6 +37,7 @@ use tokio::sync::watch;
 use super::cache_ready::cache_ready;
 use super::coalesce::{WorkPace, coalesce};
 use super::error::{ReconcileError, Terminal};
+use super::predicates::decided_by_others;
 use super::{Context, drive, now, object_key, requeue_at, stopped};
 
 /// Controller name in logs and metrics.
@@ -90,7 +91,16 @@ pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
         .map(|_| ())
         .boxed(),
     ]);
-    let controller = Controller::new(context.api::<PatchPolicy>(), watcher::Config::default())
+    // The policy's own status writes start no evaluation (each would evaluate the whole
+    // fleet once more for nothing): its spec, labels and annotations do, and so do its runs
+    // and the triggers above.
+    let (policy_reader, policy_writer) = reflector::store::<PatchPolicy>();
+    let policies = watcher::watcher(context.api::<PatchPolicy>(), watcher::Config::default())
+        .default_backoff()
+        .reflect(policy_writer)
+        .applied_objects()
+        .predicate_filter(decided_by_others, PredicateConfig::default());
+    let controller = Controller::for_stream(policies, policy_reader)
         .owns(context.api::<PatchRun>(), watcher::Config::default())
         .reconcile_all_on(coalesce(changes, pace.clone()))
         .with_config(kube::runtime::controller::Config::default().debounce(DEBOUNCE))
