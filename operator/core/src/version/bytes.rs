@@ -1,15 +1,48 @@
 //! Byte-slice helpers shared by the dpkg and rpm comparisons, which work on the input's bytes
 //! in place (no splitting into owned strings, no allocation).
 
+use std::cmp::Ordering;
+
 /// The input without surrounding whitespace, as `str::trim` defines it. Versions almost never
 /// carry any, so two byte checks usually settle it without scanning.
 pub(crate) fn trimmed(text: &str) -> &[u8] {
     let bytes = text.as_bytes();
-    let plain = |c: u8| c > b' ' && c.is_ascii();
-    match (bytes.first(), bytes.last()) {
-        (Some(&first), Some(&last)) if plain(first) && plain(last) => bytes,
-        _ => text.trim().as_bytes(),
+    if is_trimmed(bytes) {
+        bytes
+    } else {
+        text.trim().as_bytes()
     }
+}
+
+/// Whether neither end of the input is whitespace or non-ASCII (so trimming changes nothing).
+#[inline]
+fn is_trimmed(s: &[u8]) -> bool {
+    let plain = |c: &u8| *c > b' ' && c.is_ascii();
+    s.first().is_some_and(plain) && s.last().is_some_and(plain)
+}
+
+/// The order of two versions the way both schemes take it: equal inputs at once; else the
+/// decision `from_difference` takes at the first differing byte, when it can (inputs that
+/// need no trimming); else the part-by-part comparison of the trimmed inputs.
+#[inline]
+pub(crate) fn compare_in_place(
+    a: &str,
+    b: &str,
+    from_difference: impl Fn(&[u8], &[u8], usize) -> Option<Ordering>,
+    by_parts: impl Fn(&[u8], &[u8]) -> Ordering,
+) -> Ordering {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    let shared = common_prefix(x, y);
+    if shared == x.len() && shared == y.len() {
+        return Ordering::Equal;
+    }
+    if is_trimmed(x)
+        && is_trimmed(y)
+        && let Some(order) = from_difference(x, y, shared)
+    {
+        return order;
+    }
+    by_parts(trimmed(a), trimmed(b))
 }
 
 /// The length of the longest common prefix, eight bytes at a time; the last few bytes as one
@@ -171,7 +204,7 @@ pub(crate) fn compare_digit_runs(
     mut i: usize,
     b: &[u8],
     mut j: usize,
-) -> (std::cmp::Ordering, usize, usize) {
+) -> (Ordering, usize, usize) {
     let digit_at = |s: &[u8], at: usize| s.get(at).filter(|c| c.is_ascii_digit()).copied();
     while digit_at(a, i) == Some(b'0') {
         i += 1;
@@ -179,33 +212,33 @@ pub(crate) fn compare_digit_runs(
     while digit_at(b, j) == Some(b'0') {
         j += 1;
     }
-    let mut first_difference = std::cmp::Ordering::Equal;
+    let mut first_difference = Ordering::Equal;
     loop {
         match (digit_at(a, i), digit_at(b, j)) {
             (Some(x), Some(y)) => {
-                if first_difference == std::cmp::Ordering::Equal {
+                if first_difference == Ordering::Equal {
                     first_difference = x.cmp(&y);
                 }
                 i += 1;
                 j += 1;
             }
             (None, None) => return (first_difference, i, j),
-            (Some(_), None) => return (std::cmp::Ordering::Greater, i, j),
-            (None, Some(_)) => return (std::cmp::Ordering::Less, i, j),
+            (Some(_), None) => return (Ordering::Greater, i, j),
+            (None, Some(_)) => return (Ordering::Less, i, j),
         }
     }
 }
 
 /// A numeric run compared by value without parsing (so without overflow): leading zeros
 /// dropped, then the longer is greater, then digit by digit.
-pub(crate) fn compare_numbers(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+pub(crate) fn compare_numbers(a: &[u8], b: &[u8]) -> Ordering {
     let (a, b) = (strip_zeros(a), strip_zeros(b));
     a.len().cmp(&b.len()).then_with(|| compare_short(a, b))
 }
 
 /// Byte-wise order of two short slices, in line: a call to `memcmp` costs more than the few
 /// bytes a version's segment has.
-pub(crate) fn compare_short(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+pub(crate) fn compare_short(a: &[u8], b: &[u8]) -> Ordering {
     for (x, y) in a.iter().zip(b) {
         if x != y {
             return x.cmp(y);
@@ -293,7 +326,7 @@ pub(crate) fn first_of(s: &[u8], byte: u8) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::cmp::Ordering;
+    use Ordering;
 
     #[test]
     fn common_prefix_finds_the_first_difference_in_any_word() {

@@ -6,8 +6,8 @@ use std::cmp::Ordering;
 
 use super::VersionError;
 use super::bytes::{
-    common_prefix, compare_digit_runs, compare_numbers, digits_before, find_first_and_last,
-    find_last, first_of, resume_point, trimmed,
+    common_prefix, compare_digit_runs, compare_in_place, compare_numbers, digits_before,
+    find_first_and_last, find_last, first_of, resume_point,
 };
 
 /// A dpkg version split into its three parts. Borrowed from the input string.
@@ -104,18 +104,7 @@ impl PartialOrd for DpkgVersion<'_> {
 /// (epochs compare as digit strings), so ordering stays total. Works on the input bytes in
 /// place; equal inputs return at once.
 pub fn compare(a: &str, b: &str) -> Ordering {
-    let (x, y) = (a.as_bytes(), b.as_bytes());
-    let shared = common_prefix(x, y);
-    if shared == x.len() && shared == y.len() {
-        return Ordering::Equal;
-    }
-    if is_trimmed(x)
-        && is_trimmed(y)
-        && let Some(order) = compare_from_difference(x, y, shared)
-    {
-        return order;
-    }
-    compare_split(trimmed(a), trimmed(b))
+    compare_in_place(a, b, compare_from_difference, compare_split)
 }
 
 /// The comparison part by part, for input the shortcut cannot decide.
@@ -148,13 +137,6 @@ fn compare_from_difference(a: &[u8], b: &[u8], shared: usize) -> Option<Ordering
     // side's revision starts before it and the other's after.
     let revision_before = |s: &[u8]| find_last(s, b'-').is_some_and(|at| rest <= at && at < start);
     (start == rest || revision_before(a) == revision_before(b)).then_some(order)
-}
-
-/// Whether neither end of the input is whitespace or non-ASCII (so trimming changes nothing).
-#[inline]
-fn is_trimmed(s: &[u8]) -> bool {
-    let plain = |c: &u8| *c > b' ' && c.is_ascii();
-    s.first().is_some_and(plain) && s.last().is_some_and(plain)
 }
 
 /// `verrevcmp` from `start` on both sides of the whole strings. `None` when it reads a `-`

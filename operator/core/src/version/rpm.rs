@@ -7,8 +7,8 @@ use std::cmp::Ordering;
 
 use super::VersionError;
 use super::bytes::{
-    common_prefix, compare_digit_runs, compare_numbers, compare_short, find_first_and_last,
-    find_last, resume_point, trimmed,
+    common_prefix, compare_digit_runs, compare_in_place, compare_numbers, compare_short,
+    find_first_and_last, find_last, resume_point,
 };
 
 /// An RPM EVR split into its parts. Borrowed from the input string.
@@ -98,31 +98,13 @@ impl PartialOrd for Evr<'_> {
 /// Compares two `[epoch:]version-release` strings, on their bytes in place; equal inputs
 /// return at once.
 pub fn compare(a: &str, b: &str) -> Ordering {
-    let (x, y) = (a.as_bytes(), b.as_bytes());
-    let shared = common_prefix(x, y);
-    if shared == x.len() && shared == y.len() {
-        return Ordering::Equal;
-    }
-    if is_trimmed(x)
-        && is_trimmed(y)
-        && let Some(order) = compare_from_difference(x, y, shared)
-    {
-        return order;
-    }
-    compare_split(trimmed(a), trimmed(b))
+    compare_in_place(a, b, compare_from_difference, compare_split)
 }
 
 /// The comparison part by part, for input the shortcut cannot decide.
 #[cold]
 fn compare_split(a: &[u8], b: &[u8]) -> Ordering {
     compare_parts(split_bytes(a), split_bytes(b))
-}
-
-/// Whether neither end of the input is whitespace or non-ASCII (so trimming changes nothing).
-#[inline]
-fn is_trimmed(s: &[u8]) -> bool {
-    let plain = |c: &u8| *c > b' ' && c.is_ascii();
-    s.first().is_some_and(plain) && s.last().is_some_and(plain)
 }
 
 /// The order decided where the two versions first differ, without splitting them: one walk of
