@@ -105,18 +105,29 @@ mod tests {
 
     use super::*;
 
-    #[tokio::test]
-    async fn a_burst_triggers_at_once_and_then_once_per_window() {
+    /// `count` changes, one every 5 ms, and the task sending them.
+    fn steady_changes(
+        count: usize,
+    ) -> (
+        futures::channel::mpsc::UnboundedReceiver<()>,
+        tokio::task::JoinHandle<()>,
+    ) {
         let (tx, rx) = futures::channel::mpsc::unbounded::<()>();
-        let window = Duration::from_millis(200);
-        let started = Instant::now();
         let producer = tokio::spawn(async move {
-            // 100 changes over about 500 ms.
-            for _ in 0..100 {
+            for _ in 0..count {
                 let _ = tx.unbounded_send(());
                 tokio::time::sleep(Duration::from_millis(5)).await;
             }
         });
+        (rx, producer)
+    }
+
+    #[tokio::test]
+    async fn a_burst_triggers_at_once_and_then_once_per_window() {
+        let window = Duration::from_millis(200);
+        let started = Instant::now();
+        // 100 changes over about 500 ms.
+        let (rx, producer) = steady_changes(100);
         let emitted: Vec<Duration> = coalesce(rx, window)
             .map(|()| started.elapsed())
             .collect()
@@ -132,17 +143,11 @@ mod tests {
 
     #[tokio::test]
     async fn the_window_grows_with_the_work_an_emission_started() {
-        let (tx, rx) = futures::channel::mpsc::unbounded::<()>();
         let pace = WorkPace::new(Duration::from_millis(20), 3);
         let worker = pace.clone();
         let started = Instant::now();
-        let producer = tokio::spawn(async move {
-            // A steady stream of changes over about 600 ms.
-            for _ in 0..120 {
-                let _ = tx.unbounded_send(());
-                tokio::time::sleep(Duration::from_millis(5)).await;
-            }
-        });
+        // A steady stream of changes over about 600 ms.
+        let (rx, producer) = steady_changes(120);
         let emitted: Vec<Duration> = coalesce(rx, pace)
             .map(|()| {
                 // Each emission starts 50 ms of work: windows of 150 ms, not 20.

@@ -12,6 +12,17 @@ use super::events::EventRecorder;
 use super::metrics::Metrics;
 use super::{Context, assessment, lab_fleets, operations};
 
+/// Creates, through `api`, the object `manifest` (JSON) describes.
+pub async fn create_from_json<K>(api: &kube::Api<K>, manifest: serde_json::Value) -> K
+where
+    K: kube::Resource + Clone + serde::Serialize + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let object: K = serde_json::from_value(manifest).expect("manifest of the kind");
+    api.create(&PostParams::default(), &object)
+        .await
+        .expect("object created")
+}
+
 /// A client of a fresh embedded control plane in `dir`, once it serves `kinds` (patchwarden
 /// kinds, e.g. `["Asset"]`; the built-in kinds are always served).
 pub async fn control_plane(

@@ -74,7 +74,7 @@ mod on_a_control_plane {
     use crate::controllers::operations::{
         BootIdRecord, OperationRequest, RebootSettings, StepKind,
     };
-    use crate::controllers::test_control_plane::control_plane;
+    use crate::controllers::test_control_plane::{control_plane, create_from_json};
 
     fn pod(name: &str, node: &str, app: &str, owner: &str) -> Pod {
         serde_json::from_value(json!({
@@ -93,13 +93,7 @@ mod on_a_control_plane {
         let nodes: Api<Node> = Api::all(client.clone());
         let node = json!({"metadata": {"name": "node-a"},
             "status": {"conditions": [{"type": "Ready", "status": "True"}]}});
-        nodes
-            .create(
-                &PostParams::default(),
-                &serde_json::from_value(node).unwrap(),
-            )
-            .await
-            .unwrap();
+        create_from_json(&nodes, node).await;
         let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
         for pod in [
             pod("web-1", "node-a", "web", "ReplicaSet"),
@@ -113,13 +107,7 @@ mod on_a_control_plane {
             "spec": {"minAvailable": min_available, "selector": {"matchLabels": {"app": "web"}}}});
         let budgets: Api<k8s_openapi::api::policy::v1::PodDisruptionBudget> =
             Api::namespaced(client.clone(), "default");
-        budgets
-            .create(
-                &PostParams::default(),
-                &serde_json::from_value(budget).unwrap(),
-            )
-            .await
-            .unwrap();
+        create_from_json(&budgets, budget).await;
     }
 
     fn unused_assets() -> Api<Asset> {

@@ -11,7 +11,7 @@ use patchwarden_api::patch_policy::{IncidentTaint, PatchPolicySpec, TaintEffect}
 use patchwarden_core::incident::IncidentCause;
 
 use super::*;
-use crate::controllers::test_control_plane::{context, control_plane};
+use crate::controllers::test_control_plane::{context, control_plane, create_from_json};
 
 const LABEL: &str = "patchwarden.io/incident";
 
@@ -43,13 +43,7 @@ fn policy() -> PatchPolicy {
 async fn node_and_asset(client: &kube::Client, name: &str, cordoned: bool) {
     let nodes: Api<Node> = Api::all(client.clone());
     let node = json!({"metadata": {"name": name}, "spec": {"unschedulable": cordoned}});
-    nodes
-        .create(
-            &PostParams::default(),
-            &serde_json::from_value(node).unwrap(),
-        )
-        .await
-        .unwrap();
+    create_from_json(&nodes, node).await;
     let assets: Api<Asset> = Api::namespaced(client.clone(), "default");
     let asset = Asset::new(
         name,
