@@ -68,9 +68,9 @@ pub struct Fleet {
 pub struct LabFleets {
     root: Option<PathBuf>,
     fleets: Mutex<HashMap<(String, String), Fleet>>,
-    /// Told the (namespace, group) of each lab made ready, so that what reads the lab's
-    /// files (a feed the lab writes) looks again at once rather than after its retry backoff.
-    ready: tokio::sync::broadcast::Sender<(String, String)>,
+    /// Told of each lab made ready, so that what reads the lab's files (a feed the lab
+    /// writes) looks again at once rather than after its retry backoff.
+    ready: tokio::sync::broadcast::Sender<()>,
 }
 
 impl LabFleets {
@@ -83,8 +83,9 @@ impl LabFleets {
         }
     }
 
-    /// Tells of every lab made ready (created, completed or reopened) from now on.
-    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<(String, String)> {
+    /// Tells of every lab this process makes ready (created, completed or reused by
+    /// `ensure`) from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<()> {
         self.ready.subscribe()
     }
 
@@ -159,7 +160,7 @@ impl LabFleets {
         self.remember(namespace, group, fleet.clone());
         if first {
             // Nobody listening is fine: nothing reads lab files yet.
-            let _ = self.ready.send((namespace.to_string(), group.to_string()));
+            let _ = self.ready.send(());
         }
         Ok(fleet)
     }

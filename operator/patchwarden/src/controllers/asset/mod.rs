@@ -90,7 +90,9 @@ async fn reconcile(object: Arc<Asset>, context: Arc<Context>) -> Result<Action, 
             return Ok(Action::requeue(UNREACHABLE_RETRY));
         }
     };
-    let known = (context.assessment).kept_inventory(&key, &decide::inventory_digest(&raw));
+    let known = context
+        .assessment
+        .kept_inventory(&key, &decide::inventory_digest(&raw));
     let read = match decide::read_inventory(&raw, known) {
         Ok(read) => read,
         // A database that does not parse is the asset's problem, not a retry's.

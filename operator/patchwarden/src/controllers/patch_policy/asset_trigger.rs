@@ -13,18 +13,15 @@ use kube::Resource;
 use kube::runtime::watcher;
 use patchwarden_api::asset::Asset;
 
-/// The hash of what a policy reads of `asset`: labels and annotations (a compromise signal,
-/// a requested reconcile), spec, deletion, each condition's type, status and reason, the
-/// patch state, the operating system and the handled reconcile request.
+use crate::controllers::predicates::decided_by_others;
+
+/// The hash of what a policy reads of `asset`: what others decide of it (spec, labels and
+/// annotations — a compromise signal, a requested reconcile — and deletion), each
+/// condition's type, status and reason, the patch state, the operating system and the
+/// handled reconcile request.
 pub fn policy_view(asset: &Asset) -> u64 {
-    let meta = asset.meta();
     let mut hasher = DefaultHasher::new();
-    meta.labels.hash(&mut hasher);
-    meta.annotations.hash(&mut hasher);
-    meta.deletion_timestamp.is_some().hash(&mut hasher);
-    serde_json::to_string(&asset.spec)
-        .unwrap_or_default()
-        .hash(&mut hasher);
+    decided_by_others(asset).hash(&mut hasher);
     if let Some(status) = &asset.status {
         for condition in &status.conditions {
             (&condition.type_, &condition.status, &condition.reason).hash(&mut hasher);

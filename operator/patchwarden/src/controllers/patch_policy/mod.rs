@@ -38,6 +38,7 @@ use super::cache_ready::cache_ready;
 use super::coalesce::{WorkPace, coalesce};
 use super::error::{ReconcileError, Terminal};
 use super::predicates::decided_by_others;
+use super::wake_stream::wake_on_change;
 use super::{Context, drive, now, object_key, requeue_at, stopped};
 
 /// Controller name in logs and metrics.
@@ -66,14 +67,9 @@ pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
     // The members are read from this cache of the Assets the trigger watch keeps anyway.
     let (assets, asset_writer) = reflector::store::<Asset>();
     let pace = WorkPace::new(TRIGGER_WINDOW, EVALUATION_PACE);
-    let on_change = |rx: watch::Receiver<u64>| {
-        futures::stream::unfold(rx, |mut rx| async move {
-            rx.changed().await.ok().map(|_| ((), rx))
-        })
-    };
     let changes = futures::stream::select_all([
-        on_change(context.assessment.subscribe()).boxed(),
-        on_change(context.assessment.subscribe_assessments()).boxed(),
+        wake_on_change(context.assessment.subscribe()).boxed(),
+        wake_on_change(context.assessment.subscribe_assessments()).boxed(),
         asset_trigger::policy_view_changes(
             watcher::watcher(context.api::<Asset>(), watcher::Config::default())
                 .default_backoff()
