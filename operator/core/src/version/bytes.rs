@@ -375,6 +375,32 @@ mod tests {
     }
 
     #[test]
+    fn digits_before_counts_back_to_the_start_of_the_digit_run_at_any_length() {
+        let digit = |c: u8| c.is_ascii_digit();
+        for text in [
+            "",
+            "1",
+            "a",
+            "1.123",
+            "12345678",
+            "x12345678",
+            "123456789012345678",
+            "1:2.30-4",
+            "abc.0000000000000000001",
+            "9.9.9.9.9.9.9.9.99999",
+        ] {
+            let s = text.as_bytes();
+            for at in 0..=s.len() {
+                assert_eq!(
+                    at - digits_before(s, at),
+                    resume_point(s, at, digit),
+                    "{text:?} at {at}"
+                );
+            }
+        }
+    }
+
+    #[test]
     fn trimmed_matches_str_trim() {
         for text in [
             "1.0",

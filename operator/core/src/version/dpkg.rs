@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 use super::VersionError;
 use super::bytes::{
     common_prefix, compare_digit_runs, compare_in_place, compare_numbers, digits_before,
-    find_first_and_last, find_last, first_of, resume_point,
+    find_first_and_last, find_last, first_of,
 };
 
 /// A dpkg version split into its three parts. Borrowed from the input string.
@@ -226,7 +226,7 @@ fn verrevcmp(a: &[u8], b: &[u8]) -> Ordering {
     if prefix == a.len() && prefix == b.len() {
         return Ordering::Equal;
     }
-    let start = resume_point(a, prefix, |c| c.is_ascii_digit());
+    let start = prefix - digits_before(a, prefix);
     let (mut i, mut j) = (start, start);
     loop {
         // Non-digits byte against byte; a digit or the end (both weigh 0) stops the run.
