@@ -25,6 +25,8 @@ impl AdvisoryIndex {
             cve_numbers: FxMap::default(),
             stats: IndexStats::default(),
             advisories: Vec::new(),
+            published: Vec::new(),
+            shared_matches: Default::default(),
         };
         for (position, advisory) in advisories.iter().enumerate() {
             index.number_cves(advisory);
@@ -44,6 +46,7 @@ impl AdvisoryIndex {
             .sum();
         index.stats.kev = index.kev.len();
         index.stats.epss = index.epss.len();
+        index.published = advisories.iter().map(Advisory::published_at).collect();
         index.advisories = advisories;
         index
     }

@@ -76,7 +76,7 @@ impl<'x, 'i> FleetMatcher<'x, 'i> {
                             let entries = map.get(name)?;
                             memo.entry((eco_id, kind, name, version))
                                 .or_insert_with(|| {
-                                    index.match_triple(eco, kind, entries, name, version)
+                                    index.remembered_match(eco_id, kind, entries, name, version)
                                 })
                                 .clone()
                         });

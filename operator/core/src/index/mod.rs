@@ -20,6 +20,7 @@ mod build;
 mod fx;
 mod intervals;
 mod matcher;
+mod shared_matches;
 mod triple;
 
 pub use fx::FxHasher;
@@ -78,6 +79,8 @@ struct EcosystemIndex {
 #[derive(Debug)]
 pub struct AdvisoryIndex {
     advisories: Vec<Advisory>,
+    /// Each advisory's publication time, parsed once (`Advisory::published_at`).
+    published: Vec<Option<DateTime<Utc>>>,
     ecosystems: Vec<EcosystemIndex>,
     ecosystem_ids: HashMap<String, u32>,
     kev: FxMap<u64, KevEntry>,
@@ -85,6 +88,8 @@ pub struct AdvisoryIndex {
     /// Every CVE named by an advisory, numbered densely (see `PackageMatch::cve_numbers`).
     cve_numbers: FxMap<u64, u32>,
     stats: IndexStats,
+    /// Every triple matched against this index so far, for the next assessment's matcher.
+    shared_matches: shared_matches::SharedMatches,
 }
 
 impl AdvisoryIndex {
@@ -141,13 +146,20 @@ impl AdvisoryIndex {
                 by_source.into_iter().chain(by_binary).flatten()
             })
             .map(|entry| entry.advisory)
+            // A package like the kernel has thousands of advisories, few of them recent.
+            .filter(|&n| {
+                self.published
+                    .get(n as usize)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|at| at >= since)
+            })
             .collect();
         numbers.sort_unstable();
         numbers.dedup();
         numbers
             .into_iter()
             .filter_map(|n| self.advisories.get(n as usize))
-            .filter(|advisory| advisory.published_at().is_some_and(|at| at >= since))
             .collect()
     }
 

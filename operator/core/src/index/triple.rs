@@ -32,6 +32,26 @@ struct Merged<'e> {
 }
 
 impl AdvisoryIndex {
+    /// The match of one triple of ecosystem `eco_id`: remembered from an earlier matcher over
+    /// this index, or matched now and remembered.
+    pub(super) fn remembered_match(
+        &self,
+        eco_id: u32,
+        kind: PackageNameKind,
+        entries: &[Entry],
+        name: &str,
+        version: &str,
+    ) -> Option<Arc<PackageMatch>> {
+        if let Some(known) = self.shared_matches.get(eco_id, kind, name, version) {
+            return known;
+        }
+        let eco = &self.ecosystems[eco_id as usize];
+        let matched = self.match_triple(eco, kind, entries, name, version);
+        self.shared_matches
+            .insert(eco_id, kind, name, version, matched.clone());
+        matched
+    }
+
     /// Matches one triple against one package map.
     pub(super) fn match_triple(
         &self,

@@ -50,24 +50,59 @@ const STATES: [&str; 8] = [
     "installed",
 ];
 
+/// The fields a paragraph is read for, each at its first occurrence as [`field`] finds it.
+#[derive(Default)]
+struct Fields<'a> {
+    package: Option<&'a str>,
+    status: Option<&'a str>,
+    version: Option<&'a str>,
+    source: Option<&'a str>,
+    architecture: Option<&'a str>,
+}
+
+impl<'a> Fields<'a> {
+    /// Reads the fields in one pass over the lines (a database has thousands of paragraphs,
+    /// each of a dozen lines); a line that is neither `Field: value` nor a continuation is
+    /// an error.
+    fn read(record: usize, paragraph: &'a str) -> Result<Fields<'a>, InventoryError> {
+        let mut fields = Fields::default();
+        for line in paragraph.lines() {
+            if line.starts_with([' ', '\t']) {
+                continue;
+            }
+            let Some((key, value)) = line.split_once(':') else {
+                return Err(InventoryError::new(
+                    record,
+                    field(paragraph, "Package"),
+                    "line",
+                    format!("not a `Field: value` line: {line:?}"),
+                ));
+            };
+            let slot = match key {
+                _ if key.eq_ignore_ascii_case("Package") => &mut fields.package,
+                _ if key.eq_ignore_ascii_case("Status") => &mut fields.status,
+                _ if key.eq_ignore_ascii_case("Version") => &mut fields.version,
+                _ if key.eq_ignore_ascii_case("Source") => &mut fields.source,
+                _ if key.eq_ignore_ascii_case("Architecture") => &mut fields.architecture,
+                _ => continue,
+            };
+            slot.get_or_insert(value.trim());
+        }
+        Ok(fields)
+    }
+}
+
 fn parse_paragraph(
     record: usize,
     paragraph: &str,
 ) -> Result<Option<InstalledPackage>, InventoryError> {
-    for line in paragraph.lines() {
-        if !line.starts_with([' ', '\t']) && !line.contains(':') {
-            return Err(InventoryError::new(
-                record,
-                field(paragraph, "Package"),
-                "line",
-                format!("not a `Field: value` line: {line:?}"),
-            ));
-        }
-    }
-    let name = field(paragraph, "Package")
+    let fields = Fields::read(record, paragraph)?;
+    let name = fields
+        .package
         .filter(|n| !n.is_empty())
         .ok_or_else(|| InventoryError::new(record, None, "Package", "missing"))?;
-    let status = field(paragraph, "Status")
+    let status = fields
+        .status
         .ok_or_else(|| InventoryError::new(record, Some(name), "Status", "missing"))?;
     let words: Vec<&str> = status.split_whitespace().collect();
     if words.len() != 3 {
@@ -89,10 +124,11 @@ fn parse_paragraph(
     if words[2] != "installed" {
         return Ok(None);
     }
-    let version = field(paragraph, "Version")
+    let version = fields
+        .version
         .ok_or_else(|| InventoryError::new(record, Some(name), "Version", "missing"))?;
     let version = checked_version(VersionScheme::Dpkg, record, name, "Version", version)?;
-    let (source, source_version) = match field(paragraph, "Source") {
+    let (source, source_version) = match fields.source {
         None | Some("") => (None, None),
         Some(value) => match value.split_once('(') {
             Some((source, rest)) => {
@@ -116,7 +152,7 @@ fn parse_paragraph(
         version,
         source: source.filter(|s| *s != name).map(Arc::from),
         source_version,
-        arch: field(paragraph, "Architecture").map(Arc::from),
+        arch: fields.architecture.map(Arc::from),
     }))
 }
 
@@ -133,6 +169,17 @@ mod tests {
         assert_eq!(p.source_name(), "postgresql-common");
         assert_eq!(p.source_version(), "200+deb10u5");
         assert_eq!(&*p.version, "11+200+deb10u5");
+    }
+
+    #[test]
+    fn field_names_ignore_case_and_the_first_occurrence_counts() {
+        let text = "package: a\nSTATUS: install ok installed\nDescription: x\n Version: 9\nVersion: 1.0\nversion: 2.0\narchitecture: amd64\n";
+        let inventory = parse_status(text).expect("parses");
+        let p = &inventory.packages[0];
+        assert_eq!((&*p.name, &*p.version), ("a", "1.0"));
+        assert_eq!(p.arch.as_deref(), Some("amd64"));
+        let error = parse_status("Package: a\nno colon\n").expect_err("not a field");
+        assert_eq!((error.field, error.package.as_deref()), ("line", Some("a")));
     }
 
     #[test]
