@@ -261,8 +261,12 @@ impl Assessments {
             && cached.basis == basis
         {
             // Kept across feed loads that do not touch the asset: current as of now.
+            let generation = *self.generation.borrow();
+            if cached.generation == generation {
+                return Some(cached.clone());
+            }
             return Some(Arc::new(AssetAssessment {
-                generation: *self.generation.borrow(),
+                generation,
                 ..(**cached).clone()
             }));
         }

@@ -70,6 +70,18 @@ pub fn merge_patch(from: &Value, to: &Value) -> Option<Value> {
 }
 
 /// Null in a merge patch means "delete", so nulls inside new values are dropped.
+fn strip_nulls_in_place(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.retain(|_, v| !v.is_null());
+            map.values_mut().for_each(strip_nulls_in_place);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_nulls_in_place),
+        _ => {}
+    }
+}
+
+/// [`strip_nulls_in_place`] on a copy.
 fn strip_nulls(value: &Value) -> Value {
     match value {
         Value::Object(map) => Value::Object(
@@ -84,8 +96,8 @@ fn strip_nulls(value: &Value) -> Value {
 }
 
 /// The merge patch from the stored status to `desired`; `None` when they are equal.
-pub fn status_patch(stored: Option<&Value>, desired: &Value) -> Option<Value> {
-    let desired = strip_nulls(desired);
+pub fn status_patch(stored: Option<&Value>, mut desired: Value) -> Option<Value> {
+    strip_nulls_in_place(&mut desired);
     let empty = Value::Object(Map::new());
     merge_patch(stored.unwrap_or(&empty), &desired)
 }
@@ -106,7 +118,7 @@ where
     };
     let stored = serde_json::to_value(object).map_err(serialize)?;
     let desired = serde_json::to_value(desired).map_err(serialize)?;
-    let Some(patch) = status_patch(stored.get("status"), &desired) else {
+    let Some(patch) = status_patch(stored.get("status"), desired) else {
         return Ok(false);
     };
     let body = serde_json::json!({ "status": patch });
@@ -130,7 +142,7 @@ mod tests {
         let stored = json!({"observedGeneration": 2, "conditions": [
             {"type": "Ready", "status": "True", "reason": "Succeeded", "message": "ok",
              "lastTransitionTime": "2026-01-01T00:00:00Z"}]});
-        assert_eq!(status_patch(Some(&stored), &stored.clone()), None);
+        assert_eq!(status_patch(Some(&stored), stored.clone()), None);
     }
 
     #[test]
@@ -141,7 +153,7 @@ mod tests {
         let desired = json!({"phase": "Succeeded", "conditions": [
             {"type": "Ready", "status": "True", "reason": "Succeeded", "message": "",
              "lastTransitionTime": "2026-05-05T00:00:00Z"}]});
-        let patch = status_patch(Some(&stored), &desired).expect("a change");
+        let patch = status_patch(Some(&stored), desired).expect("a change");
         assert_eq!(patch["currentWave"], Value::Null);
         assert_eq!(patch["phase"], "Succeeded");
         assert_eq!(
@@ -155,11 +167,11 @@ mod tests {
         let stored = json!({"summary": {"critical": 1, "high": 2}});
         let desired = json!({"summary": {"critical": 0, "high": 2}});
         assert_eq!(
-            status_patch(Some(&stored), &desired),
+            status_patch(Some(&stored), desired),
             Some(json!({"summary": {"critical": 0}}))
         );
         assert_eq!(
-            status_patch(None, &json!({"a": null, "b": 1})),
+            status_patch(None, json!({"a": null, "b": 1})),
             Some(json!({"b": 1}))
         );
     }

@@ -181,6 +181,11 @@ impl<'a> Report<'a> {
     }
 
     async fn write(&self) -> Result<(), ReconcileError> {
+        // Most reconciles (the periodic re-read of an unchanged inventory) change nothing:
+        // compared as data, without serializing the asset's upgrades twice.
+        if self.asset.status.as_ref() == Some(&self.desired) {
+            return Ok(());
+        }
         status::write_status(&self.api, self.asset, &self.desired).await?;
         Ok(())
     }
