@@ -340,6 +340,11 @@ const WHERE_READ: &[(&str, &str, Where)] = &[
         "spec.rollout.healthChecks[].timeout",
         Read(RUN_REQUEST),
     ),
+    (
+        "PatchPolicy",
+        "spec.rollout.expectedAssetDuration",
+        Read(CONVERT),
+    ),
     ("PatchPolicy", "spec.rollout.maxFailures", Read(CONVERT)),
     ("PatchPolicy", "spec.rollout.maxUnavailable", Read(CONVERT)),
     (

@@ -90,7 +90,8 @@ spec:
   approval: {minSeverity: High, approveAfter: 2d, include: ["openssl*"]}
   sla: {critical: 7d, high: 30d}
   emergency: [KnownExploited]
-  rollout: {canary: 1, maxUnavailable: "25%", maxFailures: 0, pauseBetweenWaves: 10m}
+  rollout: {canary: 1, maxUnavailable: "25%", maxFailures: 0, pauseBetweenWaves: 10m,
+            expectedAssetDuration: 90s}
 "#,
     );
     assert!(
@@ -103,6 +104,7 @@ spec:
     assert_eq!(rollout.max_unavailable, CountOrPercent::Percent(25));
     assert_eq!(rollout.max_failures, CountOrPercent::Count(0));
     assert_eq!(rollout.pause_between_waves.as_secs(), 600);
+    assert_eq!(rollout.default_asset_duration.as_secs(), 90);
     assert!(rollout.rollback_on_failure, "on unless turned off");
     let sla = policy.spec.sla_rules().expect("valid");
     assert_eq!(sla.deadlines.len(), 2);
@@ -117,7 +119,7 @@ spec:
   assetGroups: [web, web]
   approval: {exclude: ["linux-image-[*"]}
   sla: {critical: 7 days}
-  rollout: {maxUnavailable: 0, canary: "150%"}
+  rollout: {maxUnavailable: 0, canary: "150%", expectedAssetDuration: 0s}
 "#,
     );
     let fields: Vec<String> = broken.spec_errors().into_iter().map(|e| e.field).collect();
@@ -129,6 +131,7 @@ spec:
             "spec.sla.critical",
             "spec.rollout.canary",
             "spec.rollout.maxUnavailable",
+            "spec.rollout.expectedAssetDuration",
         ]
     );
 }
@@ -148,6 +151,7 @@ spec:
     let rollout = policy.spec.core_rollout_settings().expect("valid");
     assert_eq!(rollout.canary, None);
     assert_eq!(rollout.max_unavailable, CountOrPercent::Count(1));
+    assert_eq!(rollout.default_asset_duration.as_secs(), 600, "10m by default");
     assert!(!rollout.rollback_on_failure);
     let error = from_yaml::<PatchPolicy>(
         "{apiVersion: patchwarden.io/v1alpha1, kind: PatchPolicy, metadata: {name: b}, \

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use patchwarden_core::Severity;
+use patchwarden_core::{Duration, Severity};
 use patchwarden_core::approval::{ApprovalPolicy, ApprovalRules, Pin, RejectedVersion};
 use patchwarden_core::rollout::RolloutSettings;
 use patchwarden_core::sla::{EmergencyRule, SlaRules};
@@ -99,6 +99,7 @@ impl PatchPolicySpec {
             ));
         }
         let canary = count_or_percent("spec.rollout.canary", &rollout.canary_or_default())?;
+        let defaults = RolloutSettings::default();
         Ok(RolloutSettings {
             canary: (!is_zero(canary)).then_some(canary),
             max_unavailable,
@@ -112,7 +113,9 @@ impl PatchPolicySpec {
             )?
             .unwrap_or_default(),
             rollback_on_failure: rollout.rollback_on_failure,
-            ..RolloutSettings::default()
+            default_asset_duration: expected_asset_duration(rollout)?
+                .unwrap_or(defaults.default_asset_duration),
+            ..defaults
         })
     }
 }
@@ -243,5 +246,17 @@ fn rollout_errors(rollout: &Rollout, errors: &mut Vec<SpecError>) {
             rollout.pause_between_waves.as_ref(),
         ),
     );
+    keep(errors, expected_asset_duration(rollout));
     health_check_errors("spec.rollout.healthChecks", &rollout.health_checks, errors);
+}
+
+/// `spec.rollout.expectedAssetDuration`, which must be more than zero: an asset that takes no
+/// time would fit any window's last second.
+fn expected_asset_duration(rollout: &Rollout) -> Result<Option<Duration>, SpecError> {
+    const FIELD: &str = "spec.rollout.expectedAssetDuration";
+    let parsed = duration(FIELD, rollout.expected_asset_duration.as_ref())?;
+    if parsed == Some(Duration::ZERO) {
+        return Err(SpecError::new(FIELD, "must be more than 0"));
+    }
+    Ok(parsed)
 }

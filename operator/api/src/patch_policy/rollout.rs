@@ -28,6 +28,11 @@ pub struct Rollout {
     /// Wait between waves, to let problems surface (e.g. `10m`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pause_between_waves: Option<DurationValue>,
+    /// How long patching one asset is expected to take (install, reboot, checks) until the
+    /// outcomes of past runs predict it for the asset's group and OS: it decides how many waves
+    /// fit the window's remaining time. Defaults to `10m`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_asset_duration: Option<DurationValue>,
     /// Checks run on each asset before and after patching; a failing check after patching fails
     /// the asset.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -45,6 +50,7 @@ impl Default for Rollout {
             max_unavailable: None,
             max_failures: None,
             pause_between_waves: None,
+            expected_asset_duration: None,
             health_checks: Vec::new(),
             rollback_on_failure: true,
         }
