@@ -186,9 +186,9 @@ pub(super) async fn report_until_stopped(
 const SETTLE_POLL: Duration = Duration::from_millis(250);
 /// How long every policy must stay settled and unchanged to count: a policy between two runs
 /// of one window looks settled for a moment, until its next evaluation starts the next run.
-/// Its triggers come at most a second apart while evaluations are quick (a lab fleet); a large
-/// fleet's are paced further apart (`coalesce::WorkPace`).
-const SETTLE_QUIET: Duration = Duration::from_millis(1500);
+/// Its triggers come a quarter of a second apart while evaluations are quick (a lab fleet); a
+/// large fleet's are paced further apart (`coalesce::WorkPace`).
+const SETTLE_QUIET: Duration = Duration::from_secs(1);
 
 /// Waits until every policy has settled, then prints the summary; the exit code is 1 when a
 /// policy failed, when stopped early, or after `timeout`.

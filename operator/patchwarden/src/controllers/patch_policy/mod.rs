@@ -49,8 +49,9 @@ const RESYNC: Duration = Duration::from_secs(60);
 /// Re-evaluation interval while waiting for assessments or a run.
 const SOON: Duration = Duration::from_secs(5);
 /// A burst of changes (a fleet assessed, a feed load written to every Asset) re-evaluates the
-/// policies at once and then at most once per this window until it ends...
-const TRIGGER_WINDOW: Duration = Duration::from_secs(1);
+/// policies at once and then at most once per this window until it ends (short: a small
+/// fleet's evaluation takes milliseconds, and a run waits for it)...
+const TRIGGER_WINDOW: Duration = Duration::from_millis(250);
 /// ...or per this many times the time the last evaluations took, when that is longer: a
 /// fleet's policies over ten thousand members then take at most a quarter of the time,
 /// leaving the rest to assessing the fleet.
