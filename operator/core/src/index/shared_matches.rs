@@ -12,11 +12,14 @@ use crate::finding::PackageMatch;
 /// Version → its match (`None`: the package's advisories do not affect it).
 type ByVersion = FxMap<Box<str>, Option<Arc<PackageMatch>>>;
 
+/// Package name → its versions' matches.
+type ByName = FxMap<Box<str>, ByVersion>;
+
 /// The matches of every triple matched so far, by (ecosystem id, name kind), then package
 /// name, then version; nested so that a lookup borrows its strings.
 #[derive(Debug, Default)]
 pub(super) struct SharedMatches {
-    triples: RwLock<FxMap<(u32, PackageNameKind), FxMap<Box<str>, ByVersion>>>,
+    triples: RwLock<FxMap<(u32, PackageNameKind), ByName>>,
 }
 
 impl SharedMatches {

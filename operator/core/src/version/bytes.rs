@@ -16,7 +16,7 @@ pub(crate) fn trimmed(text: &str) -> &[u8] {
 
 /// Whether neither end of the input is whitespace or non-ASCII (so trimming changes nothing).
 #[inline]
-fn is_trimmed(s: &[u8]) -> bool {
+pub(crate) fn is_trimmed(s: &[u8]) -> bool {
     let plain = |c: &u8| *c > b' ' && c.is_ascii();
     s.first().is_some_and(plain) && s.last().is_some_and(plain)
 }
@@ -229,6 +229,106 @@ pub(crate) fn compare_digit_runs(
     }
 }
 
+/// The first eight bytes of `s`, zero past its end; `None` under four bytes. No branch on
+/// the length: two four-byte halves, the second moved back to end where `s` does.
+#[inline]
+pub(crate) fn head(s: &[u8]) -> Option<u64> {
+    let second = s.len().checked_sub(4)?.min(4);
+    let half = |at: usize| {
+        let mut bytes = [0u8; 4];
+        bytes.copy_from_slice(&s[at..at + 4]);
+        u64::from(u32::from_le_bytes(bytes))
+    };
+    Some(half(0) | (half(second) << (8 * second)))
+}
+
+/// Whether `byte` (not 0) occurs in `s` after its first eight bytes. Up to 32 bytes takes
+/// three overlapping words and no branch on the length: an input of eight bytes or fewer is
+/// swapped for zeros, which have no such byte.
+#[inline(always)]
+pub(crate) fn contains_after_head(s: &[u8], byte: u8) -> bool {
+    if s.len() > 32 {
+        return contains_after_head_long(s, byte);
+    }
+    let s = if s.len() >= 8 { s } else { &[0; 8] };
+    let last = s.len() - 8;
+    let hits = |at: usize| {
+        let at = at.min(last);
+        matches(word(&s[at..at + 8]), byte)
+    };
+    hits(8) | hits(16) | hits(24) != 0
+}
+
+/// [`contains_after_head`] for inputs over 32 bytes, which are rare.
+#[cold]
+#[inline(never)]
+fn contains_after_head_long(s: &[u8], byte: u8) -> bool {
+    let last = s.len() - 8;
+    (8..s.len()).step_by(8).any(|at| {
+        let at = at.min(last);
+        matches(word(&s[at..at + 8]), byte) != 0
+    })
+}
+
+/// The eight bytes of `s` (at least eight long) from `at` (at most `s.len()`) on, zero past
+/// the end.
+#[inline]
+pub(crate) fn window(s: &[u8], at: usize) -> u64 {
+    let base = at.min(s.len() - 8);
+    word(&s[base..base + 8])
+        .checked_shr(8 * (at - base) as u32)
+        .unwrap_or(0)
+}
+
+/// The position of the first `byte` (not 0) in a [`head`]; 8 when there is none.
+#[inline]
+pub(crate) fn first_in_head(head: u64, byte: u8) -> usize {
+    (zero_bytes(head ^ splat(byte)).trailing_zeros() / 8) as usize
+}
+
+/// The bytes of a word before `at` (0 to 8) kept, the rest cleared.
+#[inline]
+pub(crate) fn bytes_before(w: u64, at: usize) -> u64 {
+    w & 1u64
+        .checked_shl(8 * at as u32)
+        .map_or(u64::MAX, |bit| bit - 1)
+}
+
+/// How many bytes just before `at` (under 8) are digits, in a [`head`].
+#[inline]
+pub(crate) fn digits_before_in(head: u64, at: usize) -> usize {
+    // The bytes before `at` on top, zeros (not digits) below.
+    let top = head.checked_shl(8 * (8 - at) as u32).unwrap_or(0);
+    (non_digits(top).leading_zeros() / 8) as usize
+}
+
+/// The numbers at the start of two words compared by value, as [`compare_numbers`] does,
+/// when both end within the first `limit` bytes; `None` when they do not or are equal.
+#[inline]
+pub(crate) fn compare_short_numbers(a: u64, b: u64, limit: usize) -> Option<Ordering> {
+    let (run_a, run_b) = (digit_count(a), digit_count(b));
+    if run_a.max(run_b) >= limit {
+        return None;
+    }
+    let order = number_value(a, run_a).cmp(&number_value(b, run_b));
+    (order != Ordering::Equal).then_some(order)
+}
+
+/// The value of the `run` (under 8) digits at the start of a word: moved up to end at the top
+/// byte (zeros in front do not change the value), then pairs, quads and octets of digits
+/// combined a multiplication each.
+pub(crate) fn number_value(w: u64, run: usize) -> u64 {
+    let digits = w.checked_shl(8 * (8 - run) as u32).unwrap_or(0) & splat(0x0f);
+    let pairs = (digits * 10 + (digits >> 8)) & 0x00ff_00ff_00ff_00ff;
+    let quads = (pairs * 100 + (pairs >> 16)) & 0x0000_ffff_0000_ffff;
+    (quads * 10_000 + (quads >> 32)) & 0xffff_ffff
+}
+
+/// How many digits the word starts with (8 when all are).
+pub(crate) fn digit_count(w: u64) -> usize {
+    (non_digits(w).trailing_zeros() / 8) as usize
+}
+
 /// A numeric run compared by value without parsing (so without overflow): leading zeros
 /// dropped, then the longer is greater, then digit by digit.
 pub(crate) fn compare_numbers(a: &[u8], b: &[u8]) -> Ordering {
@@ -296,7 +396,7 @@ pub(crate) fn find_last(s: &[u8], byte: u8) -> Option<usize> {
 /// The high bit of the bytes of `w` equal to `byte` (not 0): exact up to the first one (the
 /// borrow may mark bytes after it), which is all a search for the first needs.
 #[inline]
-fn matches(w: u64, byte: u8) -> u64 {
+pub(crate) fn matches(w: u64, byte: u8) -> u64 {
     let x = w ^ splat(byte);
     x.wrapping_sub(splat(1)) & !x & splat(0x80)
 }
@@ -412,6 +512,48 @@ mod tests {
             "\u{1}1",
         ] {
             assert_eq!(trimmed(text), text.trim().as_bytes(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn short_numbers_compare_by_value_within_their_limit() {
+        let word = |text: &str| short_word(text.as_bytes());
+        assert_eq!(number_value(word("0071x"), 4), 71);
+        assert_eq!(number_value(word("9999999"), 7), 9_999_999);
+        assert_eq!(number_value(word("x"), 0), 0);
+        let compare = |a: &str, b: &str, limit| compare_short_numbers(word(a), word(b), limit);
+        assert_eq!(compare("010.", "9", 8), Some(Ordering::Greater));
+        assert_eq!(compare("000", "", 8), None);
+        assert_eq!(compare("12a", "13", 3), Some(Ordering::Less));
+        assert_eq!(compare("123", "13", 3), None);
+        assert_eq!(compare("12345678", "2", 8), None);
+    }
+
+    #[test]
+    fn head_and_the_bytes_after_it() {
+        assert_eq!(head(b"abc"), None);
+        for text in ["abcd", "abcdefg", "abcdefgh", "abcdefghijk"] {
+            let s = text.as_bytes();
+            let want = short_word(&s[..s.len().min(8)]);
+            assert_eq!(head(s), Some(want), "{text:?}");
+        }
+        for text in [
+            "1:2",
+            "1234:",
+            "12345678:",
+            "123456789:",
+            "12345678901234567890123456789012:",
+            "1234567890123456789012345678901234567890:1",
+            "1234567890123456789012345678901",
+        ] {
+            let s = text.as_bytes();
+            let want = s.iter().skip(8).any(|&c| c == b':');
+            assert_eq!(contains_after_head(s, b':'), want, "{text:?}");
+        }
+        let s = b"1.2.3.4.5-6";
+        for at in 0..=s.len() {
+            let want = short_word(&s[at..(at + 8).min(s.len())]);
+            assert_eq!(window(s, at), want, "at {at}");
         }
     }
 

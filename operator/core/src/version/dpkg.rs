@@ -6,8 +6,10 @@ use std::cmp::Ordering;
 
 use super::VersionError;
 use super::bytes::{
-    common_prefix, compare_digit_runs, compare_in_place, compare_numbers, digits_before,
-    find_first_and_last, find_last, first_of,
+    bytes_before, common_prefix, compare_digit_runs, compare_in_place, compare_numbers,
+    compare_short_numbers, contains_after_head, digit_count, digits_before, digits_before_in,
+    find_first_and_last, find_last, first_in_head, first_of, head, is_trimmed, matches,
+    number_value, window,
 };
 
 /// A dpkg version split into its three parts. Borrowed from the input string.
@@ -104,7 +106,137 @@ impl PartialOrd for DpkgVersion<'_> {
 /// (epochs compare as digit strings), so ordering stays total. Works on the input bytes in
 /// place; equal inputs return at once.
 pub fn compare(a: &str, b: &str) -> Ordering {
+    match compare_usual(a.as_bytes(), b.as_bytes()) {
+        Some(order) => order,
+        None => compare_unusual(a, b),
+    }
+}
+
+/// What [`compare_usual`] leaves, kept out of line so that the usual case stays small.
+#[inline(never)]
+fn compare_unusual(a: &str, b: &str) -> Ordering {
     compare_in_place(a, b, compare_from_difference, compare_split)
+}
+
+/// [`compare_from_difference`] for the usual input: at least four bytes, nothing to trim, and
+/// an epoch (if any) that ends in the first eight bytes. The first step of the walk from where
+/// the versions differ is taken a word at a time, and usually decides. `None` for other input.
+#[inline]
+fn compare_usual(a: &[u8], b: &[u8]) -> Option<Ordering> {
+    let (head_a, head_b) = (head(a)?, head(b)?);
+    let shared = match head_a ^ head_b {
+        0 => common_prefix(a, b),
+        // Past the shorter side when the other has NUL bytes there.
+        difference => (difference.trailing_zeros() / 8) as usize,
+    };
+    let shared = shared.min(a.len()).min(b.len());
+    if shared == a.len() && shared == b.len() {
+        return Some(Ordering::Equal);
+    }
+    if !(is_trimmed(a) && is_trimmed(b)) {
+        return None;
+    }
+    // The first colon ends the epoch; 8 when the head has none, and then the rest must not.
+    let (colon_a, colon_b) = (first_in_head(head_a, b':'), first_in_head(head_b, b':'));
+    let colon_after_heads = ((colon_a == 8) & contains_after_head(a, b':'))
+        | ((colon_b == 8) & contains_after_head(b, b':'));
+    if colon_after_heads {
+        return None;
+    }
+    let rest = if colon_a == 8 && colon_b == 8 {
+        0
+    } else if colon_a < shared {
+        // The same colon on both sides: the same epoch.
+        colon_a + 1
+    } else {
+        return Some(compare_epochs(a, head_a, colon_a, b, head_b, colon_b));
+    };
+    let start = shared
+        - if shared < 8 {
+            digits_before_in(head_a, shared)
+        } else {
+            digits_before(a, shared)
+        };
+    // The walk from `start` stays in one part of each side: the same one, unless a dash
+    // between the epoch and `start` (in the prefix both share) is the last one on one side only.
+    let dash_before_start = start > 8
+        || matches(bytes_before(head_a, start), b'-')
+            .checked_shr(8 * rest as u32)
+            .unwrap_or(0)
+            != 0;
+    let revision_before = |s: &[u8]| find_last(s, b'-').is_some_and(|at| rest <= at && at < start);
+    if dash_before_start && revision_before(a) != revision_before(b) {
+        return Some(compare_split(a, b));
+    }
+    let order = first_step(a, head_a, b, head_b, shared, start);
+    Some(order.unwrap_or_else(|| walk_or_split(a, b, start)))
+}
+
+/// The whole walk from `start`, or the part-by-part comparison when it reads a dash.
+#[inline(never)]
+fn walk_or_split(a: &[u8], b: &[u8], start: usize) -> Ordering {
+    walk(a, b, start).unwrap_or_else(|| compare_split(a, b))
+}
+
+/// The first step of [`walk`] from `start`, when it decides and reads no dash: the bytes at
+/// the first difference when either is not a digit, else the numbers at `start` when both end
+/// within eight bytes, compared a word at a time.
+#[inline]
+fn first_step(
+    a: &[u8],
+    head_a: u64,
+    b: &[u8],
+    head_b: u64,
+    shared: usize,
+    start: usize,
+) -> Option<Ordering> {
+    if start == shared {
+        let (x, y) = (a.get(shared).copied(), b.get(shared).copied());
+        if x == Some(b'-') || y == Some(b'-') {
+            return None;
+        }
+        let (x, y) = (weight_of(x), weight_of(y));
+        if x != y {
+            return Some(x.cmp(&y));
+        }
+    }
+    // The heads hold the numbers when they end before their last byte.
+    let (number_a, number_b, limit) = if start < 8 {
+        (head_a >> (8 * start), head_b >> (8 * start), 8 - start)
+    } else {
+        (window(a, start), window(b, start), 8)
+    };
+    compare_short_numbers(number_a, number_b, limit)
+}
+
+/// Epochs written differently (the colon is in the heads where there is one): compared as
+/// numbers a word at a time when both are numbers, else by `verrevcmp`; the part-by-part
+/// comparison when they are equal all the same (`0:1` against `1`).
+#[inline]
+fn compare_epochs(
+    a: &[u8],
+    head_a: u64,
+    colon_a: usize,
+    b: &[u8],
+    head_b: u64,
+    colon_b: usize,
+) -> Ordering {
+    // The epoch's length (0 when there is none), and its digits when it is a number.
+    let epoch = |head: u64, colon: usize| {
+        let len = colon % 8;
+        let digits = bytes_before(head, len);
+        (len, (digit_count(digits) == len).then_some(digits))
+    };
+    let ((len_a, digits_a), (len_b, digits_b)) = (epoch(head_a, colon_a), epoch(head_b, colon_b));
+    let order = match (digits_a, digits_b) {
+        (Some(x), Some(y)) => number_value(x, len_a).cmp(&number_value(y, len_b)),
+        _ => verrevcmp(&a[..len_a], &b[..len_b]),
+    };
+    if order == Ordering::Equal {
+        compare_split(a, b)
+    } else {
+        order
+    }
 }
 
 /// The comparison part by part, for input the shortcut cannot decide.
@@ -263,7 +395,75 @@ fn digit_run_end(s: &[u8], mut at: usize) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// Text over the bytes that steer the comparison, `:` and `-` anywhere, numbers with
+    /// leading zeros and of up to nine digits, a little NUL, whitespace and non-ASCII.
+    fn text() -> impl Strategy<Value = String> {
+        prop::string::string_regex(
+            "[0-9a~.+:\\-]{0,12}|0{0,3}[0-9]{0,9}|[0-9]{1,3}:|[1-9:\\-\\x00 é]{0,3}",
+        )
+        .expect("regex")
+    }
+
+    /// Two versions sharing a prefix of up to about 40 bytes (so that they first differ before,
+    /// at and past the eighth byte), or none.
+    fn pair() -> impl Strategy<Value = (String, String)> {
+        prop_oneof![
+            3 => (text(), text(), text(), text(), text()).prop_map(|(p, q, r, x, y)| {
+                let prefix = format!("{p}{q}{r}");
+                (format!("{prefix}{x}"), format!("{prefix}{y}"))
+            }),
+            1 => (text(), text(), text(), text())
+                .prop_map(|(p, q, x, y)| (format!("{p}{x}{q}"), format!("{p}{y}{q}"))),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(50_000))]
+
+        /// The word-at-a-time first step, the epochs read from the first eight bytes and the
+        /// colon check past them give the part-by-part order.
+        #[test]
+        fn usual_case_matches_the_part_by_part_comparison((a, b) in pair()) {
+            let by_parts = compare_split(a.trim().as_bytes(), b.trim().as_bytes());
+            prop_assert_eq!(compare(&a, &b), by_parts, "{:?} vs {:?}", a, b);
+            prop_assert_eq!(compare(&b, &a), by_parts.reverse(), "{:?} vs {:?}", b, a);
+        }
+    }
+
+    #[test]
+    fn usual_case_corners() {
+        for (a, b) in [
+            // Colons past the first eight bytes make the epoch, even where dpkg rejects them.
+            ("1.2.3.4.5:6", "1.2.3.4.6"),
+            (
+                "1.2.3.4.5.6.7.8.9.10.11.12.13.14:1",
+                "1.2.3.4.5.6.7.8.9.10.11.12.13.15",
+            ),
+            ("a:1.0", "1.0"),
+            ("0:1.0-1", "1.0-1"),
+            ("00:1.0", "0:1.1"),
+            ("12345678:1", "1:1"),
+            // A dash in the shared prefix that is the last on one side only.
+            ("1-ab-c", "1-ac"),
+            ("1.0-1", "1.0-1+b1"),
+            ("1.0", "1.0-1"),
+            // Numbers that fill the first eight bytes or differ only in leading zeros.
+            ("20080710-3", "20080711-1"),
+            ("1.0001-1", "1.01-2"),
+            ("1.2345678", "1.2345679"),
+            // NUL bytes past the end of the shorter side.
+            ("1.0a", "1.0a\0b"),
+            ("1.0a\0", "1.0a"),
+        ] {
+            let by_parts = compare_split(a.as_bytes(), b.as_bytes());
+            assert_eq!(compare(a, b), by_parts, "{a:?} vs {b:?}");
+            assert_eq!(compare(b, a), by_parts.reverse(), "{b:?} vs {a:?}");
+        }
+    }
 
     #[test]
     fn tilde_sorts_before_end_and_binnmu_after() {
