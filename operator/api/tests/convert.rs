@@ -151,7 +151,11 @@ spec:
     let rollout = policy.spec.core_rollout_settings().expect("valid");
     assert_eq!(rollout.canary, None);
     assert_eq!(rollout.max_unavailable, CountOrPercent::Count(1));
-    assert_eq!(rollout.default_asset_duration.as_secs(), 600, "10m by default");
+    assert_eq!(
+        rollout.default_asset_duration.as_secs(),
+        600,
+        "10m by default"
+    );
     assert!(!rollout.rollback_on_failure);
     let error = from_yaml::<PatchPolicy>(
         "{apiVersion: patchwarden.io/v1alpha1, kind: PatchPolicy, metadata: {name: b}, \

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use patchwarden_core::{Duration, Severity};
 use patchwarden_core::approval::{ApprovalPolicy, ApprovalRules, Pin, RejectedVersion};
 use patchwarden_core::rollout::RolloutSettings;
 use patchwarden_core::sla::{EmergencyRule, SlaRules};
+use patchwarden_core::{Duration, Severity};
 
 use super::commands::{health_check_errors, hook_errors};
 use super::{CheckSpec, SpecError, count_or_percent, duration, is_zero, keep};
