@@ -81,7 +81,7 @@ pub fn tracked_findings(members: &[Member], runs: &[PatchRun]) -> Vec<TrackedFin
         .collect();
     let mut open: Vec<TrackedFinding> = Vec::new();
     for member in members {
-        for (_, finding) in &member.findings {
+        for (_, finding) in member.findings.iter() {
             if seen.insert((member.name.clone(), finding.id.clone())) {
                 open.push(TrackedFinding {
                     asset: member.name.clone(),

@@ -2,6 +2,8 @@
 //! PatchPolicy controller and `plan` both go through these functions, so the members, rules
 //! and waves a pull request previews are the ones the controller acts on.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use patchwarden_core::approval::UpgradeCandidate;
 use patchwarden_core::policy::{FrozenRun, Member, PolicyRules, RunRecord, suspension_reason};
@@ -102,27 +104,46 @@ impl AvailableUpgrade {
     }
 }
 
+/// What a policy reads of an asset's upgrades: its patch targets and the findings SLA
+/// deadlines count. Built once per assessment and shared by every evaluation that reads it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MemberUpgrades {
+    /// The candidates of the upgrades a patch may install.
+    pub candidates: Arc<[UpgradeCandidate]>,
+    /// Every upgrade's findings, by package.
+    pub findings: Arc<[(String, SlaFinding)]>,
+}
+
+impl MemberUpgrades {
+    /// From an asset's upgrades: a fix the host's sources do not offer yet cannot be
+    /// installed, but its findings still count towards SLA deadlines.
+    pub fn of(upgrades: &[AvailableUpgrade]) -> MemberUpgrades {
+        MemberUpgrades {
+            candidates: upgrades
+                .iter()
+                .filter(|u| u.is_patch_target())
+                .map(AvailableUpgrade::candidate)
+                .collect(),
+            findings: upgrades
+                .iter()
+                .flat_map(|u| u.sla_findings().map(|f| (u.package.clone(), f)))
+                .collect(),
+        }
+    }
+}
+
 /// An assessed asset as a member of one of the policy's groups (its `maxUnavailable` pool).
 pub fn policy_member(
     name: &str,
     group: &str,
     risk: f64,
-    upgrades: &[AvailableUpgrade],
+    upgrades: &MemberUpgrades,
     patch_state: Option<PatchState>,
 ) -> Member {
     Member {
         risk,
-        // A fix the host's sources do not offer yet cannot be installed; its findings still
-        // count towards SLA deadlines.
-        candidates: upgrades
-            .iter()
-            .filter(|u| u.is_patch_target())
-            .map(AvailableUpgrade::candidate)
-            .collect(),
-        findings: upgrades
-            .iter()
-            .flat_map(|u| u.sla_findings().map(|f| (u.package.clone(), f)))
-            .collect(),
+        candidates: upgrades.candidates.clone(),
+        findings: upgrades.findings.clone(),
         failing: matches!(
             patch_state,
             Some(PatchState::Failed | PatchState::Unreachable | PatchState::Quarantined)
@@ -149,7 +170,7 @@ pub fn asset_member(asset: &Asset, group: &str) -> Member {
             .and_then(|s| s.findings.as_ref())
             .and_then(|f| f.risk_score)
             .unwrap_or(0.0),
-        status.map(|s| s.upgrades.as_slice()).unwrap_or(&[]),
+        &MemberUpgrades::of(status.map(|s| s.upgrades.as_slice()).unwrap_or(&[])),
         status.and_then(|s| s.patch_state),
     );
     member.epss = status

@@ -167,11 +167,12 @@ mod tests {
         overdue.findings = vec![
             kev("CVE-2024-2", "2026-11-22"),
             kev("CVE-2024-1", "2026-11-20"),
-        ];
+        ]
+        .into();
         let mut internal = member("db-1");
-        internal.findings = vec![kev("CVE-2024-1", "2026-11-20")];
+        internal.findings = vec![kev("CVE-2024-1", "2026-11-20")].into();
         let mut not_due = member("web-2");
-        not_due.findings = vec![kev("CVE-2024-3", "2026-12-07")];
+        not_due.findings = vec![kev("CVE-2024-3", "2026-12-07")].into();
         let mut reported = member("app-1");
         reported.compromised = Some(Compromise {
             reason: Some("EDR alert".into()),

@@ -62,7 +62,7 @@ fn members() -> impl Strategy<Value = Vec<Member>> {
                             security: true,
                         })
                         .collect(),
-                    findings: Vec::new(),
+                    findings: Default::default(),
                     epss: Vec::new(),
                     failing,
                     suspended,

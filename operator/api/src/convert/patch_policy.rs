@@ -99,7 +99,6 @@ impl PatchPolicySpec {
             ));
         }
         let canary = count_or_percent("spec.rollout.canary", &rollout.canary_or_default())?;
-        let defaults = RolloutSettings::default();
         Ok(RolloutSettings {
             canary: (!is_zero(canary)).then_some(canary),
             max_unavailable,
@@ -114,8 +113,7 @@ impl PatchPolicySpec {
             .unwrap_or_default(),
             rollback_on_failure: rollout.rollback_on_failure,
             default_asset_duration: expected_asset_duration(rollout)?
-                .unwrap_or(defaults.default_asset_duration),
-            ..defaults
+                .unwrap_or(RolloutSettings::default().default_asset_duration),
         })
     }
 }

@@ -17,7 +17,7 @@ use crate::inventory::Inventory;
 use crate::version::VersionScheme;
 
 mod build;
-mod fx;
+pub(crate) mod fx;
 mod intervals;
 mod matcher;
 mod shared_matches;

@@ -5,17 +5,70 @@
 use std::sync::Arc;
 
 use super::{InstalledPackage, Inventory, InventoryError, checked_version};
+use crate::index::fx::FxMap;
 use crate::version::VersionScheme;
 
 /// Reads a dpkg status file. Multiarch duplicates (same name, other architecture) are kept:
 /// each is a real installed package.
 pub fn parse_status(text: &str) -> Result<Inventory, InventoryError> {
+    read_packages(text, |record, paragraph| {
+        Ok(parse_paragraph(record, paragraph)?.map(Arc::new))
+    })
+}
+
+/// [`parse_status`] with the packages of paragraphs read before taken from `cache`, and the
+/// new ones added to it.
+pub fn parse_status_with(
+    text: &str,
+    cache: &mut ParagraphCache,
+) -> Result<Inventory, InventoryError> {
+    if cache.parsed.len() > ParagraphCache::MAX_PARAGRAPHS {
+        cache.parsed.clear();
+    }
+    read_packages(text, |record, paragraph| {
+        if let Some(known) = cache.parsed.get(paragraph) {
+            return Ok(known.clone());
+        }
+        let package = parse_paragraph(record, paragraph)?.map(Arc::new);
+        cache.parsed.insert(Box::from(paragraph), package.clone());
+        Ok(package)
+    })
+}
+
+/// The packages of dpkg paragraphs already read, by the paragraph's text. Hosts installed
+/// from the same archive share most paragraphs: a fleet's databases are then parsed, and
+/// their packages held in memory, once per distinct paragraph instead of once per host.
+#[derive(Debug, Default)]
+pub struct ParagraphCache {
+    /// `None` for a paragraph of a package that is not installed.
+    parsed: FxMap<Box<str>, Option<Arc<InstalledPackage>>>,
+}
+
+impl ParagraphCache {
+    /// Past this many paragraphs the cache starts over, so that packages no host has any
+    /// more are not kept for ever.
+    pub const MAX_PARAGRAPHS: usize = 200_000;
+
+    /// Distinct paragraphs held.
+    pub fn len(&self) -> usize {
+        self.parsed.len()
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.parsed.is_empty()
+    }
+}
+
+/// The installed packages of the paragraphs of `text`, each read by `read` (given the
+/// paragraph's 1-based record number).
+fn read_packages(
+    text: &str,
+    mut read: impl FnMut(usize, &str) -> Result<Option<Arc<InstalledPackage>>, InventoryError>,
+) -> Result<Inventory, InventoryError> {
     let mut packages = Vec::new();
     for (index, paragraph) in paragraphs(text).enumerate() {
-        let record = index + 1;
-        if let Some(package) = parse_paragraph(record, paragraph)? {
-            packages.push(Arc::new(package));
-        }
+        packages.extend(read(index + 1, paragraph)?);
     }
     Ok(Inventory { packages })
 }
@@ -180,6 +233,26 @@ mod tests {
         assert_eq!(p.arch.as_deref(), Some("amd64"));
         let error = parse_status("Package: a\nno colon\n").expect_err("not a field");
         assert_eq!((error.field, error.package.as_deref()), ("line", Some("a")));
+    }
+
+    #[test]
+    fn the_cache_shares_the_packages_of_paragraphs_read_before_and_reads_alike() {
+        let first = "Package: a\nStatus: install ok installed\nVersion: 1.0\n\nPackage: gone\nStatus: deinstall ok config-files\nVersion: 1\n";
+        let second = "Package: a\nStatus: install ok installed\nVersion: 1.0\n\nPackage: b\nStatus: install ok installed\nVersion: 2.0\n";
+        let mut cache = ParagraphCache::default();
+        let one = parse_status_with(first, &mut cache).expect("parses");
+        let two = parse_status_with(second, &mut cache).expect("parses");
+        assert_eq!(one, parse_status(first).expect("parses"));
+        assert_eq!(two, parse_status(second).expect("parses"));
+        assert!(
+            Arc::ptr_eq(&one.packages[0], &two.packages[0]),
+            "a is shared"
+        );
+        assert_eq!(cache.len(), 3);
+        // An error names its record in this file, whatever was read before.
+        let bad = "Package: b\nStatus: install ok installed\nVersion: 2.0\n\nPackage: c\nStatus: install ok installed\nVersion: x:1\n";
+        let error = parse_status_with(bad, &mut cache).expect_err("bad version");
+        assert_eq!((error.record, error.field), (2, "Version"));
     }
 
     #[test]

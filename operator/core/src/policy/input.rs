@@ -1,6 +1,8 @@
 //! What the evaluation reads: the compiled rules, the members with their candidates, the
 //! windows and the policy's runs.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -37,10 +39,11 @@ pub struct Member {
     pub group: String,
     /// The asset's risk score, riskiest patched first.
     pub risk: f64,
-    /// One candidate per fixable package.
-    pub candidates: Vec<UpgradeCandidate>,
+    /// One candidate per fixable package. Shared: every policy over a fleet reads the same
+    /// candidates of each asset at every evaluation.
+    pub candidates: Arc<[UpgradeCandidate]>,
     /// The findings each candidate fixes, by package, for SLA deadlines.
-    pub findings: Vec<(String, SlaFinding)>,
+    pub findings: Arc<[(String, SlaFinding)]>,
     /// The EPSS probability of each scored finding, as (package, finding id, probability).
     pub epss: Vec<(String, String, f64)>,
     /// The last patch attempt failed, or the asset is unreachable or quarantined.
@@ -69,8 +72,8 @@ impl Member {
             name: name.into(),
             group: group.into(),
             risk: 0.0,
-            candidates: Vec::new(),
-            findings: Vec::new(),
+            candidates: Arc::default(),
+            findings: Arc::default(),
             epss: Vec::new(),
             failing: false,
             suspended: None,

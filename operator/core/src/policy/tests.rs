@@ -47,7 +47,7 @@ fn candidate(package: &str, known_exploited: bool) -> UpgradeCandidate {
 fn member(name: &str, group: &str, candidates: Vec<UpgradeCandidate>) -> Member {
     Member {
         risk: 1.0,
-        candidates,
+        candidates: candidates.into(),
         ..Member::new(name, group)
     }
 }
@@ -191,7 +191,8 @@ fn an_sla_breach_emergency_patches_the_at_risk_assets_with_all_their_fixes() {
             published: Some(published),
             kev_due: None,
         },
-    )];
+    )]
+    .into();
     let evaluation = evaluate_with(&rules, &members, &[tuesday_nights()], &[]);
     assert_eq!(evaluation.sla_forecasts.len(), 1);
     assert_eq!(evaluation.sla_forecasts[0].asset, "b");

@@ -83,7 +83,8 @@ mod tests {
                 known_exploited: false,
                 cve_ids: vec!["CVE-2026-1".into()],
                 security: true,
-            }],
+            }]
+            .into(),
             canary_hint: hint.map(|(profile, past_failures)| CanaryHint {
                 profile: profile.into(),
                 past_failures,

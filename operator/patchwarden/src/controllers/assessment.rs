@@ -12,12 +12,14 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
 use patchwarden_api::asset::{AvailableUpgrade, FindingsSummary, RiskEntry};
+use patchwarden_api::policy_input::MemberUpgrades;
 use patchwarden_core::Severity;
 use patchwarden_core::approval::UpgradeCandidate;
 use patchwarden_core::ecosystem::Ecosystem;
 use patchwarden_core::finding::{AssetContext, Finding};
 use patchwarden_core::index::{AdvisoryIndex, FeedSet};
-use patchwarden_core::inventory::Inventory;
+use patchwarden_core::inventory::dpkg::{ParagraphCache, parse_status_with};
+use patchwarden_core::inventory::{Inventory, InventoryError};
 use patchwarden_core::load_forecast::RATE_DAYS;
 use patchwarden_core::risk::{Criticality, Exposure};
 use patchwarden_core::sla::SlaFinding;
@@ -51,9 +53,20 @@ pub struct AssetAssessment {
     /// severity, as of the assessment: the rate its package set draws advisories at, for the
     /// policies' load forecast.
     pub recent_advisories: BTreeMap<Severity, u32>,
+    /// `upgrades` as policies read them, built when the assessment is stored (every policy's
+    /// every evaluation shares them).
+    pub member_upgrades: MemberUpgrades,
 }
 
 impl AssetAssessment {
+    /// With `member_upgrades` built from its upgrades, as stored for policies.
+    fn for_policies(self) -> AssetAssessment {
+        AssetAssessment {
+            member_upgrades: MemberUpgrades::of(&self.upgrades),
+            ..self
+        }
+    }
+
     /// Open findings over all severities.
     pub fn open_count(&self) -> u32 {
         let s = &self.summary;
@@ -88,6 +101,8 @@ pub struct Assessments {
     approvals_changed: watch::Sender<u64>,
     /// What each asset was assessed from, for re-assessment when the feeds change.
     kept: Mutex<KeptInputs>,
+    /// The packages of the dpkg paragraphs the fleet's databases share.
+    paragraphs: Mutex<ParagraphCache>,
     /// The assets whose assessment or approval changed outside their own reconcile.
     touched: broadcast::Sender<Arc<[String]>>,
     /// Bumped when an asset's stored assessment changes (not when the same one is stored
@@ -116,6 +131,7 @@ impl Assessments {
             approvals: Mutex::new(HashMap::new()),
             approvals_changed: watch::channel(0).0,
             kept: Mutex::new(KeptInputs::default()),
+            paragraphs: Mutex::new(ParagraphCache::default()),
             touched: broadcast::channel(TOUCHED_BACKLOG).0,
             assessments_changed: watch::channel(0).0,
         }
@@ -226,7 +242,7 @@ impl Assessments {
                     key.clone(),
                     Arc::new(AssetAssessment {
                         generation,
-                        ..assessed
+                        ..assessed.for_policies()
                     }),
                 ),
                 None => assets.remove(&key),
@@ -300,6 +316,16 @@ impl Assessments {
         }
     }
 
+    /// Reads a dpkg database, sharing the packages of the paragraphs other assets' databases
+    /// have (a fleet's inventories are then held once, not once per host).
+    pub fn read_dpkg_status(&self, text: &str) -> Result<Inventory, InventoryError> {
+        let mut paragraphs = self
+            .paragraphs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        parse_status_with(text, &mut paragraphs)
+    }
+
     /// The packages last read from asset `key`'s inventory when it had `digest`.
     pub fn kept_inventory(&self, key: &str, digest: &str) -> Option<Arc<Inventory>> {
         self.kept.lock().ok()?.inventory(key, digest)
@@ -309,7 +335,7 @@ impl Assessments {
     /// since is not stored (the feed load re-assessed the asset) and the asset is reconciled
     /// again.
     pub fn store(&self, key: &str, assessed: AssetAssessment) -> Arc<AssetAssessment> {
-        let assessed = Arc::new(assessed);
+        let assessed = Arc::new(assessed.for_policies());
         let (stale, changed) = match self.assets.lock() {
             Ok(mut assets) if assessed.generation == *self.generation.borrow() => {
                 let previous = assets.insert(key.to_string(), assessed.clone());
@@ -412,6 +438,7 @@ fn assessment_of(
         upgrades,
         epss,
         recent_advisories,
+        member_upgrades: MemberUpgrades::default(),
     }
 }
 

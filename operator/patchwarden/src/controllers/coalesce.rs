@@ -26,11 +26,14 @@ impl Pace for Duration {
 /// A window that grows with the work each emission starts: at least `min`, and `factor`
 /// times the busy time reported since the last emission, so that what the triggers start
 /// takes at most about 1/(factor+1) of the time however large it grows (a fleet's policies
-/// evaluated over ten thousand members).
+/// evaluated over ten thousand members). Until the new emission's work is reported, the
+/// previous emission's stands in for it: a window shorter than the work would end before the
+/// work does.
 pub struct WorkPace {
     min: Duration,
     factor: u32,
     busy_micros: AtomicU64,
+    previous_busy_micros: AtomicU64,
 }
 
 impl WorkPace {
@@ -40,6 +43,7 @@ impl WorkPace {
             min,
             factor,
             busy_micros: AtomicU64::new(0),
+            previous_busy_micros: AtomicU64::new(0),
         })
     }
 
@@ -52,12 +56,15 @@ impl WorkPace {
 
 impl Pace for Arc<WorkPace> {
     fn window(&self) -> Duration {
-        let busy = Duration::from_micros(self.busy_micros.load(Ordering::Relaxed));
+        let busy = self.busy_micros.load(Ordering::Relaxed);
+        let previous = self.previous_busy_micros.load(Ordering::Relaxed);
+        let busy = Duration::from_micros(busy.max(previous));
         self.min.max(busy.saturating_mul(self.factor))
     }
 
     fn emitted(&self) {
-        self.busy_micros.store(0, Ordering::Relaxed);
+        let busy = self.busy_micros.swap(0, Ordering::Relaxed);
+        self.previous_busy_micros.store(busy, Ordering::Relaxed);
     }
 }
 
@@ -167,12 +174,21 @@ mod tests {
     }
 
     #[test]
-    fn a_work_pace_is_its_minimum_until_work_is_reported_and_again_after_an_emission() {
+    fn a_work_pace_is_its_minimum_until_work_is_reported_and_the_last_work_sets_the_next_window() {
         let pace = WorkPace::new(Duration::from_secs(1), 3);
         assert_eq!(pace.window(), Duration::from_secs(1));
         pace.worked(Duration::from_millis(300));
         pace.worked(Duration::from_millis(200));
         assert_eq!(pace.window(), Duration::from_millis(1500));
+        // The next window starts as long as the last one's work, before any is reported...
+        pace.emitted();
+        assert_eq!(pace.window(), Duration::from_millis(1500));
+        // ...grows when more is...
+        pace.worked(Duration::from_millis(600));
+        assert_eq!(pace.window(), Duration::from_millis(1800));
+        // ...and comes back to the minimum after an emission that started little work.
+        pace.emitted();
+        pace.worked(Duration::from_millis(10));
         pace.emitted();
         assert_eq!(pace.window(), Duration::from_secs(1));
     }

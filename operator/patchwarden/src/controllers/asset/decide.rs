@@ -37,13 +37,14 @@ pub fn inventory_digest(raw: &Inventory) -> String {
     format!("sha256:{}", raw.dpkg_status_sha256)
 }
 
-/// Parses an executor's inventory. `known` is the package list last read from a dpkg
-/// database with the same digest, if any: parsing it again would give the same packages (an
-/// unchanged host's periodic inventory, a feed load's re-assessment), and parsing is most of
-/// what such a reconcile costs.
+/// Parses an executor's inventory, its dpkg database with `parse_dpkg_status`. `known` is
+/// the package list last read from a dpkg database with the same digest, if any: parsing it
+/// again would give the same packages (an unchanged host's periodic inventory, a feed load's
+/// re-assessment), and parsing is most of what such a reconcile costs.
 pub fn read_inventory(
     raw: &Inventory,
     known: Option<std::sync::Arc<inventory::Inventory>>,
+    parse_dpkg_status: impl FnOnce(&str) -> Result<inventory::Inventory, InventoryError>,
 ) -> Result<ReadInventory, UnreadableInventory> {
     let os = OsRelease::parse(&raw.os_release)?;
     let ecosystem = inventory::ecosystem_from_os_release(&raw.os_release)
@@ -51,7 +52,7 @@ pub fn read_inventory(
         .ok();
     let packages = match known {
         Some(packages) => packages,
-        None => std::sync::Arc::new(inventory::dpkg::parse_status(&raw.dpkg_status)?),
+        None => std::sync::Arc::new(parse_dpkg_status(&raw.dpkg_status)?),
     };
     Ok(ReadInventory {
         os: OsIdentity {

@@ -93,7 +93,9 @@ async fn reconcile(object: Arc<Asset>, context: Arc<Context>) -> Result<Action, 
     let known = context
         .assessment
         .kept_inventory(&key, &decide::inventory_digest(&raw));
-    let read = match decide::read_inventory(&raw, known) {
+    let read = match decide::read_inventory(&raw, known, |text| {
+        context.assessment.read_dpkg_status(text)
+    }) {
         Ok(read) => read,
         // A database that does not parse is the asset's problem, not a retry's.
         Err(unreadable) => {

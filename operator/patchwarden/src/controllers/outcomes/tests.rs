@@ -117,7 +117,8 @@ fn member(name: &str, version: &str) -> Member {
             known_exploited: false,
             cve_ids: vec!["CVE-2026-1".into()],
             security: true,
-        }],
+        }]
+        .into(),
         ..Member::new(name, "web")
     }
 }
@@ -197,7 +198,7 @@ fn two_failed_canaries_quarantine_the_version_for_another_policy() {
     let mut both = member("h4", BAD);
     let mut sibling = both.candidates[0].clone();
     sibling.package = "openssl".into();
-    both.candidates.push(sibling);
+    both.candidates = [both.candidates[0].clone(), sibling].into();
     let approval = apply::with_quarantines(
         &PatchPolicySpec::default()
             .compile_approval()

@@ -299,7 +299,7 @@ pub fn group_members(
                 name,
                 &group.name_any(),
                 summary.risk_score.unwrap_or(0.0),
-                &assessment.upgrades,
+                &assessment.member_upgrades,
                 asset.status.as_ref().and_then(|s| s.patch_state),
             );
             member.epss = assessment.epss.clone();
