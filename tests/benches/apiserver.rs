@@ -18,6 +18,10 @@ use support::cluster::TestServer;
 #[path = "apiserver/concurrent_creates.rs"]
 mod concurrent_creates;
 
+/// The allocator of the `patchwarden` executable, which serves the control plane.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A keep-alive HTTP/1.1 connection for request/response calls.
 struct Conn {
     reader: BufReader<TcpStream>,
