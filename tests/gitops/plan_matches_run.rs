@@ -241,14 +241,17 @@ fn frozen_waves(yaml: &str, assets: &[Asset]) -> Option<Vec<Vec<String>>> {
         assets.iter().map(|a| (a.name_any(), a.clone())).collect();
     let found = group_members(&groups, &by_name, |asset| {
         let status = asset.status.as_ref()?;
-        Some(Arc::new(AssetAssessment {
-            summary: FindingsSummary {
-                risk_score: status.findings.as_ref()?.risk_score,
+        Some(Arc::new(
+            AssetAssessment {
+                summary: FindingsSummary {
+                    risk_score: status.findings.as_ref()?.risk_score,
+                    ..Default::default()
+                },
+                upgrades: status.upgrades.clone(),
                 ..Default::default()
-            },
-            upgrades: status.upgrades.clone(),
-            ..Default::default()
-        }))
+            }
+            .for_policies(),
+        ))
     });
     let window = of_kind("MaintenanceWindow").next().expect("window");
     let window: patchwarden_api::MaintenanceWindow =

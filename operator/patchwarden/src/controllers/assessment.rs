@@ -59,8 +59,9 @@ pub struct AssetAssessment {
 }
 
 impl AssetAssessment {
-    /// With `member_upgrades` built from its upgrades, as stored for policies.
-    fn for_policies(self) -> AssetAssessment {
+    /// With `member_upgrades` built from its upgrades, as stored for policies: policies read
+    /// only that, so an assessment made elsewhere (a preview, a test) must pass through here.
+    pub fn for_policies(self) -> AssetAssessment {
         AssetAssessment {
             member_upgrades: MemberUpgrades::of(&self.upgrades),
             ..self
