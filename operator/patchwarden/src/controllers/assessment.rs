@@ -11,22 +11,21 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, RwLock};
 
-use patchwarden_api::asset::{AvailableUpgrade, FindingsSummary, RiskEntry};
+use patchwarden_api::asset::{AvailableUpgrade, FindingsSummary};
 use patchwarden_api::policy_input::MemberUpgrades;
 use patchwarden_core::Severity;
-use patchwarden_core::approval::UpgradeCandidate;
 use patchwarden_core::ecosystem::Ecosystem;
-use patchwarden_core::finding::{AssetContext, Finding};
+use patchwarden_core::finding::AssetContext;
 use patchwarden_core::index::{AdvisoryIndex, FeedSet};
 use patchwarden_core::inventory::dpkg::{ParagraphCache, parse_status_with};
 use patchwarden_core::inventory::{Inventory, InventoryError};
-use patchwarden_core::load_forecast::RATE_DAYS;
 use patchwarden_core::risk::{Criticality, Exposure};
 use patchwarden_core::sla::SlaFinding;
 use tokio::sync::{broadcast, watch};
 
-use super::assessment_inputs::{self, AssetInputs, Completion, KeptInputs};
+use super::assessment_inputs::{self, Completion, KeptInputs};
 use super::feed_change;
+use of::{assessment_of, reassess, recent_advisories};
 
 /// How many of the riskiest findings an Asset's status explains.
 pub const TOP_RISKS: usize = 5;
@@ -410,253 +409,8 @@ impl Assessments {
     }
 }
 
-/// An asset's assessment from the core's, before the host's sources are applied.
-fn assessment_of(
-    basis: String,
-    generation: u64,
-    assessment: &patchwarden_core::finding::Assessment,
-    recent_advisories: BTreeMap<Severity, u32>,
-) -> AssetAssessment {
-    let candidates = candidates(&assessment.findings);
-    let sla = sla_findings(&assessment.findings);
-    let epss = epss_scores(&assessment.findings);
-    let upgrades = candidates
-        .iter()
-        .map(|candidate| {
-            let fixes: Vec<&SlaFinding> = sla
-                .iter()
-                .filter(|(package, _)| package == &candidate.package)
-                .map(|(_, finding)| finding)
-                .collect();
-            AvailableUpgrade::from_assessment(candidate, &fixes)
-        })
-        .collect();
-    AssetAssessment {
-        basis,
-        generation,
-        summary: summary(&assessment.findings, &assessment.summary),
-        sla,
-        upgrades,
-        epss,
-        recent_advisories,
-        member_upgrades: MemberUpgrades::default(),
-    }
-}
-
-/// The advisories that concerned `inventory`'s packages in the last `RATE_DAYS` days, counted
-/// by severity.
-fn recent_advisories(
-    index: &AdvisoryIndex,
-    inventory: &Inventory,
-    ecosystem: &Ecosystem,
-) -> BTreeMap<Severity, u32> {
-    let since = chrono::Utc::now() - chrono::TimeDelta::days(i64::from(RATE_DAYS));
-    let mut counts = BTreeMap::new();
-    for advisory in index.recent_advisories(inventory, ecosystem, since) {
-        *counts.entry(advisory.severity.level).or_insert(0u32) += 1;
-    }
-    counts
-}
-
-/// Threads that re-assess after a feed load: the operator's two cores, shared with the
-/// control plane on small installations.
-const REASSESS_THREADS: usize = 2;
-
-/// The assessments of `touched` against `index`, completed with what each host's sources
-/// offered when they cover the new upgrades (else the asset's reconcile reads them); `None`
-/// for an asset without an ecosystem. One matcher per thread shares the evaluation of each
-/// distinct package version across the fleet.
-fn reassess(
-    index: &AdvisoryIndex,
-    touched: &[(String, AssetInputs)],
-) -> Vec<(String, Option<AssetAssessment>)> {
-    let chunk = touched.len().div_ceil(REASSESS_THREADS).max(1);
-    let one_part = |part: &[(String, AssetInputs)]| {
-        let mut matcher = index.matcher();
-        part.iter()
-            .map(|(key, inputs)| {
-                let assessed = inputs.ecosystem.as_deref().map(|ecosystem| {
-                    let context = AssetContext {
-                        name: key.clone(),
-                        ecosystem: Ecosystem::new(ecosystem),
-                        criticality: inputs.criticality,
-                        exposure: inputs.exposure,
-                    };
-                    let core = matcher.assess(&inputs.inventory, &context);
-                    let recent = recent_advisories(index, &inputs.inventory, &context.ecosystem);
-                    let fresh = assessment_of(inputs.basis(), 0, &core, recent);
-                    let completed = inputs.completion.as_ref().and_then(|c| c(&fresh));
-                    completed.unwrap_or(fresh)
-                });
-                (key.clone(), assessed)
-            })
-            .collect::<Vec<_>>()
-    };
-    std::thread::scope(|scope| {
-        let workers: Vec<_> = touched
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || one_part(part)))
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|worker| worker.join().unwrap_or_default())
-            .collect()
-    })
-}
-
-/// The status summary of findings sorted riskiest first.
-fn summary(
-    findings: &[Finding],
-    core: &patchwarden_core::finding::AssessmentSummary,
-) -> FindingsSummary {
-    let count = |severity: Severity| {
-        u32::try_from(core.by_severity.get(&severity).copied().unwrap_or(0)).unwrap_or(u32::MAX)
-    };
-    FindingsSummary {
-        critical: count(Severity::Critical),
-        high: count(Severity::High),
-        medium: count(Severity::Medium),
-        low: count(Severity::Low),
-        negligible: count(Severity::Negligible),
-        unknown: count(Severity::Unknown),
-        known_exploited: u32::try_from(core.kev).unwrap_or(u32::MAX),
-        fixable: u32::try_from(core.fixable).unwrap_or(u32::MAX),
-        // Counted once the host's sources are read (`asset::sources`).
-        fix_not_yet_available: 0,
-        risk_score: (!findings.is_empty()).then_some(core.max_risk),
-        top_risks: findings
-            .iter()
-            .take(TOP_RISKS)
-            .map(|f| {
-                let m = &f.matched;
-                RiskEntry {
-                    id: m
-                        .cve_ids
-                        .first()
-                        .cloned()
-                        .or_else(|| m.advisories.first().map(|a| a.id.clone()))
-                        .unwrap_or_default(),
-                    package: m.package.clone(),
-                    installed_version: m.installed_version.clone(),
-                    fixed_version: m.fixed_version.clone(),
-                    severity: m.severity,
-                    known_exploited: m.kev.is_some(),
-                    epss: m.epss.as_ref().map(|e| e.probability),
-                    score: f.risk.score,
-                    explanation: f.risk.explain(),
-                }
-            })
-            .collect(),
-    }
-}
-
-/// One upgrade candidate per installed binary of each fixable finding.
-fn candidates(findings: &[Finding]) -> Vec<UpgradeCandidate> {
-    let mut by_package: BTreeMap<String, UpgradeCandidate> = BTreeMap::new();
-    for finding in findings {
-        let m = &finding.matched;
-        let Some(fixed) = &m.fixed_version else {
-            continue;
-        };
-        let binaries: Vec<(String, String)> = if finding.binaries.is_empty() {
-            vec![(m.package.clone(), m.installed_version.clone())]
-        } else {
-            finding
-                .binaries
-                .iter()
-                .map(|installed| (installed.name.to_string(), installed.version.to_string()))
-                .collect()
-        };
-        for (package, installed) in binaries {
-            let candidate = UpgradeCandidate {
-                package: package.clone(),
-                source_package: Some(
-                    finding
-                        .source
-                        .as_deref()
-                        .unwrap_or(m.package.as_str())
-                        .to_string(),
-                ),
-                installed_version: installed,
-                candidate_version: fixed.clone(),
-                severity: m.severity,
-                published: m.published,
-                known_exploited: m.kev.is_some(),
-                cve_ids: m.cve_ids.clone(),
-                security: m.security,
-            };
-            match by_package.get_mut(&package) {
-                Some(existing) => {
-                    existing.known_exploited |= candidate.known_exploited;
-                    existing.severity = existing.severity.max(candidate.severity);
-                    existing.security |= candidate.security;
-                    existing.published = match (existing.published, candidate.published) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        (a, b) => a.or(b),
-                    };
-                    for cve in candidate.cve_ids {
-                        if !existing.cve_ids.contains(&cve) {
-                            existing.cve_ids.push(cve);
-                        }
-                    }
-                }
-                None => {
-                    by_package.insert(package, candidate);
-                }
-            }
-        }
-    }
-    by_package.into_values().collect()
-}
-
-/// The SLA view of each fixable finding: its id, severity and KEV due date, per binary.
-fn sla_findings(findings: &[Finding]) -> Vec<(String, SlaFinding)> {
-    let mut out = Vec::new();
-    for finding in findings {
-        let m = &finding.matched;
-        if m.fixed_version.is_none() {
-            continue;
-        }
-        let sla = SlaFinding {
-            id: m
-                .cve_ids
-                .first()
-                .cloned()
-                .or_else(|| m.advisories.first().map(|a| a.id.clone()))
-                .unwrap_or_else(|| m.package.clone()),
-            severity: m.severity,
-            published: m.published,
-            kev_due: m.kev.as_ref().map(|k| k.due_date),
-        };
-        if finding.binaries.is_empty() {
-            out.push((m.package.clone(), sla));
-        } else {
-            for installed in &finding.binaries {
-                out.push((installed.name.to_string(), sla.clone()));
-            }
-        }
-    }
-    out
-}
-
-/// The EPSS score of each fixable finding, per installed binary (the package a run upgrades).
-fn epss_scores(findings: &[Finding]) -> Vec<(String, String, f64)> {
-    let mut out = Vec::new();
-    for finding in findings {
-        let m = &finding.matched;
-        let (Some(epss), Some(_)) = (&m.epss, &m.fixed_version) else {
-            continue;
-        };
-        if finding.binaries.is_empty() {
-            out.push((m.package.clone(), epss.cve_id.clone(), epss.probability));
-        }
-        for installed in &finding.binaries {
-            let package = installed.name.to_string();
-            out.push((package, epss.cve_id.clone(), epss.probability));
-        }
-    }
-    out
-}
+#[path = "assessment_of.rs"]
+mod of;
 
 #[cfg(test)]
 #[path = "assessment_tests.rs"]
