@@ -5,6 +5,7 @@
 use patchwarden_k8s_rules::{FieldSelector, LabelSelector};
 use serde_json::Value;
 
+use crate::cluster::Obj;
 use crate::error::ApiError;
 use crate::http::Query;
 use crate::objects;
@@ -59,9 +60,11 @@ impl Selectors {
     }
 
     /// Whether a stored object is selected; field selectors see the object as the client
-    /// requested it.
-    pub fn matches(&self, def: &ResourceDef, stored: &Value) -> bool {
+    /// requested it. Labels are read from the object's head; only a field selector parses the
+    /// whole object.
+    pub fn matches(&self, def: &ResourceDef, stored: &Obj) -> bool {
         let labels = stored
+            .head()
             .pointer("/metadata/labels")
             .and_then(Value::as_object);
         let selected_by_labels = self.label.matches_with(|key| {
@@ -75,10 +78,11 @@ impl Selectors {
         if self.field.is_empty() {
             return true;
         }
-        if objects::stored_bytes_usable_value(def, stored) {
-            self.field.matches_with(|field| field_value(stored, field))
+        let stored = stored.value();
+        if objects::stored_bytes_usable_value(def, &stored) {
+            self.field.matches_with(|field| field_value(&stored, field))
         } else {
-            let view = objects::to_view(def, stored);
+            let view = objects::to_view(def, &stored);
             self.field.matches_with(|field| field_value(&view, field))
         }
     }

@@ -49,13 +49,13 @@ impl Stream {
                 line.extend_from_slice(&obj.json)
             }
             Repr::Json => line.extend_from_slice(
-                &serde_json::to_vec(&objects::to_view(&self.def, &obj.value)).unwrap_or_default(),
+                &serde_json::to_vec(&objects::to_view(&self.def, &obj.value())).unwrap_or_default(),
             ),
             Repr::Metadata => line.extend_from_slice(
-                &serde_json::to_vec(&partial_metadata(&obj.value)).unwrap_or_default(),
+                &serde_json::to_vec(&partial_metadata(obj.head())).unwrap_or_default(),
             ),
             Repr::Table => {
-                let view = objects::to_view(&self.def, &obj.value);
+                let view = objects::to_view(&self.def, &obj.value());
                 let t = table::table(
                     &self.def,
                     &[view],
@@ -102,7 +102,7 @@ impl Stream {
     }
 
     fn matches(&self, obj: &Obj) -> bool {
-        self.selectors.matches(&self.def, &obj.value)
+        self.selectors.matches(&self.def, obj)
     }
 
     /// The event this watch shows for a change, after namespace and selector filtering.

@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
-use bytes::Bytes;
 use serde_json::Value;
 
 use super::{Cluster, Event, Obj};
@@ -52,19 +51,16 @@ fn event(row: LogRow) -> Result<Event, ServerError> {
     let corrupt_row = |e| corrupt(&row.store, &row.key, e);
     let obj = Arc::new(Obj::from_bytes(row.rev, row.value).map_err(corrupt_row)?);
     let prev = match row.prev {
+        // The log keeps only the bytes; the revision is the one stamped in them.
         Some(p) => {
-            let prev_value: Value = serde_json::from_slice(&p).map_err(corrupt_row)?;
-            // The log keeps only the bytes; the revision is the one stamped in them.
-            let prev_rev = prev_value
+            let mut prev = Obj::from_bytes(0, p).map_err(corrupt_row)?;
+            prev.rev = prev
+                .head()
                 .pointer("/metadata/resourceVersion")
                 .and_then(Value::as_str)
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(0);
-            Some(Arc::new(Obj {
-                rev: prev_rev,
-                value: prev_value,
-                json: Bytes::from(p),
-            }))
+            Some(Arc::new(prev))
         }
         None => None,
     };

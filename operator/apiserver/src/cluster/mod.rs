@@ -21,33 +21,64 @@ use serde_json::Value;
 use crate::registry::{CRD_STORE, Registry};
 use crate::store::ChangeKind;
 
-/// One stored object version: the JSON value and its serialized bytes (lists and watches send
-/// the bytes without serializing again).
+/// One stored object version: its serialized bytes (lists and watches send them as they are)
+/// and its head, parsed. The rest is parsed from the bytes only when a write or a converted
+/// view needs it, so that a fleet's statuses are held once, as bytes, not a second time as a
+/// tree of values several times their size.
 #[derive(Debug)]
 pub struct Obj {
     pub rev: u64,
-    pub value: Value,
     pub json: Bytes,
+    /// `apiVersion`, `kind` and `metadata`: what selectors, metadata views and the check for
+    /// sending the bytes as they are read of every object.
+    head: Value,
 }
 
+/// The fields an object's head keeps.
+const HEAD_FIELDS: [&str; 3] = ["apiVersion", "kind", "metadata"];
+
 impl Obj {
-    /// Stamps `metadata.resourceVersion` and serializes.
-    pub fn new(rev: u64, mut value: Value) -> Obj {
+    /// Stamps `metadata.resourceVersion` into `value` and serializes it.
+    pub fn stamped(rev: u64, value: &mut Value) -> Obj {
         if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.insert("resourceVersion".into(), Value::String(rev.to_string()));
         }
         let json = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
-        Obj { rev, value, json }
+        Obj {
+            rev,
+            json,
+            head: head_of(value),
+        }
     }
 
     fn from_bytes(rev: u64, bytes: Vec<u8>) -> Result<Obj, serde_json::Error> {
         let value: Value = serde_json::from_slice(&bytes)?;
         Ok(Obj {
             rev,
-            value,
             json: Bytes::from(bytes),
+            head: head_of(&value),
         })
     }
+
+    /// The whole object, parsed from its bytes.
+    pub fn value(&self) -> Value {
+        // The bytes were serialized from a value here, or parsed once when loaded.
+        serde_json::from_slice(&self.json).unwrap_or(Value::Null)
+    }
+
+    /// `apiVersion`, `kind` and `metadata` of the object.
+    pub fn head(&self) -> &Value {
+        &self.head
+    }
+}
+
+fn head_of(value: &Value) -> Value {
+    Value::Object(
+        HEAD_FIELDS
+            .iter()
+            .filter_map(|field| Some((field.to_string(), value.get(*field)?.clone())))
+            .collect(),
+    )
 }
 
 /// A committed change, as watchers see it.
@@ -94,9 +125,9 @@ impl Cluster {
         let crds = self
             .stores
             .get(CRD_STORE)
-            .map(|s| s.values().map(|o| &o.value).collect::<Vec<_>>())
+            .map(|s| s.values().map(|o| o.value()).collect::<Vec<_>>())
             .unwrap_or_default();
-        self.registry = Arc::new(Registry::build(crds.into_iter()));
+        self.registry = Arc::new(Registry::build(crds.iter()));
     }
 
     /// Index of the first retained event with a revision above `rev`.
@@ -139,10 +170,10 @@ impl Txn<'_> {
     }
 
     /// Stores a new version; returns it with its revision stamped.
-    pub fn put(&mut self, store: &str, key: &str, value: Value) -> Arc<Obj> {
+    pub fn put(&mut self, store: &str, key: &str, mut value: Value) -> Value {
         let rev = self.cluster.rev + 1;
         self.cluster.rev = rev;
-        let obj = Arc::new(Obj::new(rev, value));
+        let obj = Arc::new(Obj::stamped(rev, &mut value));
         let prev = self
             .cluster
             .stores
@@ -159,33 +190,34 @@ impl Txn<'_> {
             store: store.to_string(),
             key: key.to_string(),
             kind,
-            obj: obj.clone(),
+            obj,
             prev,
         }));
-        obj
+        value
     }
 
     /// Removes an object; returns its last state stamped with the deletion revision.
-    pub fn remove(&mut self, store: &str, key: &str) -> Option<Arc<Obj>> {
+    pub fn remove(&mut self, store: &str, key: &str) -> Option<Value> {
         self.remove_as(store, key, None)
     }
 
     /// Removes an object whose final state is `last` (an update that dropped the last
     /// finalizer), so watchers see the object as it was when it went.
-    pub fn remove_as(&mut self, store: &str, key: &str, last: Option<Value>) -> Option<Arc<Obj>> {
+    pub fn remove_as(&mut self, store: &str, key: &str, last: Option<Value>) -> Option<Value> {
         let prev = self.cluster.stores.get_mut(store)?.remove(key)?;
         let rev = self.cluster.rev + 1;
         self.cluster.rev = rev;
-        let obj = Arc::new(Obj::new(rev, last.unwrap_or_else(|| prev.value.clone())));
+        let mut value = last.unwrap_or_else(|| prev.value());
+        let obj = Arc::new(Obj::stamped(rev, &mut value));
         self.changes.push(Arc::new(Event {
             rev,
             store: store.to_string(),
             key: key.to_string(),
             kind: ChangeKind::Deleted,
-            obj: obj.clone(),
+            obj,
             prev: Some(prev),
         }));
-        Some(obj)
+        Some(value)
     }
 }
 

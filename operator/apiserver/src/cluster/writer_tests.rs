@@ -118,8 +118,8 @@ where
 /// Puts `key` and answers with the revision it got.
 fn put_rev(key: &'static str) -> impl FnOnce(&mut Txn<'_>) -> Result<Reply, ApiError> + Send {
     move |txn| {
-        let obj = txn.put("test/things", key, json!({"metadata": {"name": key}}));
-        Ok(Reply::ok(json!(obj.rev)))
+        txn.put("test/things", key, json!({"metadata": {"name": key}}));
+        Ok(Reply::ok(json!(txn.cluster().rev)))
     }
 }
 

@@ -38,12 +38,12 @@ pub fn get(
             if objects::stored_bytes_usable(def, &obj) {
                 bytes_response(200, obj.json.clone(), "application/json")
             } else {
-                json_response(200, &objects::to_view(def, &obj.value))
+                json_response(200, &objects::to_view(def, &obj.value()))
             }
         }
-        Repr::Metadata => json_response(200, &partial_metadata(&obj.value)),
+        Repr::Metadata => json_response(200, &partial_metadata(obj.head())),
         Repr::Table => {
-            let view = objects::to_view(def, &obj.value);
+            let view = objects::to_view(def, &obj.value());
             let include = IncludeObject::parse(query.get("includeObject").map(String::as_str));
             json_response(
                 200,
@@ -155,7 +155,7 @@ fn select_page(
     let mut next = None;
     let mut last_key = String::new();
     for (k, o) in candidates {
-        if !request.selectors.matches(def, &o.value) {
+        if !request.selectors.matches(def, &o) {
             continue;
         }
         if request.limit > 0 && items.len() == request.limit {
@@ -188,7 +188,7 @@ pub fn list(
             let items: Vec<Value> = page
                 .items
                 .iter()
-                .map(|o| partial_metadata(&o.value))
+                .map(|o| partial_metadata(o.head()))
                 .collect();
             json_response(
                 200,
@@ -200,7 +200,7 @@ pub fn list(
             let views: Vec<Value> = page
                 .items
                 .iter()
-                .map(|o| objects::to_view(def, &o.value))
+                .map(|o| objects::to_view(def, &o.value()))
                 .collect();
             let include = IncludeObject::parse(query.get("includeObject").map(String::as_str));
             json_response(
@@ -229,7 +229,7 @@ fn json_list(def: &ResourceDef, page: &Page) -> Vec<u8> {
             buf.extend_from_slice(&o.json);
         } else {
             buf.extend_from_slice(
-                &serde_json::to_vec(&objects::to_view(def, &o.value)).unwrap_or_default(),
+                &serde_json::to_vec(&objects::to_view(def, &o.value())).unwrap_or_default(),
             );
         }
     }

@@ -78,7 +78,7 @@ pub async fn replace(
             objects::update(
                 txn,
                 at,
-                &old,
+                (&old, &old.value()),
                 obj,
                 target.status,
                 UpdateKind::Replace,
@@ -252,10 +252,10 @@ pub async fn delete_collection(
         let cluster = server.shared.read();
         snapshot(&cluster, &def.store, ns.as_deref(), cluster.rev, "")?
             .into_iter()
-            .filter(|(_, o)| selectors.matches(&def, &o.value))
+            .filter(|(_, o)| selectors.matches(&def, o))
             .map(|(_, o)| {
                 let field = |f: &str| {
-                    o.value
+                    o.head()
                         .pointer(f)
                         .and_then(Value::as_str)
                         .map(str::to_string)

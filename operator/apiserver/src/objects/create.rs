@@ -1,8 +1,6 @@
 //! Creating objects (POST, and server-side apply of a missing object): the object is placed in
 //! the URL's namespace, named, given the metadata the server owns, admitted and stored.
 
-use std::sync::Arc;
-
 use serde_json::{Map, Value, json};
 
 use super::admission::{admit_crd, apply_schema, check_names, check_type};
@@ -10,7 +8,7 @@ use super::labels::check_labels;
 use super::managed_fields::{Ownership, record_managed_fields};
 use super::metadata::{meta_mut, meta_str, name_suffix, new_uid, now_rfc3339, tracks_generation};
 use super::secrets::{admit_secret, is_secret};
-use super::{WriteOpts, from_view, key, to_view};
+use super::{WriteOpts, from_view, into_view, key};
 use crate::cluster::{Obj, Reply, Txn};
 use crate::error::ApiError;
 use crate::registry::{CRD_STORE, NAMESPACE_STORE, ResourceDef};
@@ -65,14 +63,14 @@ pub fn create(
         api_version: &def.api_version(),
     };
     record_managed_fields(&mut obj, None, &owner);
-    let stored = if opts.dry_run {
-        Arc::new(Obj::new(txn.cluster().rev, obj))
+    if opts.dry_run {
+        Obj::stamped(txn.cluster().rev, &mut obj);
     } else {
-        txn.put(&def.store, &k, obj)
-    };
+        obj = txn.put(&def.store, &k, obj);
+    }
     Ok(Reply {
         code: 201,
-        body: to_view(def, &stored.value),
+        body: into_view(def, obj),
         warnings,
     })
 }

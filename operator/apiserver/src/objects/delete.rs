@@ -3,14 +3,13 @@
 //! with what the object contains (a namespace's objects, a CRD's custom resources).
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use serde_json::{Map, Value, json};
 
 use super::metadata::{
     finalizers, meta_mut, meta_str, now_rfc3339, terminating, tracks_generation,
 };
-use super::{ObjectRef, to_view};
+use super::{ObjectRef, into_view, to_view};
 use crate::cluster::{Obj, Reply, Txn};
 use crate::error::{ApiError, qualified};
 use crate::registry::{CRD_STORE, NAMESPACE_STORE};
@@ -63,22 +62,23 @@ pub fn delete(txn: &mut Txn<'_>, at: ObjectRef<'_>, opts: &DeleteOpts) -> Result
     let Some(old) = txn.get(&def.store, &k) else {
         return Err(ApiError::not_found(&def.group, &def.plural, at.name));
     };
-    let uid = meta_str(&old.value, "uid").map(str::to_string);
+    let old_value = old.value();
+    let uid = meta_str(&old_value, "uid").map(str::to_string);
     check_preconditions(at, &old, uid.as_deref(), opts)?;
-    if !finalizers(&old.value).is_empty() {
-        if terminating(&old.value) {
-            return Ok(Reply::ok(to_view(def, &old.value)));
+    if !finalizers(&old_value).is_empty() {
+        if terminating(&old_value) {
+            return Ok(Reply::ok(to_view(def, &old_value)));
         }
-        let marked = marked_for_deletion(at, &old.value);
-        let stored = if opts.dry_run {
-            Arc::new(Obj::new(old.rev, marked))
+        let mut marked = marked_for_deletion(at, &old_value);
+        if opts.dry_run {
+            Obj::stamped(old.rev, &mut marked);
         } else {
-            txn.put(&def.store, &k, marked)
-        };
-        return Ok(Reply::ok(to_view(def, &stored.value)));
+            marked = txn.put(&def.store, &k, marked);
+        }
+        return Ok(Reply::ok(into_view(def, marked)));
     }
     if !opts.dry_run {
-        remove_contents(txn, at, &old.value);
+        remove_contents(txn, at, &old_value);
         txn.remove(&def.store, &k);
     }
     Ok(Reply::ok(deleted_status(at, uid.as_deref())))

@@ -29,10 +29,11 @@ pub fn evict(txn: &mut Txn<'_>, at: ObjectRef<'_>, eviction: &Value) -> Result<R
     };
     let namespace = at.namespace.unwrap_or_default();
     let opts = DeleteOpts::parse(&eviction["deleteOptions"], false);
-    if !budget_may_be_ignored(&pod.value) {
+    let pod = pod.value();
+    if !budget_may_be_ignored(&pod) {
         let pods = objects_in(txn, &def.store, namespace);
         let budgets = objects_in(txn, PDB_STORE, namespace);
-        check_budgets(&pod.value, &pods, &budgets)?;
+        check_budgets(&pod, &pods, &budgets)?;
     }
     delete(txn, at, &opts)?;
     Ok(Reply {
@@ -61,7 +62,7 @@ fn objects_in(txn: &Txn<'_>, store: &str, namespace: &str) -> Vec<Value> {
             objects
                 .range(prefix.clone()..)
                 .take_while(|(key, _)| key.starts_with(&prefix))
-                .map(|(_, obj)| obj.value.clone())
+                .map(|(_, obj)| obj.value())
                 .collect()
         })
         .unwrap_or_default()

@@ -76,24 +76,29 @@ pub fn to_view(def: &ResourceDef, stored: &Value) -> Value {
     match def.view {
         View::CoreEvent => events::to_core(stored),
         View::EventsV1 => events::to_events_v1(stored),
+        View::Plain => into_view(def, stored.clone()),
+    }
+}
+
+/// [`to_view`] of an object no longer needed as stored (a write's answer), without copying it.
+pub fn into_view(def: &ResourceDef, mut stored: Value) -> Value {
+    match def.view {
+        View::CoreEvent | View::EventsV1 => to_view(def, &stored),
         View::Plain => {
             let api_version = def.api_version();
-            if stored.get("apiVersion").and_then(Value::as_str) == Some(api_version.as_str()) {
-                stored.clone()
-            } else {
-                let mut v = stored.clone();
-                if let Some(m) = v.as_object_mut() {
-                    m.insert("apiVersion".into(), Value::String(api_version));
-                }
-                v
+            if stored.get("apiVersion").and_then(Value::as_str) != Some(api_version.as_str())
+                && let Some(m) = stored.as_object_mut()
+            {
+                m.insert("apiVersion".into(), Value::String(api_version));
             }
+            stored
         }
     }
 }
 
 /// Whether the stored bytes can be sent as they are for this view.
 pub fn stored_bytes_usable(def: &ResourceDef, obj: &Obj) -> bool {
-    stored_bytes_usable_value(def, &obj.value)
+    stored_bytes_usable_value(def, obj.head())
 }
 
 /// Whether a stored value already is in `def`'s view.

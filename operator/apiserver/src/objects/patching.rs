@@ -44,11 +44,12 @@ pub fn patch(
         }
         return Err(ApiError::not_found(&at.def.group, &at.def.plural, at.name));
     };
-    let (patched, kind) = patched_object(at, &old, &request, opts)?;
+    let old_value = old.value();
+    let (patched, kind) = patched_object(at, &old, &old_value, &request, opts)?;
     update(
         txn,
         at,
-        &old,
+        (&old, &old_value),
         patched,
         request.status_subresource,
         kind,
@@ -84,10 +85,11 @@ fn apply_create(
 fn patched_object(
     at: ObjectRef<'_>,
     old: &Obj,
+    old_value: &Value,
     request: &PatchRequest,
     opts: &WriteOpts,
 ) -> Result<(Value, UpdateKind), ApiError> {
-    let current = to_view(at.def, &old.value);
+    let current = to_view(at.def, old_value);
     let body = &request.body;
     match request.patch_type {
         PatchType::Json => {
@@ -113,7 +115,7 @@ fn patched_object(
         }
         PatchType::Apply => {
             let base = without_resource_version(&current);
-            let (mine, others) = apply_ownership(&old.value, &opts.manager);
+            let (mine, others) = apply_ownership(old.head(), &opts.manager);
             let mut applied = body.clone();
             if let Some(m) = applied.get_mut("metadata").and_then(Value::as_object_mut) {
                 m.remove("managedFields");

@@ -3,7 +3,6 @@
 //! generation, no-op detection and the deletion an update can finish.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use serde_json::{Value, json};
 
@@ -15,7 +14,7 @@ use super::metadata::{
     without_resource_version,
 };
 use super::secrets::{admit_secret, is_secret};
-use super::{ObjectRef, WriteOpts, from_view, to_view};
+use super::{ObjectRef, WriteOpts, from_view, into_view, to_view};
 use crate::cluster::{Obj, Reply, Txn};
 use crate::error::ApiError;
 use crate::registry::{CRD_STORE, ResourceDef};
@@ -42,11 +41,12 @@ const SERVER_OWNED: [&str; 7] = [
     "namespace",
 ];
 
-/// Applies an update to the existing object `old`: the common path of PUT and every patch type.
+/// Applies an update to the existing object `old` (stored, and parsed): the common path of PUT
+/// and every patch type.
 pub fn update(
     txn: &mut Txn<'_>,
     at: ObjectRef<'_>,
-    old: &Arc<Obj>,
+    (old, old_value): (&Obj, &Value),
     incoming: Value,
     status_subresource: bool,
     kind: UpdateKind,
@@ -56,7 +56,6 @@ pub fn update(
     let mut new = incoming;
     check_type(def, &mut new)?;
     let new = from_view(def, new);
-    let old_value = &old.value;
     let mut warnings = Vec::new();
     check_preconditions(at, old, &new, &kind)?;
     let mut new = scope_to_subresource(def, old_value, new, status_subresource);
@@ -99,12 +98,13 @@ pub fn update(
     let body = if terminating && finalizers(&new).is_empty() {
         finish_deletion(txn, at, new, opts)
     } else {
-        let stored = if opts.dry_run {
-            Arc::new(Obj::new(old.rev, new))
+        let mut stored = new;
+        if opts.dry_run {
+            Obj::stamped(old.rev, &mut stored);
         } else {
-            txn.put(&def.store, &at.key(), new)
-        };
-        to_view(def, &stored.value)
+            stored = txn.put(&def.store, &at.key(), stored);
+        }
+        into_view(def, stored)
     };
     Ok(Reply {
         code: 200,
@@ -266,6 +266,6 @@ fn finish_deletion(txn: &mut Txn<'_>, at: ObjectRef<'_>, new: Value, opts: &Writ
     }
     let removed = txn.remove_as(&at.def.store, &at.key(), Some(new.clone()));
     removed
-        .map(|o| to_view(at.def, &o.value))
+        .map(|o| to_view(at.def, &o))
         .unwrap_or_else(|| to_view(at.def, &new))
 }
