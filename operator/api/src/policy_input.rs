@@ -109,7 +109,7 @@ impl AvailableUpgrade {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MemberUpgrades {
     /// The candidates of the upgrades a patch may install.
-    pub candidates: Arc<[UpgradeCandidate]>,
+    pub candidates: Arc<[Arc<UpgradeCandidate>]>,
     /// Every upgrade's findings, by package.
     pub findings: Arc<[(String, SlaFinding)]>,
 }
@@ -122,7 +122,7 @@ impl MemberUpgrades {
             candidates: upgrades
                 .iter()
                 .filter(|u| u.is_patch_target())
-                .map(AvailableUpgrade::candidate)
+                .map(|u| Arc::new(u.candidate()))
                 .collect(),
             findings: upgrades
                 .iter()

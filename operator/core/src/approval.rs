@@ -5,6 +5,7 @@
 //! the advisories it fixes); the policy's rules are compiled once into an [`ApprovalPolicy`].
 
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use globset::{Glob, GlobMatcher};
@@ -242,7 +243,7 @@ impl fmt::Display for HoldReason {
 /// An upgrade that was held back, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeldBack {
-    pub candidate: UpgradeCandidate,
+    pub candidate: Arc<UpgradeCandidate>,
     pub reason: HoldReason,
 }
 
@@ -263,7 +264,8 @@ impl fmt::Display for HeldBack {
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApprovalOutcome {
-    pub approved: Vec<UpgradeCandidate>,
+    /// Shared with the candidates they come from: a fleet's evaluation copies no upgrade.
+    pub approved: Vec<Arc<UpgradeCandidate>>,
     pub held_back: Vec<HeldBack>,
 }
 
@@ -434,7 +436,11 @@ impl ApprovalPolicy {
     }
 
     /// Splits one asset's candidates into the approved patch set and the held-back list.
-    pub fn approve(&self, candidates: &[UpgradeCandidate], now: DateTime<Utc>) -> ApprovalOutcome {
+    pub fn approve(
+        &self,
+        candidates: &[Arc<UpgradeCandidate>],
+        now: DateTime<Utc>,
+    ) -> ApprovalOutcome {
         let mut outcome = ApprovalOutcome::default();
         for candidate in candidates {
             match self.hold_reason(candidate, now) {

@@ -2,6 +2,8 @@
 //! either approved or held back with a one-line reason, the split keeps the input order, and a
 //! held-back reason is one the rules can actually give.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, TimeDelta, Utc};
 use patchwarden_core::approval::{
     ApprovalPolicy, ApprovalRules, HoldReason, Pin, Quarantine, RejectedVersion, UpgradeCandidate,
@@ -107,6 +109,7 @@ proptest! {
         candidates in proptest::collection::vec(candidate(), 0..8),
     ) {
         let policy = ApprovalPolicy::compile(rules.clone()).expect("globs compile");
+        let candidates: Vec<Arc<UpgradeCandidate>> = candidates.into_iter().map(Arc::new).collect();
         let outcome = policy.approve(&candidates, now());
         prop_assert_eq!(outcome.approved.len() + outcome.held_back.len(), candidates.len());
         let mut approved = outcome.approved.iter();

@@ -1,5 +1,7 @@
 //! Approval rules: every held-back upgrade has a reason, and the reasons read as one line.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use patchwarden_core::approval::{
     ApprovalPolicy, ApprovalRules, HoldReason, Pin, Quarantine, RejectedVersion, UpgradeCandidate,
@@ -40,7 +42,11 @@ fn an_old_enough_severe_security_upgrade_is_approved() {
         ..ApprovalRules::default()
     };
     let p = policy(rules);
-    let c = candidate("openssl", Severity::Critical, "2026-06-01T00:00:00Z");
+    let c = Arc::new(candidate(
+        "openssl",
+        Severity::Critical,
+        "2026-06-01T00:00:00Z",
+    ));
     assert_eq!(p.hold_reason(&c, utc(NOW)), None);
     let outcome = p.approve(std::slice::from_ref(&c), utc(NOW));
     assert_eq!(outcome.approved, vec![c]);
@@ -54,7 +60,7 @@ fn below_minimum_severity_is_held_back_with_its_reason() {
         ..ApprovalRules::default()
     });
     let c = candidate("zlib1g", Severity::Medium, "2026-01-01T00:00:00Z");
-    let outcome = p.approve(&[c], utc(NOW));
+    let outcome = p.approve(&[Arc::new(c)], utc(NOW));
     assert_eq!(outcome.held_back.len(), 1);
     assert_eq!(
         outcome.held_back[0].to_string(),

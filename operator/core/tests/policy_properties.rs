@@ -4,6 +4,8 @@
 //! counts add up, and the
 //! evaluation depends only on its input.
 
+use std::sync::Arc;
+
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, TimeZone, Utc};
@@ -61,6 +63,7 @@ fn members() -> impl Strategy<Value = Vec<Member>> {
                             cve_ids: vec![format!("CVE-2026-{package}")],
                             security: true,
                         })
+                        .map(Arc::new)
                         .collect(),
                     findings: Default::default(),
                     epss: Vec::new(),

@@ -147,7 +147,7 @@ fn debian_advisory_dates_reach_findings_and_approval() {
         finding.risk.explain()
     );
 
-    let candidate = candidate_of(finding);
+    let candidate = Arc::new(candidate_of(finding));
     let rules = ApprovalRules {
         approve_after: "7d".parse::<Duration>().expect("duration"),
         ..ApprovalRules::default()
@@ -193,7 +193,10 @@ fn bug_fix_errata_are_not_security_updates_and_security_only_holds_them() {
     );
     assert!(fix[0].matched.security);
 
-    let candidates = [candidate_of(&plain[0]), candidate_of(&fix[0])];
+    let candidates = [
+        Arc::new(candidate_of(&plain[0])),
+        Arc::new(candidate_of(&fix[0])),
+    ];
     let now = utc("2026-08-21T00:00:00Z");
     let everything = ApprovalPolicy::compile(ApprovalRules::default()).expect("compile");
     assert_eq!(everything.approve(&candidates, now).approved.len(), 2);

@@ -1,6 +1,8 @@
 //! What the evaluation finds: each member's verdict, compliance, SLA forecasts, emergencies,
 //! and the decision.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -14,7 +16,7 @@ use crate::sla::{EmergencyReason, Forecast};
 pub struct Verdict {
     pub name: String,
     pub group: String,
-    pub approved: Vec<UpgradeCandidate>,
+    pub approved: Vec<Arc<UpgradeCandidate>>,
     pub held_back: Vec<HeldBack>,
     pub failing: bool,
 }

@@ -2,6 +2,7 @@
 //! rollout planner gives them. A frozen run is what a PatchRun's spec records.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -59,7 +60,7 @@ pub struct FrozenAsset {
     pub name: String,
     /// Its `maxUnavailable` pool: the first of the policy's groups it belongs to.
     pub group: String,
-    pub packages: Vec<UpgradeCandidate>,
+    pub packages: Vec<Arc<UpgradeCandidate>>,
 }
 
 /// A run as the policy would freeze it.
@@ -82,7 +83,7 @@ pub(super) fn freeze(
     trigger: RunTrigger,
     window: Option<NamedOpening>,
 ) -> Option<FrozenRun> {
-    let assets: Vec<(&Member, Vec<UpgradeCandidate>)> = members
+    let assets: Vec<(&Member, Vec<Arc<UpgradeCandidate>>)> = members
         .iter()
         .zip(verdicts)
         .filter(|(_, verdict)| !verdict.approved.is_empty())
@@ -101,7 +102,7 @@ pub(super) fn freeze_emergency(
     names: &[&str],
     trigger: RunTrigger,
 ) -> Option<FrozenRun> {
-    let assets: Vec<(&Member, Vec<UpgradeCandidate>)> = members
+    let assets: Vec<(&Member, Vec<Arc<UpgradeCandidate>>)> = members
         .iter()
         .zip(verdicts)
         .filter(|(member, _)| names.contains(&member.name.as_str()))
@@ -142,11 +143,11 @@ fn urgent(
 
 fn build(
     rules: &PolicyRules,
-    assets: Vec<(&Member, Vec<UpgradeCandidate>)>,
+    assets: Vec<(&Member, Vec<Arc<UpgradeCandidate>>)>,
     trigger: RunTrigger,
     window: Option<NamedOpening>,
 ) -> Option<FrozenRun> {
-    let assets: Vec<(&Member, Vec<UpgradeCandidate>)> = assets
+    let assets: Vec<(&Member, Vec<Arc<UpgradeCandidate>>)> = assets
         .into_iter()
         .filter(|(_, packages)| !packages.is_empty())
         .collect();

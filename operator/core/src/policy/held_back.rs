@@ -39,10 +39,11 @@ mod tests {
     use super::*;
     use crate::approval::{HeldBack, UpgradeCandidate};
     use crate::{Duration, Severity};
+    use std::sync::Arc;
 
     fn held(package: &str, reason: HoldReason) -> HeldBack {
         HeldBack {
-            candidate: UpgradeCandidate {
+            candidate: Arc::new(UpgradeCandidate {
                 package: package.into(),
                 source_package: None,
                 installed_version: "1.0-1".into(),
@@ -52,7 +53,7 @@ mod tests {
                 known_exploited: false,
                 cve_ids: vec![],
                 security: true,
-            },
+            }),
             reason,
         }
     }

@@ -41,7 +41,7 @@ pub struct Member {
     pub risk: f64,
     /// One candidate per fixable package. Shared: every policy over a fleet reads the same
     /// candidates of each asset at every evaluation.
-    pub candidates: Arc<[UpgradeCandidate]>,
+    pub candidates: Arc<[Arc<UpgradeCandidate>]>,
     /// The findings each candidate fixes, by package, for SLA deadlines.
     pub findings: Arc<[(String, SlaFinding)]>,
     /// The EPSS probability of each scored finding, as (package, finding id, probability).

@@ -17,6 +17,8 @@ mod runs;
 mod sla_classes;
 mod window_fit;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 
 use crate::approval::{ApprovalOutcome, HeldBack, HoldReason, UpgradeCandidate};
@@ -98,7 +100,7 @@ pub fn evaluate(input: &PolicyInput<'_>) -> PolicyEvaluation {
 }
 
 /// Every candidate of a suspended member, held back with the suspension's reason.
-fn suspended_outcome(candidates: &[UpgradeCandidate], reason: &str) -> ApprovalOutcome {
+fn suspended_outcome(candidates: &[Arc<UpgradeCandidate>], reason: &str) -> ApprovalOutcome {
     ApprovalOutcome {
         approved: Vec::new(),
         held_back: candidates

@@ -47,7 +47,7 @@ fn candidate(package: &str, known_exploited: bool) -> UpgradeCandidate {
 fn member(name: &str, group: &str, candidates: Vec<UpgradeCandidate>) -> Member {
     Member {
         risk: 1.0,
-        candidates: candidates.into(),
+        candidates: candidates.into_iter().map(Arc::new).collect(),
         ..Member::new(name, group)
     }
 }

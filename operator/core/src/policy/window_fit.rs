@@ -52,6 +52,7 @@ mod tests {
     use crate::sla::SlaRules;
     use crate::window::WindowDefinition;
     use crate::{CountOrPercent, Severity};
+    use std::sync::Arc;
 
     fn rules() -> PolicyRules {
         PolicyRules {
@@ -73,7 +74,7 @@ mod tests {
     fn member(name: &str, hours: u64, hint: Option<(&str, u32)>) -> Member {
         Member {
             risk: 1.0,
-            candidates: vec![UpgradeCandidate {
+            candidates: vec![Arc::new(UpgradeCandidate {
                 package: "openssl".into(),
                 source_package: None,
                 installed_version: "1.0-1".into(),
@@ -83,7 +84,7 @@ mod tests {
                 known_exploited: false,
                 cve_ids: vec!["CVE-2026-1".into()],
                 security: true,
-            }]
+            })]
             .into(),
             canary_hint: hint.map(|(profile, past_failures)| CanaryHint {
                 profile: profile.into(),

@@ -72,7 +72,10 @@ impl<'a> PolicySide<'a> {
         let mut out = BTreeMap::new();
         for verdict in self.evaluation.iter().flat_map(|e| &e.verdicts) {
             for candidate in &verdict.approved {
-                out.insert((verdict.name.clone(), candidate.package.clone()), candidate);
+                out.insert(
+                    (verdict.name.clone(), candidate.package.clone()),
+                    candidate.as_ref(),
+                );
             }
         }
         out

@@ -55,8 +55,10 @@ pub fn with_quarantines(
     found: &[Quarantine],
     members: &[Member],
 ) -> Result<ApprovalPolicy, ApprovalError> {
-    let candidates: Vec<&UpgradeCandidate> =
-        members.iter().flat_map(|m| m.candidates.iter()).collect();
+    let candidates: Vec<&UpgradeCandidate> = members
+        .iter()
+        .flat_map(|m| m.candidates.iter().map(AsRef::as_ref))
+        .collect();
     let source_of = |c: &UpgradeCandidate| c.source_package.clone().unwrap_or(c.package.clone());
     let mut held: BTreeMap<(String, String), String> = BTreeMap::new();
     for q in found {

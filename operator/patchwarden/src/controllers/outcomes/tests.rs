@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
 use patchwarden_api::asset::{Asset, AssetSpec, AssetStatus, OsIdentity};
@@ -107,7 +108,7 @@ fn assets() -> BTreeMap<String, Asset> {
 fn member(name: &str, version: &str) -> Member {
     Member {
         risk: 1.0,
-        candidates: vec![UpgradeCandidate {
+        candidates: vec![Arc::new(UpgradeCandidate {
             package: "libssl3".into(),
             source_package: Some("openssl".into()),
             installed_version: OLD.into(),
@@ -117,7 +118,7 @@ fn member(name: &str, version: &str) -> Member {
             known_exploited: false,
             cve_ids: vec!["CVE-2026-1".into()],
             security: true,
-        }]
+        })]
         .into(),
         ..Member::new(name, "web")
     }
@@ -196,9 +197,9 @@ fn two_failed_canaries_quarantine_the_version_for_another_policy() {
     ));
     // openssl of the same source at the same version is held with it (installed together).
     let mut both = member("h4", BAD);
-    let mut sibling = both.candidates[0].clone();
+    let mut sibling = UpgradeCandidate::clone(&both.candidates[0]);
     sibling.package = "openssl".into();
-    both.candidates = [both.candidates[0].clone(), sibling].into();
+    both.candidates = [both.candidates[0].clone(), Arc::new(sibling)].into();
     let approval = apply::with_quarantines(
         &PatchPolicySpec::default()
             .compile_approval()
