@@ -16,6 +16,7 @@ use patchwarden_api::asset::{Asset, AssetSpec, PatchState};
 use patchwarden_api::common::{ConnectionKind, SecretReference};
 use patchwarden_api::conditions::{self as c, reason};
 
+use super::stored_upgrades::StoredUpgrades;
 use crate::controllers::Context;
 use crate::controllers::driver::reconcile_once;
 use crate::controllers::error::ReconcileError;
@@ -79,14 +80,11 @@ fn ssh_secret(known_hosts: &str) -> Secret {
 /// One reconcile of the stored asset through the driver, as the controller runs it.
 async fn reconcile(context: &Arc<Context>, assets: &kube::Api<Asset>) -> (Action, Asset) {
     let stored = assets.get("web-1").await.unwrap();
-    let action = reconcile_once(
-        "Asset",
-        &super::reconcile,
-        Arc::new(stored),
-        context.clone(),
-    )
-    .await
-    .expect("reconciled");
+    let reconcile =
+        |object, context| super::reconcile(object, context, Arc::new(StoredUpgrades::default()));
+    let action = reconcile_once("Asset", &reconcile, Arc::new(stored), context.clone())
+        .await
+        .expect("reconciled");
     (action, assets.get("web-1").await.unwrap())
 }
 

@@ -15,6 +15,7 @@ mod decide;
 mod observe;
 mod sources;
 mod status;
+mod stored_upgrades;
 mod touched;
 mod trigger;
 mod validate;
@@ -22,6 +23,7 @@ mod validate;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::TryStreamExt;
 use kube::Resource;
 use kube::runtime::controller::Action;
 use kube::runtime::{Controller, PredicateConfig, WatchStreamExt, reflector, watcher};
@@ -30,6 +32,7 @@ use tokio::sync::watch;
 
 use super::error::ReconcileError;
 use super::{Context, drive, now, object_key, stopped};
+use stored_upgrades::StoredUpgrades;
 
 pub use validate::{ConnectionError, executor_for};
 
@@ -51,10 +54,14 @@ const CONCURRENT_RECONCILES: u16 = 32;
 pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
     let touched = touched::refs(context.clone());
     // Filtered, so that the controller's own status writes and the agent exchange do not
-    // start reconciles (see `trigger`).
+    // start reconciles (see `trigger`). The cache holds the Assets without their upgrade
+    // lists (see `stored_upgrades`).
+    let upgrades = Arc::new(StoredUpgrades::default());
     let (reader, writer) = reflector::store();
+    let cached = upgrades.clone();
     let assets = watcher(context.api::<Asset>(), watcher::Config::default())
         .default_backoff()
+        .map_ok(move |event| cached.take_from(event))
         .reflect(writer)
         .applied_objects()
         .predicate_filter(trigger::relevant_change, PredicateConfig::default());
@@ -66,10 +73,17 @@ pub async fn run(context: Arc<Context>, stop: watch::Receiver<bool>) {
                 .concurrency(CONCURRENT_RECONCILES),
         )
         .graceful_shutdown_on(stopped(stop));
-    drive(NAME, controller, context, reconcile).await;
+    drive(NAME, controller, context, move |object, context| {
+        reconcile(object, context, upgrades.clone())
+    })
+    .await;
 }
 
-async fn reconcile(object: Arc<Asset>, context: Arc<Context>) -> Result<Action, ReconcileError> {
+async fn reconcile(
+    object: Arc<Asset>,
+    context: Arc<Context>,
+    upgrades: Arc<StoredUpgrades>,
+) -> Result<Action, ReconcileError> {
     let asset = object.as_ref();
     let key = object_key(asset);
     if asset.meta().deletion_timestamp.is_some() {
@@ -77,7 +91,7 @@ async fn reconcile(object: Arc<Asset>, context: Arc<Context>) -> Result<Action, 
         context.assessment.forget(&key);
         return Ok(Action::await_change());
     }
-    let report = status::Report::new(&context, asset, now());
+    let report = status::Report::new(&context, asset, upgrades.of(&key), now());
     if asset.spec.suspend {
         report.suspended().await?;
         return Ok(Action::await_change());

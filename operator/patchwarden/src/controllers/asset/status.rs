@@ -2,11 +2,12 @@
 //! findings, patch state and conditions — with the Events and metrics that go with it.
 //! Timestamps move only when what they date changes, so an unchanged asset causes no write.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use kube::{Api, ResourceExt};
-use patchwarden_api::asset::{Asset, AssetStatus, FindingsSummary, PatchState};
+use patchwarden_api::asset::{Asset, AssetStatus, AvailableUpgrade, FindingsSummary, PatchState};
 use patchwarden_api::conditions::{self as c, reason};
 use patchwarden_api::time::to_k8s;
 use patchwarden_core::threats::{
@@ -15,6 +16,7 @@ use patchwarden_core::threats::{
 use patchwarden_executor::ExecError;
 
 use super::decide::{self, ReadInventory, UnreadableInventory};
+use super::stored_upgrades::fingerprint;
 use crate::controllers::assessment::AssetAssessment;
 use crate::controllers::error::ReconcileError;
 use crate::controllers::{
@@ -24,31 +26,58 @@ use crate::controllers::{
 /// The status of one reconcile of one Asset, from the stored one to the one written.
 pub struct Report<'a> {
     context: &'a Context,
-    asset: &'a Asset,
+    /// The Asset without its upgrade list, as the controller's cache holds it.
+    asset: Cow<'a, Asset>,
     api: Api<Asset>,
     key: String,
+    /// The stored status, without its upgrade list (the controller's cache drops it).
     stored: AssetStatus,
+    /// The fingerprint of the stored status's upgrade list.
+    stored_upgrades: u64,
+    /// The status to write, without its upgrade list.
     desired: AssetStatus,
+    /// The upgrade list to write; `None` keeps the stored one.
+    desired_upgrades: Option<&'a [AvailableUpgrade]>,
     now: DateTime<Utc>,
 }
 
 impl<'a> Report<'a> {
-    /// Starts from the stored status, at the current generation and reconcile request.
-    pub fn new(context: &'a Context, asset: &'a Asset, now: DateTime<Utc>) -> Self {
+    /// Starts from the stored status, at the current generation and reconcile request. The
+    /// stored upgrade list has fingerprint `stored_upgrades`, unless `asset` still carries
+    /// it (an Asset read from the API rather than the cache).
+    pub fn new(
+        context: &'a Context,
+        asset: &'a Asset,
+        stored_upgrades: u64,
+        now: DateTime<Utc>,
+    ) -> Self {
+        let (asset, stored_upgrades) = match &asset.status {
+            Some(status) if !status.upgrades.is_empty() => {
+                let listed = fingerprint(&status.upgrades);
+                let mut slim = asset.clone();
+                if let Some(status) = slim.status.as_mut() {
+                    status.upgrades = Vec::new();
+                }
+                (Cow::Owned(slim), listed)
+            }
+            _ => (Cow::Borrowed(asset), stored_upgrades),
+        };
         let stored = asset.status.clone().unwrap_or_default();
         let desired = AssetStatus {
             observed_generation: asset.metadata.generation,
-            last_handled_reconcile_at: reconcile_requested_at(asset)
+            last_handled_reconcile_at: reconcile_requested_at(asset.as_ref())
                 .or(stored.last_handled_reconcile_at.clone()),
             ..stored.clone()
         };
         Self {
             context,
+            api: context.api_for::<Asset, _>(asset.as_ref()),
+            key: object_key(asset.as_ref()),
             asset,
-            api: context.api_for::<Asset, _>(asset),
-            key: object_key(asset),
             stored,
+            stored_upgrades,
             desired,
+            desired_upgrades: None,
             now,
         }
     }
@@ -72,7 +101,9 @@ impl<'a> Report<'a> {
         self.write().await?;
         if self.stored.patch_state != Some(PatchState::Unreachable) {
             let events = &self.context.events;
-            events.warning(self.asset, "Unreachable", message).await;
+            events
+                .warning(self.asset.as_ref(), "Unreachable", message)
+                .await;
         }
         let metrics = &self.context.metrics;
         metrics.set_asset(&self.key, "Unreachable", BTreeMap::new());
@@ -91,7 +122,7 @@ impl<'a> Report<'a> {
         mut self,
         read: &ReadInventory,
         reboot_required: bool,
-        assessment: Option<&AssetAssessment>,
+        assessment: Option<&'a AssetAssessment>,
         state: PatchState,
     ) -> Result<(), ReconcileError> {
         self.inventory(read, reboot_required);
@@ -107,7 +138,9 @@ impl<'a> Report<'a> {
         self.write().await?;
         if findings_changed && assessment.is_some() {
             let events = &self.context.events;
-            events.normal(self.asset, "Assessed", message).await;
+            events
+                .normal(self.asset.as_ref(), "Assessed", message)
+                .await;
         }
         let by_severity = assessment.map(|a| a.by_severity()).unwrap_or_default();
         let metrics = &self.context.metrics;
@@ -127,7 +160,7 @@ impl<'a> Report<'a> {
         }
     }
 
-    fn findings(&mut self, assessment: Option<&AssetAssessment>) {
+    fn findings(&mut self, assessment: Option<&'a AssetAssessment>) {
         let compromise = compromise_signal(self.asset.labels(), self.asset.annotations());
         let desired = &mut self.desired;
         match assessment {
@@ -142,11 +175,11 @@ impl<'a> Report<'a> {
                     desired.assessed_time = Some(to_k8s(self.now));
                 }
                 desired.findings = Some(summary);
-                desired.upgrades = assessed.upgrades.clone();
+                self.desired_upgrades = Some(&assessed.upgrades);
             }
             None => {
                 desired.findings = None;
-                desired.upgrades = Vec::new();
+                self.desired_upgrades = Some(&[]);
                 desired.assessed_time = None;
             }
         }
@@ -181,14 +214,36 @@ impl<'a> Report<'a> {
     }
 
     async fn write(&self) -> Result<(), ReconcileError> {
+        let upgrades = self
+            .desired_upgrades
+            .filter(|upgrades| fingerprint(upgrades) != self.stored_upgrades);
         // Most reconciles (the periodic re-read of an unchanged inventory) change nothing:
-        // compared as data, without serializing the asset's upgrades twice.
-        if self.asset.status.as_ref() == Some(&self.desired) {
+        // compared as data, without serializing anything.
+        if upgrades.is_none() && self.asset.status.as_ref() == Some(&self.desired) {
             return Ok(());
         }
-        status::write_status(&self.api, self.asset, &self.desired).await?;
+        // Compared with the cached Asset, which has no upgrade list either, the patch leaves
+        // the stored list alone unless a changed one is given.
+        match upgrades {
+            Some(upgrades) => {
+                let desired = WithUpgrades {
+                    status: &self.desired,
+                    upgrades,
+                };
+                status::write_status(&self.api, self.asset.as_ref(), &desired).await?
+            }
+            None => status::write_status(&self.api, self.asset.as_ref(), &self.desired).await?,
+        };
         Ok(())
     }
+}
+
+/// A status with its upgrade list, written even when empty (so that it replaces a stored one).
+#[derive(serde::Serialize)]
+struct WithUpgrades<'s> {
+    #[serde(flatten)]
+    status: &'s AssetStatus,
+    upgrades: &'s [AvailableUpgrade],
 }
 
 /// The findings of a compromised asset: each explained risk lifted into the exploited band and
