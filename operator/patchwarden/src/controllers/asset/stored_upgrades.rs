@@ -11,11 +11,12 @@
 
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
-use std::hash::Hasher;
+use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::runtime::watcher;
-use patchwarden_api::asset::{Asset, AvailableUpgrade};
+use patchwarden_api::asset::{Asset, AvailableUpgrade, FixedFinding};
 
 use crate::controllers::object_key;
 
@@ -67,26 +68,53 @@ impl StoredUpgrades {
     }
 }
 
-/// A fingerprint of an upgrade list: the hash of its JSON, the form it is stored in.
+/// A fingerprint of an upgrade list: a hash of every field of every upgrade, in order.
 pub fn fingerprint(upgrades: &[AvailableUpgrade]) -> u64 {
-    let mut hasher = HashingWriter(DefaultHasher::new());
-    // Serializing plain data into a hasher cannot fail; a failure would only cost a write.
-    let _ = serde_json::to_writer(&mut hasher, upgrades);
-    hasher.0.finish()
+    let mut hasher = DefaultHasher::new();
+    upgrades.len().hash(&mut hasher);
+    for upgrade in upgrades {
+        hash_upgrade(upgrade, &mut hasher);
+    }
+    hasher.finish()
 }
 
-/// Feeds what is written into a hasher, so that a list is hashed without being copied.
-struct HashingWriter(DefaultHasher);
-
-impl std::io::Write for HashingWriter {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.write(bytes);
-        Ok(bytes.len())
+/// Hashes one upgrade. The fields are named, not skipped with `..`, so that a new field
+/// cannot be left out of the fingerprint (a change to it alone would never be written).
+fn hash_upgrade(upgrade: &AvailableUpgrade, hasher: &mut DefaultHasher) {
+    let AvailableUpgrade {
+        package,
+        source_package,
+        installed_version,
+        fixed_version,
+        severity,
+        known_exploited,
+        published,
+        security,
+        fixes,
+        host_candidate_version,
+        host_origin,
+        not_available_reason,
+    } = upgrade;
+    (package, source_package, installed_version, fixed_version).hash(hasher);
+    (severity, known_exploited, security).hash(hasher);
+    published_second(published).hash(hasher);
+    (host_candidate_version, host_origin, not_available_reason).hash(hasher);
+    fixes.len().hash(hasher);
+    for fix in fixes {
+        let FixedFinding {
+            id,
+            severity,
+            published,
+            kev_due_date,
+        } = fix;
+        (id, severity, kev_due_date).hash(hasher);
+        published_second(published).hash(hasher);
     }
+}
 
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
+/// A time as it is stored: to the second, as Kubernetes writes times.
+fn published_second(time: &Option<Time>) -> Option<i64> {
+    time.as_ref().map(|time| time.0.as_second())
 }
 
 #[cfg(test)]
@@ -145,6 +173,28 @@ mod tests {
         assert_ne!(fingerprint(&one), fingerprint(&other_version));
         assert_ne!(fingerprint(&one), fingerprint(&two));
         assert_ne!(fingerprint(&one), fingerprint(&[]));
+        // What the host's sources offer, and a fix's own facts, count too.
+        let mut offered = one.clone();
+        offered[0].not_available_reason = Some("not offered yet".into());
+        assert_ne!(fingerprint(&one), fingerprint(&offered));
+        let mut due = one.clone();
+        due[0].fixes.push(FixedFinding {
+            id: "CVE-2026-1".into(),
+            kev_due_date: Some("2026-12-24".into()),
+            ..FixedFinding::default()
+        });
+        let mut later = due.clone();
+        later[0].fixes[0].kev_due_date = Some("2026-12-31".into());
+        assert_ne!(fingerprint(&due), fingerprint(&later));
+    }
+
+    #[test]
+    fn a_list_read_back_from_the_server_has_the_fingerprint_it_was_written_with() {
+        let mut listed = vec![upgrade("openssl", "3.0.15-1")];
+        listed[0].published = Some(patchwarden_api::time::to_k8s(chrono::Utc::now()));
+        let json = serde_json::to_string(&listed).expect("serializes");
+        let read: Vec<AvailableUpgrade> = serde_json::from_str(&json).expect("parses");
+        assert_eq!(fingerprint(&read), fingerprint(&listed));
     }
 
     #[test]
