@@ -88,6 +88,49 @@ impl<S: Into<String>> FromIterator<S> for FieldPath {
     }
 }
 
+/// A path being walked, borrowed step by step from the top, and made into a [`FieldPath`]
+/// only where something is reported: a schema walk visits every member of an object and
+/// reports at few of them.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum PathRef<'a> {
+    Root,
+    Key(&'a PathRef<'a>, &'a str),
+    Index(&'a PathRef<'a>, usize),
+}
+
+impl<'a> PathRef<'a> {
+    /// The path of member `key` below this one.
+    pub(crate) fn key(&'a self, key: &'a str) -> PathRef<'a> {
+        PathRef::Key(self, key)
+    }
+
+    /// The path of element `index` below this one.
+    pub(crate) fn index(&'a self, index: usize) -> PathRef<'a> {
+        PathRef::Index(self, index)
+    }
+
+    /// The owned path.
+    pub(crate) fn to_path(&self) -> FieldPath {
+        let mut segments = Vec::new();
+        let mut at = self;
+        loop {
+            match at {
+                PathRef::Root => break,
+                PathRef::Key(parent, key) => {
+                    segments.push(PathSegment::Key(key.to_string()));
+                    at = parent;
+                }
+                PathRef::Index(parent, index) => {
+                    segments.push(PathSegment::Index(*index));
+                    at = parent;
+                }
+            }
+        }
+        segments.reverse();
+        FieldPath { segments }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +149,16 @@ mod tests {
         assert_eq!(joined.segments().len(), 6);
         assert_eq!(path.last(), Some(&PathSegment::Key("name".into())));
         assert!(!path.is_root());
+    }
+
+    #[test]
+    fn a_walked_path_is_the_path_of_its_steps() {
+        let root = PathRef::Root;
+        let spec = root.key("spec");
+        let hosts = spec.key("hosts");
+        let second = hosts.index(1);
+        let name = second.key("name");
+        assert_eq!(name.to_path().to_string(), "spec.hosts[1].name");
+        assert_eq!(root.to_path(), FieldPath::root());
     }
 }

@@ -16,7 +16,7 @@ pub use check::{CheckOptions, SchemaChecker};
 pub use object_meta::{OBJECT_META_FIELDS, check_object_meta};
 pub use violation::{ExpectedType, Violation, ViolationKind, type_name};
 
-use crate::field_path::FieldPath;
+use crate::field_path::{FieldPath, PathRef};
 use node::SchemaNode;
 
 /// What the API server makes of a custom resource write.
@@ -35,7 +35,7 @@ pub struct Admission {
 pub fn admit(schema: &Value, object: &mut Value) -> Admission {
     let node = SchemaNode::new(schema);
     let mut pruned = Vec::new();
-    normalize::prune_and_default(node, object, &FieldPath::root(), true, &mut pruned);
+    normalize::prune_and_default(node, object, &PathRef::Root, true, &mut pruned);
     let violations = SchemaChecker::new(schema, CheckOptions::default()).check(object);
     Admission { pruned, violations }
 }

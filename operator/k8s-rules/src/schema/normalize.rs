@@ -7,14 +7,14 @@
 use serde_json::Value;
 
 use super::node::{GENERIC_ROOT_FIELDS, SchemaNode};
-use crate::field_path::FieldPath;
+use crate::field_path::{FieldPath, PathRef};
 
 /// Prunes and defaults `value` below `path`, appending the path of each dropped member to
 /// `pruned`. Values whose type the node refuses are left for the check to report.
 pub(crate) fn prune_and_default(
     schema: SchemaNode<'_>,
     value: &mut Value,
-    path: &FieldPath,
+    path: &PathRef<'_>,
     root: bool,
     pruned: &mut Vec<FieldPath>,
 ) {
@@ -24,26 +24,21 @@ pub(crate) fn prune_and_default(
     let owned_by_schema = |key: &str| !(root && GENERIC_ROOT_FIELDS.contains(&key));
     match value {
         Value::Object(members) => {
-            let keys: Vec<String> = members.keys().cloned().collect();
-            for key in keys.into_iter().filter(|key| owned_by_schema(key)) {
-                match schema.member(&key) {
+            let mut undeclared = Vec::new();
+            for (key, member) in members.iter_mut().filter(|(key, _)| owned_by_schema(key)) {
+                match schema.member(key) {
                     Some(member_schema) => {
-                        if let Some(member) = members.get_mut(&key) {
-                            prune_and_default(
-                                member_schema,
-                                member,
-                                &path.key(&key),
-                                false,
-                                pruned,
-                            );
-                        }
+                        prune_and_default(member_schema, member, &path.key(key), false, pruned);
                     }
                     None if schema.keeps_unknown_members() => {}
                     None => {
-                        members.remove(&key);
-                        pruned.push(path.key(key));
+                        pruned.push(path.key(key).to_path());
+                        undeclared.push(key.clone());
                     }
                 }
+            }
+            for key in undeclared {
+                members.remove(&key);
             }
             for (key, member_schema) in schema.properties().into_iter().flatten() {
                 let member_schema = SchemaNode::new(member_schema);
@@ -79,7 +74,7 @@ mod tests {
         prune_and_default(
             SchemaNode::new(schema),
             &mut value,
-            &FieldPath::root(),
+            &PathRef::Root,
             true,
             &mut paths,
         );

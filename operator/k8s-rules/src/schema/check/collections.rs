@@ -6,14 +6,14 @@ use serde_json::{Map, Value};
 use super::super::node::{GENERIC_ROOT_FIELDS, SchemaNode};
 use super::super::violation::{Violation, ViolationKind};
 use super::{SchemaChecker, Walk};
-use crate::field_path::FieldPath;
+use crate::field_path::PathRef;
 
 impl<'s> SchemaChecker<'s> {
     pub(super) fn object(
         &mut self,
         schema: SchemaNode<'s>,
         members: &Map<String, Value>,
-        path: &FieldPath,
+        path: &PathRef<'_>,
         walk: Walk,
         out: &mut Vec<Violation>,
     ) {
@@ -29,7 +29,7 @@ impl<'s> SchemaChecker<'s> {
                 Some(member_schema) => self.node(member_schema, member, &path.key(key), below, out),
                 None if schema.keeps_unknown_members() || !walk.report_unknown => {}
                 None => out.push(Violation {
-                    path: path.key(key),
+                    path: path.key(key).to_path(),
                     kind: ViolationKind::UnknownField {
                         field: key.clone(),
                         known: schema.property_names(),
@@ -40,7 +40,7 @@ impl<'s> SchemaChecker<'s> {
         for name in schema.required() {
             if !members.contains_key(name) {
                 out.push(Violation {
-                    path: path.key(name),
+                    path: path.key(name).to_path(),
                     kind: ViolationKind::MissingRequired {
                         field: name.to_string(),
                     },
@@ -64,7 +64,7 @@ impl<'s> SchemaChecker<'s> {
         &mut self,
         schema: SchemaNode<'s>,
         items: &[Value],
-        path: &FieldPath,
+        path: &PathRef<'_>,
         walk: Walk,
         out: &mut Vec<Violation>,
     ) {
@@ -94,7 +94,7 @@ impl<'s> SchemaChecker<'s> {
             for (index, item) in items.iter().enumerate() {
                 if items[..index].contains(item) {
                     out.push(Violation {
-                        path: path.index(index),
+                        path: path.index(index).to_path(),
                         kind: ViolationKind::DuplicateItem { item: item.clone() },
                     });
                 }
@@ -110,7 +110,7 @@ impl<'s> SchemaChecker<'s> {
             for (index, values) in identities.iter().enumerate() {
                 if identities[..index].contains(values) {
                     out.push(Violation {
-                        path: path.index(index),
+                        path: path.index(index).to_path(),
                         kind: ViolationKind::DuplicateMapKey {
                             keys: keys.iter().map(|key| key.to_string()).collect(),
                             values: values.clone(),
@@ -128,7 +128,7 @@ type CountRule<'r> = (&'r str, fn(u64, usize) -> ViolationKind);
 /// Violations of a node's lower and upper count rules by `count` members or items.
 fn count_violations(
     schema: SchemaNode<'_>,
-    path: &FieldPath,
+    path: &PathRef<'_>,
     count: usize,
     (min_name, too_few): CountRule<'_>,
     (max_name, too_many): CountRule<'_>,
@@ -146,7 +146,7 @@ fn count_violations(
         .into_iter()
         .chain(above)
         .map(|kind| Violation {
-            path: path.clone(),
+            path: path.to_path(),
             kind,
         })
         .collect()

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::node::SchemaNode;
 use super::violation::{Violation, ViolationKind};
-use crate::field_path::FieldPath;
+use crate::field_path::PathRef;
 
 /// What a check reports beyond what the API server refuses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -71,7 +71,7 @@ impl<'s> SchemaChecker<'s> {
         self.node(
             SchemaNode::new(self.schema),
             object,
-            &FieldPath::root(),
+            &PathRef::Root,
             walk,
             &mut out,
         );
@@ -82,13 +82,13 @@ impl<'s> SchemaChecker<'s> {
         &mut self,
         schema: SchemaNode<'s>,
         value: &Value,
-        path: &FieldPath,
+        path: &PathRef<'_>,
         walk: Walk,
         out: &mut Vec<Violation>,
     ) {
         let report = |out: &mut Vec<Violation>, kind| {
             out.push(Violation {
-                path: path.clone(),
+                path: path.to_path(),
                 kind,
             })
         };
@@ -138,7 +138,7 @@ impl<'s> SchemaChecker<'s> {
         &mut self,
         schema: SchemaNode<'s>,
         value: &Value,
-        path: &FieldPath,
+        path: &PathRef<'_>,
         walk: Walk,
         out: &mut Vec<Violation>,
     ) {
@@ -157,7 +157,7 @@ impl<'s> SchemaChecker<'s> {
                 .any(|branch| self.admits(branch, value, path, inner))
         {
             out.push(Violation {
-                path: path.clone(),
+                path: path.to_path(),
                 kind: ViolationKind::NoAnyOfMatch {
                     found: value.clone(),
                 },
@@ -170,7 +170,7 @@ impl<'s> SchemaChecker<'s> {
                 .count();
             if matched != 1 {
                 out.push(Violation {
-                    path: path.clone(),
+                    path: path.to_path(),
                     kind: ViolationKind::NotExactlyOneOf {
                         found: value.clone(),
                         matched,
@@ -182,7 +182,7 @@ impl<'s> SchemaChecker<'s> {
             && self.admits(not, value, path, inner)
         {
             out.push(Violation {
-                path: path.clone(),
+                path: path.to_path(),
                 kind: ViolationKind::MatchesNot {
                     found: value.clone(),
                 },
@@ -194,7 +194,7 @@ impl<'s> SchemaChecker<'s> {
         &mut self,
         schema: SchemaNode<'s>,
         value: &Value,
-        path: &FieldPath,
+        path: &PathRef<'_>,
         walk: Walk,
     ) -> bool {
         let mut probe = Vec::new();

@@ -8,19 +8,19 @@ use serde_json::Number;
 use super::super::node::SchemaNode;
 use super::super::violation::{Violation, ViolationKind};
 use super::SchemaChecker;
-use crate::field_path::FieldPath;
+use crate::field_path::PathRef;
 
 impl<'s> SchemaChecker<'s> {
     pub(super) fn string(
         &mut self,
         schema: SchemaNode<'s>,
         text: &str,
-        path: &FieldPath,
+        path: &PathRef<'_>,
         out: &mut Vec<Violation>,
     ) {
         let mut report = |kind| {
             out.push(Violation {
-                path: path.clone(),
+                path: path.to_path(),
                 kind,
             })
         };
@@ -71,7 +71,7 @@ impl<'s> SchemaChecker<'s> {
         &mut self,
         schema: SchemaNode<'s>,
         number: &Number,
-        path: &FieldPath,
+        path: &PathRef<'_>,
         out: &mut Vec<Violation>,
     ) {
         let Some(found) = number.as_f64() else {
@@ -88,7 +88,7 @@ impl<'s> SchemaChecker<'s> {
         };
         if found < minimum || (exclusive && found == minimum) {
             out.push(Violation {
-                path: path.clone(),
+                path: path.to_path(),
                 kind: ViolationKind::BelowMinimum {
                     found: number.clone(),
                     minimum,
@@ -102,7 +102,7 @@ impl<'s> SchemaChecker<'s> {
         };
         if found > maximum || (exclusive && found == maximum) {
             out.push(Violation {
-                path: path.clone(),
+                path: path.to_path(),
                 kind: ViolationKind::AboveMaximum {
                     found: number.clone(),
                     maximum,
