@@ -122,13 +122,23 @@ where
         return Ok(false);
     };
     let body = serde_json::json!({ "status": patch });
-    api.patch_status(&name, &PatchParams::default(), &Patch::Merge(&body))
-        .await
-        .map_err(|source| StatusError::Api {
-            kind,
-            name: name.clone(),
-            source,
-        })?;
+    let refused = |source| StatusError::Api {
+        kind: kind.clone(),
+        name: name.clone(),
+        source,
+    };
+    // The answer (the whole object, which the watch brings anyway) is read but not decoded:
+    // at fleet scale that would be another copy of every status parsed per write.
+    let request = kube::core::Request::new(api.resource_url())
+        .patch_subresource(
+            "status",
+            &name,
+            &PatchParams::default(),
+            &Patch::Merge(&body),
+        )
+        .map_err(|e| refused(kube::Error::BuildRequest(e)))?;
+    let client = api.clone().into_client();
+    client.request_text(request).await.map_err(refused)?;
     Ok(true)
 }
 
