@@ -110,7 +110,7 @@ impl<'a> PathRef<'a> {
     }
 
     /// The owned path.
-    pub(crate) fn to_path(&self) -> FieldPath {
+    pub(crate) fn to_path(self) -> FieldPath {
         let mut segments = Vec::new();
         let mut at = self;
         loop {
@@ -118,11 +118,11 @@ impl<'a> PathRef<'a> {
                 PathRef::Root => break,
                 PathRef::Key(parent, key) => {
                     segments.push(PathSegment::Key(key.to_string()));
-                    at = parent;
+                    at = *parent;
                 }
                 PathRef::Index(parent, index) => {
-                    segments.push(PathSegment::Index(*index));
-                    at = parent;
+                    segments.push(PathSegment::Index(index));
+                    at = *parent;
                 }
             }
         }
