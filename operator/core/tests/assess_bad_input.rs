@@ -230,7 +230,11 @@ fn inventories_name_record_package_and_field() {
 /// Every parser on any text: an answer, never a panic, and every error names a field, says
 /// what is wrong, and points at a record the text has (0 for the document as a whole).
 fn parse_everything(text: &str) {
-    let records = text.lines().count() + 1;
+    // YAML breaks lines at U+0085, U+2028 and U+2029 too, and numbers them so.
+    let records = text
+        .split(['\n', '\r', '\u{85}', '\u{2028}', '\u{2029}'])
+        .count()
+        + 1;
     let feed_errors = [
         osv::parse_document(text).err(),
         kev::parse_catalog(text).err(),
@@ -285,6 +289,12 @@ fn real_documents() -> &'static [String] {
             read_data("inventories/alpine-apk-installed"),
         ]
     })
+}
+
+#[test]
+fn an_error_after_a_unicode_line_separator_points_at_a_line_the_text_has() {
+    // Found by `arbitrary_text_never_panics`: YAML numbers the lines U+2028 breaks.
+    parse_everything("=:\u{2028}x%*SwE8:{=X'o'$f{L{g:`hi P%Z'E");
 }
 
 proptest! {
