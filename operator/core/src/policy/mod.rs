@@ -17,6 +17,7 @@ mod runs;
 mod sla_classes;
 mod window_fit;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -139,7 +140,12 @@ fn deadlines_and_emergencies(
         if verdict.approved.is_empty() {
             continue;
         }
-        let findings = approved_findings(member, verdict);
+        let approved: HashSet<&str> = verdict
+            .approved
+            .iter()
+            .map(|c| c.package.as_str())
+            .collect();
+        let findings = approved_findings(member, &approved);
         let forecast = sla::forecast(&rules.sla, &findings, windows, now);
         let known_exploited: Vec<&str> = verdict
             .approved
@@ -147,7 +153,7 @@ fn deadlines_and_emergencies(
             .filter(|c| c.known_exploited)
             .map(|c| c.cve_ids.first().map_or(c.package.as_str(), String::as_str))
             .collect();
-        if let Some(reason) = emergency(rules, member, verdict, &known_exploited, &forecast) {
+        if let Some(reason) = emergency(rules, member, &approved, &known_exploited, &forecast) {
             emergencies.push(AssetEmergency {
                 asset: member.name.clone(),
                 reason,
@@ -169,7 +175,7 @@ fn deadlines_and_emergencies(
 fn emergency(
     rules: &PolicyRules,
     member: &Member,
-    verdict: &Verdict,
+    approved: &HashSet<&str>,
     known_exploited: &[&str],
     forecast: &sla::Forecast,
 ) -> Option<sla::EmergencyReason> {
@@ -183,18 +189,18 @@ fn emergency(
     let scores: Vec<(&str, f64)> = member
         .epss
         .iter()
-        .filter(|(package, _, _)| verdict.approved.iter().any(|c| &c.package == package))
+        .filter(|(package, _, _)| approved.contains(package.as_str()))
         .map(|(_, id, p)| (id.as_str(), *p))
         .collect();
     sla::epss_emergency(&rules.emergency, rules.epss_threshold, &scores).or(declared)
 }
 
-/// The findings a member's approved upgrades fix.
-fn approved_findings(member: &Member, verdict: &Verdict) -> Vec<SlaFinding> {
+/// The findings a member's approved upgrades (by package) fix.
+fn approved_findings(member: &Member, approved: &HashSet<&str>) -> Vec<SlaFinding> {
     member
         .findings
         .iter()
-        .filter(|(package, _)| verdict.approved.iter().any(|c| &c.package == package))
+        .filter(|(package, _)| approved.contains(package.as_str()))
         .map(|(_, finding)| finding.clone())
         .collect()
 }
