@@ -12,7 +12,6 @@ use std::fmt::Debug;
 use kube::api::{Patch, PatchParams};
 use kube::{Api, Resource, ResourceExt};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 /// Errors of a status write.
@@ -106,7 +105,7 @@ pub fn status_patch(stored: Option<&Value>, mut desired: Value) -> Option<Value>
 /// Returns whether a write happened.
 pub async fn write_status<K, S>(api: &Api<K>, object: &K, desired: &S) -> Result<bool, StatusError>
 where
-    K: Resource<DynamicType = ()> + Clone + DeserializeOwned + Serialize + Debug,
+    K: Resource<DynamicType = ()> + Clone + Serialize + Debug,
     S: Serialize,
 {
     let kind = K::kind(&()).to_string();

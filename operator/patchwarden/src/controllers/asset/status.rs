@@ -16,7 +16,7 @@ use patchwarden_core::threats::{
 use patchwarden_executor::ExecError;
 
 use super::decide::{self, ReadInventory, UnreadableInventory};
-use super::stored_upgrades::fingerprint;
+use super::stored_upgrades::{drop_list, fingerprint};
 use crate::controllers::assessment::AssetAssessment;
 use crate::controllers::error::ReconcileError;
 use crate::controllers::{
@@ -53,11 +53,8 @@ impl<'a> Report<'a> {
     ) -> Self {
         let (asset, stored_upgrades) = match &asset.status {
             Some(status) if !status.upgrades.is_empty() => {
-                let listed = fingerprint(&status.upgrades);
                 let mut slim = asset.clone();
-                if let Some(status) = slim.status.as_mut() {
-                    status.upgrades = Vec::new();
-                }
+                let listed = drop_list(&mut slim);
                 (Cow::Owned(slim), listed)
             }
             _ => (Cow::Borrowed(asset), stored_upgrades),

@@ -36,18 +36,11 @@ impl StoredUpgrades {
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         match &mut event {
             watcher::Event::Apply(asset) | watcher::Event::InitApply(asset) => {
-                let upgrades = asset
-                    .status
-                    .as_mut()
-                    .map(|status| std::mem::take(&mut status.upgrades))
-                    .unwrap_or_default();
-                fingerprints.insert(object_key(asset), fingerprint(&upgrades));
+                fingerprints.insert(object_key(asset), drop_list(asset));
             }
             watcher::Event::Delete(asset) => {
                 fingerprints.remove(&object_key(asset));
-                if let Some(status) = asset.status.as_mut() {
-                    status.upgrades = Vec::new();
-                }
+                drop_list(asset);
             }
             watcher::Event::Init | watcher::Event::InitDone => {}
         }
@@ -66,6 +59,16 @@ impl StoredUpgrades {
             .copied()
             .unwrap_or_else(|| fingerprint(&[]))
     }
+}
+
+/// Drops the upgrade list from `asset`'s status; returns the list's fingerprint.
+pub fn drop_list(asset: &mut Asset) -> u64 {
+    let upgrades = asset
+        .status
+        .as_mut()
+        .map(|status| std::mem::take(&mut status.upgrades))
+        .unwrap_or_default();
+    fingerprint(&upgrades)
 }
 
 /// A fingerprint of an upgrade list: a hash of every field of every upgrade, in order.
