@@ -1,13 +1,17 @@
 //! When `patchwarden up` counts the fleet as settled: every policy has observed its current
-//! generation, has no run in flight, and is Ready, Stalled or Degraded. Also the two ways of
-//! waiting: until settled (`--exit-when-settled`), or reporting changes until stopped.
+//! generation, has no run in flight, and is Ready, Stalled or Degraded. A settled policy whose
+//! every member is compliant is finished: no run can follow. Also the two ways of waiting:
+//! until settled (`--exit-when-settled`), or reporting changes until stopped.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
+use futures::stream::{self, BoxStream};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::ListParams;
+use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Api, ResourceExt};
 use patchwarden_api::conditions as c;
 use patchwarden_api::{PatchPolicy, PatchPolicyStatus, PatchRun};
@@ -33,6 +37,7 @@ struct Standing<'a> {
     stalled: Option<&'a Condition>,
     /// Degraded, only when True.
     degraded: Option<&'a Condition>,
+    compliant: Option<&'a Condition>,
 }
 
 impl<'a> Standing<'a> {
@@ -42,6 +47,7 @@ impl<'a> Standing<'a> {
             ready: c::find_condition(&status.conditions, c::READY),
             stalled: c::find_condition(&status.conditions, c::STALLED).filter(is_true),
             degraded: c::find_condition(&status.conditions, c::DEGRADED).filter(is_true),
+            compliant: c::find_condition(&status.conditions, c::COMPLIANT),
         }
     }
 
@@ -59,6 +65,15 @@ impl<'a> Standing<'a> {
         current && !in_flight && (stuck || done)
     }
 
+    /// Finished: settled, and every member compliant at the current generation, so that the
+    /// policy has nothing left to start.
+    fn finished(&self, policy: &PatchPolicy, status: &PatchPolicyStatus) -> bool {
+        let all_compliant = self.compliant.is_some_and(|cond| {
+            cond.status == c::TRUE && cond.observed_generation == policy.metadata.generation
+        });
+        all_compliant && self.problem().is_none() && self.settled(policy, status)
+    }
+
     /// Why the policy failed, if it did.
     fn problem(&self) -> Option<String> {
         self.stalled
@@ -71,6 +86,8 @@ impl<'a> Standing<'a> {
 pub(super) struct Look {
     /// Every policy has settled.
     pub(super) settled: bool,
+    /// Every policy has finished: nothing more can happen without a change from outside.
+    finished: bool,
     /// The summary rows.
     pub(super) rows: Vec<PolicyRow>,
     /// The resource versions of every policy and run: any change shows activity.
@@ -84,11 +101,13 @@ pub(super) async fn look(client: &kube::Client) -> anyhow::Result<Look> {
     let policies = policies.list(&ListParams::default()).await?.items;
     let runs = runs.list(&ListParams::default()).await?.items;
     let mut settled = !policies.is_empty();
+    let mut finished = settled;
     let mut rows = Vec::new();
     for policy in &policies {
         let status = policy.status.clone().unwrap_or_default();
         let standing = Standing::of(&status);
         settled &= standing.settled(policy, &status);
+        finished &= standing.finished(policy, &status);
         rows.push(policy_row(policy, &status, &standing, &runs));
     }
     let versions = policies
@@ -99,6 +118,7 @@ pub(super) async fn look(client: &kube::Client) -> anyhow::Result<Look> {
         .collect();
     Ok(Look {
         settled,
+        finished,
         rows,
         versions,
     })
@@ -182,22 +202,38 @@ pub(super) async fn report_until_stopped(
     }
 }
 
-/// How often `up --exit-when-settled` looks at the policies.
+/// How often `up --exit-when-settled` looks at the policies when no change wakes it.
 const SETTLE_POLL: Duration = Duration::from_millis(250);
-/// How long every policy must stay settled and unchanged to count: a policy between two runs
-/// of one window looks settled for a moment, until its next evaluation starts the next run.
-/// Its triggers come a quarter of a second apart while evaluations are quick (a lab fleet); a
-/// large fleet's are paced further apart (`coalesce::WorkPace`).
+/// How long every policy must stay settled and unchanged to count, unless all have finished:
+/// a policy between two runs of one window looks settled for a moment, until its next
+/// evaluation starts the next run. Its triggers come a quarter of a second apart while
+/// evaluations are quick (a lab fleet); a large fleet's are paced further apart
+/// (`coalesce::WorkPace`).
 const SETTLE_QUIET: Duration = Duration::from_secs(1);
 
+/// Changes to any policy or run: each one is a reason to look again at once.
+fn policy_and_run_changes(client: &kube::Client) -> BoxStream<'static, ()> {
+    let config = watcher::Config::default();
+    let policies = watcher(Api::<PatchPolicy>::all(client.clone()), config.clone())
+        .default_backoff()
+        .map(|_| ());
+    let runs = watcher(Api::<PatchRun>::all(client.clone()), config)
+        .default_backoff()
+        .map(|_| ());
+    stream::select(policies, runs).boxed()
+}
+
 /// Waits until every policy has settled, then prints the summary; the exit code is 1 when a
-/// policy failed, when stopped early, or after `timeout`.
+/// policy failed, when stopped early, or after `timeout`. Every change to a policy or run wakes
+/// it to look again; when every policy has finished it exits at that look, otherwise once they
+/// have stayed settled and unchanged for [`SETTLE_QUIET`].
 pub(super) async fn wait_until_settled(
     client: &kube::Client,
     shutdown: watch::Receiver<bool>,
     timeout: Duration,
 ) -> anyhow::Result<ExitCode> {
     let started = Instant::now();
+    let mut changes = policy_and_run_changes(client);
     // Since when every policy has been settled with these versions.
     let mut quiet: Option<(Instant, Vec<String>)> = None;
     loop {
@@ -209,10 +245,10 @@ pub(super) async fn wait_until_settled(
             _ if look.settled => Some((Instant::now(), look.versions)),
             _ => None,
         };
-        if quiet
+        let stayed_quiet = quiet
             .as_ref()
-            .is_some_and(|(since, _)| since.elapsed() >= SETTLE_QUIET)
-        {
+            .is_some_and(|(since, _)| since.elapsed() >= SETTLE_QUIET);
+        if look.finished || stayed_quiet {
             print_summary(&look.rows);
             let failed = look.rows.iter().any(|r| r.problem.is_some());
             return Ok(if failed {
@@ -230,7 +266,10 @@ pub(super) async fn wait_until_settled(
             eprintln!("not settled within {} s", timeout.as_secs());
             return Ok(ExitCode::from(1));
         }
-        tokio::time::sleep(SETTLE_POLL).await;
+        tokio::select! {
+            _ = tokio::time::sleep(SETTLE_POLL) => {}
+            Some(()) = changes.next() => {}
+        }
     }
 }
 

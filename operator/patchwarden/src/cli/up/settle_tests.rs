@@ -69,3 +69,57 @@ fn a_policy_with_a_run_in_flight_an_old_generation_or_waiting_is_not_settled() {
     assert!(settled(&policy(1), &not_failed));
     assert!(!settled(&policy(1), &status(Vec::new())));
 }
+
+fn finished(policy: &PatchPolicy, status: &PatchPolicyStatus) -> bool {
+    Standing::of(status).finished(policy, status)
+}
+
+#[test]
+fn a_settled_policy_with_every_member_compliant_has_finished() {
+    let done = status(vec![
+        condition(c::READY, c::TRUE, c::reason::SUCCEEDED),
+        condition(c::COMPLIANT, c::TRUE, c::reason::ALL_COMPLIANT),
+    ]);
+    assert!(finished(&policy(1), &done));
+}
+
+#[test]
+fn a_policy_with_patches_pending_a_run_in_flight_a_stale_condition_or_a_failure_has_not_finished() {
+    // Between two runs of one window: settled for a moment, with members still to patch.
+    let between_runs = status(vec![
+        condition(c::READY, c::TRUE, c::reason::SUCCEEDED),
+        condition(c::COMPLIANT, c::FALSE, c::reason::PATCHES_PENDING),
+    ]);
+    assert!(settled(&policy(1), &between_runs));
+    assert!(!finished(&policy(1), &between_runs));
+
+    let mut running = status(vec![
+        condition(c::READY, c::TRUE, c::reason::SUCCEEDED),
+        condition(c::COMPLIANT, c::TRUE, c::reason::ALL_COMPLIANT),
+    ]);
+    running.active_run = Some("standard-2".into());
+    assert!(!finished(&policy(1), &running));
+
+    // The status observed generation 2, but its Compliant condition was written for 1.
+    let mut stale = status(vec![
+        condition(c::READY, c::TRUE, c::reason::SUCCEEDED),
+        condition(c::COMPLIANT, c::TRUE, c::reason::ALL_COMPLIANT),
+    ]);
+    stale.observed_generation = Some(2);
+    assert!(settled(&policy(2), &stale));
+    assert!(!finished(&policy(2), &stale));
+
+    let degraded = status(vec![
+        condition(c::READY, c::FALSE, c::reason::RUN_HALTED),
+        condition(c::DEGRADED, c::TRUE, c::reason::RUN_HALTED),
+        condition(c::COMPLIANT, c::TRUE, c::reason::ALL_COMPLIANT),
+    ]);
+    assert!(settled(&policy(1), &degraded));
+    assert!(!finished(&policy(1), &degraded));
+
+    let waiting = status(vec![
+        condition(c::READY, c::FALSE, c::reason::DEPENDENCY_NOT_READY),
+        condition(c::COMPLIANT, c::TRUE, c::reason::ALL_COMPLIANT),
+    ]);
+    assert!(!finished(&policy(1), &waiting));
+}
