@@ -43,15 +43,14 @@ impl PatchPolicySpec {
 
 impl AvailableUpgrade {
     /// The status entry of an assessed candidate and the findings it fixes.
-    pub fn from_assessment(candidate: &UpgradeCandidate, fixes: &[&SlaFinding]) -> Self {
+    pub fn from_assessment(candidate: UpgradeCandidate, fixes: &[&SlaFinding]) -> Self {
         AvailableUpgrade {
-            package: candidate.package.clone(),
             source_package: candidate
                 .source_package
-                .clone()
                 .filter(|source| source != &candidate.package),
-            installed_version: candidate.installed_version.clone(),
-            fixed_version: candidate.candidate_version.clone(),
+            package: candidate.package,
+            installed_version: candidate.installed_version,
+            fixed_version: candidate.candidate_version,
             severity: candidate.severity,
             known_exploited: candidate.known_exploited,
             published: candidate.published.map(to_k8s),

@@ -1,7 +1,7 @@
 //! The Fx hash (the one rustc uses): fast for the short string and integer keys of the index,
 //! where SipHash's protection against chosen keys buys nothing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasherDefault, Hasher};
 
 /// A small, fast hasher for short string keys (the Fx hash used by rustc).
@@ -63,3 +63,5 @@ impl Hasher for FxHasher {
 
 /// A hash map keyed with [`FxHasher`].
 pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+/// A set with [`FxHasher`].
+pub(crate) type FxSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;

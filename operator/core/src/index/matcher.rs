@@ -3,9 +3,12 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
+
 use super::AdvisoryIndex;
 use super::fx::FxMap;
-use crate::advisory::PackageNameKind;
+use crate::advisory::{Advisory, PackageNameKind};
+use crate::ecosystem::Ecosystem;
 use crate::finding::{Assessment, AssessmentSummary, AssetContext, Finding, PackageMatch};
 use crate::inventory::Inventory;
 use crate::risk::{RiskInputs, RiskScore};
@@ -25,6 +28,12 @@ pub struct FleetMatcher<'x, 'i> {
     by_match: FxMap<usize, usize>,
     /// Scratch, reused between assets: one bit per CVE number, cleared after each asset.
     cve_seen: Vec<u64>,
+    /// Per package record (as `by_record`), the advisories published since `recent_since`
+    /// that name it by source or binary.
+    recent: FxMap<(u32, usize), Box<[u32]>>,
+    recent_since: Option<DateTime<Utc>>,
+    /// Scratch, reused between assets: one bit per advisory number, cleared after each asset.
+    advisory_seen: Vec<u64>,
 }
 
 impl<'x, 'i> FleetMatcher<'x, 'i> {
@@ -36,6 +45,9 @@ impl<'x, 'i> FleetMatcher<'x, 'i> {
             by_record: FxMap::default(),
             by_match: FxMap::default(),
             cve_seen: vec![0; index.cve_numbers.len().div_ceil(64)],
+            recent: FxMap::default(),
+            recent_since: None,
+            advisory_seen: vec![0; index.advisories.len().div_ceil(64)],
         }
     }
 
@@ -116,6 +128,49 @@ impl<'x, 'i> FleetMatcher<'x, 'i> {
             findings,
             summary,
         }
+    }
+}
+
+impl<'x, 'i> FleetMatcher<'x, 'i> {
+    /// [`AdvisoryIndex::recent_advisories`], each once but in no particular order, remembering
+    /// each package record's advisories: a fleet's hosts share most of their records.
+    pub fn recent_advisories(
+        &mut self,
+        inventory: &'i Inventory,
+        ecosystem: &Ecosystem,
+        since: DateTime<Utc>,
+    ) -> Vec<&'x Advisory> {
+        let index = self.index;
+        let Some(&eco_id) = index.ecosystem_ids.get(ecosystem.as_str()) else {
+            return Vec::new();
+        };
+        if self.recent_since != Some(since) {
+            self.recent.clear();
+            self.recent_since = Some(since);
+        }
+        let mut numbers: Vec<u32> = Vec::new();
+        for package in &inventory.packages {
+            let record = (eco_id, Arc::as_ptr(package) as usize);
+            let recent = self.recent.entry(record).or_insert_with(|| {
+                index
+                    .recent_numbers(eco_id, std::slice::from_ref(package), since)
+                    .into_boxed_slice()
+            });
+            for &n in recent.iter() {
+                let (word, bit) = ((n / 64) as usize, 1u64 << (n % 64));
+                if self.advisory_seen[word] & bit == 0 {
+                    self.advisory_seen[word] |= bit;
+                    numbers.push(n);
+                }
+            }
+        }
+        for &n in &numbers {
+            self.advisory_seen[(n / 64) as usize] = 0;
+        }
+        numbers
+            .into_iter()
+            .filter_map(|n| index.advisories.get(n as usize))
+            .collect()
     }
 }
 

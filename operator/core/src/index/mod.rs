@@ -5,6 +5,7 @@
 //! costs as many range evaluations as it has distinct triples, not assets.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
@@ -13,7 +14,7 @@ use crate::ecosystem::Ecosystem;
 use crate::feed::epss::{EpssTable, cve_key};
 use crate::feed::kev::{KevCatalog, KevEntry};
 use crate::finding::{Assessment, AssetContext};
-use crate::inventory::Inventory;
+use crate::inventory::{InstalledPackage, Inventory};
 use crate::version::VersionScheme;
 
 mod build;
@@ -136,9 +137,25 @@ impl AdvisoryIndex {
         let Some(&eco_id) = self.ecosystem_ids.get(ecosystem.as_str()) else {
             return Vec::new();
         };
+        let mut numbers = self.recent_numbers(eco_id, &inventory.packages, since);
+        numbers.sort_unstable();
+        numbers.dedup();
+        numbers
+            .into_iter()
+            .filter_map(|n| self.advisories.get(n as usize))
+            .collect()
+    }
+
+    /// The numbers of the advisories published at or after `since` that name one of
+    /// `packages` in ecosystem `eco_id`, by source or binary name; with repeats.
+    fn recent_numbers(
+        &self,
+        eco_id: u32,
+        packages: &[Arc<InstalledPackage>],
+        since: DateTime<Utc>,
+    ) -> Vec<u32> {
         let eco = &self.ecosystems[eco_id as usize];
-        let mut numbers: Vec<u32> = inventory
-            .packages
+        packages
             .iter()
             .flat_map(|package| {
                 let by_source = eco.by_source.get(package.source_name());
@@ -154,12 +171,6 @@ impl AdvisoryIndex {
                     .flatten()
                     .is_some_and(|at| at >= since)
             })
-            .collect();
-        numbers.sort_unstable();
-        numbers.dedup();
-        numbers
-            .into_iter()
-            .filter_map(|n| self.advisories.get(n as usize))
             .collect()
     }
 
@@ -258,6 +269,46 @@ mod tests {
             index
                 .recent_advisories(&inventory, &Ecosystem::new("Alpine:v3.20"), since)
                 .is_empty()
+        );
+
+        // The fleet matcher remembers each record's advisories and gives the same set, also
+        // for another inventory sharing a record, and after `since` moves.
+        let curl = Inventory {
+            packages: vec![
+                inventory.packages[0].clone(),
+                Arc::new(InstalledPackage::new("curl", "7.88.1-10")),
+            ],
+            ..Inventory::default()
+        };
+        let mut matcher = index.matcher();
+        let debian = Ecosystem::new("Debian:12");
+        let earlier = "2025-12-01T00:00:00Z".parse().expect("time");
+        for (inventory, since) in [
+            (&inventory, since),
+            (&curl, since),
+            (&inventory, since),
+            (&inventory, earlier),
+            (&curl, earlier),
+        ] {
+            let ids = |advisories: Vec<&Advisory>| {
+                let mut ids: Vec<String> = advisories.iter().map(|a| a.id.clone()).collect();
+                ids.sort();
+                ids
+            };
+            assert_eq!(
+                ids(matcher.recent_advisories(inventory, &debian, since)),
+                ids(index.recent_advisories(inventory, &debian, since)),
+                "since {since}"
+            );
+        }
+        assert_eq!(
+            matcher
+                .recent_advisories(&curl, &debian, earlier)
+                .iter()
+                .filter(|a| a.id == "OLD" || a.id == "NEW")
+                .count(),
+            2,
+            "the openssl record's advisories were read again for the earlier date"
         );
     }
 

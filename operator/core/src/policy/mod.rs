@@ -17,12 +17,12 @@ mod runs;
 mod sla_classes;
 mod window_fit;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use crate::approval::{ApprovalOutcome, HeldBack, HoldReason, UpgradeCandidate};
+use crate::index::fx::FxSet;
 use crate::sla::{self, SlaFinding};
 use crate::window::{self, WindowDefinition};
 
@@ -140,7 +140,8 @@ fn deadlines_and_emergencies(
         if verdict.approved.is_empty() {
             continue;
         }
-        let approved: HashSet<&str> = verdict
+        // Fx, not SipHash: short package names, hashed per member and evaluation.
+        let approved: FxSet<&str> = verdict
             .approved
             .iter()
             .map(|c| c.package.as_str())
@@ -175,7 +176,7 @@ fn deadlines_and_emergencies(
 fn emergency(
     rules: &PolicyRules,
     member: &Member,
-    approved: &HashSet<&str>,
+    approved: &FxSet<&str>,
     known_exploited: &[&str],
     forecast: &sla::Forecast,
 ) -> Option<sla::EmergencyReason> {
@@ -196,7 +197,7 @@ fn emergency(
 }
 
 /// The findings a member's approved upgrades (by package) fix.
-fn approved_findings(member: &Member, approved: &HashSet<&str>) -> Vec<SlaFinding> {
+fn approved_findings(member: &Member, approved: &FxSet<&str>) -> Vec<SlaFinding> {
     member
         .findings
         .iter()

@@ -235,18 +235,20 @@ impl Assessments {
         if index.is_none() {
             keys.extend(assets.drain().map(|(key, _)| key));
         }
-        *slot = index;
+        let replaced_index = std::mem::replace(&mut *slot, index);
+        let mut replaced = Vec::with_capacity(reassessed.len());
         for (key, assessed) in reassessed {
-            match assessed {
+            let old = match assessed {
                 Some(assessed) => assets.insert(
                     key.clone(),
                     Arc::new(AssetAssessment {
                         generation,
-                        ..assessed.for_policies()
+                        ..assessed
                     }),
                 ),
                 None => assets.remove(&key),
             };
+            replaced.extend(old);
             keys.push(key);
         }
         // Bumped under both locks, so that a reconcile sees the index and the assessments of
@@ -254,6 +256,9 @@ impl Assessments {
         self.generation.send_modify(|g| *g = generation);
         drop((slot, assets));
         self.touch(keys);
+        // Freeing a fleet's replaced assessments takes a good part of a second: not under the
+        // locks, and not before the policies hear of the new ones.
+        std::thread::spawn(move || drop((replaced, replaced_index)));
     }
 
     /// Assesses an asset's inventory (or returns the stored result for the same inventory

@@ -3,11 +3,12 @@
 //! findings and EPSS scores, and the recent advisories of its package set; and the
 //! re-assessment of the assets a feed load touched.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use patchwarden_api::asset::{AvailableUpgrade, FindingsSummary, RiskEntry};
 use patchwarden_api::policy_input::MemberUpgrades;
 use patchwarden_core::Severity;
+use patchwarden_core::advisory::Advisory;
 use patchwarden_core::approval::UpgradeCandidate;
 use patchwarden_core::ecosystem::Ecosystem;
 use patchwarden_core::finding::{AssetContext, Finding};
@@ -29,15 +30,20 @@ pub(super) fn assessment_of(
     let candidates = candidates(&assessment.findings);
     let sla = sla_findings(&assessment.findings);
     let epss = epss_scores(&assessment.findings);
+    let mut fixes_by_package: HashMap<&str, Vec<&SlaFinding>> = HashMap::new();
+    for (package, finding) in &sla {
+        fixes_by_package
+            .entry(package.as_str())
+            .or_default()
+            .push(finding);
+    }
     let upgrades = candidates
-        .iter()
+        .into_iter()
         .map(|candidate| {
-            let fixes: Vec<&SlaFinding> = sla
-                .iter()
-                .filter(|(package, _)| package == &candidate.package)
-                .map(|(_, finding)| finding)
-                .collect();
-            AvailableUpgrade::from_assessment(candidate, &fixes)
+            let fixes = fixes_by_package
+                .get(candidate.package.as_str())
+                .map_or(&[][..], Vec::as_slice);
+            AvailableUpgrade::from_assessment(candidate, fixes)
         })
         .collect();
     AssetAssessment {
@@ -59,9 +65,17 @@ pub(super) fn recent_advisories(
     inventory: &Inventory,
     ecosystem: &Ecosystem,
 ) -> BTreeMap<Severity, u32> {
-    let since = chrono::Utc::now() - chrono::TimeDelta::days(i64::from(RATE_DAYS));
+    count_by_severity(index.recent_advisories(inventory, ecosystem, recent_since()))
+}
+
+/// The start of the `RATE_DAYS` days whose advisories count as recent.
+fn recent_since() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() - chrono::TimeDelta::days(i64::from(RATE_DAYS))
+}
+
+fn count_by_severity(advisories: Vec<&Advisory>) -> BTreeMap<Severity, u32> {
     let mut counts = BTreeMap::new();
-    for advisory in index.recent_advisories(inventory, ecosystem, since) {
+    for advisory in advisories {
         *counts.entry(advisory.severity.level).or_insert(0u32) += 1;
     }
     counts
@@ -72,14 +86,15 @@ pub(super) fn recent_advisories(
 const REASSESS_THREADS: usize = 2;
 
 /// The assessments of `touched` against `index`, completed with what each host's sources
-/// offered when they cover the new upgrades (else the asset's reconcile reads them); `None`
-/// for an asset without an ecosystem. One matcher per thread shares the evaluation of each
+/// offered when they cover the new upgrades (else the asset's reconcile reads them), as
+/// stored for policies; `None` for an asset without an ecosystem. One matcher per thread shares the evaluation of each
 /// distinct package version across the fleet.
 pub(super) fn reassess(
     index: &AdvisoryIndex,
     touched: &[(String, AssetInputs)],
 ) -> Vec<(String, Option<AssetAssessment>)> {
     let chunk = touched.len().div_ceil(REASSESS_THREADS).max(1);
+    let since = recent_since();
     let one_part = |part: &[(String, AssetInputs)]| {
         let mut matcher = index.matcher();
         part.iter()
@@ -92,10 +107,14 @@ pub(super) fn reassess(
                         exposure: inputs.exposure,
                     };
                     let core = matcher.assess(&inputs.inventory, &context);
-                    let recent = recent_advisories(index, &inputs.inventory, &context.ecosystem);
+                    let recent = count_by_severity(matcher.recent_advisories(
+                        &inputs.inventory,
+                        &context.ecosystem,
+                        since,
+                    ));
                     let fresh = assessment_of(inputs.basis(), 0, &core, recent);
                     let completed = inputs.completion.as_ref().and_then(|c| c(&fresh));
-                    completed.unwrap_or(fresh)
+                    completed.unwrap_or(fresh).for_policies()
                 });
                 (key.clone(), assessed)
             })
@@ -167,51 +186,42 @@ fn candidates(findings: &[Finding]) -> Vec<UpgradeCandidate> {
         let Some(fixed) = &m.fixed_version else {
             continue;
         };
-        let binaries: Vec<(String, String)> = if finding.binaries.is_empty() {
-            vec![(m.package.clone(), m.installed_version.clone())]
-        } else {
-            finding
-                .binaries
-                .iter()
-                .map(|installed| (installed.name.to_string(), installed.version.to_string()))
-                .collect()
-        };
-        for (package, installed) in binaries {
-            let candidate = UpgradeCandidate {
-                package: package.clone(),
-                source_package: Some(
-                    finding
-                        .source
-                        .as_deref()
-                        .unwrap_or(m.package.as_str())
-                        .to_string(),
-                ),
-                installed_version: installed,
-                candidate_version: fixed.clone(),
-                severity: m.severity,
-                published: m.published,
-                known_exploited: m.kev.is_some(),
-                cve_ids: m.cve_ids.clone(),
-                security: m.security,
-            };
-            match by_package.get_mut(&package) {
-                Some(existing) => {
-                    existing.known_exploited |= candidate.known_exploited;
-                    existing.severity = existing.severity.max(candidate.severity);
-                    existing.security |= candidate.security;
-                    existing.published = match (existing.published, candidate.published) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        (a, b) => a.or(b),
-                    };
-                    for cve in candidate.cve_ids {
-                        if !existing.cve_ids.contains(&cve) {
-                            existing.cve_ids.push(cve);
-                        }
+        let source = finding.source.as_deref().unwrap_or(m.package.as_str());
+        let mut add = |package: &str, installed: &str| match by_package.get_mut(package) {
+            Some(existing) => {
+                existing.known_exploited |= m.kev.is_some();
+                existing.severity = existing.severity.max(m.severity);
+                existing.security |= m.security;
+                existing.published = match (existing.published, m.published) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                for cve in &m.cve_ids {
+                    if !existing.cve_ids.contains(cve) {
+                        existing.cve_ids.push(cve.clone());
                     }
                 }
-                None => {
-                    by_package.insert(package, candidate);
-                }
+            }
+            None => {
+                let candidate = UpgradeCandidate {
+                    package: package.to_string(),
+                    source_package: Some(source.to_string()),
+                    installed_version: installed.to_string(),
+                    candidate_version: fixed.clone(),
+                    severity: m.severity,
+                    published: m.published,
+                    known_exploited: m.kev.is_some(),
+                    cve_ids: m.cve_ids.clone(),
+                    security: m.security,
+                };
+                by_package.insert(package.to_string(), candidate);
+            }
+        };
+        if finding.binaries.is_empty() {
+            add(&m.package, &m.installed_version);
+        } else {
+            for installed in &finding.binaries {
+                add(&installed.name, &installed.version);
             }
         }
     }
