@@ -278,7 +278,6 @@ mod tests {
                 inventory.packages[0].clone(),
                 Arc::new(InstalledPackage::new("curl", "7.88.1-10")),
             ],
-            ..Inventory::default()
         };
         let mut matcher = index.matcher();
         let debian = Ecosystem::new("Debian:12");

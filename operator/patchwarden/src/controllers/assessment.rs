@@ -258,7 +258,7 @@ impl Assessments {
         self.touch(keys);
         // Freeing a fleet's replaced assessments takes a good part of a second: not under the
         // locks, and not before the policies hear of the new ones.
-        std::thread::spawn(move || drop((replaced, replaced_index)));
+        drop((replaced, replaced_index));
     }
 
     /// Assesses an asset's inventory (or returns the stored result for the same inventory
