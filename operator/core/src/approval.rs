@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::{Duration, Severity};
 
 /// One available upgrade of one package on one asset.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UpgradeCandidate {
     /// The binary package name (`libssl3`).

@@ -14,17 +14,18 @@ use std::sync::{Arc, Mutex, RwLock};
 use patchwarden_api::asset::{AvailableUpgrade, FindingsSummary};
 use patchwarden_api::policy_input::MemberUpgrades;
 use patchwarden_core::Severity;
+use patchwarden_core::approval::UpgradeCandidate;
 use patchwarden_core::ecosystem::Ecosystem;
 use patchwarden_core::finding::AssetContext;
 use patchwarden_core::index::{AdvisoryIndex, FeedSet};
 use patchwarden_core::inventory::dpkg::{ParagraphCache, parse_status_with};
 use patchwarden_core::inventory::{Inventory, InventoryError};
 use patchwarden_core::risk::{Criticality, Exposure};
-use patchwarden_core::sla::SlaFinding;
 use tokio::sync::{broadcast, watch};
 
 use super::assessment_inputs::{self, Completion, KeptInputs};
 use super::feed_change;
+use super::interner::Interner;
 use of::{assessment_of, reassess, recent_advisories};
 
 /// How many of the riskiest findings an Asset's status explains.
@@ -39,8 +40,6 @@ pub struct AssetAssessment {
     pub generation: u64,
     /// What the Asset's status shows.
     pub summary: FindingsSummary,
-    /// What SLA deadlines need of each fixable finding, keyed by the package it concerns.
-    pub sla: Vec<(String, SlaFinding)>,
     /// One upgrade per fixable binary package with the findings it fixes, as the Asset's status
     /// shows them and as policies (and `plan`) read them.
     pub upgrades: Vec<AvailableUpgrade>,
@@ -108,6 +107,8 @@ pub struct Assessments {
     /// Bumped when an asset's stored assessment changes (not when the same one is stored
     /// again), so that the policies, which read the assessments, look again.
     assessments_changed: watch::Sender<u64>,
+    /// The upgrade candidates of the stored assessments, each distinct one held once.
+    candidates: Mutex<Interner<UpgradeCandidate>>,
 }
 
 /// Batches of touched assets a slow receiver may fall behind by (one per feed load or policy
@@ -134,7 +135,20 @@ impl Assessments {
             paragraphs: Mutex::new(ParagraphCache::default()),
             touched: broadcast::channel(TOUCHED_BACKLOG).0,
             assessments_changed: watch::channel(0).0,
+            candidates: Mutex::new(Interner::default()),
         }
+    }
+
+    /// `assessed` as stored for policies, its upgrade candidates shared with the equal ones of
+    /// other assets.
+    fn for_policies(&self, assessed: AssetAssessment) -> AssetAssessment {
+        let mut assessed = assessed.for_policies();
+        if let Ok(mut shared) = self.candidates.lock() {
+            let candidates = &mut assessed.member_upgrades.candidates;
+            *candidates = candidates.iter().map(|c| shared.share(c)).collect();
+            shared.prune_when_doubled();
+        }
+        assessed
     }
 
     /// A receiver of the assets whose assessment (after a feed load) or approval changed, so
@@ -215,7 +229,7 @@ impl Assessments {
             Err(_) => Vec::new(),
         };
         let reassessed = match &index {
-            Some(index) => reassess(index, &touched),
+            Some(index) => reassess(index, &touched, &|assessed| self.for_policies(assessed)),
             None => Vec::new(),
         };
         self.publish(index, reassessed);
@@ -340,7 +354,7 @@ impl Assessments {
     /// since is not stored (the feed load re-assessed the asset) and the asset is reconciled
     /// again.
     pub fn store(&self, key: &str, assessed: AssetAssessment) -> Arc<AssetAssessment> {
-        let assessed = Arc::new(assessed.for_policies());
+        let assessed = Arc::new(self.for_policies(assessed));
         let (stale, changed) = match self.assets.lock() {
             Ok(mut assets) if assessed.generation == *self.generation.borrow() => {
                 let previous = assets.insert(key.to_string(), assessed.clone());

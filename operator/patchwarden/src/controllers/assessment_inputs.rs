@@ -7,11 +7,12 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use patchwarden_core::inventory::Inventory;
+use patchwarden_core::inventory::{InstalledPackage, Inventory};
 use patchwarden_core::risk::{Criticality, Exposure};
 
 use super::assessment::AssetAssessment;
-use super::feed_change::{self, Changed, Fingerprints, Interner};
+use super::feed_change::{self, Changed, Fingerprints};
+use super::interner::Interner;
 
 /// Applies what the host's sources offered to a fresh assessment; `None` when the offers
 /// read do not cover its upgrades (the asset's next reconcile reads them).
@@ -55,7 +56,7 @@ pub fn basis(digest: &str, criticality: Criticality, exposure: Exposure) -> Stri
 /// Every asset's inputs, with the fingerprints of the feeds they were last assessed against.
 #[derive(Debug, Default)]
 pub struct KeptInputs {
-    interner: Interner,
+    interner: Interner<InstalledPackage>,
     assets: HashMap<String, AssetInputs>,
     fingerprints: Option<Fingerprints>,
 }

@@ -50,7 +50,6 @@ pub(super) fn assessment_of(
         basis,
         generation,
         summary: summary(&assessment.findings, &assessment.summary),
-        sla,
         upgrades,
         epss,
         recent_advisories,
@@ -86,12 +85,13 @@ fn count_by_severity(advisories: Vec<&Advisory>) -> BTreeMap<Severity, u32> {
 const REASSESS_THREADS: usize = 2;
 
 /// The assessments of `touched` against `index`, completed with what each host's sources
-/// offered when they cover the new upgrades (else the asset's reconcile reads them), as
-/// stored for policies; `None` for an asset without an ecosystem. One matcher per thread shares the evaluation of each
-/// distinct package version across the fleet.
+/// offered when they cover the new upgrades (else the asset's reconcile reads them), made
+/// ready for policies by `for_policies`; `None` for an asset without an ecosystem. One matcher
+/// per thread shares the evaluation of each distinct package version across the fleet.
 pub(super) fn reassess(
     index: &AdvisoryIndex,
     touched: &[(String, AssetInputs)],
+    for_policies: &(dyn Fn(AssetAssessment) -> AssetAssessment + Sync),
 ) -> Vec<(String, Option<AssetAssessment>)> {
     let chunk = touched.len().div_ceil(REASSESS_THREADS).max(1);
     let since = recent_since();
@@ -114,7 +114,7 @@ pub(super) fn reassess(
                     ));
                     let fresh = assessment_of(inputs.basis(), 0, &core, recent);
                     let completed = inputs.completion.as_ref().and_then(|c| c(&fresh));
-                    completed.unwrap_or(fresh).for_policies()
+                    for_policies(completed.unwrap_or(fresh))
                 });
                 (key.clone(), assessed)
             })

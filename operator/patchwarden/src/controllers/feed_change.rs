@@ -7,16 +7,16 @@
 //! are compared without their ecosystem, which can only re-assess an asset too many.
 //!
 //! Assets keep their inventories between loads (to be re-assessed without asking the host),
-//! so identical package records are shared across the fleet by an [`Interner`].
+//! so identical package records are shared across the fleet by an
+//! [`Interner`](super::interner::Interner).
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
 use std::hash::Hasher;
-use std::sync::Arc;
 
 use patchwarden_core::advisory::Advisory;
 use patchwarden_core::index::AdvisoryIndex;
-use patchwarden_core::inventory::{InstalledPackage, Inventory};
+use patchwarden_core::inventory::Inventory;
 
 /// Per package name, the fingerprint of what the index says about it.
 pub type Fingerprints = HashMap<Box<str>, u64>;
@@ -109,46 +109,6 @@ impl<H: Hasher> std::io::Write for HashWriter<H> {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
-    }
-}
-
-/// Shares identical package records between the inventories kept for re-assessment: a fleet
-/// installs the same few thousand (name, version) pairs many times over.
-#[derive(Debug, Default)]
-pub struct Interner {
-    packages: HashSet<Arc<InstalledPackage>>,
-}
-
-impl Interner {
-    /// `inventory` with each record replaced by the shared one equal to it.
-    pub fn intern(&mut self, inventory: &Inventory) -> Inventory {
-        let packages = inventory
-            .packages
-            .iter()
-            .map(|package| match self.packages.get(package) {
-                Some(shared) => shared.clone(),
-                None => {
-                    self.packages.insert(package.clone());
-                    package.clone()
-                }
-            })
-            .collect();
-        Inventory { packages }
-    }
-
-    /// Forgets the records no kept inventory uses any more.
-    pub fn prune(&mut self) {
-        self.packages.retain(|p| Arc::strong_count(p) > 1);
-    }
-
-    /// Distinct records held.
-    pub fn len(&self) -> usize {
-        self.packages.len()
-    }
-
-    /// Whether no record is held.
-    pub fn is_empty(&self) -> bool {
-        self.packages.is_empty()
     }
 }
 

@@ -99,16 +99,3 @@ fn a_kev_entry_changes_the_packages_its_cve_concerns() {
     }));
     assert_eq!(names(&changed(Some(&without), &with)), ["bash"]);
 }
-
-#[test]
-fn interned_inventories_share_equal_records() {
-    let mut interner = Interner::default();
-    let first = interner.intern(&inventory());
-    let second = interner.intern(&inventory());
-    assert_eq!(first, second);
-    assert!(Arc::ptr_eq(&first.packages[0], &second.packages[0]));
-    assert_eq!(interner.len(), 2);
-    drop((first, second));
-    interner.prune();
-    assert!(interner.is_empty());
-}

@@ -17,6 +17,7 @@ pub mod error;
 pub mod events;
 pub mod evidence;
 pub mod feed_change;
+pub mod interner;
 pub mod lab_fleets;
 pub mod leader;
 pub mod maintenance_window;

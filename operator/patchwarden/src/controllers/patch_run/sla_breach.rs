@@ -57,7 +57,7 @@ async fn most_urgent_forecast(
         let findings = context
             .assessment
             .get(&format!("{namespace}/{}", asset.name))
-            .map(|assessed| fixed_by_run(&assessed.sla, asset))
+            .map(|assessed| fixed_by_run(&assessed.member_upgrades.findings, asset))
             .unwrap_or_default();
         sla::forecast(&rules, &findings, &windows, now)
     });
