@@ -247,7 +247,7 @@ fn frozen_waves(yaml: &str, assets: &[Asset]) -> Option<Vec<Vec<String>>> {
                     risk_score: status.findings.as_ref()?.risk_score,
                     ..Default::default()
                 },
-                upgrades: status.upgrades.clone(),
+                upgrades: status.upgrades.iter().cloned().map(Arc::new).collect(),
                 ..Default::default()
             }
             .for_policies(),

@@ -5,6 +5,8 @@
 #![allow(clippy::duplicated_attributes)]
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use std::hash::{Hash, Hasher};
+
 use kube::CustomResource;
 use patchwarden_core::Severity;
 use schemars::JsonSchema;
@@ -300,6 +302,51 @@ impl Asset {
 
 fn upgrade_is_security() -> bool {
     true
+}
+
+/// Equal upgrades hash equally; times count to the second, as Kubernetes stores them, so an
+/// upgrade read back from a stored status hashes as the one written. The fields are named, not
+/// skipped with `..`, so that a new field cannot be left out.
+impl Hash for AvailableUpgrade {
+    fn hash<H: Hasher>(&self, hasher: &mut H) {
+        let AvailableUpgrade {
+            package,
+            source_package,
+            installed_version,
+            fixed_version,
+            severity,
+            known_exploited,
+            published,
+            security,
+            fixes,
+            host_candidate_version,
+            host_origin,
+            not_available_reason,
+        } = self;
+        (package, source_package, installed_version, fixed_version).hash(hasher);
+        (severity, known_exploited, security).hash(hasher);
+        to_the_second(published).hash(hasher);
+        (host_candidate_version, host_origin, not_available_reason).hash(hasher);
+        fixes.hash(hasher);
+    }
+}
+
+impl Hash for FixedFinding {
+    fn hash<H: Hasher>(&self, hasher: &mut H) {
+        let FixedFinding {
+            id,
+            severity,
+            published,
+            kev_due_date,
+        } = self;
+        (id, severity, kev_due_date).hash(hasher);
+        to_the_second(published).hash(hasher);
+    }
+}
+
+/// A time as Kubernetes stores it: to the second.
+fn to_the_second(time: &Option<Time>) -> Option<i64> {
+    time.as_ref().map(|time| time.0.as_second())
 }
 
 impl AvailableUpgrade {

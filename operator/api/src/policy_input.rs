@@ -2,6 +2,7 @@
 //! PatchPolicy controller and `plan` both go through these functions, so the members, rules
 //! and waves a pull request previews are the ones the controller acts on.
 
+use std::borrow::Borrow;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -116,16 +117,15 @@ pub struct MemberUpgrades {
 impl MemberUpgrades {
     /// From an asset's upgrades: a fix the host's sources do not offer yet cannot be
     /// installed, but its findings still count towards SLA deadlines.
-    pub fn of(upgrades: &[AvailableUpgrade]) -> MemberUpgrades {
+    pub fn of<U: Borrow<AvailableUpgrade>>(upgrades: &[U]) -> MemberUpgrades {
+        let upgrades = || upgrades.iter().map(Borrow::borrow);
         MemberUpgrades {
-            candidates: upgrades
-                .iter()
+            candidates: upgrades()
                 .filter(|u| u.is_patch_target())
                 .map(|u| Arc::new(u.candidate()))
                 .collect(),
-            findings: upgrades
-                .iter()
-                .flat_map(|u| u.sla_findings().map(|f| (u.package.clone(), f)))
+            findings: upgrades()
+                .flat_map(|u: &AvailableUpgrade| u.sla_findings().map(|f| (u.package.clone(), f)))
                 .collect(),
         }
     }

@@ -42,7 +42,7 @@ pub struct AssetAssessment {
     pub summary: FindingsSummary,
     /// One upgrade per fixable binary package with the findings it fixes, as the Asset's status
     /// shows them and as policies (and `plan`) read them.
-    pub upgrades: Vec<AvailableUpgrade>,
+    pub upgrades: Vec<Arc<AvailableUpgrade>>,
     /// The EPSS probability of every scored fixable finding, as (binary package, finding id,
     /// probability): all of them, not only the top risks the status explains, so that an
     /// `EpssAbove` rule sees a rise on any finding.
@@ -107,8 +107,17 @@ pub struct Assessments {
     /// Bumped when an asset's stored assessment changes (not when the same one is stored
     /// again), so that the policies, which read the assessments, look again.
     assessments_changed: watch::Sender<u64>,
-    /// The upgrade candidates of the stored assessments, each distinct one held once.
-    candidates: Mutex<Interner<UpgradeCandidate>>,
+    /// The upgrades and upgrade candidates of the stored assessments, each distinct one held
+    /// once.
+    shared: Mutex<SharedUpgrades>,
+}
+
+/// The interners of the stored assessments' upgrades: hosts of one image are offered the
+/// same ones.
+#[derive(Debug, Default)]
+struct SharedUpgrades {
+    upgrades: Interner<AvailableUpgrade>,
+    candidates: Interner<UpgradeCandidate>,
 }
 
 /// Batches of touched assets a slow receiver may fall behind by (one per feed load or policy
@@ -135,18 +144,26 @@ impl Assessments {
             paragraphs: Mutex::new(ParagraphCache::default()),
             touched: broadcast::channel(TOUCHED_BACKLOG).0,
             assessments_changed: watch::channel(0).0,
-            candidates: Mutex::new(Interner::default()),
+            shared: Mutex::new(SharedUpgrades::default()),
         }
     }
 
-    /// `assessed` as stored for policies, its upgrade candidates shared with the equal ones of
-    /// other assets.
+    /// `assessed` as stored for policies, its upgrades and their candidates shared with the
+    /// equal ones of other assets.
     fn for_policies(&self, assessed: AssetAssessment) -> AssetAssessment {
         let mut assessed = assessed.for_policies();
-        if let Ok(mut shared) = self.candidates.lock() {
-            let candidates = &mut assessed.member_upgrades.candidates;
-            *candidates = candidates.iter().map(|c| shared.share(c)).collect();
-            shared.prune_when_doubled();
+        if let Ok(mut shared) = self.shared.lock() {
+            let SharedUpgrades {
+                upgrades,
+                candidates,
+            } = &mut *shared;
+            for upgrade in &mut assessed.upgrades {
+                *upgrade = upgrades.share(upgrade);
+            }
+            let member = &mut assessed.member_upgrades.candidates;
+            *member = member.iter().map(|c| candidates.share(c)).collect();
+            upgrades.prune_when_doubled();
+            candidates.prune_when_doubled();
         }
         assessed
     }

@@ -4,6 +4,7 @@
 //! re-assessment of the assets a feed load touched.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use patchwarden_api::asset::{AvailableUpgrade, FindingsSummary, RiskEntry};
 use patchwarden_api::policy_input::MemberUpgrades;
@@ -43,7 +44,7 @@ pub(super) fn assessment_of(
             let fixes = fixes_by_package
                 .get(candidate.package.as_str())
                 .map_or(&[][..], Vec::as_slice);
-            AvailableUpgrade::from_assessment(candidate, fixes)
+            Arc::new(AvailableUpgrade::from_assessment(candidate, fixes))
         })
         .collect();
     AssetAssessment {

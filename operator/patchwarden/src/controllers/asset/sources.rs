@@ -62,6 +62,7 @@ pub fn apply(
     let mut out = assessed.clone();
     let mut not_available: BTreeSet<&str> = BTreeSet::new();
     for upgrade in &mut out.upgrades {
+        let upgrade = Arc::make_mut(upgrade);
         let offer = offers.get(&upgrade.package);
         let candidate = offer.and_then(|o| o.candidate.clone());
         let supply = HostSupply::decide(scheme, &upgrade.fixed_version, candidate.as_deref());

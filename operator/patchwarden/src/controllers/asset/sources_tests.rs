@@ -29,7 +29,10 @@ fn assessed() -> AssetAssessment {
             upgrade("libssl3", "3.0.17-1~deb12u2", &["CVE-2025-1", "CVE-2025-2"]),
             upgrade("openssl", "3.0.17-1~deb12u2", &["CVE-2025-1", "CVE-2025-2"]),
             upgrade("jq", "1.6-2.1+deb12u3", &["CVE-2025-3"]),
-        ],
+        ]
+        .into_iter()
+        .map(Arc::new)
+        .collect(),
         ..AssetAssessment::default()
     }
 }
@@ -94,12 +97,7 @@ fn applying_newer_offers_replaces_the_old_verdict() {
         ("jq".to_string(), offer("1.6-2.1+deb12u3")),
     ]);
     let second = apply(&first, VersionScheme::Dpkg, &new);
-    assert!(
-        second
-            .upgrades
-            .iter()
-            .all(AvailableUpgrade::is_patch_target)
-    );
+    assert!(second.upgrades.iter().all(|u| u.is_patch_target()));
     assert_eq!(second.summary.fix_not_yet_available, 0);
 }
 
@@ -163,8 +161,8 @@ async fn a_lab_hosts_sources_decide_targets_and_unavailable_fixes() {
     let ssl_offered = offered("libssl3");
     let mut assessed = assessed();
     // The lab offers jq's fix; libssl3's advisory needs more than the lab offers.
-    assessed.upgrades[2].fixed_version = offered("jq");
-    assessed.upgrades[0].fixed_version = format!("{ssl_offered}.1");
+    Arc::make_mut(&mut assessed.upgrades[2]).fixed_version = offered("jq");
+    Arc::make_mut(&mut assessed.upgrades[0]).fixed_version = format!("{ssl_offered}.1");
     let exec = LabExecutor::new(lab.clone());
     let assessments = Assessments::new();
     let stored = complete(

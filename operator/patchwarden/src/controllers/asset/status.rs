@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use kube::{Api, ResourceExt};
@@ -37,7 +38,7 @@ pub struct Report<'a> {
     /// The status to write, without its upgrade list.
     desired: AssetStatus,
     /// The upgrade list to write; `None` keeps the stored one.
-    desired_upgrades: Option<&'a [AvailableUpgrade]>,
+    desired_upgrades: Option<&'a [Arc<AvailableUpgrade>]>,
     now: DateTime<Utc>,
 }
 
@@ -240,7 +241,7 @@ impl<'a> Report<'a> {
 struct WithUpgrades<'s> {
     #[serde(flatten)]
     status: &'s AssetStatus,
-    upgrades: &'s [AvailableUpgrade],
+    upgrades: &'s [Arc<AvailableUpgrade>],
 }
 
 /// The findings of a compromised asset: each explained risk lifted into the exploited band and

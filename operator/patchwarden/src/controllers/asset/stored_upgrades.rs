@@ -9,14 +9,14 @@
 //! The fingerprint is recorded as the watch event arrives, before the cache is updated, so it
 //! is never older than the cached Asset: at worst an unchanged list is written once more.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::sync::Mutex;
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::runtime::watcher;
-use patchwarden_api::asset::{Asset, AvailableUpgrade, FixedFinding};
+use patchwarden_api::asset::{Asset, AvailableUpgrade};
 
 use crate::controllers::object_key;
 
@@ -57,7 +57,7 @@ impl StoredUpgrades {
         fingerprints
             .get(key)
             .copied()
-            .unwrap_or_else(|| fingerprint(&[]))
+            .unwrap_or_else(|| fingerprint::<AvailableUpgrade>(&[]))
     }
 }
 
@@ -72,58 +72,20 @@ pub fn drop_list(asset: &mut Asset) -> u64 {
 }
 
 /// A fingerprint of an upgrade list: a hash of every field of every upgrade, in order.
-pub fn fingerprint(upgrades: &[AvailableUpgrade]) -> u64 {
+pub fn fingerprint<U: Borrow<AvailableUpgrade>>(upgrades: &[U]) -> u64 {
     let mut hasher = DefaultHasher::new();
     upgrades.len().hash(&mut hasher);
     for upgrade in upgrades {
-        hash_upgrade(upgrade, &mut hasher);
+        upgrade.borrow().hash(&mut hasher);
     }
     hasher.finish()
-}
-
-/// Hashes one upgrade. The fields are named, not skipped with `..`, so that a new field
-/// cannot be left out of the fingerprint (a change to it alone would never be written).
-fn hash_upgrade(upgrade: &AvailableUpgrade, hasher: &mut DefaultHasher) {
-    let AvailableUpgrade {
-        package,
-        source_package,
-        installed_version,
-        fixed_version,
-        severity,
-        known_exploited,
-        published,
-        security,
-        fixes,
-        host_candidate_version,
-        host_origin,
-        not_available_reason,
-    } = upgrade;
-    (package, source_package, installed_version, fixed_version).hash(hasher);
-    (severity, known_exploited, security).hash(hasher);
-    published_second(published).hash(hasher);
-    (host_candidate_version, host_origin, not_available_reason).hash(hasher);
-    fixes.len().hash(hasher);
-    for fix in fixes {
-        let FixedFinding {
-            id,
-            severity,
-            published,
-            kev_due_date,
-        } = fix;
-        (id, severity, kev_due_date).hash(hasher);
-        published_second(published).hash(hasher);
-    }
-}
-
-/// A time as it is stored: to the second, as Kubernetes writes times.
-fn published_second(time: &Option<Time>) -> Option<i64> {
-    time.as_ref().map(|time| time.0.as_second())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use kube::Resource;
+    use patchwarden_api::asset::FixedFinding;
     use patchwarden_api::asset::{AssetSpec, AssetStatus};
     use patchwarden_core::Severity;
 
@@ -175,7 +137,7 @@ mod tests {
         assert_eq!(fingerprint(&one), fingerprint(&one.clone()));
         assert_ne!(fingerprint(&one), fingerprint(&other_version));
         assert_ne!(fingerprint(&one), fingerprint(&two));
-        assert_ne!(fingerprint(&one), fingerprint(&[]));
+        assert_ne!(fingerprint(&one), fingerprint::<AvailableUpgrade>(&[]));
         // What the host's sources offer, and a fix's own facts, count too.
         let mut offered = one.clone();
         offered[0].not_available_reason = Some("not offered yet".into());
@@ -203,10 +165,16 @@ mod tests {
     #[test]
     fn an_unseen_or_deleted_asset_lists_none() {
         let stored = StoredUpgrades::default();
-        assert_eq!(stored.of("default/web-1"), fingerprint(&[]));
+        assert_eq!(
+            stored.of("default/web-1"),
+            fingerprint::<AvailableUpgrade>(&[])
+        );
         let listed = vec![upgrade("openssl", "3.0.15-1")];
         stored.take_from(watcher::Event::InitApply(asset(listed)));
         stored.take_from(watcher::Event::Delete(asset(Vec::new())));
-        assert_eq!(stored.of("default/web-1"), fingerprint(&[]));
+        assert_eq!(
+            stored.of("default/web-1"),
+            fingerprint::<AvailableUpgrade>(&[])
+        );
     }
 }
