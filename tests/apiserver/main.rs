@@ -15,6 +15,7 @@ mod kubectl_drain;
 mod kubectl_e2e;
 mod kubectl_product;
 mod kubectl_protobuf;
+mod watch_lag;
 
 /// The test CRD: a namespaced Widget with printer columns, a status subresource and a schema
 /// with defaults, enums, bounds and required fields.

@@ -315,10 +315,21 @@ impl Follow {
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => {
-                        stream.error(&ApiError::expired(format!(
-                            "the watch fell behind the event stream after resource version {last_rev}; relist"
-                        ))).await;
-                        return;
+                        // The feed keeps only the latest events; the history keeps more.
+                        let Some(missed) = self.missed(last_rev) else {
+                            stream.error(&ApiError::expired(format!(
+                                "the watch fell behind the event history after resource version {last_rev}; relist"
+                            ))).await;
+                            return;
+                        };
+                        for ev in missed {
+                            last_rev = ev.rev;
+                            if let Some(line) = stream.translate(&ev)
+                                && !stream.send(line).await
+                            {
+                                return;
+                            }
+                        }
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
@@ -338,6 +349,23 @@ impl Follow {
                 _ = stream.tx.closed() => return,
             }
         }
+    }
+
+    /// The retained events after `last_rev`, for a watch the live feed left behind; `None`
+    /// when the history no longer reaches back that far. The history and the feed are written
+    /// under the same lock, so the feed's later events follow these without a gap.
+    fn missed(&self, last_rev: u64) -> Option<Vec<Arc<Event>>> {
+        let cluster = self.shared.read();
+        if last_rev < cluster.compacted {
+            return None;
+        }
+        Some(
+            cluster
+                .history
+                .range(cluster.history_after(last_rev)..)
+                .cloned()
+                .collect(),
+        )
     }
 
     /// With no event waiting, the watch has seen everything published: a bookmark may carry

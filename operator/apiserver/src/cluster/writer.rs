@@ -48,7 +48,10 @@ pub const DEFAULT_HISTORY: usize = 20_000;
 pub const HISTORY_BYTES: usize = 64 << 20;
 /// Events kept whatever their size.
 const MIN_HISTORY: usize = 1000;
-const BROADCAST_CAPACITY: usize = 16_384;
+/// The live feed of events: each holds an object's new and previous versions until it is
+/// overwritten, so a large feed pins that many versions of a fleet's 25 kB objects. A watch
+/// that falls further behind catches up from the history.
+const BROADCAST_CAPACITY: usize = 1024;
 const MAX_BATCH: usize = 512;
 /// The revision log is compacted after this many changes.
 const COMPACTION_INTERVAL: usize = 1000;
@@ -243,7 +246,7 @@ impl Writer {
         for ev in changes {
             self.history_bytes += ev.retained_bytes();
             cluster.history.push_back(ev.clone());
-            // A lagging receiver is told to relist by the watch stream itself.
+            // A lagging receiver catches up from the history (the watch stream does).
             let _ = self.shared.events.send(ev.clone());
         }
         while history_over(
