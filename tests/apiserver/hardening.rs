@@ -105,7 +105,7 @@ fn connections_over_the_cap_get_503_and_the_server_goes_on() {
 }
 
 /// Starts a watch on a raw connection and returns it with the response head.
-fn open_watch(addr: SocketAddr, query: &str) -> (TcpStream, String) {
+pub(crate) fn open_watch(addr: SocketAddr, query: &str) -> (TcpStream, String) {
     let mut stream = connect(addr);
     let request = format!(
         "GET {CONFIGMAPS}?watch=true{query} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"

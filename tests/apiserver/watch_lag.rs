@@ -2,12 +2,14 @@
 //! keeps only the latest ones; it catches up from the event history and sends every event
 //! once, in order, without making the client relist.
 
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::io::Read;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use support::cluster::TestServer;
 use support::http::raw_request;
+
+use crate::hardening::open_watch;
 
 const CONFIGMAPS: &str = "/api/v1/namespaces/default/configmaps";
 /// More events than the live feed holds (1024), each large enough that the socket buffers
@@ -58,25 +60,8 @@ fn create(addr: SocketAddr, name: &str) {
 fn a_watch_left_behind_by_the_live_feed_catches_up_from_the_history() {
     let server = TestServer::start();
     let addr = server.addr();
-    let mut watch = TcpStream::connect(addr).expect("connect");
-    watch
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .expect("read timeout");
-    let request = format!(
-        "GET {CONFIGMAPS}?watch=true&timeoutSeconds=120 HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    );
-    watch.write_all(request.as_bytes()).expect("send");
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        assert_eq!(watch.read(&mut byte).expect("response head"), 1);
-        head.push(byte[0]);
-    }
-    assert!(
-        head.starts_with(b"HTTP/1.1 200"),
-        "{}",
-        String::from_utf8_lossy(&head)
-    );
+    let (mut watch, head) = open_watch(addr, "&timeoutSeconds=120");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
 
     // Four writers while the watch's client reads nothing.
     let writers: Vec<_> = (0..4)
