@@ -84,19 +84,24 @@ fn keygen(path: &Path) -> String {
 }
 
 /// The "reboot" of a test host: in the background (so the login that ran it can end), stop
-/// sshd, and unless `never_returns`, write a new boot id and start sshd again.
+/// sshd, and unless `never_returns`, write a new boot id and start sshd again. The host that
+/// never returns first keeps answering with its old boot id for a while (a slow shutdown), so
+/// that the executor surely sees that before the host goes down for good.
 fn reboot_script(root: &Path, config: &Path, pid_file: &Path, never_returns: bool) -> String {
-    let comeback = if never_returns {
-        String::new()
+    let (goes_down_after, comeback) = if never_returns {
+        ("1.5", String::new())
     } else {
-        format!(
-            "cat /proc/sys/kernel/random/uuid > {root}/proc/sys/kernel/random/boot_id; /usr/sbin/sshd -f {config}",
-            root = root.display(),
-            config = config.display(),
+        (
+            "0.5",
+            format!(
+                "cat /proc/sys/kernel/random/uuid > {root}/proc/sys/kernel/random/boot_id; /usr/sbin/sshd -f {config}",
+                root = root.display(),
+                config = config.display(),
+            ),
         )
     };
     format!(
-        "#!/bin/sh\n(sleep 0.5; kill $(cat {pid}); sleep 1; {comeback}) </dev/null >/dev/null 2>&1 &\nexit 0\n",
+        "#!/bin/sh\n(sleep {goes_down_after}; kill $(cat {pid}); sleep 1; {comeback}) </dev/null >/dev/null 2>&1 &\nexit 0\n",
         pid = pid_file.display(),
     )
 }

@@ -115,10 +115,13 @@ impl SshExecutor {
         started: Instant,
         issued: bool,
     ) -> Result<RebootReport, ExecError> {
+        // What the last look saw: a host that answered with the old boot id and then went
+        // down for good did reboot (or tried to) and never came back.
         let mut seen = Seen::Nothing;
         while started.elapsed() < request.timeout {
             tokio::time::sleep(request.poll_interval).await;
             if self.reachable(asset).await.is_err() {
+                seen = Seen::Nothing;
                 continue;
             }
             match self.read_boot_id(asset).await {
