@@ -4,9 +4,9 @@
 // Printer columns repeat `type_`/`priority` values, which the lint mistakes for duplicates.
 #![allow(clippy::duplicated_attributes)]
 
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use std::hash::{Hash, Hasher};
 
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use kube::CustomResource;
 use patchwarden_core::Severity;
 use schemars::JsonSchema;

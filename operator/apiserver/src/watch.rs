@@ -226,20 +226,18 @@ fn start(
             let objs = snapshot(&cluster, &def.store, ns, cluster.rev, "")?;
             start.initial = objs.into_iter().map(|(_, o)| o).collect();
         }
-        Some(rv) if rv < cluster.compacted => {
-            start.expired = Some(ApiError::expired(format!(
-                "too old resource version: {rv} ({})",
-                cluster.compacted + 1
-            )));
-        }
-        Some(rv) => {
-            start.replay = cluster
-                .history
-                .range(cluster.history_after(rv)..)
-                .cloned()
-                .collect();
-            start.rev = rv.max(cluster.rev);
-        }
+        Some(rv) => match cluster.events_after(rv) {
+            Some(replay) => {
+                start.replay = replay;
+                start.rev = rv.max(cluster.rev);
+            }
+            None => {
+                start.expired = Some(ApiError::expired(format!(
+                    "too old resource version: {rv} ({})",
+                    cluster.compacted + 1
+                )));
+            }
+        },
     }
     Ok(start)
 }
@@ -257,7 +255,6 @@ async fn send_start(
         stream.error(err).await;
         return None;
     }
-    let mut last_rev = first_rev;
     for obj in &start.initial {
         if stream.matches(obj) {
             let line = stream.encode("ADDED", obj);
@@ -266,16 +263,23 @@ async fn send_start(
             }
         }
     }
-    for ev in &start.replay {
+    let last_rev = send_events(stream, &start.replay, first_rev).await?;
+    if end_bookmark && !stream.bookmark(start.rev, true).await {
+        return None;
+    }
+    Some(last_rev)
+}
+
+/// Sends retained events in order; returns the last revision sent, or None when the stream is
+/// over.
+async fn send_events(stream: &mut Stream, events: &[Arc<Event>], mut last_rev: u64) -> Option<u64> {
+    for ev in events {
         last_rev = last_rev.max(ev.rev);
         if let Some(line) = stream.translate(ev)
             && !stream.send(line).await
         {
             return None;
         }
-    }
-    if end_bookmark && !stream.bookmark(start.rev, true).await {
-        return None;
     }
     Some(last_rev)
 }
@@ -315,20 +319,19 @@ impl Follow {
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => {
-                        // The feed keeps only the latest events; the history keeps more.
-                        let Some(missed) = self.missed(last_rev) else {
+                        // The feed keeps only the latest events; the history keeps more. The
+                        // two are written under one lock, so the feed's later events follow
+                        // these without a gap.
+                        let missed = self.shared.read().events_after(last_rev);
+                        let Some(missed) = missed else {
                             stream.error(&ApiError::expired(format!(
                                 "the watch fell behind the event history after resource version {last_rev}; relist"
                             ))).await;
                             return;
                         };
-                        for ev in missed {
-                            last_rev = ev.rev;
-                            if let Some(line) = stream.translate(&ev)
-                                && !stream.send(line).await
-                            {
-                                return;
-                            }
+                        match send_events(stream, &missed, last_rev).await {
+                            Some(sent) => last_rev = sent,
+                            None => return,
                         }
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
@@ -349,23 +352,6 @@ impl Follow {
                 _ = stream.tx.closed() => return,
             }
         }
-    }
-
-    /// The retained events after `last_rev`, for a watch the live feed left behind; `None`
-    /// when the history no longer reaches back that far. The history and the feed are written
-    /// under the same lock, so the feed's later events follow these without a gap.
-    fn missed(&self, last_rev: u64) -> Option<Vec<Arc<Event>>> {
-        let cluster = self.shared.read();
-        if last_rev < cluster.compacted {
-            return None;
-        }
-        Some(
-            cluster
-                .history
-                .range(cluster.history_after(last_rev)..)
-                .cloned()
-                .collect(),
-        )
     }
 
     /// With no event waiting, the watch has seen everything published: a bookmark may carry

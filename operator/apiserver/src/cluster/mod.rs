@@ -134,6 +134,17 @@ impl Cluster {
     pub fn history_after(&self, rev: u64) -> usize {
         self.history.partition_point(|e| e.rev <= rev)
     }
+
+    /// The retained events after `rev`, for a watch resuming there; `None` when the history
+    /// no longer reaches back that far (compacted).
+    pub fn events_after(&self, rev: u64) -> Option<Vec<Arc<Event>>> {
+        (rev >= self.compacted).then(|| {
+            self.history
+                .range(self.history_after(rev)..)
+                .cloned()
+                .collect()
+        })
+    }
 }
 
 /// The body and code of a successful write.

@@ -129,9 +129,7 @@ impl<'x, 'i> FleetMatcher<'x, 'i> {
             summary,
         }
     }
-}
 
-impl<'x, 'i> FleetMatcher<'x, 'i> {
     /// [`AdvisoryIndex::recent_advisories`], each once but in no particular order, remembering
     /// each package record's advisories: a fleet's hosts share most of their records.
     pub fn recent_advisories(
