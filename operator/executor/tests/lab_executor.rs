@@ -539,13 +539,29 @@ async fn an_upgrade_abandoned_midway_still_completes() {
     let exec = executor(&lab);
     let asset = AssetRef::named("lab-01");
     let fixed = source_targets(&lab, "krb5", LabVersion::Candidate);
+    // The first package configures slowly, so the upgrade is surely midway when it is dropped.
+    let held = fixed[0].package.clone();
+    let hold = lab.host("lab-01").unwrap().configure_hold(&held);
+    std::fs::write(&hold, "").unwrap();
+    let mut upgrade = Box::pin(exec.upgrade(&asset, &fixed));
+    let midway = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        tokio::select! {
+            report = &mut upgrade => panic!("the held upgrade finished: {report:?}"),
+            () = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+        // dpkg marks a package half-configured ("iF") before it runs the postinst.
+        if state(&lab, "lab-01", &held).1 == "iF" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < midway,
+            "dpkg never reached {held}'s postinst"
+        );
+    }
     // The caller gives up (as a killed operator would) while apt is running.
-    let abandoned =
-        tokio::time::timeout(Duration::from_millis(150), exec.upgrade(&asset, &fixed)).await;
-    assert!(
-        abandoned.is_err(),
-        "the upgrade finished before it could be abandoned"
-    );
+    drop(upgrade);
+    std::fs::remove_file(&hold).unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     loop {
         let done = fixed.iter().all(|t| {

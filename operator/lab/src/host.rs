@@ -122,6 +122,11 @@ impl LabHost {
             .join("etc/patchwarden-lab/faults")
             .join(kind.as_str())
     }
+    /// While this marker exists, configuring the candidate of `package` waits (up to 30 s):
+    /// a slow maintainer script, for acting while dpkg is midway through an upgrade.
+    pub fn configure_hold(&self, package: &str) -> PathBuf {
+        self.root.join("etc/patchwarden-lab/hold").join(package)
+    }
     /// Marker written once the host holds the baseline packages of a package set.
     fn ready_marker(&self) -> PathBuf {
         self.root.join("var/lib/patchwarden-lab/ready")
@@ -194,6 +199,7 @@ impl LabHost {
             "etc/apt/sources.list.d",
             "etc/apt/trusted.gpg.d",
             "etc/patchwarden-lab/faults",
+            "etc/patchwarden-lab/hold",
             "var/log/apt",
             "var/lib/patchwarden-lab/broken",
             "usr/lib/patchwarden-lab",

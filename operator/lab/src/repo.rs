@@ -43,6 +43,13 @@ set -e
 pkg="${DPKG_MAINTSCRIPT_PACKAGE}"
 faults="$DPKG_ROOT/etc/patchwarden-lab/faults"
 if [ "$1" = configure ]; then
+  # A held package configures slowly: it waits while its hold marker exists (at most 30 s).
+  hold="$DPKG_ROOT/etc/patchwarden-lab/hold/$pkg"
+  waited=0
+  while [ -e "$hold" ] && [ "$waited" -lt 600 ]; do
+    sleep 0.05
+    waited=$((waited + 1))
+  done
   if [ -e "$faults/postinst-fail/$pkg" ]; then
     echo "$pkg: post-installation check failed on this host (lab fault postinst-fail)" >&2
     exit 1
