@@ -63,15 +63,8 @@ impl Selectors {
     /// requested it. Labels are read from the object's head; only a field selector parses the
     /// whole object.
     pub fn matches(&self, def: &ResourceDef, stored: &Obj) -> bool {
-        let labels = stored
-            .head()
-            .pointer("/metadata/labels")
-            .and_then(Value::as_object);
-        let selected_by_labels = self.label.matches_with(|key| {
-            labels
-                .and_then(|labels| labels.get(key))
-                .and_then(Value::as_str)
-        });
+        let head = stored.head();
+        let selected_by_labels = self.label.matches_with(|key| head.label(key));
         if !selected_by_labels {
             return false;
         }

@@ -52,7 +52,7 @@ impl Stream {
                 &serde_json::to_vec(&objects::to_view(&self.def, &obj.value())).unwrap_or_default(),
             ),
             Repr::Metadata => line.extend_from_slice(
-                &serde_json::to_vec(&partial_metadata(obj.head())).unwrap_or_default(),
+                &serde_json::to_vec(&partial_metadata(obj.metadata())).unwrap_or_default(),
             ),
             Repr::Table => {
                 let view = objects::to_view(&self.def, &obj.value());

@@ -4,8 +4,6 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use super::{Cluster, Event, Obj};
 use crate::error::ServerError;
 use crate::registry::Registry;
@@ -43,25 +41,17 @@ fn corrupt(store: &str, key: &str, e: serde_json::Error) -> ServerError {
 }
 
 fn object(row: ObjectRow) -> Result<(String, String, Obj), ServerError> {
-    let obj = Obj::from_bytes(row.rev, row.value).map_err(|e| corrupt(&row.store, &row.key, e))?;
+    let obj =
+        Obj::from_bytes(Some(row.rev), row.value).map_err(|e| corrupt(&row.store, &row.key, e))?;
     Ok((row.store, row.key, obj))
 }
 
 fn event(row: LogRow) -> Result<Event, ServerError> {
     let corrupt_row = |e| corrupt(&row.store, &row.key, e);
-    let obj = Arc::new(Obj::from_bytes(row.rev, row.value).map_err(corrupt_row)?);
+    let obj = Arc::new(Obj::from_bytes(Some(row.rev), row.value).map_err(corrupt_row)?);
     let prev = match row.prev {
         // The log keeps only the bytes; the revision is the one stamped in them.
-        Some(p) => {
-            let mut prev = Obj::from_bytes(0, p).map_err(corrupt_row)?;
-            prev.rev = prev
-                .head()
-                .pointer("/metadata/resourceVersion")
-                .and_then(Value::as_str)
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0);
-            Some(Arc::new(prev))
-        }
+        Some(p) => Some(Arc::new(Obj::from_bytes(None, p).map_err(corrupt_row)?)),
         None => None,
     };
     Ok(Event {

@@ -22,20 +22,66 @@ use crate::registry::{CRD_STORE, Registry};
 use crate::store::ChangeKind;
 
 /// One stored object version: its serialized bytes (lists and watches send them as they are)
-/// and its head, parsed. The rest is parsed from the bytes only when a write or a converted
-/// view needs it, so that a fleet's statuses are held once, as bytes, not a second time as a
-/// tree of values several times their size.
+/// and its [`Head`]. The rest is parsed from the bytes only when a write, a metadata view or a
+/// converted view needs it, so that a fleet's statuses are held once, as bytes, not a second
+/// time as a tree of values several times their size.
 #[derive(Debug)]
 pub struct Obj {
     pub rev: u64,
     pub json: Bytes,
-    /// `apiVersion`, `kind` and `metadata`: what selectors, metadata views and the check for
-    /// sending the bytes as they are read of every object.
-    head: Value,
+    head: Head,
 }
 
-/// The fields an object's head keeps.
-const HEAD_FIELDS: [&str; 3] = ["apiVersion", "kind", "metadata"];
+/// What every read may look at without parsing the bytes: whether they can be sent as they
+/// are (`apiVersion`), and what label selectors and collection deletes read.
+#[derive(Debug, Default)]
+pub struct Head {
+    pub api_version: Box<str>,
+    pub namespace: Option<Box<str>>,
+    pub name: Box<str>,
+    /// Sorted by key.
+    labels: Box<[(Box<str>, Box<str>)]>,
+}
+
+impl Head {
+    fn of(value: &Value) -> Head {
+        let text = |v: Option<&Value>| v.and_then(Value::as_str).map(Box::<str>::from);
+        let meta = value.get("metadata");
+        let mut labels: Vec<(Box<str>, Box<str>)> = meta
+            .and_then(|m| m.get("labels"))
+            .and_then(Value::as_object)
+            .map(|labels| {
+                labels
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.as_str().into(), text(Some(v))?)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        labels.sort_unstable();
+        Head {
+            api_version: text(value.get("apiVersion")).unwrap_or_default(),
+            namespace: text(meta.and_then(|m| m.get("namespace"))),
+            name: text(meta.and_then(|m| m.get("name"))).unwrap_or_default(),
+            labels: labels.into_boxed_slice(),
+        }
+    }
+
+    /// The value of one label.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        let at = self
+            .labels
+            .binary_search_by(|(k, _)| k.as_ref().cmp(key))
+            .ok()?;
+        Some(&self.labels[at].1)
+    }
+}
+
+/// An object read for its metadata alone: serde skips the rest without building it.
+#[derive(serde::Deserialize)]
+struct MetadataOnly {
+    #[serde(default)]
+    metadata: Value,
+}
 
 impl Obj {
     /// Stamps `metadata.resourceVersion` into `value` and serializes it.
@@ -43,20 +89,30 @@ impl Obj {
         if let Some(meta) = value.get_mut("metadata").and_then(Value::as_object_mut) {
             meta.insert("resourceVersion".into(), Value::String(rev.to_string()));
         }
-        let json = Bytes::from(serde_json::to_vec(&value).unwrap_or_default());
+        let mut json = serde_json::to_vec(&value).unwrap_or_default();
+        // The buffer grew by doubling: what is kept for the object's life is its exact size.
+        json.shrink_to_fit();
         Obj {
             rev,
-            json,
-            head: head_of(value),
+            json: Bytes::from(json),
+            head: Head::of(value),
         }
     }
 
-    fn from_bytes(rev: u64, bytes: Vec<u8>) -> Result<Obj, serde_json::Error> {
+    /// A version read back from the database; `None` takes the revision stamped in it.
+    fn from_bytes(rev: Option<u64>, bytes: Vec<u8>) -> Result<Obj, serde_json::Error> {
         let value: Value = serde_json::from_slice(&bytes)?;
+        let rev = rev.unwrap_or_else(|| {
+            value
+                .pointer("/metadata/resourceVersion")
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0)
+        });
         Ok(Obj {
             rev,
             json: Bytes::from(bytes),
-            head: head_of(&value),
+            head: Head::of(&value),
         })
     }
 
@@ -66,19 +122,16 @@ impl Obj {
         serde_json::from_slice(&self.json).unwrap_or(Value::Null)
     }
 
-    /// `apiVersion`, `kind` and `metadata` of the object.
-    pub fn head(&self) -> &Value {
+    /// The object's `metadata`, parsed from its bytes.
+    pub fn metadata(&self) -> Value {
+        serde_json::from_slice::<MetadataOnly>(&self.json)
+            .map(|m| m.metadata)
+            .unwrap_or(Value::Null)
+    }
+
+    pub fn head(&self) -> &Head {
         &self.head
     }
-}
-
-fn head_of(value: &Value) -> Value {
-    Value::Object(
-        HEAD_FIELDS
-            .iter()
-            .filter_map(|field| Some((field.to_string(), value.get(*field)?.clone())))
-            .collect(),
-    )
 }
 
 /// A committed change, as watchers see it.
@@ -246,5 +299,45 @@ fn undo(cluster: &mut Cluster, changes: &mut Vec<Arc<Event>>, from: usize) {
             }
         }
         cluster.rev = ev.rev - 1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_head_answers_selectors_and_the_bytes_keep_the_rest() {
+        let mut value = json!({
+            "apiVersion": "patchwarden.io/v1alpha1", "kind": "Asset",
+            "metadata": {"name": "web-1", "namespace": "fleet",
+                "labels": {"tier": "web", "app": "shop", "count": 3},
+                "managedFields": [{"manager": "kubectl", "operation": "Apply"}]},
+            "status": {"packageCount": 412}});
+        let obj = Obj::stamped(7, &mut value);
+        let head = obj.head();
+        assert_eq!(&*head.api_version, "patchwarden.io/v1alpha1");
+        assert_eq!(head.namespace.as_deref(), Some("fleet"));
+        assert_eq!(&*head.name, "web-1");
+        assert_eq!(head.label("tier"), Some("web"));
+        assert_eq!(head.label("app"), Some("shop"));
+        // Kubernetes label values are strings; anything else selects nothing.
+        assert_eq!(head.label("count"), None);
+        assert_eq!(head.label("zone"), None);
+        let metadata = obj.metadata();
+        assert_eq!(metadata["resourceVersion"], "7");
+        assert_eq!(metadata["managedFields"][0]["manager"], "kubectl");
+        assert_eq!(obj.value()["status"]["packageCount"], 412);
+
+        let loaded = Obj::from_bytes(None, obj.json.to_vec()).unwrap();
+        assert_eq!(loaded.rev, 7);
+        assert_eq!(loaded.head().label("tier"), Some("web"));
+        let cluster_scoped = Obj::stamped(
+            8,
+            &mut json!({"apiVersion": "v1", "metadata": {"name": "n"}}),
+        );
+        assert_eq!(cluster_scoped.head().namespace, None);
+        assert_eq!(cluster_scoped.head().label("tier"), None);
     }
 }

@@ -41,7 +41,7 @@ pub fn get(
                 json_response(200, &objects::to_view(def, &obj.value()))
             }
         }
-        Repr::Metadata => json_response(200, &partial_metadata(obj.head())),
+        Repr::Metadata => json_response(200, &partial_metadata(obj.metadata())),
         Repr::Table => {
             let view = objects::to_view(def, &obj.value());
             let include = IncludeObject::parse(query.get("includeObject").map(String::as_str));
@@ -53,9 +53,13 @@ pub fn get(
     })
 }
 
-pub fn partial_metadata(v: &Value) -> Value {
-    json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
-           "metadata": v.get("metadata").cloned().unwrap_or(json!({}))})
+pub fn partial_metadata(metadata: Value) -> Value {
+    let metadata = if metadata.is_object() {
+        metadata
+    } else {
+        json!({})
+    };
+    json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": metadata})
 }
 
 /// Where the next page starts: the snapshot's revision and the last key already sent.
@@ -188,7 +192,7 @@ pub fn list(
             let items: Vec<Value> = page
                 .items
                 .iter()
-                .map(|o| partial_metadata(o.head()))
+                .map(|o| partial_metadata(o.metadata()))
                 .collect();
             json_response(
                 200,

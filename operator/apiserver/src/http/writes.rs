@@ -254,15 +254,10 @@ pub async fn delete_collection(
             .into_iter()
             .filter(|(_, o)| selectors.matches(&def, o))
             .map(|(_, o)| {
-                let field = |f: &str| {
-                    o.head()
-                        .pointer(f)
-                        .and_then(Value::as_str)
-                        .map(str::to_string)
-                };
+                let head = o.head();
                 (
-                    field("/metadata/namespace"),
-                    field("/metadata/name").unwrap_or_default(),
+                    head.namespace.as_deref().map(str::to_string),
+                    head.name.to_string(),
                 )
             })
             .collect()

@@ -98,7 +98,7 @@ pub fn into_view(def: &ResourceDef, mut stored: Value) -> Value {
 
 /// Whether the stored bytes can be sent as they are for this view.
 pub fn stored_bytes_usable(def: &ResourceDef, obj: &Obj) -> bool {
-    stored_bytes_usable_value(def, obj.head())
+    def.view == View::Plain && *obj.head().api_version == def.api_version()
 }
 
 /// Whether a stored value already is in `def`'s view.

@@ -9,7 +9,7 @@ use super::managed_fields::apply_ownership;
 use super::metadata::{meta_str, strip_resource_version, without_resource_version};
 use super::update::{UpdateKind, update};
 use super::{ObjectRef, WriteOpts, to_view};
-use crate::cluster::{Obj, Reply, Txn};
+use crate::cluster::{Reply, Txn};
 use crate::error::ApiError;
 use crate::patch::{self, Limits, OperationError, PatchError};
 
@@ -45,7 +45,7 @@ pub fn patch(
         return Err(ApiError::not_found(&at.def.group, &at.def.plural, at.name));
     };
     let old_value = old.value();
-    let (patched, kind) = patched_object(at, &old, &old_value, &request, opts)?;
+    let (patched, kind) = patched_object(at, &old_value, &request, opts)?;
     update(
         txn,
         at,
@@ -84,7 +84,6 @@ fn apply_create(
 /// The object after the patch, and how the update records ownership.
 fn patched_object(
     at: ObjectRef<'_>,
-    old: &Obj,
     old_value: &Value,
     request: &PatchRequest,
     opts: &WriteOpts,
@@ -115,7 +114,7 @@ fn patched_object(
         }
         PatchType::Apply => {
             let base = without_resource_version(&current);
-            let (mine, others) = apply_ownership(old.head(), &opts.manager);
+            let (mine, others) = apply_ownership(old_value, &opts.manager);
             let mut applied = body.clone();
             if let Some(m) = applied.get_mut("metadata").and_then(Value::as_object_mut) {
                 m.remove("managedFields");
