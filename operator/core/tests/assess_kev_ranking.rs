@@ -98,7 +98,7 @@ fn kev_glibc_outranks_every_finding_without_known_exploitation() {
     let index = AdvisoryIndex::build(FeedSet {
         advisories,
         kev: Some(catalog),
-        epss: Some(scores),
+        epss: Some(std::sync::Arc::new(scores)),
     });
 
     let status: String = [

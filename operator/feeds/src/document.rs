@@ -228,7 +228,7 @@ pub fn parse_document(
         FeedKind::Epss => {
             let table = feed::epss::parse_csv(text).map_err(fail)?;
             let n = table.len();
-            feeds.epss = Some(table);
+            feeds.epss = Some(std::sync::Arc::new(table));
             n
         }
     };

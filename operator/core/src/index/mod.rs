@@ -36,8 +36,9 @@ pub struct FeedSet {
     pub advisories: Vec<Advisory>,
     /// The KEV catalog, when loaded.
     pub kev: Option<KevCatalog>,
-    /// EPSS scores, when loaded.
-    pub epss: Option<EpssTable>,
+    /// EPSS scores, when loaded; shared, since every index built from the feeds reads the
+    /// same few hundred thousand scores.
+    pub epss: Option<Arc<EpssTable>>,
 }
 
 /// Counts describing an index.
@@ -85,7 +86,7 @@ pub struct AdvisoryIndex {
     ecosystems: Vec<EcosystemIndex>,
     ecosystem_ids: HashMap<String, u32>,
     kev: FxMap<u64, KevEntry>,
-    epss: EpssTable,
+    epss: Arc<EpssTable>,
     /// Every CVE named by an advisory, numbered densely (see `PackageMatch::cve_numbers`).
     cve_numbers: FxMap<u64, u32>,
     stats: IndexStats,

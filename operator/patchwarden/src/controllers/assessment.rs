@@ -24,6 +24,7 @@ use patchwarden_core::risk::{Criticality, Exposure};
 use tokio::sync::{broadcast, watch};
 
 use super::assessment_inputs::{self, Completion, KeptInputs};
+use super::asset::sources::{HostOffer, HostOffers};
 use super::feed_change;
 use super::interner::Interner;
 use of::{assessment_of, reassess, recent_advisories};
@@ -118,6 +119,7 @@ pub struct Assessments {
 struct SharedUpgrades {
     upgrades: Interner<AvailableUpgrade>,
     candidates: Interner<UpgradeCandidate>,
+    offers: Interner<HostOffer>,
 }
 
 /// Batches of touched assets a slow receiver may fall behind by (one per feed load or policy
@@ -156,6 +158,7 @@ impl Assessments {
             let SharedUpgrades {
                 upgrades,
                 candidates,
+                ..
             } = &mut *shared;
             for upgrade in &mut assessed.upgrades {
                 *upgrade = upgrades.share(upgrade);
@@ -166,6 +169,20 @@ impl Assessments {
             candidates.prune_when_doubled();
         }
         assessed
+    }
+
+    /// `offers` with each offer shared with the equal ones made to other hosts.
+    pub fn share_offers(&self, offers: Vec<HostOffer>) -> HostOffers {
+        let offers = offers.into_iter().map(Arc::new);
+        match self.shared.lock() {
+            Ok(mut shared) => {
+                let shared = &mut shared.offers;
+                let offers = offers.map(|offer| shared.share(&offer)).collect();
+                shared.prune_when_doubled();
+                HostOffers::new(offers)
+            }
+            Err(_) => HostOffers::new(offers.collect()),
+        }
     }
 
     /// A receiver of the assets whose assessment (after a feed load) or approval changed, so

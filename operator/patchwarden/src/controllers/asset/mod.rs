@@ -13,7 +13,7 @@
 mod credentials_tests;
 mod decide;
 mod observe;
-mod sources;
+pub(crate) mod sources;
 mod status;
 mod stored_upgrades;
 mod touched;

@@ -15,38 +15,68 @@ use std::sync::Arc;
 use patchwarden_core::ecosystem::Ecosystem;
 use patchwarden_core::host_supply::HostSupply;
 use patchwarden_core::version::VersionScheme;
-use patchwarden_executor::{AssetRef, Executor, HostSources};
+use patchwarden_executor::{AssetRef, Executor, HostSources, PackageSource};
 
 use crate::controllers::assessment::{Assessments, AssetAssessment};
 use crate::controllers::assessment_inputs::Completion;
 
 /// What the host's sources offer for one package.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct HostOffer {
+    pub package: String,
     /// apt's candidate; none when no source offers the package.
     pub candidate: Option<String>,
     /// `URI suite[/component]` of the candidate.
     pub origin: Option<String>,
 }
 
-/// The offers by package name. Packages apt does not know have none.
-pub fn offers(sources: &HostSources) -> BTreeMap<String, HostOffer> {
-    sources
+/// The offers for the packages a host was asked about, sorted by package; one apt does not
+/// know has an offer without a candidate. Hosts of one image are offered the same versions
+/// from the same places, so each offer is shared (see `Assessments::share_offers`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HostOffers(Box<[Arc<HostOffer>]>);
+
+impl HostOffers {
+    /// Sorted by package, the first offer of each package kept.
+    pub fn new(mut offers: Vec<Arc<HostOffer>>) -> HostOffers {
+        offers.sort_by(|a, b| a.package.cmp(&b.package));
+        offers.dedup_by(|a, b| a.package == b.package);
+        HostOffers(offers.into_boxed_slice())
+    }
+
+    /// The offer for `package`, if the host was asked about it.
+    pub fn get(&self, package: &str) -> Option<&HostOffer> {
+        let at = self
+            .0
+            .binary_search_by(|o| o.package.as_str().cmp(package))
+            .ok()?;
+        Some(&self.0[at])
+    }
+}
+
+/// What the sources offer for each of `asked`; packages apt does not know have no candidate.
+pub fn offers(asked: &[String], sources: &HostSources) -> Vec<HostOffer> {
+    let by_package: BTreeMap<&str, &PackageSource> = sources
         .packages
         .iter()
-        .map(|p| {
-            let origin = p.origin.as_ref().map(|o| {
+        .map(|p| (p.package.as_str(), p))
+        .collect();
+    asked
+        .iter()
+        .map(|package| {
+            let source = by_package.get(package.as_str());
+            let origin = source.and_then(|p| p.origin.as_ref()).map(|o| {
                 let suite = o
                     .component
                     .as_ref()
                     .map_or(o.dist.clone(), |c| format!("{}/{c}", o.dist));
                 format!("{} {suite}", o.uri)
             });
-            let offer = HostOffer {
-                candidate: p.candidate.clone(),
+            HostOffer {
+                package: package.clone(),
+                candidate: source.and_then(|p| p.candidate.clone()),
                 origin,
-            };
-            (p.package.clone(), offer)
+            }
         })
         .collect()
 }
@@ -57,7 +87,7 @@ pub fn offers(sources: &HostSources) -> BTreeMap<String, HostOffer> {
 pub fn apply(
     assessed: &AssetAssessment,
     scheme: VersionScheme,
-    offers: &BTreeMap<String, HostOffer>,
+    offers: &HostOffers,
 ) -> AssetAssessment {
     let mut out = assessed.clone();
     let mut not_available: BTreeSet<&str> = BTreeSet::new();
@@ -98,18 +128,14 @@ pub async fn complete(
     assessed: &AssetAssessment,
 ) -> Arc<AssetAssessment> {
     let with_sources = match apt_scheme(ecosystem) {
-        Some(scheme) => read(executor, target, assessed).await.map(|sources| {
-            let offers = offers(&sources);
-            let completed = apply(assessed, scheme, &offers);
-            let queried = assessed
-                .upgrades
-                .iter()
-                .map(|u| u.package.clone())
-                .collect();
-            let completion = completion(scheme, offers, queried);
-            assessments.complete_with(key, &assessed.basis, completion);
-            completed
-        }),
+        Some(scheme) => read(executor, target, assessed)
+            .await
+            .map(|(asked, sources)| {
+                let offers = assessments.share_offers(offers(&asked, &sources));
+                let completed = apply(assessed, scheme, &offers);
+                assessments.complete_with(key, &assessed.basis, completion(scheme, offers));
+                completed
+            }),
         None => None,
     };
     assessments.store(key, with_sources.unwrap_or_else(|| assessed.clone()))
@@ -117,24 +143,24 @@ pub async fn complete(
 
 /// Applies these offers to a re-assessment of the same inventory when they cover its
 /// upgrades (a package that was no upgrade before was not asked about).
-fn completion(
-    scheme: VersionScheme,
-    offers: BTreeMap<String, HostOffer>,
-    queried: BTreeSet<String>,
-) -> Completion {
+fn completion(scheme: VersionScheme, offers: HostOffers) -> Completion {
     Arc::new(move |fresh: &AssetAssessment| {
-        let covered = fresh.upgrades.iter().all(|u| queried.contains(&u.package));
+        let covered = fresh
+            .upgrades
+            .iter()
+            .all(|u| offers.get(&u.package).is_some());
         covered.then(|| apply(fresh, scheme, &offers))
     })
 }
 
-/// Reads the host's sources for the packages of the assessment's upgrades; `None` (and a
-/// warning) when they cannot be read, so the assessment keeps the advisories' fixed versions.
+/// Reads the host's sources for the packages of the assessment's upgrades: the packages asked
+/// about and the answer. `None` (and a warning) when they cannot be read, so the assessment
+/// keeps the advisories' fixed versions.
 pub async fn read(
     executor: &dyn Executor,
     target: &AssetRef,
     assessed: &AssetAssessment,
-) -> Option<HostSources> {
+) -> Option<(Vec<String>, HostSources)> {
     let packages: Vec<String> = assessed
         .upgrades
         .iter()
@@ -146,7 +172,7 @@ pub async fn read(
         return None;
     }
     match executor.package_sources(target, &packages).await {
-        Ok(sources) => Some(sources),
+        Ok(sources) => Some((packages, sources)),
         Err(error) => {
             tracing::warn!(asset = %target.name, %error, "cannot read the host's package sources");
             None

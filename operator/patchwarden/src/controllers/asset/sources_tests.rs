@@ -37,19 +37,20 @@ fn assessed() -> AssetAssessment {
     }
 }
 
-fn offer(candidate: &str) -> HostOffer {
-    HostOffer {
+fn offer(package: &str, candidate: &str) -> Arc<HostOffer> {
+    Arc::new(HostOffer {
+        package: package.into(),
         candidate: Some(candidate.into()),
         origin: Some("http://deb.debian.org/debian-security bookworm-security/main".into()),
-    }
+    })
 }
 
 #[test]
 fn a_candidate_below_the_fix_is_not_available_and_not_a_target() {
-    let offers = BTreeMap::from([
-        ("libssl3".to_string(), offer("3.0.16-1~deb12u1")),
-        ("openssl".to_string(), offer("3.0.16-1~deb12u1")),
-        ("jq".to_string(), offer("1.6-2.1+deb12u3")),
+    let offers = HostOffers::new(vec![
+        offer("libssl3", "3.0.16-1~deb12u1"),
+        offer("openssl", "3.0.16-1~deb12u1"),
+        offer("jq", "1.6-2.1+deb12u3"),
     ]);
     let out = apply(&assessed(), VersionScheme::Dpkg, &offers);
     let ssl = &out.upgrades[0];
@@ -70,7 +71,7 @@ fn a_candidate_below_the_fix_is_not_available_and_not_a_target() {
 
 #[test]
 fn a_candidate_above_the_fix_is_the_target() {
-    let offers = BTreeMap::from([("jq".to_string(), offer("1.6-2.1+deb12u4"))]);
+    let offers = HostOffers::new(vec![offer("jq", "1.6-2.1+deb12u4")]);
     let out = apply(&assessed(), VersionScheme::Dpkg, &offers);
     let jq = &out.upgrades[2];
     assert!(jq.is_patch_target());
@@ -88,13 +89,13 @@ fn a_candidate_above_the_fix_is_the_target() {
 
 #[test]
 fn applying_newer_offers_replaces_the_old_verdict() {
-    let old = BTreeMap::from([("jq".to_string(), offer("1.6-2.1+deb12u1"))]);
+    let old = HostOffers::new(vec![offer("jq", "1.6-2.1+deb12u1")]);
     let first = apply(&assessed(), VersionScheme::Dpkg, &old);
     assert!(!first.upgrades[2].is_patch_target());
-    let new = BTreeMap::from([
-        ("libssl3".to_string(), offer("3.0.17-1~deb12u2")),
-        ("openssl".to_string(), offer("3.0.17-1~deb12u2")),
-        ("jq".to_string(), offer("1.6-2.1+deb12u3")),
+    let new = HostOffers::new(vec![
+        offer("openssl", "3.0.17-1~deb12u2"),
+        offer("jq", "1.6-2.1+deb12u3"),
+        offer("libssl3", "3.0.17-1~deb12u2"),
     ]);
     let second = apply(&first, VersionScheme::Dpkg, &new);
     assert!(second.upgrades.iter().all(|u| u.is_patch_target()));
@@ -125,9 +126,47 @@ fn offers_name_the_candidates_origin() {
         ],
         repositories: Vec::new(),
     };
-    let offers = offers(&sources);
-    assert_eq!(offers["jq"].origin.as_deref(), Some("file:/srv/repo ./"));
-    assert_eq!(offers["curl"], HostOffer::default());
+    let asked = ["curl", "jq", "zlib1g"].map(String::from);
+    let offers = HostOffers::new(offers(&asked, &sources).into_iter().map(Arc::new).collect());
+    let jq = offers.get("jq").expect("asked about");
+    assert_eq!(jq.candidate.as_deref(), Some("2"));
+    assert_eq!(jq.origin.as_deref(), Some("file:/srv/repo ./"));
+    // Known to apt without a candidate, or not in the answer at all: asked, nothing offered.
+    for package in ["curl", "zlib1g"] {
+        let offer = offers.get(package).expect("asked about");
+        assert_eq!((&offer.candidate, &offer.origin), (&None, &None));
+    }
+    assert_eq!(offers.get("bash"), None, "not asked about");
+}
+
+#[test]
+fn hosts_offered_the_same_share_one_offer() {
+    let assessments = Assessments::new();
+    let host = |candidate: &str| {
+        assessments.share_offers(vec![
+            HostOffer::clone(&offer("jq", candidate)),
+            HostOffer::clone(&offer("curl", "7.88.1-10+deb12u14")),
+        ])
+    };
+    let (first, second, newer) = (
+        host("1.6-2.1+deb12u1"),
+        host("1.6-2.1+deb12u1"),
+        host("1.6-2.1+deb12u3"),
+    );
+    assert_eq!(first, second);
+    let shared = |a: &HostOffers, b: &HostOffers, package: &str| {
+        std::ptr::eq(
+            a.get(package).expect("offer"),
+            b.get(package).expect("offer"),
+        )
+    };
+    assert!(shared(&first, &second, "jq") && shared(&first, &second, "curl"));
+    assert!(shared(&first, &newer, "curl"));
+    assert!(!shared(&first, &newer, "jq"));
+    assert_eq!(
+        newer.get("jq").and_then(|o| o.candidate.as_deref()),
+        Some("1.6-2.1+deb12u3")
+    );
 }
 
 #[test]
