@@ -37,8 +37,8 @@ pub fn record_findings(spec: &mut PatchRunSpec, members: &[Member]) {
             package.findings = member
                 .findings
                 .iter()
-                .filter(|(name, _)| name == &package.name)
-                .map(|(_, finding)| fixed_finding(finding))
+                .filter(|f| f.package == package.name)
+                .map(|f| fixed_finding(&f.finding))
                 .collect();
         }
     }
@@ -81,7 +81,7 @@ pub fn tracked_findings(members: &[Member], runs: &[PatchRun]) -> Vec<TrackedFin
         .collect();
     let mut open: Vec<TrackedFinding> = Vec::new();
     for member in members {
-        for (_, finding) in member.findings.iter() {
+        for finding in member.findings.iter().map(|f| &f.finding) {
             if seen.insert((member.name.clone(), finding.id.clone())) {
                 open.push(TrackedFinding {
                     asset: member.name.clone(),
@@ -196,11 +196,13 @@ pub fn listed_profiles(listed: &[ProfileId]) -> Vec<ProfileId> {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use chrono::{DateTime, TimeZone, Utc};
     use patchwarden_core::Severity;
     use patchwarden_core::compliance::{check_outcomes, check_policy};
     use patchwarden_core::policy::PolicyRules;
-    use patchwarden_core::sla::SlaRules;
+    use patchwarden_core::sla::{PackageFinding, SlaRules};
 
     use super::*;
     use crate::patch_run::{AssetResult, PatchRunStatus, PlannedAsset, PlannedPackage};
@@ -225,7 +227,12 @@ mod tests {
             risk: 1.0,
             findings: findings
                 .iter()
-                .map(|(package, id)| (package.to_string(), critical(id)))
+                .map(|(package, id)| {
+                    Arc::new(PackageFinding {
+                        package: package.to_string(),
+                        finding: critical(id),
+                    })
+                })
                 .collect(),
             ..Member::new("db-1", "db")
         }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use patchwarden_core::approval::UpgradeCandidate;
 use patchwarden_core::policy::{FrozenRun, Member, PolicyRules, RunRecord, suspension_reason};
-use patchwarden_core::sla::SlaFinding;
+use patchwarden_core::sla::{PackageFinding, SlaFinding};
 
 use patchwarden_k8s_rules::LabelSelector;
 
@@ -111,7 +111,7 @@ pub struct MemberUpgrades {
     /// The candidates of the upgrades a patch may install.
     pub candidates: Arc<[Arc<UpgradeCandidate>]>,
     /// Every upgrade's findings, by package.
-    pub findings: Arc<[(String, SlaFinding)]>,
+    pub findings: Arc<[Arc<PackageFinding>]>,
 }
 
 impl MemberUpgrades {
@@ -125,7 +125,14 @@ impl MemberUpgrades {
                 .map(|u| Arc::new(u.candidate()))
                 .collect(),
             findings: upgrades()
-                .flat_map(|u: &AvailableUpgrade| u.sla_findings().map(|f| (u.package.clone(), f)))
+                .flat_map(|u: &AvailableUpgrade| {
+                    u.sla_findings().map(|finding| {
+                        Arc::new(PackageFinding {
+                            package: u.package.clone(),
+                            finding,
+                        })
+                    })
+                })
                 .collect(),
         }
     }

@@ -80,7 +80,7 @@ fn overdue_kev(member: &Member, today: NaiveDate) -> Option<IncidentCause> {
     member
         .findings
         .iter()
-        .filter_map(|(_, finding)| Some((finding.kev_due?, finding.id.clone())))
+        .filter_map(|f| Some((f.finding.kev_due?, f.finding.id.clone())))
         .filter(|(due, _)| *due < today)
         .min()
         .map(|(due, finding)| IncidentCause::ExposedKevOverdue { finding, due })
@@ -138,8 +138,9 @@ pub struct IncidentNotice {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sla::SlaFinding;
+    use crate::sla::{PackageFinding, SlaFinding};
     use crate::threats::Compromise;
+    use std::sync::Arc;
 
     fn member(name: &str) -> Member {
         Member::new(name, "web")
@@ -149,16 +150,16 @@ mod tests {
         text.parse().expect("date")
     }
 
-    fn kev(id: &str, due: &str) -> (String, SlaFinding) {
-        (
-            "openssl".into(),
-            SlaFinding {
+    fn kev(id: &str, due: &str) -> Arc<PackageFinding> {
+        Arc::new(PackageFinding {
+            package: "openssl".into(),
+            finding: SlaFinding {
                 id: id.into(),
                 severity: crate::Severity::High,
                 published: None,
                 kev_due: Some(day(due)),
             },
-        )
+        })
     }
 
     #[test]

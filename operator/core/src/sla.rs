@@ -41,7 +41,7 @@ impl Default for SlaRules {
 }
 
 /// What the SLA needs to know about one finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SlaFinding {
     /// The advisory or CVE id shown to people.
@@ -53,6 +53,27 @@ pub struct SlaFinding {
     /// The CISA KEV due date, when the vulnerability is listed.
     #[serde(default)]
     pub kev_due: Option<NaiveDate>,
+}
+
+/// A finding as SLA deadlines read it, with the package whose upgrade fixes it. Hosts of one
+/// image have the same ones, so a fleet's are shared (see `Member::findings`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(from = "(String, SlaFinding)", into = "(String, SlaFinding)")]
+pub struct PackageFinding {
+    pub package: String,
+    pub finding: SlaFinding,
+}
+
+impl From<(String, SlaFinding)> for PackageFinding {
+    fn from((package, finding): (String, SlaFinding)) -> Self {
+        PackageFinding { package, finding }
+    }
+}
+
+impl From<PackageFinding> for (String, SlaFinding) {
+    fn from(f: PackageFinding) -> Self {
+        (f.package, f.finding)
+    }
 }
 
 /// Where a deadline comes from.

@@ -10,7 +10,7 @@ use super::RunRecord;
 use crate::Duration;
 use crate::approval::{ApprovalPolicy, UpgradeCandidate};
 use crate::rollout::{CanaryHint, RolloutSettings};
-use crate::sla::{EmergencyRule, SlaFinding, SlaRules};
+use crate::sla::{EmergencyRule, PackageFinding, SlaRules};
 use crate::window::{Opening, WindowDefinition};
 
 /// A policy's spec, compiled into core rules.
@@ -43,7 +43,7 @@ pub struct Member {
     /// candidates of each asset at every evaluation.
     pub candidates: Arc<[Arc<UpgradeCandidate>]>,
     /// The findings each candidate fixes, by package, for SLA deadlines.
-    pub findings: Arc<[(String, SlaFinding)]>,
+    pub findings: Arc<[Arc<PackageFinding>]>,
     /// The EPSS probability of each scored finding, as (package, finding id, probability).
     pub epss: Vec<(String, String, f64)>,
     /// The last patch attempt failed, or the asset is unreachable or quarantined.

@@ -201,8 +201,8 @@ fn approved_findings(member: &Member, approved: &FxSet<&str>) -> Vec<SlaFinding>
     member
         .findings
         .iter()
-        .filter(|(package, _)| approved.contains(package.as_str()))
-        .map(|(_, finding)| finding.clone())
+        .filter(|f| approved.contains(f.package.as_str()))
+        .map(|f| f.finding.clone())
         .collect()
 }
 

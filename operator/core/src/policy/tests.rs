@@ -3,7 +3,7 @@ use chrono::TimeZone;
 use super::*;
 use crate::approval::{ApprovalPolicy, ApprovalRules};
 use crate::rollout::RolloutSettings;
-use crate::sla::{EmergencyRule, Forecast, SlaRules};
+use crate::sla::{EmergencyRule, Forecast, PackageFinding, SlaRules};
 use crate::{CountOrPercent, Duration, Severity};
 
 /// Wednesday 2026-12-16 12:00 UTC.
@@ -183,15 +183,15 @@ fn an_sla_breach_emergency_patches_the_at_risk_assets_with_all_their_fixes() {
         .insert(Severity::High, Duration::from_days(30));
     let mut members = fleet();
     let published = noon() - chrono::TimeDelta::days(40);
-    members[1].findings = vec![(
-        "jq".into(),
-        SlaFinding {
+    members[1].findings = vec![Arc::new(PackageFinding {
+        package: "jq".into(),
+        finding: SlaFinding {
             id: "CVE-2026-2".into(),
             severity: Severity::High,
             published: Some(published),
             kev_due: None,
         },
-    )]
+    })]
     .into();
     let evaluation = evaluate_with(&rules, &members, &[tuesday_nights()], &[]);
     assert_eq!(evaluation.sla_forecasts.len(), 1);

@@ -21,6 +21,7 @@ use patchwarden_core::index::{AdvisoryIndex, FeedSet};
 use patchwarden_core::inventory::dpkg::{ParagraphCache, parse_status_with};
 use patchwarden_core::inventory::{Inventory, InventoryError};
 use patchwarden_core::risk::{Criticality, Exposure};
+use patchwarden_core::sla::PackageFinding;
 use tokio::sync::{broadcast, watch};
 
 use super::assessment_inputs::{self, Completion, KeptInputs};
@@ -108,17 +109,18 @@ pub struct Assessments {
     /// Bumped when an asset's stored assessment changes (not when the same one is stored
     /// again), so that the policies, which read the assessments, look again.
     assessments_changed: watch::Sender<u64>,
-    /// The upgrades and upgrade candidates of the stored assessments, each distinct one held
-    /// once.
+    /// The upgrades, candidates, findings and host offers of the stored assessments, each
+    /// distinct one held once.
     shared: Mutex<SharedUpgrades>,
 }
 
-/// The interners of the stored assessments' upgrades: hosts of one image are offered the
-/// same ones.
+/// The interners of the stored assessments' upgrades, their findings and the hosts' offers:
+/// hosts of one image are offered the same ones.
 #[derive(Debug, Default)]
 struct SharedUpgrades {
     upgrades: Interner<AvailableUpgrade>,
     candidates: Interner<UpgradeCandidate>,
+    findings: Interner<PackageFinding>,
     offers: Interner<HostOffer>,
 }
 
@@ -158,15 +160,22 @@ impl Assessments {
             let SharedUpgrades {
                 upgrades,
                 candidates,
+                findings,
                 ..
             } = &mut *shared;
             for upgrade in &mut assessed.upgrades {
                 *upgrade = upgrades.share(upgrade);
             }
-            let member = &mut assessed.member_upgrades.candidates;
-            *member = member.iter().map(|c| candidates.share(c)).collect();
+            let member = &mut assessed.member_upgrades;
+            member.candidates = member
+                .candidates
+                .iter()
+                .map(|c| candidates.share(c))
+                .collect();
+            member.findings = member.findings.iter().map(|f| findings.share(f)).collect();
             upgrades.prune_when_doubled();
             candidates.prune_when_doubled();
+            findings.prune_when_doubled();
         }
         assessed
     }

@@ -140,3 +140,27 @@ fn an_assessment_computed_before_a_feed_load_is_not_stored_after_it() {
     let named = touched.try_recv().expect("the asset is reconciled again");
     assert_eq!(&*named, ["default/a".to_string()]);
 }
+
+#[test]
+fn hosts_with_the_same_upgrades_share_them_and_their_findings() {
+    let assessments = Assessments::new();
+    let jq = advisory_for("CVE-2026-0001", "jq", "1.6-2.1+deb12u2");
+    assessments.set_feed("osv", feed(std::slice::from_ref(&jq)));
+    assess_and_store(&assessments, "default/a", "jq", "1.6-2.1+deb12u1");
+    assess_and_store(&assessments, "default/b", "jq", "1.6-2.1+deb12u1");
+    let (a, b) = (
+        assessments.get("default/a").expect("assessed"),
+        assessments.get("default/b").expect("assessed"),
+    );
+    assert_eq!(a.member_upgrades.findings.len(), 1);
+    assert_eq!(a.member_upgrades.findings[0].finding.id, "CVE-2026-0001");
+    assert!(Arc::ptr_eq(&a.upgrades[0], &b.upgrades[0]));
+    assert!(Arc::ptr_eq(
+        &a.member_upgrades.candidates[0],
+        &b.member_upgrades.candidates[0]
+    ));
+    assert!(Arc::ptr_eq(
+        &a.member_upgrades.findings[0],
+        &b.member_upgrades.findings[0]
+    ));
+}

@@ -4,12 +4,14 @@
 //! risk (breached, or breaching before the next window); once it is not, the run waits for
 //! its window like any other.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use kube::ResourceExt;
 use patchwarden_api::maintenance_window::MaintenanceWindow;
 use patchwarden_api::patch_policy::PatchPolicy;
 use patchwarden_api::patch_run::{PatchRun, RunTrigger};
-use patchwarden_core::sla::{self, EmergencyReason, Forecast, SlaFinding};
+use patchwarden_core::sla::{self, EmergencyReason, Forecast, PackageFinding, SlaFinding};
 use patchwarden_core::window::WindowDefinition;
 
 use crate::controllers::Context;
@@ -69,13 +71,13 @@ async fn most_urgent_forecast(
 
 /// The findings the run's packages fix on one asset.
 fn fixed_by_run(
-    findings: &[(String, SlaFinding)],
+    findings: &[Arc<PackageFinding>],
     asset: &patchwarden_api::patch_run::PlannedAsset,
 ) -> Vec<SlaFinding> {
     findings
         .iter()
-        .filter(|(package, _)| asset.packages.iter().any(|p| &p.name == package))
-        .map(|(_, finding)| finding.clone())
+        .filter(|f| asset.packages.iter().any(|p| p.name == f.package))
+        .map(|f| f.finding.clone())
         .collect()
 }
 
