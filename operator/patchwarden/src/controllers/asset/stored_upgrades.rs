@@ -28,7 +28,7 @@ pub struct StoredUpgrades {
 
 impl StoredUpgrades {
     /// Records the upgrades of the Assets a watch event carries (forgets a deleted one's) and
-    /// drops them from the event, for the controller's cache.
+    /// drops them, and the managed fields, from the event, for the controller's cache.
     pub fn take_from(&self, mut event: watcher::Event<Asset>) -> watcher::Event<Asset> {
         let mut fingerprints = self
             .fingerprints
@@ -37,6 +37,8 @@ impl StoredUpgrades {
         match &mut event {
             watcher::Event::Apply(asset) | watcher::Event::InitApply(asset) => {
                 fingerprints.insert(object_key(asset), drop_list(asset));
+                // Nothing the controller does reads who manages which field.
+                asset.metadata.managed_fields = None;
             }
             watcher::Event::Delete(asset) => {
                 fingerprints.remove(&object_key(asset));
