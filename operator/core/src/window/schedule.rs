@@ -217,13 +217,20 @@ mod tests {
     #[test]
     fn empty_list_items_are_rejected_at_once() {
         for expression in [", * * * *", "1,,2 * * * *", "0 1, * * *", "0 0 , * * *"] {
-            let started = std::time::Instant::now();
-            let err = CronSchedule::parse(expression).expect_err(expression);
+            // Refused by our own check, not by croner after a search for an occurrence through
+            // thousands of years: the error is ours, and it comes before a generous deadline.
+            let (sender, receiver) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let _ = sender.send(CronSchedule::parse(expression).map(|_| ()));
+            });
+            let err = receiver
+                .recv_timeout(std::time::Duration::from_secs(5))
+                .expect(expression)
+                .expect_err(expression);
             assert!(
                 err.to_string().contains("has an empty list item"),
                 "{expression}: {err}"
             );
-            assert!(started.elapsed() < std::time::Duration::from_millis(100));
         }
         assert!(CronSchedule::parse("0,30 1,13 * * *").is_ok());
     }
