@@ -98,13 +98,17 @@ pub fn into_view(def: &ResourceDef, mut stored: Value) -> Value {
 
 /// Whether the stored bytes can be sent as they are for this view.
 pub fn stored_bytes_usable(def: &ResourceDef, obj: &Obj) -> bool {
-    def.view == View::Plain && *obj.head().api_version == def.api_version()
+    stored_in_view(def, Some(&obj.head().api_version))
 }
 
 /// Whether a stored value already is in `def`'s view.
 pub fn stored_bytes_usable_value(def: &ResourceDef, value: &Value) -> bool {
-    def.view == View::Plain
-        && value.get("apiVersion").and_then(Value::as_str) == Some(def.api_version().as_str())
+    stored_in_view(def, value.get("apiVersion").and_then(Value::as_str))
+}
+
+/// Whether an object stored with `api_version` already is in `def`'s view.
+fn stored_in_view(def: &ResourceDef, api_version: Option<&str>) -> bool {
+    def.view == View::Plain && api_version == Some(def.api_version().as_str())
 }
 
 /// An incoming object in `def`'s view, converted to the stored form.

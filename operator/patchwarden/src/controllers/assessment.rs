@@ -152,46 +152,50 @@ impl Assessments {
         }
     }
 
-    /// `assessed` as stored for policies, its upgrades and their candidates shared with the
-    /// equal ones of other assets.
+    /// `assessed` as stored for policies, its upgrades, their candidates and their findings
+    /// shared with the equal ones of other assets.
     fn for_policies(&self, assessed: AssetAssessment) -> AssetAssessment {
         let mut assessed = assessed.for_policies();
-        if let Ok(mut shared) = self.shared.lock() {
-            let SharedUpgrades {
-                upgrades,
-                candidates,
-                findings,
-                ..
-            } = &mut *shared;
-            for upgrade in &mut assessed.upgrades {
-                *upgrade = upgrades.share(upgrade);
-            }
-            let member = &mut assessed.member_upgrades;
-            member.candidates = member
-                .candidates
-                .iter()
-                .map(|c| candidates.share(c))
-                .collect();
-            member.findings = member.findings.iter().map(|f| findings.share(f)).collect();
-            upgrades.prune_when_doubled();
-            candidates.prune_when_doubled();
-            findings.prune_when_doubled();
+        let mut shared = self.shared();
+        let SharedUpgrades {
+            upgrades,
+            candidates,
+            findings,
+            ..
+        } = &mut *shared;
+        for upgrade in &mut assessed.upgrades {
+            *upgrade = upgrades.share(upgrade);
         }
+        let member = &mut assessed.member_upgrades;
+        member.candidates = member
+            .candidates
+            .iter()
+            .map(|c| candidates.share(c))
+            .collect();
+        member.findings = member.findings.iter().map(|f| findings.share(f)).collect();
+        upgrades.prune_when_doubled();
+        candidates.prune_when_doubled();
+        findings.prune_when_doubled();
         assessed
     }
 
     /// `offers` with each offer shared with the equal ones made to other hosts.
     pub fn share_offers(&self, offers: Vec<HostOffer>) -> HostOffers {
-        let offers = offers.into_iter().map(Arc::new);
-        match self.shared.lock() {
-            Ok(mut shared) => {
-                let shared = &mut shared.offers;
-                let offers = offers.map(|offer| shared.share(&offer)).collect();
-                shared.prune_when_doubled();
-                HostOffers::new(offers)
-            }
-            Err(_) => HostOffers::new(offers.collect()),
-        }
+        let mut shared = self.shared();
+        let offers = offers
+            .into_iter()
+            .map(|offer| shared.offers.share(&Arc::new(offer)))
+            .collect();
+        shared.offers.prune_when_doubled();
+        drop(shared);
+        HostOffers::new(offers)
+    }
+
+    /// The interners; a panic elsewhere while they were held leaves them valid.
+    fn shared(&self) -> std::sync::MutexGuard<'_, SharedUpgrades> {
+        self.shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// A receiver of the assets whose assessment (after a feed load) or approval changed, so
